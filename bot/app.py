@@ -1,0 +1,96 @@
+"""The composition root: builds the Application and registers every handler, in one commented order."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import BotData, KoppelContext
+from bot.handlers import errors, start
+from bot.settings import Settings
+from bot.texts import LANGUAGES, t
+
+__all__ = ["KoppelApplication", "build_application", "post_init", "post_shutdown"]
+
+logger = logging.getLogger(__name__)
+
+KoppelApplication = Application[Any, KoppelContext, dict[Any, Any], dict[Any, Any], BotData, Any]
+
+# The participant command menu: (command, catalogue key of its one-line description).
+PARTICIPANT_COMMANDS: tuple[tuple[str, str], ...] = (("start", "menu.start"),)
+
+
+async def post_init(application: KoppelApplication) -> None:
+    """Runs once the bot is connected: register the command menu per language."""
+    bot = application.bot
+    for language in LANGUAGES:
+        commands = [BotCommand(name, t(language, key)) for name, key in PARTICIPANT_COMMANDS]
+        await bot.set_my_commands(
+            commands, scope=BotCommandScopeDefault(), language_code=None if language == "nl" else language
+        )
+    logger.info("bot @%s is ready", bot.username)
+
+
+async def post_shutdown(application: KoppelApplication) -> None:
+    """Release long-lived clients."""
+    application.bot_data.engine.dispose()
+
+
+def build_application(settings: Settings, *, engine: Engine) -> KoppelApplication:
+    """Build the Application for `settings`, talking to `settings.telegram_api_base_url`."""
+    token = settings.token
+    if token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    context_types = ContextTypes(
+        context=KoppelContext, bot_data=lambda: BotData(settings=settings, engine=engine)
+    )
+    application: KoppelApplication = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.file_base_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .context_types(context_types)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    register_handlers(application)
+    return application
+
+
+def register_handlers(application: KoppelApplication) -> None:
+    """Every handler, in the order that matters."""
+    # Group -1: the bot is for private chats; in a group or channel it says so and leaves.
+    application.add_handler(
+        MessageHandler(filters.ChatType.GROUPS | filters.UpdateType.CHANNEL_POSTS, errors.leave_group),
+        group=-1,
+    )
+    # Group 0: commands, then callbacks, then free text (the first match wins).
+    application.add_handler(CommandHandler("start", start.start, filters=filters.ChatType.PRIVATE))
+    # One error handler for everything.
+    application.add_error_handler(errors.on_error)
+
+
+def allowed_updates() -> list[str]:
+    """The update types the bot asks Telegram for."""
+    return [
+        Update.MESSAGE,
+        Update.EDITED_MESSAGE,
+        Update.CALLBACK_QUERY,
+        Update.MY_CHAT_MEMBER,
+        Update.CHANNEL_POST,
+    ]

@@ -1,0 +1,62 @@
+"""The `koppelbot` command line: one subcommand per module in this package.
+
+Each module has `HELP` (one line), `add_arguments(parser)` and `run(args) -> int` (the exit code).
+A missing or malformed setting ends the program with one line naming it and exit code 2, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from bot.settings import SettingsError
+
+__all__ = ["build_parser", "main"]
+
+# Subcommand name → module in bot.cli (argparse turns `db upgrade` into a nested parser in `db`).
+SUBCOMMANDS: tuple[tuple[str, str], ...] = (
+    ("run", "run"),
+    ("worker", "worker"),
+    ("db", "db"),
+    ("match", "match"),
+    ("import", "import_"),
+    ("export", "export"),
+    ("invites", "invites"),
+    ("broadcast", "broadcast"),
+    ("digest", "digest"),
+    ("demo", "demo"),
+)
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"bot.cli.{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, with `--help` on every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="koppelbot",
+        description="Koppelbot: turns a networking meeting into joint projects, on Telegram.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command, module_name in SUBCOMMANDS:
+        module = _module(module_name)
+        sub = subparsers.add_parser(command, help=module.HELP, description=module.HELP)
+        module.add_arguments(sub)
+        sub.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `koppelbot` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except SettingsError as exc:
+        print(f"koppelbot: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    except KeyboardInterrupt:
+        return 130

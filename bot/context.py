@@ -1,0 +1,42 @@
+"""The typed context every callback receives: settings and the database engine, no loose dict keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.settings import Settings
+
+__all__ = ["BotData", "KoppelContext"]
+
+
+@dataclass
+class BotData:
+    """Long-lived objects created at start-up and shared by all handlers and jobs."""
+
+    settings: Settings
+    engine: Engine
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class KoppelContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """CallbackContext with typed access to Koppelbot's long-lived objects."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+
+    @property
+    def settings(self) -> Settings:
+        return self.bot_data.settings
+
+    @property
+    def engine(self) -> Engine:
+        return self.bot_data.engine

@@ -1,0 +1,55 @@
+"""The one error handler, and the guard that keeps the bot out of groups and channels."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import Forbidden, TelegramError
+
+from bot.context import KoppelContext
+from bot.texts import language_for, t
+
+__all__ = ["leave_group", "on_error"]
+
+logger = logging.getLogger(__name__)
+
+
+async def leave_group(update: Update, context: KoppelContext) -> None:
+    """Say the bot is for private chats only, then leave the group (channels: just leave)."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP) and update.effective_message is not None:
+        language = language_for(update.effective_user.language_code if update.effective_user else None)
+        try:
+            await update.effective_message.reply_text(
+                t(language, "common.private_only", bot_username=context.bot.username)
+            )
+        except TelegramError as exc:
+            logger.info("could not explain in a %s: %s", chat.type, type(exc).__name__)
+    try:
+        await context.bot.leave_chat(chat.id)
+    except TelegramError as exc:
+        logger.info("could not leave a %s: %s", chat.type, type(exc).__name__)
+
+
+async def on_error(update: object, context: KoppelContext) -> None:
+    """Log the failure without personal data and tell the person, in their language, that nothing was lost."""
+    error = context.error
+    logger.error(
+        "unhandled %s while handling update %s",
+        type(error).__name__,
+        update.update_id if isinstance(update, Update) else "-",
+        exc_info=error,
+    )
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type != ChatType.PRIVATE or isinstance(error, Forbidden):
+        return
+    language = language_for(update.effective_user.language_code if update.effective_user else None)
+    try:
+        await context.bot.send_message(update.effective_chat.id, t(language, "common.error"))
+    except TelegramError as exc:
+        logger.warning("could not report the error to the chat: %s", type(exc).__name__)

@@ -1,0 +1,53 @@
+"""Running the bot: one async lifecycle shared by `koppelbot run`, the demo and the end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+
+from bot.app import KoppelApplication, allowed_updates
+
+__all__ = ["polling", "serve_polling"]
+
+logger = logging.getLogger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def polling(application: KoppelApplication, *, poll_timeout: float = 10.0) -> AsyncIterator[None]:
+    """Connect (getMe), run post_init, poll for updates and process them until the block ends."""
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        assert application.updater is not None
+        await application.updater.start_polling(
+            poll_interval=0.0, timeout=poll_timeout, allowed_updates=allowed_updates(), bootstrap_retries=-1
+        )
+        await application.start()
+        try:
+            yield
+        finally:
+            if application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+    finally:
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
+
+
+async def serve_polling(application: KoppelApplication) -> None:
+    """Poll until SIGINT or SIGTERM, then shut down cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with polling(application):
+        logger.info("polling for updates; press Ctrl+C to stop")
+        await stop.wait()
+    logger.info("stopped")

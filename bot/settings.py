@@ -1,0 +1,184 @@
+"""The one place that reads the environment: every setting Koppelbot knows, validated.
+
+Each field maps to an upper-case environment variable (or a line in `.env`); `.env.example` documents them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
+
+DEFAULT_DATABASE_URL = "sqlite:///koppelbot.db"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _parse_time(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return dt.time.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"expected a time like 09:00, got {value!r}") from exc
+    return value
+
+
+class Settings(BaseSettings):
+    """Koppelbot's configuration (environment variables and `.env`)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_api_file_url: str | None = None
+
+    # Storage
+    database_url: str = DEFAULT_DATABASE_URL
+
+    # People and language
+    organiser_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    timezone: str = "Europe/Amsterdam"
+    default_language: Literal["nl", "en"] = "nl"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    # Webhook mode (`koppelbot run --webhook`)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+
+    # Engagement schedule
+    digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    digest_time: Annotated[dt.time, NoDecode] = dt.time(9, 0)
+    digest_grace_hours: int = Field(default=48, ge=0)
+    nudge_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [3, 14, 30])
+    long_check_days: int = Field(default=182, ge=1)
+    quiet_hours_start: Annotated[dt.time, NoDecode] = dt.time(21, 0)
+    quiet_hours_end: Annotated[dt.time, NoDecode] = dt.time(8, 0)
+    quiet_days: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["sun"])
+
+    # Matching and fair exposure
+    suggestions_per_week: int = Field(default=3, ge=1, le=20)
+    incoming_per_week: int = Field(default=5, ge=1, le=100)
+    cross_region_bonus: float = Field(default=0.1, ge=0.0, le=1.0)
+
+    # Outbox delivery at Telegram's pace
+    send_rate_per_second: float = Field(default=30.0, gt=0)
+    send_chat_interval_seconds: float = Field(default=1.0, ge=0)
+    send_max_attempts: int = Field(default=8, ge=1)
+
+    # Invitations
+    invite_ttl_days: int = Field(default=60, ge=1)
+
+    @field_validator("organiser_ids", "quiet_days", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("nudge_days", mode="before")
+    @classmethod
+    def _nudge_days(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("nudge_days")
+    @classmethod
+    def _nudge_days_positive(cls, value: list[int]) -> list[int]:
+        if any(day < 1 for day in value):
+            raise ValueError("days must be positive whole numbers, e.g. 3,14,30")
+        return sorted(value)
+
+    @field_validator("digest_time", "quiet_hours_start", "quiet_hours_end", mode="before")
+    @classmethod
+    def _times(cls, value: object) -> object:
+        return _parse_time(value)
+
+    @field_validator("quiet_days")
+    @classmethod
+    def _weekdays(cls, value: list[str]) -> list[str]:
+        days = [day.lower()[:3] for day in value]
+        unknown = [day for day in days if day not in WEEKDAYS]
+        if unknown:
+            raise ValueError(f"unknown weekday {unknown[0]!r}; use mon,tue,wed,thu,fri,sat,sun")
+        return days
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}, e.g. Europe/Amsterdam") from exc
+        return value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql", "postgres://")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The configured time zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def token(self) -> str | None:
+        """The bot token in clear text, or None when not configured."""
+        if self.telegram_bot_token is None:
+            return None
+        return self.telegram_bot_token.get_secret_value().strip() or None
+
+    @property
+    def file_base_url(self) -> str:
+        """Where files are downloaded from: Telegram's convention is `.../file/bot`."""
+        if self.telegram_api_file_url:
+            return self.telegram_api_file_url.rstrip("/")
+        if self.telegram_api_base_url.endswith("/bot"):
+            return self.telegram_api_base_url[: -len("/bot")] + "/file/bot"
+        return self.telegram_api_base_url + "/file"
+
+    @property
+    def log_level_number(self) -> int:
+        """The log level as the logging module's number."""
+        return int(logging.getLevelName(self.log_level))
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning validation failures into one clear line naming the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]).upper() if error.get("loc") else "a setting"
+        message = str(error.get("msg", "is invalid"))
+        message = message.removeprefix("Value error, ")
+        raise SettingsError(f"setting {name} is invalid: {message}") from None

@@ -1,0 +1,1 @@
+"""Koppelbot's matching engine (pure: profiles in, ranked suggestions with reasons out)."""
