@@ -13,7 +13,7 @@ import sys
 __all__ = ["RedactingFilter", "configure_logging", "redact"]
 
 # Anything shaped like a Telegram token, even one we were not told about.
-TOKEN_SHAPE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
+TOKEN_SHAPE = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{20,}")
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
