@@ -28,9 +28,10 @@ class MatchConfig:
 
     Ranking and fairness:
         max_per_organisation: at most this many suggestions from one organisation in one list.
-        candidate_pool: how many best raw candidates per participant are rescored exactly in batch mode.
-        candidate_max_df: terms used by more than this share of participants are skipped when generating
-            candidates (they still count when scoring candidates).
+        candidate_pool: above 3,000 participants, how many best raw candidates per participant are
+            rescored exactly in batch mode (below that every pair sharing a term is scored).
+        candidate_max_df: above 3,000 participants, terms used by more than this share of participants
+            (and by more than 50) are skipped when generating candidates; they still count in the score.
         weekly_new_per_person: at most this many new pairs per person in one weekly run.
         weekly_incoming_cap: at most this many new suggestions a person receives per week, counting
             ``History.incoming_this_week``; also applied by ``suggest``/``suggest_for`` when history is given.
@@ -54,7 +55,7 @@ class MatchConfig:
     min_score: float = 0.02
     max_per_organisation: int = 2
     candidate_pool: int = 60
-    candidate_max_df: float = 0.05
+    candidate_max_df: float = 0.2
     weekly_new_per_person: int = 3
     weekly_incoming_cap: int = 5
     weekly_pool: int = 15

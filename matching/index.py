@@ -29,6 +29,10 @@ logger = logging.getLogger(__name__)
 
 Vector = dict[str, float]
 
+# Up to this many participants, candidate generation is the exact full sparse product (every pair that
+# shares any term); above it, a per-participant top-n product over the less common terms.
+_EXACT_UP_TO = 3000
+
 try:  # optional accelerator for candidate generation; a pure scipy fallback is used otherwise.
     from sparse_dot_topn import sp_matmul_topn as _sp_matmul_topn
 except ImportError:  # pragma: no cover - exercised only without the package
@@ -176,9 +180,9 @@ class ProfileIndex:
 
     def _candidate_matrices(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """L and R without the most common terms: cheaper candidate generation, exact rescoring later."""
-        if self.n <= self.config.candidate_pool or self.v == 0:
+        if self.n <= _EXACT_UP_TO or self.v == 0:
             return self.left, self.right
-        limit = self.config.candidate_max_df * self.n
+        limit = max(self.config.candidate_max_df * self.n, 50.0)
         keep = np.ones(self.v, dtype=np.float64)
         for term, k in self.columns.items():
             if self.df[term] > limit:
@@ -194,6 +198,10 @@ class ProfileIndex:
             return empty, empty
         top = min(pool + 1, self.n)
         a, b = self.candidate_left, self.candidate_right.T.tocsr()
+        if self.n <= _EXACT_UP_TO:
+            coo = (a @ b).tocoo()
+            keep = coo.row != coo.col
+            return coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64)
         if _sp_matmul_topn is not None:
             product = _sp_matmul_topn(a, b, top_n=top, threshold=0.0, n_threads=-1)
         else:  # pragma: no cover
