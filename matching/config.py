@@ -1,0 +1,65 @@
+"""Tunable settings of the matcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """Weights, thresholds and fairness caps. The defaults are the tuned, documented values.
+
+    Scoring (see docs/matching.md):
+        complementarity_weight: weight of offers-vs-needs similarity, summed over both directions.
+        theme_weight: weight of shared themes (cosine of weighted theme terms).
+        role_weight: how strongly role fit modifies the score (0 = ignore roles, 1 = fully multiplicative).
+        same_region_bonus: relative bonus for pairs in the same region (easy to meet).
+        neighbour_bonus: relative bonus for pairs in neighbouring regions.
+        cross_region_bonus: relative bonus for pairs in different regions (to encourage bridges); applied
+            on top of ``neighbour_bonus`` for neighbouring regions.
+        generic_damping: multiplier on the weight of words in data/generic.txt ("leerlingen", "techniek").
+        broader_weight: weight of a broader concept implied by the thesaurus (warmtepomp -> duurzame energie)
+            relative to the concept itself.
+        phrase_norm_floor: a phrase vector is divided by max(its length, this floor), so phrases made of
+            uninformative words stay weak instead of being scaled up to unit length.
+        phrase_count_damping: each participant's summed offers (needs) are divided by count**damping, so
+            listing many phrases helps a little but cannot dominate.
+        min_score: suggestions below this score are not made.
+
+    Ranking and fairness:
+        max_per_organisation: at most this many suggestions from one organisation in one list.
+        candidate_pool: above 3,000 participants, how many best raw candidates per participant are
+            rescored exactly in batch mode (below that every pair sharing a term is scored).
+        candidate_max_df: above 3,000 participants, terms used by more than this share of participants
+            (and by more than 50) are skipped when generating candidates; they still count in the score.
+        weekly_new_per_person: at most this many new pairs per person in one weekly run.
+        weekly_incoming_cap: at most this many new suggestions a person receives per week, counting
+            ``History.incoming_this_week``; also applied by ``suggest``/``suggest_for`` when history is given.
+        weekly_pool: how many best candidates per person the weekly pairing considers.
+        cooldown_days: days before an expired (unanswered) pair may be suggested again.
+        declined_cooldown_days: days before a declined pair may return; ``None`` means never.
+        unresponsive_penalty: score multiplier per unresponsiveness report about a person (0..1).
+        unresponsive_cap_step: each report lowers that person's weekly incoming cap by this many.
+    """
+
+    complementarity_weight: float = 1.0
+    theme_weight: float = 0.35
+    role_weight: float = 0.3
+    same_region_bonus: float = 0.05
+    neighbour_bonus: float = 0.02
+    cross_region_bonus: float = 0.0
+    generic_damping: float = 0.25
+    broader_weight: float = 0.35
+    phrase_norm_floor: float = 1.0
+    phrase_count_damping: float = 0.25
+    min_score: float = 0.02
+    max_per_organisation: int = 2
+    candidate_pool: int = 60
+    candidate_max_df: float = 0.2
+    weekly_new_per_person: int = 3
+    weekly_incoming_cap: int = 5
+    weekly_pool: int = 15
+    cooldown_days: int = 56
+    declined_cooldown_days: int | None = None
+    unresponsive_penalty: float = 0.7
+    unresponsive_cap_step: int = 1

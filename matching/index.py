@@ -1,0 +1,245 @@
+"""The profile index: terms, population weights and sparse participant vectors, built once.
+
+Every participant gets two sparse row vectors over ``3 * V`` columns (V = distinct terms)::
+
+    L = [ sqrt(wc) * needs | sqrt(wc) * offers | sqrt(wt) * themes ]
+    R = [ sqrt(wc) * offers | sqrt(wc) * needs | sqrt(wt) * themes ]
+
+so that ``L[a] . R[b] = wc * (needs_a . offers_b + offers_a . needs_b) + wt * themes_a . themes_b``: the
+symmetric linear part of the pair score (complementarity both ways plus shared themes) is one sparse product.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from rapidfuzz import fuzz, process
+
+from matching.config import MatchConfig
+from matching.normalise import Analyser
+from matching.profile import Profile
+from matching.thesaurus import Thesaurus, fold, load_thesaurus, stem
+
+logger = logging.getLogger(__name__)
+
+Vector = dict[str, float]
+
+# Up to this many participants, candidate generation is the exact full sparse product (every pair that
+# shares any term); above it, a per-participant top-n product over the less common terms.
+_EXACT_UP_TO = 3000
+
+try:  # optional accelerator for candidate generation; a pure scipy fallback is used otherwise.
+    from sparse_dot_topn import sp_matmul_topn as _sp_matmul_topn
+except ImportError:  # pragma: no cover - exercised only without the package
+    _sp_matmul_topn = None
+
+
+def population_analyser(phrases: Iterable[str], thesaurus: Thesaurus) -> Analyser:
+    """An analyser that also knows the population's own words (for compounds) and its typos."""
+    token_counts: Counter[str] = Counter()
+    for phrase in phrases:
+        token_counts.update(set(fold(phrase).split()))
+    stopwords = thesaurus.stopwords
+    stem_counts: Counter[str] = Counter()
+    for token, count in token_counts.items():
+        if token not in stopwords and token.isalpha():
+            stem_counts[stem(token)] += count
+    extra_known = {s for s, c in stem_counts.items() if c >= 2 and len(s) >= 4}
+    anchors = sorted(thesaurus.known | {s for s, c in stem_counts.items() if c >= 3 and len(s) >= 5})
+    rare = sorted(s for s, c in stem_counts.items() if c == 1 and len(s) >= 6 and s not in thesaurus.known)
+    corrections: dict[str, str] = {}
+    if rare and anchors:
+        anchor_lengths = np.array([len(a) for a in anchors])
+        for start in range(0, len(rare), 2000):
+            block = rare[start : start + 2000]
+            sims = process.cdist(
+                block, anchors, scorer=fuzz.ratio, score_cutoff=83, dtype=np.uint8, workers=-1
+            )
+            best = sims.argmax(axis=1)
+            for row, (word, col) in enumerate(zip(block, best, strict=True)):
+                score = int(sims[row, col])
+                if score == 0 or anchors[col] == word:
+                    continue
+                if score >= (85 if len(word) >= 8 else 83) and abs(int(anchor_lengths[col]) - len(word)) <= 2:
+                    corrections[word] = anchors[col]
+    return Analyser(thesaurus, extra_known=extra_known, corrections=corrections, correct_typos=False)
+
+
+class ProfileIndex:
+    """Analysed profiles, term weights and the sparse matrices ``L`` and ``R`` (internal)."""
+
+    def __init__(self, profiles: Sequence[Profile], config: MatchConfig) -> None:
+        self.profiles = tuple(profiles)
+        self.config = config
+        self.n = len(self.profiles)
+        self.thesaurus = load_thesaurus()
+        all_phrases = [p for prof in self.profiles for p in (*prof.offers, *prof.needs, *prof.themes)]
+        self.analyser = population_analyser(all_phrases, self.thesaurus)
+        analyse = self.analyser.analyse
+        self.offer_terms = [tuple(analyse(t) for t in p.offers) for p in self.profiles]
+        self.need_terms = [tuple(analyse(t) for t in p.needs) for p in self.profiles]
+        self.theme_terms = [tuple(analyse(t) for t in p.themes) for p in self.profiles]
+
+        broader = self.thesaurus.broader
+        df: Counter[str] = Counter()
+        for i in range(self.n):
+            terms: set[str] = set()
+            for group in (self.offer_terms[i], self.need_terms[i], self.theme_terms[i]):
+                for phrase in group:
+                    for t in phrase:
+                        terms.add(t)
+                        terms.update(broader.get(t, ()))
+            df.update(terms)
+        self.df = df
+        n = max(self.n, 1)
+        log_n = math.log(1.0 + n)
+        generic = self.thesaurus.generic
+        self.weight: dict[str, float] = {}
+        for term, count in df.items():
+            w = math.log(1.0 + n / count) / log_n
+            if term in generic:
+                w *= config.generic_damping
+            self.weight[term] = w
+        self.columns = {term: k for k, term in enumerate(sorted(df))}
+        self.v = len(self.columns)
+
+        self.offer_vectors = [tuple(self.phrase_vector(t) for t in ph) for ph in self.offer_terms]
+        self.need_vectors = [tuple(self.phrase_vector(t) for t in ph) for ph in self.need_terms]
+        self.theme_vectors = [
+            self.phrase_vector(tuple(t for ph in themes for t in ph)) for themes in self.theme_terms
+        ]
+        self.left, self.right = self._matrices()
+        self.candidate_left, self.candidate_right = self._candidate_matrices()
+
+    # -- vectors ---------------------------------------------------------------------------------------
+    def phrase_vector(self, terms: Sequence[str]) -> Vector:
+        """Weighted, length-limited vector of one phrase's terms (broader concepts weighted down)."""
+        vec: Vector = {}
+        weight = self.weight
+        for t in terms:
+            w = weight.get(t, 0.0)
+            if w > vec.get(t, 0.0):
+                vec[t] = w
+        for t in terms:
+            for b in self.thesaurus.broader.get(t, ()):
+                wb = self.config.broader_weight * weight.get(b, 0.0)
+                if wb > vec.get(b, 0.0):
+                    vec[b] = wb
+        norm = math.sqrt(sum(w * w for w in vec.values()))
+        scale = 1.0 / max(norm, self.config.phrase_norm_floor) if norm else 0.0
+        return {t: w * scale for t, w in vec.items()}
+
+    def _summed(self, vectors: Sequence[Vector]) -> Vector:
+        out: Vector = {}
+        if not vectors:
+            return out
+        scale = 1.0 / (len(vectors) ** self.config.phrase_count_damping)
+        for vec in vectors:
+            for t, w in vec.items():
+                out[t] = out.get(t, 0.0) + w * scale
+        return out
+
+    def _matrices(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        cfg = self.config
+        sc, st = math.sqrt(max(cfg.complementarity_weight, 0.0)), math.sqrt(max(cfg.theme_weight, 0.0))
+        v, cols = self.v, self.columns
+        rows_l: list[int] = []
+        cols_l: list[int] = []
+        vals_l: list[float] = []
+        rows_r: list[int] = []
+        cols_r: list[int] = []
+        vals_r: list[float] = []
+        for i in range(self.n):
+            needs = self._summed(self.need_vectors[i])
+            offers = self._summed(self.offer_vectors[i])
+            themes = self.theme_vectors[i]
+            for block, vec, scale, rows, cs, vals in (
+                (0, needs, sc, rows_l, cols_l, vals_l),
+                (1, offers, sc, rows_l, cols_l, vals_l),
+                (2, themes, st, rows_l, cols_l, vals_l),
+                (0, offers, sc, rows_r, cols_r, vals_r),
+                (1, needs, sc, rows_r, cols_r, vals_r),
+                (2, themes, st, rows_r, cols_r, vals_r),
+            ):
+                for t, w in vec.items():
+                    if w:
+                        rows.append(i)
+                        cs.append(block * v + cols[t])
+                        vals.append(w * scale)
+        shape = (self.n, 3 * v)
+        left = sp.csr_matrix((vals_l, (rows_l, cols_l)), shape=shape, dtype=np.float64)
+        right = sp.csr_matrix((vals_r, (rows_r, cols_r)), shape=shape, dtype=np.float64)
+        left.sum_duplicates()
+        right.sum_duplicates()
+        return left, right
+
+    def _candidate_matrices(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """L and R without the most common terms: cheaper candidate generation, exact rescoring later."""
+        if self.n <= _EXACT_UP_TO or self.v == 0:
+            return self.left, self.right
+        limit = max(self.config.candidate_max_df * self.n, 50.0)
+        keep = np.ones(self.v, dtype=np.float64)
+        for term, k in self.columns.items():
+            if self.df[term] > limit:
+                keep[k] = 0.0
+        mask = sp.diags(np.tile(keep, 3))
+        return (self.left @ mask).tocsr(), (self.right @ mask).tocsr()
+
+    # -- products ---------------------------------------------------------------------------------------
+    def candidates(self, pool: int) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column indices of up to ``pool`` best raw candidates per participant (self excluded)."""
+        if self.n == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        top = min(pool + 1, self.n)
+        a, b = self.candidate_left, self.candidate_right.T.tocsr()
+        if self.n <= _EXACT_UP_TO:
+            coo = (a @ b).tocoo()
+            keep = coo.row != coo.col
+            return coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64)
+        if _sp_matmul_topn is not None:
+            product = _sp_matmul_topn(a, b, top_n=top, threshold=0.0, n_threads=-1)
+        else:  # pragma: no cover
+            product = _blocked_topn(a, b, top)
+        coo = product.tocoo()
+        rows, cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
+        keep = rows != cols
+        return rows[keep], cols[keep]
+
+    def pair_scores(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Exact linear score ``L[rows] . R[cols]`` for arrays of pairs."""
+        out = np.zeros(len(rows), dtype=np.float64)
+        step = 200_000
+        for start in range(0, len(rows), step):
+            a = self.left[rows[start : start + step]]
+            b = self.right[cols[start : start + step]]
+            out[start : start + step] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+        return out
+
+    def row_scores(self, row: int) -> np.ndarray:
+        """Exact linear score of one participant against everyone (dense, length n)."""
+        product = self.right @ self.left[row].T
+        return np.asarray(product.todense()).ravel()
+
+
+def _blocked_topn(a: sp.csr_matrix, b: sp.csr_matrix, top: int) -> sp.csr_matrix:  # pragma: no cover
+    blocks = []
+    for start in range(0, a.shape[0], 1000):
+        block = (a[start : start + 1000] @ b).tocsr()
+        rows, cols, vals = [], [], []
+        for r in range(block.shape[0]):
+            lo, hi = block.indptr[r], block.indptr[r + 1]
+            data, idx = block.data[lo:hi], block.indices[lo:hi]
+            if len(data) > top:
+                sel = np.argpartition(-data, top - 1)[:top]
+                data, idx = data[sel], idx[sel]
+            rows.extend([r] * len(data))
+            cols.extend(idx.tolist())
+            vals.extend(data.tolist())
+        blocks.append(sp.csr_matrix((vals, (rows, cols)), shape=block.shape))
+    return sp.vstack(blocks).tocsr()

@@ -1,0 +1,167 @@
+"""Normalisation of short Dutch/English phrases into comparable terms.
+
+Pipeline for one phrase: fold (case, accents, punctuation) -> tokens -> light stemming -> the longest
+thesaurus phrases become concepts -> stop words dropped -> each remaining word is looked up, split as a
+Dutch compound into known parts, or corrected as a typo of a known word. The result is a tuple of terms
+(concept names or stems) in order of appearance without repeats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from rapidfuzz import fuzz, process
+
+from matching.thesaurus import Thesaurus, fold, load_thesaurus, stem
+
+_LINKS = ("", "s", "e", "en")  # Dutch linking morphemes between compound parts
+
+
+class Analyser:
+    """Turns phrases into terms; caches per token. Not part of the public API.
+
+    ``extra_known`` adds words (stems) that count as known parts of compounds, e.g. the words a whole
+    population uses; ``corrections`` maps a stem to the stem it is a typo of.
+    """
+
+    def __init__(
+        self,
+        thesaurus: Thesaurus | None = None,
+        extra_known: Iterable[str] = (),
+        corrections: Mapping[str, str] | None = None,
+        correct_typos: bool = True,
+    ) -> None:
+        self.thesaurus = thesaurus or load_thesaurus()
+        self.known = frozenset(self.thesaurus.known | set(extra_known))
+        self._lexicon = sorted(self.thesaurus.known)
+        self.corrections = dict(corrections or {})
+        self.correct_typos = correct_typos
+        self._token_cache: dict[str, tuple[str, ...]] = {}
+        self._split_cache: dict[str, tuple[str, ...] | None] = {}
+        self._phrase_cache: dict[str, tuple[str, ...]] = {}
+
+    # -- single words -------------------------------------------------------------------------------
+    def _concept(self, stemmed: str) -> str:
+        return self.thesaurus.phrases.get((stemmed,), stemmed)
+
+    def _known_stem(self, part: str) -> str | None:
+        s = stem(part)
+        if s in self.known and len(s) >= 3:
+            return s
+        if part in self.known and len(part) >= 3:
+            return part
+        return None
+
+    def split_compound(self, word: str) -> tuple[str, ...] | None:
+        """Split a folded word into known stems ("zonnepaneleninstallatie" -> zonnepanel, installatie)."""
+        if word in self._split_cache:
+            return self._split_cache[word]
+        result: tuple[str, ...] | None = None
+        n = len(word)
+        if n >= 6:
+            # Longest known tail first (Dutch compounds are head-final), then a known or splittable head.
+            for i in range(3, n - 2):
+                tail = self._known_stem(word[i:])
+                if tail is None:
+                    continue
+                head_full = word[:i]
+                for link in _LINKS:
+                    if link and not head_full.endswith(link):
+                        continue
+                    head = head_full[: len(head_full) - len(link)] if link else head_full
+                    if len(head) < 3:
+                        continue
+                    known_head = self._known_stem(head)
+                    if known_head is not None:
+                        result = (known_head, tail)
+                        break
+                    sub = self.split_compound(head) if len(head) >= 6 else None
+                    if sub is not None:
+                        result = (*sub, tail)
+                        break
+                if result is not None:
+                    break
+        self._split_cache[word] = result
+        return result
+
+    def _typo(self, stemmed: str) -> str | None:
+        if stemmed in self.corrections:
+            return self.corrections[stemmed]
+        if not self.correct_typos or len(stemmed) < 6 or not stemmed.isalpha():
+            return None
+        cutoff = 85.0 if len(stemmed) >= 8 else 83.0
+        best = process.extractOne(stemmed, self._lexicon, scorer=fuzz.ratio, score_cutoff=cutoff)
+        return best[0] if best is not None else None
+
+    def analyse_word(self, word: str) -> tuple[str, ...]:
+        """Terms for one folded word that is not part of a thesaurus phrase."""
+        cached = self._token_cache.get(word)
+        if cached is not None:
+            return cached
+        s = stem(word)
+        terms: tuple[str, ...]
+        if (s,) in self.thesaurus.phrases or s in self.known or len(word) < 6:
+            terms = (self._concept(s),)
+        else:
+            parts = self.split_compound(word)
+            if parts is not None:
+                terms = tuple(self._concept(p) for p in parts)
+            else:
+                fixed = self._typo(s)
+                terms = (self._concept(fixed),) if fixed is not None else (s,)
+        self._token_cache[word] = terms
+        return terms
+
+    # -- phrases --------------------------------------------------------------------------------------
+    def analyse(self, text: str) -> tuple[str, ...]:
+        """Terms of a phrase, in order of first appearance, without repeats."""
+        cached = self._phrase_cache.get(text)
+        if cached is not None:
+            return cached
+        words = fold(text).split()
+        stems = [stem(w) for w in words]
+        phrases = self.thesaurus.phrases
+        stopwords = self.thesaurus.stopwords
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            matched = False
+            for length in range(min(self.thesaurus.max_phrase_len, len(words) - i), 1, -1):
+                concept = phrases.get(tuple(stems[i : i + length]))
+                if concept is not None:
+                    out.append(concept)
+                    i += length
+                    matched = True
+                    break
+            if matched:
+                continue
+            word = words[i]
+            i += 1
+            if word in stopwords or (len(word) < 2 and not word.isdigit()):
+                continue
+            out.extend(self.analyse_word(word))
+        result = tuple(dict.fromkeys(t for t in out if t))
+        if len(self._phrase_cache) < 500_000:
+            self._phrase_cache[text] = result
+        return result
+
+
+_DEFAULT: Analyser | None = None
+
+
+def default_analyser() -> Analyser:
+    """The analyser with the static thesaurus only (no population words)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Analyser()
+    return _DEFAULT
+
+
+def normalise_phrase(text: str) -> str:
+    """The normalised form of a phrase: its terms, sorted, space-separated.
+
+    Equal for phrases that differ in case, accents, punctuation, stop words, word order, plural/singular,
+    known synonyms (thesaurus), Dutch compounds of known words and small typos of known words, e.g.
+    ``normalise_phrase("Zonnepaneleninstallatie") == normalise_phrase("installatie van zonnepanelen")``.
+    """
+    return " ".join(sorted(default_analyser().analyse(text)))

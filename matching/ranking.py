@@ -1,0 +1,84 @@
+"""Turning scored candidate pairs into lists: top-k with organisation diversity, and weekly pairing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+
+def top_k_per_row(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    scores: np.ndarray,
+    org: np.ndarray,
+    tie_rank: np.ndarray,
+    top_k: int,
+    max_per_organisation: int,
+) -> dict[int, list[tuple[int, float]]]:
+    """Best ``top_k`` (col, score) per row, best first, at most ``max_per_organisation`` per organisation.
+
+    Ties are broken by ``tie_rank`` (the rank of the participant id), so results do not depend on input order.
+    """
+    out: dict[int, list[tuple[int, float]]] = {}
+    if len(rows) == 0 or top_k <= 0:
+        return out
+    order = np.lexsort((tie_rank[cols], -scores, rows))
+    rows_s, cols_s, scores_s = rows[order], cols[order], scores[order]
+    starts = np.flatnonzero(np.r_[True, rows_s[1:] != rows_s[:-1]])
+    ends = np.r_[starts[1:], len(rows_s)]
+    limit = max(1, max_per_organisation)
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        picked: list[tuple[int, float]] = []
+        per_org: dict[int, int] = {}
+        for c, s in zip(cols_s[start:end].tolist(), scores_s[start:end].tolist(), strict=True):
+            o = int(org[c])
+            if per_org.get(o, 0) >= limit:
+                continue
+            per_org[o] = per_org.get(o, 0) + 1
+            picked.append((c, s))
+            if len(picked) == top_k:
+                break
+        out[int(rows_s[start])] = picked
+    return out
+
+
+def weekly_pairs(
+    pairs: list[tuple[float, str, str]],
+    organisation: Mapping[str, int],
+    per_person: int,
+    incoming_left: Mapping[str, int],
+    max_per_organisation: int,
+) -> list[tuple[float, str, str]]:
+    """Choose symmetric pairs: best first, in rounds so everyone gets a first pair before anyone a second.
+
+    ``pairs`` are (score, a, b) with a < b; ``incoming_left`` is how many more suggestions each person may
+    receive this week. A person gets at most ``per_person`` pairs and at most ``max_per_organisation``
+    partners from one organisation.
+    """
+    ordered = sorted(pairs, key=lambda p: (-p[0], p[1], p[2]))
+    count: dict[str, int] = {}
+    orgs_seen: dict[tuple[str, int], int] = {}
+    chosen: list[tuple[float, str, str]] = []
+    taken: set[tuple[str, str]] = set()
+    for round_no in range(1, per_person + 1):
+        for score, a, b in ordered:
+            if (a, b) in taken:
+                continue
+            ca, cb = count.get(a, 0), count.get(b, 0)
+            if ca >= round_no or cb >= round_no or ca >= per_person or cb >= per_person:
+                continue
+            if ca >= incoming_left.get(a, 0) or cb >= incoming_left.get(b, 0):
+                continue
+            key_a, key_b = (a, organisation[b]), (b, organisation[a])
+            if (
+                orgs_seen.get(key_a, 0) >= max_per_organisation
+                or orgs_seen.get(key_b, 0) >= max_per_organisation
+            ):
+                continue
+            taken.add((a, b))
+            chosen.append((score, a, b))
+            count[a], count[b] = ca + 1, cb + 1
+            orgs_seen[key_a] = orgs_seen.get(key_a, 0) + 1
+            orgs_seen[key_b] = orgs_seen.get(key_b, 0) + 1
+    return chosen

@@ -1,0 +1,42 @@
+"""Results: a suggestion and the structured reasons behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Reason kinds, most important first.
+REASON_KINDS: tuple[str, ...] = ("need_offer", "offer_need", "themes", "regions")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One structured reason, from the point of view of the participant who receives the suggestion.
+
+    Fields:
+        kind: ``need_offer`` (participant needs what the other offers), ``offer_need`` (participant offers
+            what the other needs), ``themes`` (shared themes) or ``regions`` (where both are).
+        own_text: the participant's own phrase (their need for ``need_offer``, offer for ``offer_need``).
+        other_text: the other's phrase (their offer for ``need_offer``, need for ``offer_need``).
+        terms: the normalised terms the two phrases share (e.g. ``("gastles", "warmtepomp")``).
+        themes: shared themes in the participant's own wording (``themes`` kind).
+        regions: (participant's region, other's region) codes (``regions`` kind).
+        weight: this reason's contribution to the score, for ordering.
+    """
+
+    kind: str
+    own_text: str = ""
+    other_text: str = ""
+    terms: tuple[str, ...] = ()
+    themes: tuple[str, ...] = ()
+    regions: tuple[str, str] = ("", "")
+    weight: float = 0.0
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A suggested partner ``other_id`` for ``participant_id``; ``score`` is higher for better pairs."""
+
+    participant_id: str
+    other_id: str
+    score: float
+    reasons: tuple[Reason, ...] = ()

@@ -1,0 +1,125 @@
+"""The curated domain thesaurus, stop words and generic words, loaded from ``matching/data``.
+
+The data files are plain text so that non-programmers can extend them; see docs/matching.md.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).with_name("data")
+
+_VOWELS = frozenset("aeiouy")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and turn every run of non-alphanumerics into one space."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    # casefold can produce new combining marks or non-ASCII letters (e.g. "ß" -> "ss" is fine, "ø" stays).
+    plain = unicodedata.normalize("NFKD", plain)
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", plain).strip()
+
+
+def stem(word: str) -> str:
+    """A light Dutch/English stemmer: plurals, doubled letters, final v/z. Same input, same output."""
+    w = word
+    if len(w) <= 3 or not w.isalpha():
+        return w
+    if w.endswith("ies") and len(w) > 5:
+        w = w[:-3] + "y"
+    elif w.endswith("heden") and len(w) > 7:
+        w = w[:-5] + "heid"
+    elif w.endswith("sses"):
+        w = w[:-2]
+    elif w.endswith("en") and len(w) >= 5 and w[-3] not in _VOWELS:
+        w = w[:-2]
+        if len(w) >= 3 and w[-1] == w[-2] and w[-1] not in _VOWELS:
+            w = w[:-1]
+    elif (
+        w.endswith("s") and len(w) >= 4 and w[-2] not in "siu" and not w.endswith(("les", "ces", "ss", "ous"))
+    ):
+        w = w[:-1]
+    # Undouble a long vowel in a closed final syllable: paneel -> panel (as panelen -> panel).
+    if len(w) >= 5 and w[-1] not in _VOWELS and w[-2] == w[-3] and w[-2] in "aeou" and w[-4] not in _VOWELS:
+        w = w[:-2] + w[-1]
+    if w.endswith("v") and len(w) >= 4:
+        w = w[:-1] + "f"
+    elif w.endswith("z") and len(w) >= 4:
+        w = w[:-1] + "s"
+    return w
+
+
+def _lines(name: str) -> list[str]:
+    text = (DATA_DIR / name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+@dataclass(frozen=True)
+class Thesaurus:
+    """The loaded data files, keyed by stemmed token sequences.
+
+    Fields:
+        phrases: stemmed token sequence of a variant -> concept name (single words are 1-tuples).
+        broader: concept -> broader concepts it partly implies.
+        known: stems of all single-word variants and concept names (the lexicon used to split compounds
+            and to correct typos).
+        stopwords: folded stop words of Dutch and English.
+        generic: terms (concepts or stems) that almost everyone writes; damped when weighting.
+        max_phrase_len: the longest variant in tokens.
+    """
+
+    phrases: Mapping[tuple[str, ...], str]
+    broader: Mapping[str, tuple[str, ...]]
+    known: frozenset[str]
+    stopwords: frozenset[str]
+    generic: frozenset[str]
+    max_phrase_len: int
+
+
+def _stem_tokens(text: str) -> tuple[str, ...]:
+    return tuple(stem(t) for t in fold(text).split())
+
+
+@cache
+def load_thesaurus() -> Thesaurus:
+    """Load and index the data files once per process."""
+    stopwords = frozenset(w for line in _lines("stopwords.txt") for w in fold(line).split())
+    phrases: dict[tuple[str, ...], str] = {}
+    broader: dict[str, tuple[str, ...]] = {}
+    for line in _lines("thesaurus.txt"):
+        head, _, rest = line.partition("=")
+        concept = fold(head).replace(" ", "")
+        variants_text, _, broader_text = rest.partition("|")
+        variants = [concept, *variants_text.split(",")]
+        for variant in variants:
+            key = _stem_tokens(variant)
+            if key:
+                phrases.setdefault(key, concept)
+        wider = tuple(fold(b).replace(" ", "") for b in broader_text.split(",") if b.strip())
+        if wider:
+            broader[concept] = wider
+    known = {key[0] for key in phrases if len(key) == 1 and len(key[0]) >= 3}
+    known |= set(phrases.values())
+    generic: set[str] = set()
+    for line in _lines("generic.txt"):
+        key = _stem_tokens(line)
+        if key in phrases:
+            generic.add(phrases[key])
+        elif len(key) == 1:
+            generic.add(key[0])
+    return Thesaurus(
+        phrases=phrases,
+        broader=broader,
+        known=frozenset(known),
+        stopwords=stopwords,
+        generic=frozenset(generic),
+        max_phrase_len=max(len(k) for k in phrases),
+    )
