@@ -1,0 +1,1 @@
+"""Business rules of the bot as plain functions (no Telegram objects): handlers and jobs call them."""

@@ -1,0 +1,422 @@
+"""Matchmaking rules: profiles from storage into the matcher, history, suggestions, and double opt-in.
+
+Plain functions that take a session (the caller commits): the `/matches` handler, the weekly digest and the
+tests all use them. Who may answer what, and when a suggestion becomes an introduction, is decided here.
+
+Exceptions::
+
+    MatchmakingError          base class
+    ├── UnknownSuggestion     no such suggestion (or it was removed)
+    ├── NotASide              the person is not one of the two sides of the suggestion
+    └── SuggestionClosed      the suggestion can no longer be answered (withdrawn, expired, declined by
+                              the other side)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+import matching
+from storage import participants as participants_store
+from storage import suggestions as store
+from storage.models import AnswerValue, Introduction, ItemKind, Participant, Suggestion, SuggestionStatus
+
+__all__ = [
+    "AnswerOutcome",
+    "MatcherCache",
+    "MatchmakingError",
+    "NotASide",
+    "SuggestionClosed",
+    "UnknownSuggestion",
+    "answer_suggestion",
+    "build_history",
+    "find_new_suggestions",
+    "load_profiles",
+    "mark_shown",
+    "matching_suggestion",
+    "other_side",
+    "record_suggestions",
+    "suggestions_for",
+    "week_start",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class MatchmakingError(Exception):
+    """Base class of the matchmaking rules' errors."""
+
+
+class UnknownSuggestion(MatchmakingError):
+    """There is no such suggestion."""
+
+
+class NotASide(MatchmakingError):
+    """The person is not one of the two sides of the suggestion (a forged or foreign button)."""
+
+
+class SuggestionClosed(MatchmakingError):
+    """The suggestion can no longer be answered."""
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    """What answering did: the row after the answer, and the introduction when both said yes."""
+
+    suggestion: Suggestion
+    side: str
+    answer: AnswerValue
+    introduction: Introduction | None = None
+    newly_introduced: bool = False
+    other_needs_asking: bool = False  # the other side has not seen the suggestion yet
+
+
+# -- profiles and history ---------------------------------------------------------------------------------
+def _profile(participant: Participant, items: dict[str, list[str]]) -> matching.Profile:
+    return matching.Profile(
+        id=str(participant.id),
+        name=participant.name or "",
+        organisation=participant.organisation or "",
+        role=participant.role or "other",
+        region=participant.region or "outside",
+        reach=participant.reach or "anywhere",
+        offers=tuple(items.get(ItemKind.OFFER, ())),
+        needs=tuple(items.get(ItemKind.NEED, ())),
+        themes=tuple(items.get(ItemKind.THEME, ())),
+        active=True,
+    )
+
+
+def load_profiles(session: Session) -> list[matching.Profile]:
+    """Every active participant with a completed profile, as matching profiles (id = str(participant.id))."""
+    return [_profile(p, items) for p, items in participants_store.active_profiles(session)]
+
+
+def week_start(now: dt.datetime) -> dt.datetime:
+    """Monday 00:00 UTC of `now`'s ISO week."""
+    day = now.astimezone(dt.UTC).date() - dt.timedelta(days=now.astimezone(dt.UTC).weekday())
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def build_history(
+    session: Session, *, now: dt.datetime, participant_id: int | None = None
+) -> matching.History:
+    """What the matcher must know about earlier suggestions; with `participant_id`, only that person's pairs.
+
+    Per-person history is enough for `Matcher.suggest_for` and much cheaper at 10,000 participants; the
+    weekly caps and unresponsiveness reports are always global.
+    """
+    pairs = store.pair_history(session, participant_id=participant_id)
+
+    def key(pair: tuple[int, int]) -> tuple[str, str]:
+        return (str(pair[0]), str(pair[1]))
+
+    never = store.never_pairs(session, participant_id=participant_id)
+    return matching.History(
+        suggested=frozenset(key(pair) for pair in pairs.suggested),
+        declined={key(pair): when for pair, when in pairs.declined.items()},
+        expired={key(pair): when for pair, when in pairs.expired.items()},
+        never={str(owner): frozenset(str(o) for o in others) for owner, others in never.items()},
+        incoming_this_week={
+            str(pid): count for pid, count in store.incoming_since(session, since=week_start(now)).items()
+        },
+        unresponsive_reports={str(pid): n for pid, n in store.unresponsive_counts(session).items()},
+        inactive=frozenset(str(pid) for pid in store.inactive_ids(session)),
+    )
+
+
+# -- reasons as stored JSON --------------------------------------------------------------------------------
+_MIRROR = {"need_offer": "offer_need", "offer_need": "need_offer"}
+
+
+def _reason_json(reason: matching.Reason) -> dict[str, Any]:
+    return {
+        "kind": reason.kind,
+        "own": reason.own_text,
+        "other": reason.other_text,
+        "terms": list(reason.terms),
+        "themes": list(reason.themes),
+        "regions": list(reason.regions),
+        "weight": reason.weight,
+    }
+
+
+def _mirror(reason: matching.Reason) -> matching.Reason:
+    return matching.Reason(
+        kind=_MIRROR.get(reason.kind, reason.kind),
+        own_text=reason.other_text,
+        other_text=reason.own_text,
+        terms=reason.terms,
+        themes=reason.themes,
+        regions=(reason.regions[1], reason.regions[0]),
+        weight=reason.weight,
+    )
+
+
+def _reason_from_json(data: dict[str, Any]) -> matching.Reason:
+    regions = tuple(data.get("regions") or ("", ""))
+    return matching.Reason(
+        kind=str(data.get("kind", "")),
+        own_text=str(data.get("own", "")),
+        other_text=str(data.get("other", "")),
+        terms=tuple(data.get("terms") or ()),
+        themes=tuple(data.get("themes") or ()),
+        regions=(str(regions[0]), str(regions[1])) if len(regions) == 2 else ("", ""),
+        weight=float(data.get("weight") or 0.0),
+    )
+
+
+def other_side(suggestion: Suggestion, participant_id: int) -> int:
+    """The id of the other side (raises NotASide when the person is no side)."""
+    side = store.side_of(suggestion, participant_id)
+    if side is None:
+        raise NotASide(f"participant is not a side of suggestion {suggestion.id}")
+    return suggestion.participant_b_id if side == "a" else suggestion.participant_a_id
+
+
+def matching_suggestion(suggestion: Suggestion, participant_id: int) -> matching.Suggestion:
+    """The stored suggestion from `participant_id`'s point of view, for `matching.render_reasons`."""
+    side = store.side_of(suggestion, participant_id)
+    if side is None:
+        raise NotASide(f"participant is not a side of suggestion {suggestion.id}")
+    reasons = (suggestion.reasons or {}).get(side) or []
+    return matching.Suggestion(
+        participant_id=str(participant_id),
+        other_id=str(other_side(suggestion, participant_id)),
+        score=suggestion.score,
+        reasons=tuple(_reason_from_json(r) for r in reasons if isinstance(r, dict)),
+    )
+
+
+# -- recording and listing ---------------------------------------------------------------------------------
+def record_suggestions(
+    session: Session,
+    suggestions: Iterable[matching.Suggestion],
+    *,
+    source: str,
+    week: str | None,
+    now: dt.datetime,
+    expires_at: dt.datetime | None = None,
+) -> list[Suggestion]:
+    """Store matcher suggestions: one row per pair (a < b), reusing an open row for the same pair.
+
+    A pair given in both directions (as `Matcher.weekly` does) becomes one row with each side's reasons.
+    Returns the rows, each once, in the order first seen.
+    """
+    rows: dict[tuple[int, int], Suggestion] = {}
+    for item in suggestions:
+        me, other = int(item.participant_id), int(item.other_id)
+        if me == other:
+            continue
+        low, high = min(me, other), max(me, other)
+        my_side, their_side = ("a", "b") if me == low else ("b", "a")
+        row = rows.get((low, high)) or store.find_open_pair(session, a_id=low, b_id=high)
+        if row is None:
+            reasons = {
+                my_side: [_reason_json(r) for r in item.reasons],
+                their_side: [_reason_json(_mirror(r)) for r in item.reasons],
+            }
+            row = store.create_suggestion(
+                session,
+                a_id=low,
+                b_id=high,
+                score=item.score,
+                reasons=reasons,
+                source=source,
+                week=week,
+                expires_at=expires_at,
+                now=now,
+            )
+        elif (low, high) in rows:
+            # The same pair seen from the other side: its own reasons replace the mirrored ones.
+            row.reasons = {**(row.reasons or {}), my_side: [_reason_json(r) for r in item.reasons]}
+            session.add(row)
+        rows[(low, high)] = row
+    session.flush()
+    return list(rows.values())
+
+
+def suggestions_for(
+    session: Session, *, participant_id: int, limit: int, now: dt.datetime
+) -> list[Suggestion]:
+    """Open suggestions this person still has to answer (the other side active), best first."""
+    return store.open_for(session, participant_id=participant_id, now=now, limit=limit)
+
+
+class MatcherCache:
+    """One Matcher over all active profiles, rebuilt when profiles changed (thread-safe).
+
+    Building the index over 10,000 profiles takes over a second; asking it about one person takes a few
+    milliseconds. `get` compares `storage.participants.profile_fingerprint` (count and newest `updated_at`);
+    when only other people's profiles changed, a matcher up to `max_age` seconds old is still used, so a
+    busy event does not rebuild on every edit. The person asking is always current: when their own
+    profile is missing or differs in the cached index, it is rebuilt.
+    """
+
+    def __init__(self, config: matching.MatchConfig | None = None, *, max_age: float = 60.0) -> None:
+        self.config = config or matching.MatchConfig()
+        self.max_age = max_age
+        self._lock = threading.Lock()
+        self._matcher: matching.Matcher | None = None
+        self._by_id: dict[str, matching.Profile] = {}
+        self._fingerprint: tuple[int, str] | None = None
+        self._built_at = 0.0
+        self.builds = 0
+        self.last_build_seconds = 0.0
+
+    def invalidate(self) -> None:
+        """Forget the matcher (the next `get` rebuilds it)."""
+        with self._lock:
+            self._matcher = None
+            self._fingerprint = None
+
+    def _usable(self, session: Session, fingerprint: tuple[int, str], for_id: int | None) -> bool:
+        if self._matcher is None:
+            return False
+        if fingerprint == self._fingerprint:
+            return True
+        if time.monotonic() - self._built_at > self.max_age:
+            return False
+        if for_id is None:
+            return True
+        current = participants_store.active_profiles(session, participant_ids=[for_id])
+        if not current:
+            return True  # not matchable anyway
+        return self._by_id.get(str(for_id)) == _profile(*current[0])
+
+    def get(self, session: Session, *, for_id: int | None = None) -> matching.Matcher:
+        """The matcher for the current profiles (current for `for_id` in any case)."""
+        fingerprint = participants_store.profile_fingerprint(session)
+        with self._lock:
+            if self._usable(session, fingerprint, for_id):
+                assert self._matcher is not None
+                return self._matcher
+            started = time.perf_counter()
+            matcher = matching.Matcher(load_profiles(session), self.config)
+            self.last_build_seconds = time.perf_counter() - started
+            self.builds += 1
+            self._matcher, self._fingerprint = matcher, fingerprint
+            self._by_id = {p.id: p for p in matcher.profiles}
+            self._built_at = time.monotonic()
+            logger.info(
+                "matcher rebuilt over %d profiles in %.2fs", len(matcher.profiles), self.last_build_seconds
+            )
+            return matcher
+
+
+def find_new_suggestions(
+    session: Session, *, participant_id: int, cache: MatcherCache, limit: int, now: dt.datetime
+) -> list[Suggestion]:
+    """Ask the matcher for up to `limit` new partners for this person and record them (source `matches`)."""
+    if limit <= 0:
+        return []
+    matcher = cache.get(session, for_id=participant_id)
+    try:
+        found = matcher.suggest_for(
+            str(participant_id),
+            top_k=limit,
+            history=build_history(session, now=now, participant_id=participant_id),
+            now=now,
+        )
+    except matching.UnknownParticipantError:
+        return []
+    # The cache may be older than the database: skip anyone who left or paused since.
+    current = {
+        p.id
+        for p, _ in participants_store.active_profiles(
+            session, participant_ids=[int(s.other_id) for s in found]
+        )
+    }
+    found = [s for s in found if int(s.other_id) in current]
+    return record_suggestions(session, found, source="matches", week=None, now=now)
+
+
+# -- answering ---------------------------------------------------------------------------------------------
+def answer_suggestion(
+    session: Session,
+    *,
+    suggestion_id: int,
+    participant_id: int,
+    answer: AnswerValue | str,
+    now: dt.datetime,
+) -> AnswerOutcome:
+    """Record one side's answer and apply double opt-in.
+
+    yes + yes → introduced (an Introduction row; the caller tells both). no → declined (the other side is
+    never told). never → declined and the other person is never suggested again. later → stays open.
+    A person may change their answer while the suggestion is open, and undo their own decline.
+    """
+    answer = AnswerValue(answer)
+    suggestion = store.get_suggestion(session, suggestion_id=suggestion_id)
+    if suggestion is None:
+        raise UnknownSuggestion(f"no suggestion {suggestion_id}")
+    side = store.side_of(suggestion, participant_id)
+    if side is None:
+        raise NotASide(f"participant is not a side of suggestion {suggestion_id}")
+    other_id = other_side(suggestion, participant_id)
+    mine = suggestion.answer_a if side == "a" else suggestion.answer_b
+    theirs = suggestion.answer_b if side == "a" else suggestion.answer_a
+
+    if suggestion.status == SuggestionStatus.INTRODUCED:
+        return AnswerOutcome(
+            suggestion, side, AnswerValue.YES, store.introduction_for(session, suggestion_id=suggestion_id)
+        )
+    if suggestion.status == SuggestionStatus.DECLINED and mine in (AnswerValue.NO, AnswerValue.NEVER):
+        # Undo of one's own decline: reopen (the other side never learnt about it).
+        if mine == AnswerValue.NEVER:
+            store.remove_never(session, participant_id=participant_id, other_id=other_id)
+        suggestion.status = SuggestionStatus.PENDING
+        suggestion.closed_at = None
+    elif suggestion.status != SuggestionStatus.PENDING:
+        raise SuggestionClosed(f"suggestion {suggestion_id} is {suggestion.status}")
+    elif suggestion.expires_at is not None and suggestion.expires_at <= now:
+        raise SuggestionClosed(f"suggestion {suggestion_id} expired")
+
+    if side == "a":
+        suggestion.answer_a, suggestion.answered_a_at = answer.value, now
+    else:
+        suggestion.answer_b, suggestion.answered_b_at = answer.value, now
+
+    introduction: Introduction | None = None
+    newly = False
+    if answer in (AnswerValue.NO, AnswerValue.NEVER):
+        suggestion.status = SuggestionStatus.DECLINED
+        suggestion.closed_at = now
+        if answer == AnswerValue.NEVER:
+            store.add_never(session, participant_id=participant_id, other_id=other_id)
+    elif answer == AnswerValue.YES and theirs == AnswerValue.YES:
+        suggestion.status = SuggestionStatus.INTRODUCED
+        suggestion.closed_at = now
+        session.add(suggestion)
+        session.flush()
+        introduction = store.create_introduction(session, suggestion=suggestion, now=now)
+        newly = True
+    session.add(suggestion)
+    session.flush()
+    shown_other = suggestion.shown_b_at if side == "a" else suggestion.shown_a_at
+    return AnswerOutcome(
+        suggestion,
+        side,
+        answer,
+        introduction,
+        newly,
+        other_needs_asking=answer == AnswerValue.YES and theirs is None and shown_other is None,
+    )
+
+
+def mark_shown(session: Session, *, suggestion: Suggestion, participant_id: int, now: dt.datetime) -> None:
+    """Remember that this side has seen the suggestion."""
+    side = store.side_of(suggestion, participant_id)
+    if side == "a" and suggestion.shown_a_at is None:
+        suggestion.shown_a_at = now
+    elif side == "b" and suggestion.shown_b_at is None:
+        suggestion.shown_b_at = now
+    session.add(suggestion)

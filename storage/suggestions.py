@@ -1,0 +1,300 @@
+"""Suggestions (proposed pairs), never-suggest lists and introductions: the queries behind double opt-in.
+
+A suggestion row holds one pair with `participant_a_id < participant_b_id`; each side answers on its own.
+`reasons` is `{"a": [...], "b": [...]}`: the structured reasons from each side's point of view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    Introduction,
+    NeverSuggest,
+    Participant,
+    ParticipantStatus,
+    Suggestion,
+    SuggestionStatus,
+)
+from storage.types import utcnow
+
+__all__ = [
+    "OPEN_STATUSES",
+    "PairHistory",
+    "add_never",
+    "create_introduction",
+    "create_suggestion",
+    "find_open_pair",
+    "get_suggestion",
+    "inactive_ids",
+    "incoming_since",
+    "introduction_for",
+    "never_pairs",
+    "open_for",
+    "pair_history",
+    "remove_never",
+    "side_of",
+    "suggestions_of",
+    "unresponsive_counts",
+    "withdraw_pending",
+]
+
+OPEN_STATUSES = (SuggestionStatus.PENDING, SuggestionStatus.INTRODUCED)
+
+
+@dataclass(frozen=True)
+class PairHistory:
+    """Earlier outcomes of pairs, as plain ids (the service turns them into `matching.History`)."""
+
+    suggested: frozenset[tuple[int, int]]
+    declined: dict[tuple[int, int], dt.datetime]
+    expired: dict[tuple[int, int], dt.datetime]
+
+
+def side_of(suggestion: Suggestion, participant_id: int) -> str | None:
+    """'a' or 'b' when the participant is a side of the suggestion, else None."""
+    if suggestion.participant_a_id == participant_id:
+        return "a"
+    if suggestion.participant_b_id == participant_id:
+        return "b"
+    return None
+
+
+def get_suggestion(session: Session, *, suggestion_id: int) -> Suggestion | None:
+    """The suggestion with this id, or None."""
+    return session.get(Suggestion, suggestion_id)
+
+
+def find_open_pair(session: Session, *, a_id: int, b_id: int) -> Suggestion | None:
+    """The pending or introduced suggestion for this pair (either order), or None."""
+    low, high = min(a_id, b_id), max(a_id, b_id)
+    return session.exec(
+        select(Suggestion).where(
+            Suggestion.participant_a_id == low,
+            Suggestion.participant_b_id == high,
+            col(Suggestion.status).in_(OPEN_STATUSES),
+        )
+    ).first()
+
+
+def create_suggestion(
+    session: Session,
+    *,
+    a_id: int,
+    b_id: int,
+    score: float,
+    reasons: dict[str, Any],
+    source: str,
+    week: str | None = None,
+    expires_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> Suggestion:
+    """A new pending suggestion for the pair; `a_id < b_id` is required."""
+    if not a_id < b_id:
+        raise ValueError("participant_a_id must be lower than participant_b_id")
+    suggestion = Suggestion(
+        participant_a_id=a_id,
+        participant_b_id=b_id,
+        score=score,
+        reasons=reasons,
+        source=source,
+        week=week,
+        expires_at=expires_at,
+        created_at=now or utcnow(),
+    )
+    session.add(suggestion)
+    session.flush()
+    return suggestion
+
+
+def open_for(
+    session: Session, *, participant_id: int, now: dt.datetime, limit: int | None = None
+) -> list[Suggestion]:
+    """Pending suggestions this person still has to answer ("later" included), the other side active.
+
+    Ordered: suggestions the other side already accepted first, then by score.
+    """
+    other = aliased(Participant)
+    is_a = col(Suggestion.participant_a_id) == participant_id
+    is_b = col(Suggestion.participant_b_id) == participant_id
+    mine_open_a = is_a & (col(Suggestion.answer_a).is_(None) | (col(Suggestion.answer_a) == "later"))
+    mine_open_b = is_b & (col(Suggestion.answer_b).is_(None) | (col(Suggestion.answer_b) == "later"))
+    other_id = func.coalesce(
+        func.nullif(col(Suggestion.participant_a_id), participant_id), col(Suggestion.participant_b_id)
+    )
+    query = (
+        select(Suggestion)
+        .join(other, col(other.id) == other_id)
+        .where(
+            Suggestion.status == SuggestionStatus.PENDING,
+            or_(mine_open_a, mine_open_b),
+            other.status == ParticipantStatus.ACTIVE,
+            or_(col(Suggestion.expires_at).is_(None), col(Suggestion.expires_at) > now),
+        )
+    )
+    rows = list(session.exec(query).all())
+
+    def order(row: Suggestion) -> tuple[int, int, float, int]:
+        side = side_of(row, participant_id)
+        theirs = row.answer_b if side == "a" else row.answer_a
+        mine = row.answer_a if side == "a" else row.answer_b
+        return (0 if theirs == "yes" else 1, 1 if mine == "later" else 0, -row.score, row.id or 0)
+
+    rows.sort(key=order)
+    return rows[:limit] if limit is not None else rows
+
+
+def suggestions_of(session: Session, *, participant_id: int) -> list[Suggestion]:
+    """Every suggestion the participant is a side of, oldest first."""
+    return list(
+        session.exec(
+            select(Suggestion)
+            .where(
+                or_(
+                    col(Suggestion.participant_a_id) == participant_id,
+                    col(Suggestion.participant_b_id) == participant_id,
+                )
+            )
+            .order_by(col(Suggestion.id))
+        ).all()
+    )
+
+
+def withdraw_pending(session: Session, *, participant_id: int, now: dt.datetime | None = None) -> int:
+    """Withdraw the participant's pending suggestions (pause, deletion, blocked); returns how many."""
+    now = now or utcnow()
+    rows = [s for s in suggestions_of(session, participant_id=participant_id) if s.status == "pending"]
+    for row in rows:
+        row.status = SuggestionStatus.WITHDRAWN
+        row.closed_at = now
+        session.add(row)
+    session.flush()
+    return len(rows)
+
+
+def pair_history(session: Session, *, participant_id: int | None = None) -> PairHistory:
+    """Pairs suggested (pending/introduced), declined and expired/withdrawn, for everyone or one person."""
+    query = sa_select(
+        col(Suggestion.participant_a_id),
+        col(Suggestion.participant_b_id),
+        col(Suggestion.status),
+        col(Suggestion.closed_at),
+        col(Suggestion.created_at),
+    )
+    if participant_id is not None:
+        query = query.where(
+            or_(
+                col(Suggestion.participant_a_id) == participant_id,
+                col(Suggestion.participant_b_id) == participant_id,
+            )
+        )
+    suggested: set[tuple[int, int]] = set()
+    declined: dict[tuple[int, int], dt.datetime] = {}
+    expired: dict[tuple[int, int], dt.datetime] = {}
+    for a, b, status, closed_at, created_at in session.execute(query).all():
+        pair = (a, b)
+        when = closed_at or created_at
+        if status in OPEN_STATUSES:
+            suggested.add(pair)
+        elif status == SuggestionStatus.DECLINED:
+            declined[pair] = max(when, declined.get(pair, when))
+        else:
+            expired[pair] = max(when, expired.get(pair, when))
+    return PairHistory(frozenset(suggested), declined, expired)
+
+
+def never_pairs(session: Session, *, participant_id: int | None = None) -> dict[int, set[int]]:
+    """participant id -> ids they never want suggested (for everyone, or rows touching one person)."""
+    query = select(NeverSuggest.participant_id, NeverSuggest.other_id)
+    if participant_id is not None:
+        query = query.where(
+            or_(
+                col(NeverSuggest.participant_id) == participant_id,
+                col(NeverSuggest.other_id) == participant_id,
+            )
+        )
+    result: dict[int, set[int]] = {}
+    for owner, other in session.exec(query).all():
+        result.setdefault(owner, set()).add(other)
+    return result
+
+
+def add_never(session: Session, *, participant_id: int, other_id: int) -> None:
+    """Never suggest `other_id` to `participant_id` again (idempotent)."""
+    exists = session.exec(
+        select(NeverSuggest.id).where(
+            NeverSuggest.participant_id == participant_id, NeverSuggest.other_id == other_id
+        )
+    ).first()
+    if exists is None:
+        session.add(NeverSuggest(participant_id=participant_id, other_id=other_id))
+        session.flush()
+
+
+def remove_never(session: Session, *, participant_id: int, other_id: int) -> None:
+    """Undo `add_never`."""
+    for row in session.exec(
+        select(NeverSuggest).where(
+            NeverSuggest.participant_id == participant_id, NeverSuggest.other_id == other_id
+        )
+    ).all():
+        session.delete(row)
+    session.flush()
+
+
+def incoming_since(session: Session, *, since: dt.datetime) -> dict[int, int]:
+    """participant id -> suggestions created since `since` that they are a side of."""
+    counts: dict[int, int] = {}
+    for column in (Suggestion.participant_a_id, Suggestion.participant_b_id):
+        query = (
+            select(column, func.count()).where(col(Suggestion.created_at) >= since).group_by(column)  # type: ignore[arg-type]
+        )
+        for participant_id, count in session.exec(query).all():
+            counts[participant_id] = counts.get(participant_id, 0) + count
+    return counts
+
+
+def unresponsive_counts(session: Session) -> dict[int, int]:
+    """participant id -> unresponsiveness reports, for those with any."""
+    rows = session.exec(
+        select(Participant.id, Participant.unresponsive_reports).where(Participant.unresponsive_reports > 0)
+    ).all()
+    return {participant_id: count for participant_id, count in rows if participant_id is not None}
+
+
+def inactive_ids(session: Session, *, among: Iterable[int] | None = None) -> set[int]:
+    """Ids of paused, blocked or deleted participants."""
+    query = select(Participant.id).where(Participant.status != ParticipantStatus.ACTIVE)
+    if among is not None:
+        query = query.where(col(Participant.id).in_(list(among)))
+    return {pid for pid in session.exec(query).all() if pid is not None}
+
+
+def introduction_for(session: Session, *, suggestion_id: int) -> Introduction | None:
+    """The introduction made from this suggestion, or None."""
+    return session.exec(select(Introduction).where(Introduction.suggestion_id == suggestion_id)).first()
+
+
+def create_introduction(session: Session, *, suggestion: Suggestion, now: dt.datetime) -> Introduction:
+    """Record that both sides said yes (idempotent per suggestion)."""
+    assert suggestion.id is not None
+    existing = introduction_for(session, suggestion_id=suggestion.id)
+    if existing is not None:
+        return existing
+    introduction = Introduction(
+        suggestion_id=suggestion.id,
+        participant_a_id=suggestion.participant_a_id,
+        participant_b_id=suggestion.participant_b_id,
+        introduced_at=now,
+    )
+    session.add(introduction)
+    session.flush()
+    return introduction
