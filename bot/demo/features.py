@@ -1,0 +1,58 @@
+"""What this version of the bot can do, asked of the bot itself, so the story never pretends.
+
+The demo plays the story through the real bot. A step whose feature is not in this version is skipped with
+an honest line in the transcript instead of being faked; these functions are where the story asks.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Engine
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.app import KoppelApplication
+
+if TYPE_CHECKING:
+    from bot.demo.world import DemoWorld
+
+__all__ = ["has_callback", "has_command", "import_community", "prepare"]
+
+logger = logging.getLogger(__name__)
+
+
+def has_command(application: KoppelApplication, command: str) -> bool:
+    """True when a handler answers `/command`."""
+    return any(
+        isinstance(handler, CommandHandler) and command in handler.commands
+        for handlers in application.handlers.values()
+        for handler in handlers
+    )
+
+
+def has_callback(application: KoppelApplication, data: str) -> bool:
+    """True when a callback query handler would take a button carrying `data`."""
+    for handlers in application.handlers.values():
+        for handler in handlers:
+            if not isinstance(handler, CallbackQueryHandler):
+                continue
+            pattern = handler.pattern
+            if pattern is None:
+                return True
+            if isinstance(pattern, re.Pattern | str) and re.match(pattern, data):
+                return True
+    return False
+
+
+def import_community(engine: Engine, path: Path) -> int | None:
+    """Import the community as `koppelbot import --profiles` does; None when import is not available."""
+    del engine, path
+    return None
+
+
+def prepare(world: DemoWorld) -> None:
+    """Hook for features that need setting up before the bot starts (e.g. a controllable clock)."""
+    del world

@@ -1,0 +1,187 @@
+"""The scripted story: a vmbo teacher joins, meets an installer, and they start a project together.
+
+Every beat goes through the real bot: the story acts as people through the Bot API stand-in and prints what
+each phone shows. A beat whose feature is not in this version is skipped with an honest line.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.demo import features
+from bot.demo.phone import Phone, StoryError
+from bot.demo.transcript import Actor, Transcript
+from bot.demo.world import ORGANISER_ID, DemoWorld
+from bot.standin import ChatMessage
+from bot.texts import t
+
+__all__ = ["TEACHER", "StoryResult", "play_story"]
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class Persona:
+    """Who the story's newcomer is and what she tells the bot."""
+
+    user_id: int
+    first_name: str
+    last_name: str
+    label: str
+    organisation: str
+    region: str
+    offers: tuple[str, ...]
+    needs: tuple[str, ...]
+    interests: tuple[str, ...]
+
+
+TEACHER = Persona(
+    user_id=5001,
+    first_name="Marieke",
+    last_name="Lubbers",
+    label="Marieke (docent vmbo, Achterhoek)",
+    organisation="Vmbo Lindenhof, Groenlo",
+    region="Achterhoek",
+    offers=("technieklokaal voor demonstraties", "snuffelstages voor leerlingen"),
+    needs=("gastles over warmtepompen", "stageplaatsen installatietechniek voor leerlingen"),
+    interests=("energietransitie", "installatietechniek"),
+)
+ORGANISER = Actor(ORGANISER_ID, "Inge", "Inge (organisator, provincie Gelderland)")
+
+
+@dataclass
+class StoryResult:
+    """What the story did: the chart it saved, the beats it had to skip, how long it took."""
+
+    chart: Path | None = None
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def say(key: str, /, **values: object) -> str:
+    """A narration line of the demo (terminal text, so the catalogue's HTML escaping is undone)."""
+    return html.unescape(t("nl", f"demo.{key}", **values))
+
+
+class Story:
+    """The story's state while it plays."""
+
+    def __init__(self, world: DemoWorld, write: Callable[[str], None], chart_path: Path) -> None:
+        self.world = world
+        self.transcript = Transcript(world.standin, write)
+        self.chart_path = chart_path
+        self.result = StoryResult()
+        self.teacher = Phone(
+            world,
+            self.transcript,
+            Actor(TEACHER.user_id, TEACHER.first_name, TEACHER.label),
+        )
+        self.partner: Phone | None = None
+
+    def unavailable(self, beat: str) -> None:
+        """Say honestly that this version cannot show a beat."""
+        self.result.skipped.append(beat)
+        self.transcript.note(say("unavailable", beat=beat))
+
+    def partner_phone(self, telegram_id: int) -> Phone:
+        member = self.world.member(telegram_id)
+        if member is None:
+            raise StoryError(f"the suggested partner {telegram_id} is not in the sample community")
+        return Phone(self.world, self.transcript, Actor(member.telegram_id, member.first_name, member.label))
+
+    # -- the beats -------------------------------------------------------------------------------------
+    async def community(self) -> None:
+        self.transcript.heading(say("community_heading"))
+        if self.world.imported is None:
+            self.unavailable(say("beat_import"))
+            return
+        self.transcript.note(say("community", count=self.world.imported))
+
+    async def onboarding(self) -> None:
+        self.transcript.heading(say("onboarding_heading", name=TEACHER.first_name))
+        welcome = await self.teacher.send("/start")
+        if not welcome:
+            raise StoryError("the bot did not answer /start")
+        if not features.has_callback(self.world.application, "consent:yes"):
+            self.unavailable(say("beat_consent"))
+            return
+        await self.teacher.press("Akkoord")
+
+    async def suggestions(self) -> None:
+        self.transcript.heading(say("suggestions_heading"))
+        if not features.has_command(self.world.application, "matches"):
+            self.unavailable(say("beat_matches"))
+            return
+        await self.teacher.send("/matches")
+
+    async def both_say_yes(self) -> None:
+        self.transcript.heading(say("yes_heading"))
+        if self.teacher.with_button("Ja, stel me voor") is None:
+            self.unavailable(say("beat_yes"))
+            return
+        await self.teacher.press("Ja, stel me voor")
+
+    async def introduction(self) -> None:
+        self.transcript.heading(say("introduction_heading"))
+        self.unavailable(say("beat_introduction"))
+
+    async def nudges(self) -> None:
+        self.transcript.heading(say("nudge_heading"))
+        self.unavailable(say("beat_nudge"))
+        self.transcript.heading(say("project_heading"))
+        self.unavailable(say("beat_project"))
+
+    async def organiser(self) -> None:
+        self.transcript.heading(say("organiser_heading"))
+        if not features.has_command(self.world.application, "stats"):
+            self.unavailable(say("beat_stats"))
+            return
+        inge = Phone(self.world, self.transcript, ORGANISER)
+        await inge.send("/stats")
+        photo = await inge.expect(lambda m: m.kind == "photo", "the funnel chart")
+        data = photo.file_bytes or b""
+        if not data.startswith(PNG_SIGNATURE):
+            raise StoryError("the /stats chart is not a PNG image")
+        self.chart_path.parent.mkdir(parents=True, exist_ok=True)
+        self.chart_path.write_bytes(data)
+        self.result.chart = self.chart_path
+        self.transcript.note(say("chart_saved", path=str(self.chart_path)))
+
+
+def _error_replies(world: DemoWorld) -> list[ChatMessage]:
+    error = html.unescape(t("nl", "common.error"))
+    return [
+        message
+        for chat in list(world.standin.chats)
+        for message in world.standin.bot_messages(chat)
+        if message.plain_text.strip() == error.strip()
+    ]
+
+
+async def play_story(world: DemoWorld, write: Callable[[str], None], chart_path: Path) -> StoryResult:
+    """Play the whole story through the bot in `world`, writing the transcript line by line."""
+    started = time.monotonic()
+    story = Story(world, write, chart_path)
+    story.transcript.heading(say("title"))
+    story.transcript.note(say("intro"))
+    await world.settle()
+    story.transcript.skip()
+    for beat in (
+        story.community,
+        story.onboarding,
+        story.suggestions,
+        story.both_say_yes,
+        story.introduction,
+        story.nudges,
+        story.organiser,
+    ):
+        await beat()
+    errors = _error_replies(world)
+    if errors:
+        raise StoryError(f"the bot answered with its error message {len(errors)} time(s); see the log")
+    story.result.seconds = time.monotonic() - started
+    return story.result
