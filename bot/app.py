@@ -18,12 +18,14 @@ from telegram.ext import (
     filters,
 )
 
+from bot.clock import Clock
 from bot.context import BotData, KoppelContext
 from bot.handlers import errors, start
+from bot.jobs import start_jobs, stop_jobs
 from bot.settings import Settings
 from bot.texts import LANGUAGES, t
 
-__all__ = ["KoppelApplication", "build_application", "post_init", "post_shutdown"]
+__all__ = ["KoppelApplication", "build_application", "post_init", "post_shutdown", "post_stop"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,21 +43,33 @@ async def post_init(application: KoppelApplication) -> None:
         await bot.set_my_commands(
             commands, scope=BotCommandScopeDefault(), language_code=None if language == "nl" else language
         )
+    await start_jobs(application)
     logger.info("bot @%s is ready", bot.username)
+
+
+async def post_stop(application: KoppelApplication) -> None:
+    """Stop the outbox sender while the bot can still finish in-flight sends."""
+    await stop_jobs(application)
 
 
 async def post_shutdown(application: KoppelApplication) -> None:
     """Release long-lived clients."""
+    await stop_jobs(application)
     application.bot_data.engine.dispose()
 
 
-def build_application(settings: Settings, *, engine: Engine) -> KoppelApplication:
-    """Build the Application for `settings`, talking to `settings.telegram_api_base_url`."""
+def build_application(settings: Settings, *, engine: Engine, clock: Clock | None = None) -> KoppelApplication:
+    """Build the Application for `settings`, talking to `settings.telegram_api_base_url`.
+
+    `clock` is the time the scheduled work reads (the system clock unless a test or the demo passes one;
+    it is also reachable, and settable, as `application.bot_data.clock`).
+    """
     token = settings.token
     if token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    the_clock = clock or Clock()
     context_types = ContextTypes(
-        context=KoppelContext, bot_data=lambda: BotData(settings=settings, engine=engine)
+        context=KoppelContext, bot_data=lambda: BotData(settings=settings, engine=engine, clock=the_clock)
     )
     application: KoppelApplication = (
         ApplicationBuilder()
@@ -65,6 +79,7 @@ def build_application(settings: Settings, *, engine: Engine) -> KoppelApplicatio
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .context_types(context_types)
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )

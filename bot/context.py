@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.clock import Clock
 from bot.settings import Settings
 
 __all__ = ["BotData", "KoppelContext"]
@@ -19,6 +20,8 @@ class BotData:
 
     settings: Settings
     engine: Engine
+    clock: Clock = field(default_factory=Clock)  # scheduled work reads the time here; tests may set it
+    sender: Any = None  # the running bot.jobs.sender.OutboxSender, when this process delivers the outbox
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -40,3 +43,7 @@ class KoppelContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any]
     @property
     def engine(self) -> Engine:
         return self.bot_data.engine
+
+    @property
+    def clock(self) -> Clock:
+        return self.bot_data.clock

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from bot.app import KoppelApplication, allowed_updates
 
-__all__ = ["polling", "serve_polling"]
+__all__ = ["polling", "serve_polling", "serve_worker", "working"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +34,50 @@ async def polling(application: KoppelApplication, *, poll_timeout: float = 10.0)
                 await application.updater.stop()
             if application.running:
                 await application.stop()
+            if application.post_stop is not None:
+                await application.post_stop(application)
     finally:
         await application.shutdown()
         if application.post_shutdown is not None:
             await application.post_shutdown(application)
+
+
+@contextlib.asynccontextmanager
+async def working(application: KoppelApplication) -> AsyncIterator[None]:
+    """Like `polling`, but receive no updates: only the outbox sender and the scheduled jobs run."""
+    await application.initialize()
+    try:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.start()
+        try:
+            yield
+        finally:
+            if application.running:
+                await application.stop()
+            if application.post_stop is not None:
+                await application.post_stop(application)
+    finally:
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def serve_worker(application: KoppelApplication) -> None:
+    """Run the outbox sender and the scheduler until SIGINT or SIGTERM, then stop cleanly."""
+    async with working(application):
+        logger.info("worker running (outbox sender and scheduler); press Ctrl+C to stop")
+        await _until_signalled()
+    logger.info("stopped")
 
 
 async def serve_polling(application: KoppelApplication) -> None:

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     send_rate_per_second: float = Field(default=30.0, gt=0)
     send_chat_interval_seconds: float = Field(default=1.0, ge=0)
     send_max_attempts: int = Field(default=8, ge=1)
+    send_backoff_seconds: float = Field(default=2.0, gt=0)
+    # Run the outbox sender and the scheduled jobs inside `koppelbot run` (off for extra webhook processes
+    # when a separate `koppelbot worker` does that work).
+    run_jobs: bool = True
 
     # Invitations
     invite_ttl_days: int = Field(default=60, ge=1)

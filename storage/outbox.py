@@ -1,22 +1,120 @@
 """The outbox: messages the bot sends on its own initiative are first rows here, then delivered.
 
-Enqueueing is idempotent by `dedupe_key`: enqueueing the same key twice leaves one row. The sender (bot/jobs)
-claims due rows, delivers them at Telegram's pace and marks each `sent` in the same transaction that records
-the Telegram message id.
+Enqueueing is idempotent by `dedupe_key`: enqueueing the same key twice leaves one row. The sender
+(`bot/jobs/sender.py`) claims due rows, delivers them at Telegram's pace and marks each `sent` in the same
+transaction that records the Telegram message id.
+
+Life of a row: `pending` → (claimed) `sending` → `sent`, or back to `pending` with a later `next_attempt_at`
+(429, 5xx, network error, one timed-out send), or `parked` after too many attempts or a permanent error
+(organisers see parked rows and can requeue them), or `blocked` when the person blocked the bot. A claim
+that is not finished within the stale timeout (the claiming process died) is claimed again by anyone.
+
+Payload: `text` (sendMessage) or `caption` (sendPhoto/sendDocument), `parse_mode`, `reply_markup` (a dict
+in Bot API JSON form) and any other Bot API parameter by name. A file for sendPhoto/sendDocument is given
+with `attachment(...)`: `<photo|document>` (a Telegram file_id or URL), `<photo|document>_path` (a file
+path read at send time) or `<photo|document>_b64` (the bytes, base64) plus an optional `filename`.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import event, func, or_, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col, select
 
-from storage.models import OutboxMessage, OutboxState
+from storage.models import OutboxMessage, OutboxState, Participant, ParticipantStatus
 from storage.types import utcnow
 
-__all__ = ["count_by_state", "enqueue"]
+__all__ = [
+    "FILE_METHODS",
+    "add_enqueue_listener",
+    "attachment",
+    "claim_due",
+    "count_by_state",
+    "enqueue",
+    "list_parked",
+    "mark_blocked",
+    "mark_failed",
+    "mark_sent",
+    "next_due_at",
+    "release_claims",
+    "requeue_parked",
+    "reschedule",
+]
+
+FILE_METHODS = {"sendPhoto": "photo", "sendDocument": "document"}
+_ENQUEUED = "koppelbot_outbox_enqueued"
+_listeners: dict[str, list[Callable[[], None]]] = {}
+_listeners_lock = threading.Lock()
+
+
+def _engine_key(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def add_enqueue_listener(engine: Engine, callback: Callable[[], None]) -> Callable[[], None]:
+    """Call `callback` after every commit that enqueued rows on `engine`'s database (in this process).
+
+    The callback may run in any thread; it must be quick and thread-safe. Returns a function that removes
+    the listener again.
+    """
+    key = _engine_key(engine)
+    with _listeners_lock:
+        _listeners.setdefault(key, []).append(callback)
+
+    def remove() -> None:
+        with _listeners_lock:
+            callbacks = _listeners.get(key, [])
+            if callback in callbacks:
+                callbacks.remove(callback)
+
+    return remove
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _notify_enqueued(session: OrmSession) -> None:
+    engines = session.info.pop(_ENQUEUED, None)
+    if not engines:
+        return
+    for key in engines:
+        with _listeners_lock:
+            callbacks = list(_listeners.get(key, []))
+        for callback in callbacks:
+            callback()
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_enqueued(session: OrmSession) -> None:
+    session.info.pop(_ENQUEUED, None)
+
+
+def attachment(
+    kind: str, *, path: str | Path | None = None, data: bytes | None = None, filename: str | None = None
+) -> dict[str, Any]:
+    """The payload part for a photo or document (`kind`), to pass as `enqueue(..., extra=...)`.
+
+    Give either `path` (read when the message is sent, so the file must still exist then) or `data`
+    (stored in the row, base64-encoded; keep it small, e.g. a chart). `filename` names the upload.
+    """
+    if kind not in FILE_METHODS.values():
+        raise ValueError(f"attachment kind must be photo or document, not {kind!r}")
+    if (path is None) == (data is None):
+        raise ValueError("give exactly one of path= or data=")
+    part: dict[str, Any] = (
+        {f"{kind}_path": str(path)}
+        if path is not None
+        else {f"{kind}_b64": base64.b64encode(data or b"").decode()}
+    )
+    if filename:
+        part["filename"] = filename
+    return part
 
 
 def enqueue(
@@ -64,6 +162,7 @@ def enqueue(
     )
     session.add(row)
     session.flush()
+    session.info.setdefault(_ENQUEUED, set()).add(_engine_key(session.get_bind()))  # type: ignore[arg-type]
     return row
 
 
@@ -76,3 +175,254 @@ def count_by_state(session: Session, *, broadcast_id: int | None = None) -> dict
     for state, count in session.exec(query).all():
         counts[state] = count
     return counts
+
+
+def _due(now: dt.datetime) -> Any:
+    # A row never tried is due as soon as `not_before` has passed, whatever clock enqueued it (tests and
+    # the demo run a controlled clock); a retry waits for `next_attempt_at`, set by the sender's clock.
+    return (
+        (col(OutboxMessage.state) == OutboxState.PENDING)
+        & or_(col(OutboxMessage.last_error).is_(None), col(OutboxMessage.next_attempt_at) <= now)
+        & or_(col(OutboxMessage.not_before).is_(None), col(OutboxMessage.not_before) <= now)
+    )
+
+
+def _stale(now: dt.datetime, stale_after: dt.timedelta) -> Any:
+    return (col(OutboxMessage.state) == OutboxState.SENDING) & (
+        col(OutboxMessage.claimed_at) < now - stale_after
+    )
+
+
+def claim_due(
+    session: Session,
+    *,
+    owner: str,
+    now: dt.datetime,
+    limit: int,
+    stale_after: dt.timedelta,
+    exclude_chats: Iterable[int] = (),
+) -> list[OutboxMessage]:
+    """Claim up to `limit` due rows for `owner` (state `sending`) and return them, oldest first per priority.
+
+    Due: pending with `next_attempt_at` and `not_before` passed, or claimed longer than `stale_after` ago
+    (its process died). Rows are locked with FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers share
+    the outbox without waiting on each other; on SQLite writes are serialised and the conditional update
+    below makes the claim atomic. The caller commits.
+    """
+    if limit <= 0:
+        return []
+    excluded = list(exclude_chats)
+    query = (
+        select(OutboxMessage.id)
+        .where(or_(_due(now), _stale(now, stale_after)))
+        .order_by(
+            col(OutboxMessage.priority).desc(), col(OutboxMessage.next_attempt_at), col(OutboxMessage.id)
+        )
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if excluded:
+        query = query.where(col(OutboxMessage.chat_id).not_in(excluded))
+    ids = list(session.exec(query).all())
+    if not ids:
+        return []
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids))
+        .where(or_(_due(now), _stale(now, stale_after)))
+        .values(state=OutboxState.SENDING, claimed_by=owner, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids))
+        .where(OutboxMessage.claimed_by == owner)
+        .where(OutboxMessage.claimed_at == now)
+        .where(OutboxMessage.state == OutboxState.SENDING)
+        .execution_options(populate_existing=True)
+    ).all()
+    return sorted(rows, key=lambda row: ids.index(row.id))
+
+
+def _claimed(message_id: int, owner: str) -> Any:
+    return (
+        (col(OutboxMessage.id) == message_id)
+        & (col(OutboxMessage.state) == OutboxState.SENDING)
+        & (col(OutboxMessage.claimed_by) == owner)
+    )
+
+
+def mark_sent(
+    session: Session, *, message_id: int, owner: str, telegram_message_id: int | None, now: dt.datetime
+) -> bool:
+    """Record a confirmed delivery: state `sent` and the Telegram message id, in one statement.
+
+    Returns False when the claim was lost (another worker took the row over after a stale timeout).
+    """
+    result = session.execute(
+        update(OutboxMessage)
+        .where(_claimed(message_id, owner))
+        .values(
+            state=OutboxState.SENT,
+            telegram_message_id=telegram_message_id,
+            sent_at=now,
+            attempts=OutboxMessage.attempts + 1,
+            claimed_by=None,
+            claimed_at=None,
+            last_error=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def reschedule(
+    session: Session,
+    *,
+    message_id: int,
+    owner: str,
+    at: dt.datetime,
+    error: str,
+    count_attempt: bool,
+    uncertain: bool = False,
+) -> bool:
+    """Give a claimed row back as pending, due again at `at` (after a 429, a 5xx or a network error)."""
+    values: dict[str, Any] = {
+        "state": OutboxState.PENDING,
+        "next_attempt_at": at,
+        "claimed_by": None,
+        "claimed_at": None,
+        "last_error": error[:500],
+    }
+    if count_attempt:
+        values["attempts"] = OutboxMessage.attempts + 1
+    if uncertain:
+        values["uncertain_deliveries"] = OutboxMessage.uncertain_deliveries + 1
+    result = session.execute(
+        update(OutboxMessage)
+        .where(_claimed(message_id, owner))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_failed(
+    session: Session, *, message_id: int, owner: str, error: str, uncertain: bool = False
+) -> bool:
+    """Park a claimed row: it failed too often or for good. Organisers see it with `list_parked`."""
+    values: dict[str, Any] = {
+        "state": OutboxState.PARKED,
+        "attempts": OutboxMessage.attempts + 1,
+        "claimed_by": None,
+        "claimed_at": None,
+        "last_error": error[:500],
+    }
+    if uncertain:
+        values["uncertain_deliveries"] = OutboxMessage.uncertain_deliveries + 1
+    result = session.execute(
+        update(OutboxMessage)
+        .where(_claimed(message_id, owner))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_blocked(session: Session, *, chat_id: int, now: dt.datetime) -> int:
+    """The person behind `chat_id` blocked the bot: mark them `blocked` and stop every unsent row to them.
+
+    Returns how many outbox rows were stopped. A deleted participant stays deleted.
+    """
+    session.execute(
+        update(Participant)
+        .where(col(Participant.chat_id) == chat_id)
+        .where(col(Participant.status).in_([ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED]))
+        .values(status=ParticipantStatus.BLOCKED, blocked_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    result = session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.chat_id) == chat_id)
+        .where(col(OutboxMessage.state).in_([OutboxState.PENDING, OutboxState.SENDING]))
+        .values(state=OutboxState.BLOCKED, claimed_by=None, claimed_at=None, last_error="blocked by the user")
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release_claims(session: Session, *, owner: str, message_ids: Sequence[int] | None = None) -> int:
+    """Give rows claimed by `owner` back as pending (a sender stopping cleanly); returns how many."""
+    query = (
+        update(OutboxMessage)
+        .where(col(OutboxMessage.state) == OutboxState.SENDING)
+        .where(col(OutboxMessage.claimed_by) == owner)
+    )
+    if message_ids is not None:
+        query = query.where(col(OutboxMessage.id).in_(list(message_ids)))
+    result = session.execute(
+        query.values(state=OutboxState.PENDING, claimed_by=None, claimed_at=None).execution_options(
+            synchronize_session=False
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def next_due_at(session: Session) -> dt.datetime | None:
+    """When the earliest pending row becomes due (None when nothing is pending).
+
+    Rows never tried count from their `not_before` (or the distant past: due now).
+    """
+    earliest = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    moments: list[dt.datetime] = []
+    fresh = session.exec(
+        select(OutboxMessage.not_before)
+        .where(OutboxMessage.state == OutboxState.PENDING)
+        .where(col(OutboxMessage.last_error).is_(None))
+        .order_by(col(OutboxMessage.not_before).asc().nulls_first())
+        .limit(1)
+    ).all()
+    if fresh:
+        moments.append(fresh[0] or earliest)
+    retry = session.exec(
+        select(OutboxMessage.next_attempt_at, OutboxMessage.not_before)
+        .where(OutboxMessage.state == OutboxState.PENDING)
+        .where(col(OutboxMessage.last_error).is_not(None))
+        .order_by(col(OutboxMessage.next_attempt_at))
+        .limit(1)
+    ).all()
+    if retry:
+        next_attempt, not_before = retry[0]
+        moments.append(max(next_attempt, not_before) if not_before is not None else next_attempt)
+    return min(moments) if moments else None
+
+
+def list_parked(session: Session, *, limit: int = 50) -> list[OutboxMessage]:
+    """Parked rows, newest first: what organisers should look at."""
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.state == OutboxState.PARKED)
+            .order_by(col(OutboxMessage.id).desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def requeue_parked(session: Session, *, now: dt.datetime, message_ids: Sequence[int] | None = None) -> int:
+    """Give parked rows (all, or the given ids) a fresh set of attempts; returns how many."""
+    query = update(OutboxMessage).where(col(OutboxMessage.state) == OutboxState.PARKED)
+    if message_ids is not None:
+        query = query.where(col(OutboxMessage.id).in_(list(message_ids)))
+    result = session.execute(
+        query.values(
+            state=OutboxState.PENDING,
+            attempts=0,
+            uncertain_deliveries=0,
+            next_attempt_at=now,
+            last_error=None,
+        ).execution_options(synchronize_session=False)
+    )
+    if result.rowcount:  # type: ignore[attr-defined]
+        session.info.setdefault(_ENQUEUED, set()).add(_engine_key(session.get_bind()))  # type: ignore[arg-type]
+    return int(result.rowcount)  # type: ignore[attr-defined]
