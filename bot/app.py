@@ -22,6 +22,7 @@ from bot.clock import Clock
 from bot.context import BotData, KoppelContext
 from bot.handlers import errors, start
 from bot.jobs import start_jobs, stop_jobs
+from bot.ordering import PersonOrderedProcessor
 from bot.settings import Settings
 from bot.texts import LANGUAGES, t
 
@@ -78,6 +79,10 @@ def build_application(settings: Settings, *, engine: Engine, clock: Clock | None
         .base_file_url(settings.file_base_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .context_types(context_types)
+        # Concurrent across people, one at a time and once per update for each person (bot/ordering.py).
+        .concurrent_updates(
+            PersonOrderedProcessor(engine, max_concurrent_updates=settings.concurrent_updates)
+        )
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)

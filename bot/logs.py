@@ -56,3 +56,6 @@ def configure_logging(level: int, secrets: tuple[str, ...] = ()) -> None:
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "apscheduler", "telegram.ext.ExtBot"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # PTB's DEBUG lines carry whole updates and request parameters: message texts and names (personal data).
+    for chatty in ("telegram", "tornado.access"):
+        logging.getLogger(chatty).setLevel(max(level, logging.INFO))

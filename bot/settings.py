@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
 
+    # Updates of different people handled at the same time (one person's are always one at a time)
+    concurrent_updates: int = Field(default=32, ge=1, le=1024)
+
     # Engagement schedule
     digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     digest_time: Annotated[dt.time, NoDecode] = dt.time(9, 0)

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
-__all__ = ["is_sqlite", "make_engine", "normalise_url", "session_scope"]
+__all__ = [
+    "is_database_locked",
+    "is_sqlite",
+    "make_engine",
+    "normalise_url",
+    "session_scope",
+    "transaction",
+]
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -70,3 +81,30 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def is_database_locked(error: BaseException) -> bool:
+    """True for SQLite's "database is locked" / "database table is locked" (another writer holds the lock)."""
+    return isinstance(error, OperationalError) and "locked" in str(error.orig or error).lower()
+
+
+def transaction(
+    engine: Engine, work: Callable[[Session], T], *, attempts: int = 5, backoff: float = 0.05
+) -> T:
+    """Run `work(session)` in one transaction, retrying the whole transaction when SQLite says "locked".
+
+    The busy timeout makes most writers wait, but not all: a transaction that read first and then wants to
+    write, after another connection wrote in between, fails at once with "database is locked" (SQLite
+    cannot upgrade a stale snapshot). Starting over is the fix, so `work` must be safe to run again
+    (no Telegram calls inside). Other errors, and the last failed attempt, are raised.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_scope(engine) as session:
+                return work(session)
+        except OperationalError as exc:
+            if attempt == attempts or not is_database_locked(exc):
+                raise
+            logger.warning("database is locked; retrying the transaction (%d of %d)", attempt, attempts)
+            time.sleep(backoff * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from telegram.error import InvalidToken
+
 from bot.app import build_application
 from bot.cli._common import fail, settings_with_logging
-from bot.runner import serve_polling
+from bot.runner import serve_polling, serve_webhook
 from storage import make_engine, upgrade
+from storage.locks import AlreadyRunning, SingleProcessLock
 
 HELP = "Run the bot: migrate the database, then answer people on Telegram."
 
@@ -16,19 +19,53 @@ NO_TOKEN = (
     "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather on Telegram (/newbot), put the token "
     "in .env as TELEGRAM_BOT_TOKEN=..., then run again. To try Koppelbot without a token: koppelbot demo"
 )
+REJECTED_TOKEN = (
+    "Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized). Copy the token again from @BotFather "
+    "(/mybots → your bot → API Token) into .env"
+)
+NO_WEBHOOK_URL = (
+    "--webhook needs WEBHOOK_URL (the public https:// address Telegram posts to, e.g. "
+    "https://bot.example.org/telegram) and WEBHOOK_SECRET"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--webhook", action="store_true", help="Receive updates by webhook (WEBHOOK_URL).")
+    parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="Receive updates by webhook on WEBHOOK_LISTEN:WEBHOOK_PORT (Telegram posts to WEBHOOK_URL).",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_with_logging()
     if settings.token is None:
         return fail(NO_TOKEN)
-    if args.webhook:
-        return fail("webhook mode is not available yet; run without --webhook to use long polling")
-    upgrade(settings.database_url)
-    application = build_application(settings, engine=make_engine(settings.database_url))
-    asyncio.run(serve_polling(application))
+    if args.webhook and (not settings.webhook_url or settings.webhook_secret is None):
+        return fail(NO_WEBHOOK_URL)
+    try:
+        lock = SingleProcessLock(settings.database_url).acquire()
+    except AlreadyRunning as exc:
+        return fail(str(exc))
+    try:
+        upgrade(settings.database_url)
+        application = build_application(settings, engine=make_engine(settings.database_url))
+        if args.webhook:
+            assert settings.webhook_url is not None and settings.webhook_secret is not None
+            asyncio.run(
+                serve_webhook(
+                    application,
+                    url=settings.webhook_url,
+                    listen=settings.webhook_listen,
+                    port=settings.webhook_port,
+                    secret=settings.webhook_secret.get_secret_value(),
+                )
+            )
+        else:
+            asyncio.run(serve_polling(application))
+    except InvalidToken:
+        # PTB's message quotes the token; ours does not.
+        return fail(REJECTED_TOKEN)
+    finally:
+        lock.release()
     return 0

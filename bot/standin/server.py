@@ -21,6 +21,8 @@ import logging
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -57,6 +59,7 @@ INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id", 
 BOOL_FIELDS = {"show_alert", "drop_pending_updates", "disable_notification", "protect_content"}
 SEND_METHODS = {"sendMessage", "sendPhoto", "sendDocument"}
 EDIT_METHODS = {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}
+DROP = 0  # handle() status meaning: close the connection without answering
 
 
 @dataclass(frozen=True)
@@ -73,12 +76,18 @@ class Fault:
     """An injected answer instead of the normal one.
 
     `status` 0 means "answer normally" (use it with `delay` for slow answers). 429 carries `retry_after`.
+    `drop=True` closes the connection without any answer (the client sees a network error).
+    `deliver=True` carries the call out first (the message is stored, the person sees it) and only then
+    applies the fault: with `delay` beyond the client's read timeout, or with `drop`, that is "delivered,
+    but the answer was lost" — the one case where a sender cannot know and may repeat a message.
     """
 
     status: int = 0
     description: str = ""
     retry_after: int | None = None
     delay: float = 0.0
+    drop: bool = False
+    deliver: bool = False
 
 
 @dataclass(frozen=True)
@@ -223,7 +232,18 @@ class BotAPIStandIn:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.status_counts: dict[int, int] = defaultdict(int)
-        self._delivered: list[dict[str, Any]] = []
+        self.dropped = 0
+        self._delivered: dict[int, dict[str, Any]] = {}
+        self._replays: list[dict[str, Any]] = []
+        # Webhook delivery: like Telegram, a chat's updates one at a time, different chats concurrently.
+        self.webhook_targets: list[str] | None = None  # several processes behind one URL (a reverse proxy)
+        self.webhook_connections = 8
+        self.webhook_retry_delay = 0.2
+        self.webhook_posts: list[tuple[str, int, int]] = []  # (target, update_id, HTTP status or 0)
+        self._webhook_threads: list[threading.Thread] = []
+        self._webhook_busy: set[object] = set()
+        self._webhook_not_before: dict[int, float] = {}
+        self._webhook_round = itertools.count()
 
     # -- lifecycle -----------------------------------------------------------------------------------
     @property
@@ -248,6 +268,8 @@ class BotAPIStandIn:
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, name="bot-api-standin", daemon=True)
         self._thread.start()
+        if self.webhook.get("url"):
+            self._start_webhook_delivery()
         return self
 
     def stop(self) -> None:
@@ -261,6 +283,11 @@ class BotAPIStandIn:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        with self._cond:
+            self._cond.notify_all()
+        for thread in self._webhook_threads:
+            thread.join(timeout=10)
+        self._webhook_threads = []
 
     def __enter__(self) -> BotAPIStandIn:
         return self.start()
@@ -312,12 +339,15 @@ class BotAPIStandIn:
     def replay(self, update_id: int) -> None:
         """Deliver an update again, with the same update_id (as after a lost acknowledgement)."""
         with self._cond:
-            for update in self._delivered:
-                if update["update_id"] == update_id:
+            update = self._delivered.get(update_id)
+            if update is not None:
+                if self.webhook.get("url"):
                     self._updates.append(update)
                     self._updates.sort(key=lambda item: item["update_id"])
-                    self._cond.notify_all()
-                    return
+                else:  # delivered by the next getUpdates whatever its offset, as Telegram does after a reset
+                    self._replays.append(update)
+                self._cond.notify_all()
+                return
         raise LookupError(f"update {update_id} was never delivered")
 
     def user_message(self, user_id: int, **content: Any) -> tuple[int, ChatMessage]:
@@ -388,7 +418,7 @@ class BotAPIStandIn:
         while True:
             with self._cond:
                 last = self.calls[-1].at if self.calls else 0.0
-                pending = len(self._updates)
+                pending = len(self._updates) + len(self._replays)
             if not pending and time.monotonic() - last >= quiet:
                 return
             if time.monotonic() > deadline:
@@ -402,12 +432,34 @@ class BotAPIStandIn:
         with self._cond:
             self.calls.append(call)
         fault = self.fault(call) if self.fault is not None else None
+        if fault is not None and fault.deliver:
+            status, body = self._answer(method, params)
+            if fault.delay:
+                time.sleep(fault.delay)
+            if fault.drop:
+                with self._cond:
+                    self.dropped += 1
+                return DROP, {}
+            if fault.status:
+                return self._error(fault.status, fault.description or HTTPStatus(fault.status).phrase, fault)
+            return status, body
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
+            if fault.drop:
+                with self._cond:
+                    self.dropped += 1
+                return DROP, {}
             if fault.status:
                 return self._error(fault.status, fault.description or HTTPStatus(fault.status).phrase, fault)
+        return self._answer(method, params)
+
+    def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method == "getUpdates":
+            if self.webhook.get("url"):
+                return self._error(
+                    409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook"
+                )
             return 200, {"ok": True, "result": self._get_updates(params)}
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
@@ -467,14 +519,84 @@ class BotAPIStandIn:
         with self._cond:
             if offset:
                 self._updates = [update for update in self._updates if update["update_id"] >= offset]
-            while not self._updates and self._server is not None:
+            while not self._updates and not self._replays and self._server is not None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self._cond.wait(min(remaining, 0.5))
-            batch = self._updates[:limit]
-            self._delivered.extend(update for update in batch if update not in self._delivered)
+            replays, self._replays = self._replays, []
+            batch = replays + self._updates[: max(0, limit - len(replays))]
+            self._delivered.update((update["update_id"], update) for update in batch)
             return batch
+
+    # -- webhook delivery ----------------------------------------------------------------------------
+    def _start_webhook_delivery(self) -> None:
+        self._webhook_threads = [
+            threading.Thread(target=self._webhook_worker, name=f"standin-webhook-{n}", daemon=True)
+            for n in range(self.webhook_connections)
+        ]
+        for thread in self._webhook_threads:
+            thread.start()
+
+    def _next_for_webhook(self) -> dict[str, Any] | None:
+        """The oldest update whose chat has nothing earlier pending or in flight (caller holds _cond)."""
+        now = time.monotonic()
+        seen: set[object] = set()
+        for update in self._updates:
+            key = _update_chat_key(update)
+            if key in seen or key in self._webhook_busy:
+                seen.add(key)
+                continue
+            seen.add(key)
+            if self._webhook_not_before.get(update["update_id"], 0.0) > now:
+                continue
+            return update
+        return None
+
+    def _webhook_worker(self) -> None:
+        while True:
+            with self._cond:
+                update = None
+                while self._server is not None and self.webhook.get("url"):
+                    update = self._next_for_webhook()
+                    if update is not None:
+                        break
+                    self._cond.wait(0.05)
+                if update is None:
+                    return
+                key = _update_chat_key(update)
+                self._webhook_busy.add(key)
+                targets = self.webhook_targets or [str(self.webhook["url"])]
+                target = targets[next(self._webhook_round) % len(targets)]
+                secret = self.webhook.get("secret_token")
+            status = self._post_update(target, update, secret)
+            with self._cond:
+                self._webhook_busy.discard(key)
+                self.webhook_posts.append((target, update["update_id"], status))
+                if status == 200:
+                    if update in self._updates:
+                        self._updates.remove(update)
+                    self._delivered[update["update_id"]] = update
+                    self._webhook_not_before.pop(update["update_id"], None)
+                else:
+                    self._webhook_not_before[update["update_id"]] = (
+                        time.monotonic() + self.webhook_retry_delay
+                    )
+                self._cond.notify_all()
+
+    @staticmethod
+    def _post_update(target: str, update: dict[str, Any], secret: object) -> int:
+        headers = {"Content-Type": "application/json"}
+        if secret:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = str(secret)
+        request = urllib.request.Request(target, data=json.dumps(update).encode(), headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+        except OSError:
+            return 0
 
     # -- Bot API methods -----------------------------------------------------------------------------
     def _api_getMe(self, _params: dict[str, Any]) -> dict[str, Any]:
@@ -493,14 +615,19 @@ class BotAPIStandIn:
         return True
 
     def _api_setWebhook(self, params: dict[str, Any]) -> bool:
-        self.webhook = dict(params)
+        url = str(params.get("url") or "")
+        if url and not url.startswith(("https://", "http://")):
+            raise _BadRequest("bad webhook: An HTTPS URL must be provided for webhook")
+        self.webhook = dict(params) if url else {}
+        if url and not self._webhook_threads:
+            self._start_webhook_delivery()
         return True
 
     def _api_getWebhookInfo(self, _params: dict[str, Any]) -> dict[str, Any]:
         return {
             "url": self.webhook.get("url", ""),
             "has_custom_certificate": False,
-            "pending_update_count": 0,
+            "pending_update_count": len(self._updates),
         }
 
     def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
@@ -683,6 +810,20 @@ class _BadRequest(Exception):
     pass
 
 
+def _update_chat_key(update: dict[str, Any]) -> object:
+    """The chat (or user) an update belongs to, for Telegram's one-at-a-time delivery per chat."""
+    payload = next((value for key, value in update.items() if key != "update_id"), {})
+    if not isinstance(payload, dict):
+        return update["update_id"]
+    chat = payload.get("chat") or (payload.get("message") or {}).get("chat")
+    if isinstance(chat, dict) and "id" in chat:
+        return chat["id"]
+    sender = payload.get("from")
+    if isinstance(sender, dict) and "id" in sender:
+        return sender["id"]
+    return update["update_id"]
+
+
 class Person:
     """A handle to act as one Telegram user in their private chat with the bot."""
 
@@ -804,6 +945,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._reply(400, {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"})
             return
         status, body = self.owner.handle(method, params)
+        if status == DROP:
+            self.close_connection = True  # hang up without a word, as a dying proxy or network would
+            return
         self._reply(status, body)
 
     def _params(self, query: str) -> dict[str, Any]:

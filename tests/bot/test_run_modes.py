@@ -1,0 +1,54 @@
+"""`koppelbot run` as a process: one per SQLite file, webhook mode needs its settings."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.standin import BotAPIStandIn
+from tests.botprocess import ROOT, BotProcess
+
+
+def run_once(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={"PYTHONPATH": str(ROOT)} | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_second_process_on_the_same_sqlite_file_refuses_to_start(
+    tmp_path: Path, standin: BotAPIStandIn
+) -> None:
+    env = {
+        "TELEGRAM_BOT_TOKEN": standin.token,
+        "TELEGRAM_API_BASE_URL": standin.base_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}",
+    }
+    with BotProcess("run", env=env, cwd=tmp_path) as first:
+        first.wait_for_output("is ready")
+        second = run_once("run", env=env, cwd=tmp_path)
+        assert second.returncode == 2
+        lines = second.stderr.strip().splitlines()
+        assert len(lines) == 1, second.stderr
+        assert "another Koppelbot process is already using k.db" in lines[0]
+        assert "PostgreSQL" in lines[0]
+        assert first.process is not None and first.process.poll() is None  # the first one keeps running
+        assert first.terminate() == 0
+    # Once the first has stopped (even by kill -9 the OS releases the lock), a new one may start.
+    with BotProcess("run", env=env, cwd=tmp_path, name="again") as again:
+        again.wait_for_output("is ready")
+        again.kill()
+
+
+def test_webhook_mode_without_url_or_secret_stops_with_one_line(tmp_path: Path) -> None:
+    result = run_once("run", "--webhook", env={"TELEGRAM_BOT_TOKEN": "1234567:" + "x" * 30}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "koppelbot: --webhook needs WEBHOOK_URL (the public https:// address Telegram posts to, e.g. "
+        "https://bot.example.org/telegram) and WEBHOOK_SECRET"
+    ]
