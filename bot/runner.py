@@ -260,4 +260,3 @@ async def serve_webhook(
     async with webhook(application, url=url, listen=listen, port=port, secret=secret):
         await _until_signal()
     logger.info("stopped")
-
