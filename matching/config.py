@@ -24,6 +24,8 @@ class MatchConfig:
             uninformative words stay weak instead of being scaled up to unit length.
         phrase_count_damping: each participant's summed offers (needs) are divided by count**damping, so
             listing many phrases helps a little but cannot dominate.
+        full_match_weight: share (0..1) of each phrase pair's similarity taken as cos**2 instead of cos,
+            so one need met fully by one offer outweighs several phrases that share a single word.
         min_score: suggestions below this score are not made.
 
     Ranking and fairness:
@@ -43,15 +45,16 @@ class MatchConfig:
     """
 
     complementarity_weight: float = 1.0
-    theme_weight: float = 0.35
+    theme_weight: float = 0.2
     role_weight: float = 0.3
     same_region_bonus: float = 0.05
     neighbour_bonus: float = 0.02
     cross_region_bonus: float = 0.0
     generic_damping: float = 0.25
     broader_weight: float = 0.35
-    phrase_norm_floor: float = 1.0
+    phrase_norm_floor: float = 0.7
     phrase_count_damping: float = 0.25
+    full_match_weight: float = 0.0
     min_score: float = 0.02
     max_per_organisation: int = 2
     candidate_pool: int = 60

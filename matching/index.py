@@ -32,6 +32,7 @@ Vector = dict[str, float]
 # Up to this many participants, candidate generation is the exact full sparse product (every pair that
 # shares any term); above it, a per-participant top-n product over the less common terms.
 _EXACT_UP_TO = 3000
+_SQRT2 = math.sqrt(2.0)
 
 try:  # optional accelerator for candidate generation; a pure scipy fallback is used otherwise.
     from sparse_dot_topn import sp_matmul_topn as _sp_matmul_topn
@@ -105,9 +106,6 @@ class ProfileIndex:
             if term in generic:
                 w *= config.generic_damping
             self.weight[term] = w
-        self.columns = {term: k for k, term in enumerate(sorted(df))}
-        self.v = len(self.columns)
-
         self.offer_vectors = [tuple(self.phrase_vector(t) for t in ph) for ph in self.offer_terms]
         self.need_vectors = [tuple(self.phrase_vector(t) for t in ph) for ph in self.need_terms]
         self.theme_vectors = [
@@ -135,18 +133,40 @@ class ProfileIndex:
         return {t: w * scale for t, w in vec.items()}
 
     def _summed(self, vectors: Sequence[Vector]) -> Vector:
+        """Sum of a participant's phrase features, so that a dot product of two sums is the sum over
+        phrase pairs of ``a * cos + (1 - a) * cos**2`` (``a`` = 1 - ``full_match_weight``).
+
+        The squared part comes from pair features ``t1|t2`` (the tensor product of a phrase vector with
+        itself): it rewards one phrase matching another fully over several phrases sharing one word.
+        """
         out: Vector = {}
         if not vectors:
             return out
         scale = 1.0 / (len(vectors) ** self.config.phrase_count_damping)
+        quad = self.config.full_match_weight
+        lin_scale, quad_scale = math.sqrt(1.0 - quad) * scale, math.sqrt(quad) * scale
         for vec in vectors:
-            for t, w in vec.items():
-                out[t] = out.get(t, 0.0) + w * scale
+            items = sorted(vec.items())
+            for t, w in items:
+                out[t] = out.get(t, 0.0) + w * lin_scale
+            if quad > 0.0:
+                for x, (t1, w1) in enumerate(items):
+                    for t2, w2 in items[x:]:
+                        key = f"{t1}\x00{t2}"
+                        value = w1 * w2 * (1.0 if t1 == t2 else _SQRT2)
+                        out[key] = out.get(key, 0.0) + value * quad_scale
         return out
 
     def _matrices(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         cfg = self.config
         sc, st = math.sqrt(max(cfg.complementarity_weight, 0.0)), math.sqrt(max(cfg.theme_weight, 0.0))
+        summed_needs = [self._summed(vs) for vs in self.need_vectors]
+        summed_offers = [self._summed(vs) for vs in self.offer_vectors]
+        features: set[str] = set(self.df)
+        for vec in (*summed_needs, *summed_offers):
+            features.update(vec)
+        self.columns = {f: k for k, f in enumerate(sorted(features))}
+        self.v = len(self.columns)
         v, cols = self.v, self.columns
         rows_l: list[int] = []
         cols_l: list[int] = []
@@ -155,8 +175,8 @@ class ProfileIndex:
         cols_r: list[int] = []
         vals_r: list[float] = []
         for i in range(self.n):
-            needs = self._summed(self.need_vectors[i])
-            offers = self._summed(self.offer_vectors[i])
+            needs = summed_needs[i]
+            offers = summed_offers[i]
             themes = self.theme_vectors[i]
             for block, vec, scale, rows, cs, vals in (
                 (0, needs, sc, rows_l, cols_l, vals_l),
@@ -184,8 +204,8 @@ class ProfileIndex:
             return self.left, self.right
         limit = max(self.config.candidate_max_df * self.n, 50.0)
         keep = np.ones(self.v, dtype=np.float64)
-        for term, k in self.columns.items():
-            if self.df[term] > limit:
+        for feature, k in self.columns.items():
+            if any(self.df[term] > limit for term in feature.split("\x00")):
                 keep[k] = 0.0
         mask = sp.diags(np.tile(keep, 3))
         return (self.left @ mask).tocsr(), (self.right @ mask).tocsr()

@@ -108,8 +108,10 @@ def load_thesaurus() -> Thesaurus:
             broader[concept] = wider
     known = {key[0] for key in phrases if len(key) == 1 and len(key[0]) >= 3}
     known |= set(phrases.values())
+    known |= {stem(w) for line in _lines("words.txt") for w in fold(line).split() if len(w) >= 3}
     generic: set[str] = set()
     for line in _lines("generic.txt"):
+        known |= {stem(w) for w in fold(line).split() if len(w) >= 4}
         key = _stem_tokens(line)
         if key in phrases:
             generic.add(phrases[key])
