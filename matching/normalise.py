@@ -84,18 +84,18 @@ class Analyser:
                 if result is not None:
                     break
             if result is None:
-                # Unknown modifier, known head word of 5+ letters: "afstudeerstagiair" -> afstudeer + stagiair.
+                # Unknown modifier, known head of 5+ letters: "afstudeerstagiair" -> afstudeer + stagiair.
                 for i in range(4, n - 4):
-                    tail = self._known_stem(word[i:])
-                    if tail is not None and len(word) - i >= 5:
-                        result = (stem(word[:i]), tail)
+                    known_tail = self._known_stem(word[i:])
+                    if known_tail is not None and len(word) - i >= 5:
+                        result = (stem(word[:i]), known_tail)
                         break
             if result is None:
                 # Known modifier of 5+ letters, unknown head: "instroomtraject" -> instroom + traject.
                 for i in range(n - 4, 4, -1):
-                    head = self._known_stem(word[:i])
-                    if head is not None:
-                        result = (head, stem(word[i:]))
+                    known_head = self._known_stem(word[:i])
+                    if known_head is not None:
+                        result = (known_head, stem(word[i:]))
                         break
         self._split_cache[word] = result
         return result
