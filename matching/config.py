@@ -57,7 +57,7 @@ class MatchConfig:
     full_match_weight: float = 0.0
     min_score: float = 0.02
     max_per_organisation: int = 2
-    candidate_pool: int = 60
+    candidate_pool: int = 30
     candidate_max_df: float = 0.2
     weekly_new_per_person: int = 3
     weekly_incoming_cap: int = 5

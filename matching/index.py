@@ -112,6 +112,9 @@ class ProfileIndex:
             self.phrase_vector(tuple(t for ph in themes for t in ph)) for themes in self.theme_terms
         ]
         self.left, self.right = self._matrices()
+        self.need_phrases, self.need_start, self.need_count = self._phrase_matrix(self.need_vectors)
+        self.offer_phrases, self.offer_start, self.offer_count = self._phrase_matrix(self.offer_vectors)
+        self.theme_matrix = self._phrase_matrix([(v,) for v in self.theme_vectors])[0]
         self.candidate_left, self.candidate_right = self._candidate_matrices()
 
     # -- vectors ---------------------------------------------------------------------------------------
@@ -197,6 +200,60 @@ class ProfileIndex:
         left.sum_duplicates()
         right.sum_duplicates()
         return left, right
+
+    def _phrase_matrix(
+        self, groups: Sequence[tuple[Vector, ...]]
+    ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """One row per phrase (a participant's phrases consecutive), each participant's first row and count."""
+        cols = self.columns
+        rows_, cols_, vals_ = [], [], []
+        counts = np.array([len(g) for g in groups], dtype=np.int64)
+        starts = np.cumsum(counts) - counts
+        row = 0
+        for group in groups:
+            for vec in group:
+                for t, w in vec.items():
+                    rows_.append(row)
+                    cols_.append(cols[t])
+                    vals_.append(w)
+                row += 1
+        matrix = sp.csr_matrix((vals_, (rows_, cols_)), shape=(row, max(self.v, 1)), dtype=np.float64)
+        return matrix, starts, counts
+
+    def phrase_pairs(
+        self, kind: str, rows: np.ndarray, cols: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """All (pair number, own phrase, other phrase, cosine) for ``need_offer`` or ``offer_need``.
+
+        Phrase numbers are positions within the participant's own needs/offers tuple.
+        """
+        if kind == "need_offer":
+            own_m, own_s, own_c = self.need_phrases, self.need_start, self.need_count
+            oth_m, oth_s, oth_c = self.offer_phrases, self.offer_start, self.offer_count
+        else:
+            own_m, own_s, own_c = self.offer_phrases, self.offer_start, self.offer_count
+            oth_m, oth_s, oth_c = self.need_phrases, self.need_start, self.need_count
+        ca, cb = own_c[rows], oth_c[cols]
+        total = ca * cb
+        pair = np.repeat(np.arange(len(rows), dtype=np.int64), total)
+        within = np.arange(int(total.sum()), dtype=np.int64) - np.repeat(np.cumsum(total) - total, total)
+        a = within // np.maximum(cb[pair], 1)
+        b = within % np.maximum(cb[pair], 1)
+        scores = np.zeros(len(pair), dtype=np.float64)
+        step = 300_000
+        for start in range(0, len(pair), step):
+            sl = slice(start, start + step)
+            left = own_m[own_s[rows[pair[sl]]] + a[sl]]
+            right = oth_m[oth_s[cols[pair[sl]]] + b[sl]]
+            scores[sl] = np.asarray(left.multiply(right).sum(axis=1)).ravel()
+        return pair, a, b, scores
+
+    def theme_pair_scores(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Cosine-like similarity of the two participants' themes for arrays of pairs."""
+        if len(rows) == 0:
+            return np.zeros(0, dtype=np.float64)
+        product = self.theme_matrix[rows].multiply(self.theme_matrix[cols])
+        return np.asarray(product.sum(axis=1)).ravel()
 
     def _candidate_matrices(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """L and R without the most common terms: cheaper candidate generation, exact rescoring later."""

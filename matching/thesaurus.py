@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -18,8 +18,11 @@ _VOWELS = frozenset("aeiouy")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
+@lru_cache(maxsize=262_144)
 def fold(text: str) -> str:
     """Lower-case, strip accents and turn every run of non-alphanumerics into one space."""
+    if text.isascii():
+        return _NON_WORD.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
     # casefold can produce new combining marks or non-ASCII letters (e.g. "ß" -> "ss" is fine, "ø" stays).
