@@ -30,9 +30,9 @@ class MatchConfig:
 
     Ranking and fairness:
         max_per_organisation: at most this many suggestions from one organisation in one list.
-        candidate_pool: above 3,000 participants, how many best raw candidates per participant are
+        candidate_pool: above 800 participants, how many best raw candidates per participant are
             rescored exactly in batch mode (below that every pair sharing a term is scored).
-        candidate_max_df: above 3,000 participants, terms used by more than this share of participants
+        candidate_max_df: above 800 participants, terms used by more than this share of participants
             (and by more than 50) are skipped when generating candidates; they still count in the score.
         weekly_new_per_person: at most this many new pairs per person in one weekly run.
         weekly_incoming_cap: at most this many new suggestions a person receives per week, counting

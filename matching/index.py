@@ -31,7 +31,7 @@ Vector = dict[str, float]
 
 # Up to this many participants, candidate generation is the exact full sparse product (every pair that
 # shares any term); above it, a per-participant top-n product over the less common terms.
-_EXACT_UP_TO = 3000
+_EXACT_UP_TO = 800
 _SQRT2 = math.sqrt(2.0)
 
 try:  # optional accelerator for candidate generation; a pure scipy fallback is used otherwise.

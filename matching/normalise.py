@@ -83,6 +83,14 @@ class Analyser:
                         break
                 if result is not None:
                     break
+        self._split_cache[word] = result
+        return result
+
+    def split_loose(self, word: str) -> tuple[str, ...] | None:
+        """Split a compound of which only one side is known (tried after typo correction)."""
+        result: tuple[str, ...] | None = None
+        n = len(word)
+        if n >= 9:
             if result is None:
                 # Unknown modifier, known head of 5+ letters: "afstudeerstagiair" -> afstudeer + stagiair.
                 for i in range(4, n - 4):
@@ -97,7 +105,6 @@ class Analyser:
                     if known_head is not None:
                         result = (known_head, stem(word[i:]))
                         break
-        self._split_cache[word] = result
         return result
 
     def _typo(self, stemmed: str) -> str | None:
@@ -120,11 +127,16 @@ class Analyser:
             parts = (s,)
         else:
             split = self.split_compound(word)
+            fixed = self._typo(s) if split is None else None
+            loose = self.split_loose(word) if split is None and fixed is None else None
             if split is not None:
                 parts = split
+            elif fixed is not None:
+                parts = (fixed,)
+            elif loose is not None:
+                parts = loose
             else:
-                fixed = self._typo(s)
-                parts = (fixed,) if fixed is not None else (s,)
+                parts = (s,)
         self._token_cache[word] = parts
         return parts
 
