@@ -184,7 +184,8 @@ def synthetic_profiles(n: int, seed: int = 7) -> list[dict[str, object]]:
     regions = ["Achterhoek", "Arnhem-Nijmegen", "Food Valley", "Cleantech", "Noord-Veluwe", "Rivierenland"]
 
     def phrase() -> str:
-        words = f"{rng.choice(ACTIVITIES)} {rng.choices(topics, cum_weights=cum)[0]} {rng.choice(GENERIC)}".split()
+        topic = rng.choices(topics, cum_weights=cum)[0]
+        words = f"{rng.choice(ACTIVITIES)} {topic} {rng.choice(GENERIC)}".split()
         return " ".join(_typo(w, rng) if rng.random() < 0.04 else w for w in words)
 
     return [

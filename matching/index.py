@@ -204,7 +204,7 @@ class ProfileIndex:
     def _phrase_matrix(
         self, groups: Sequence[tuple[Vector, ...]]
     ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-        """One row per phrase (a participant's phrases consecutive), each participant's first row and count."""
+        """One row per phrase (a participant's phrases in a row), each participant's first row and count."""
         cols = self.columns
         rows_, cols_, vals_ = [], [], []
         counts = np.array([len(g) for g in groups], dtype=np.int64)
