@@ -20,6 +20,8 @@ class MatchConfig:
         generic_damping: multiplier on the weight of words in data/generic.txt ("leerlingen", "techniek").
         broader_weight: weight of a broader concept implied by the thesaurus (warmtepomp -> duurzame energie)
             relative to the concept itself.
+        unique_term_weight: multiplier on the weight of a term only one participant uses: it can never be
+            shared, so it should only partly dilute that participant's phrase.
         phrase_norm_floor: a phrase vector is divided by max(its length, this floor), so phrases made of
             uninformative words stay weak instead of being scaled up to unit length.
         phrase_count_damping: each participant's summed offers (needs) are divided by count**damping, so
@@ -52,6 +54,7 @@ class MatchConfig:
     cross_region_bonus: float = 0.0
     generic_damping: float = 0.25
     broader_weight: float = 0.35
+    unique_term_weight: float = 0.5
     phrase_norm_floor: float = 0.7
     phrase_count_damping: float = 0.25
     full_match_weight: float = 0.0

@@ -105,6 +105,8 @@ class ProfileIndex:
             w = math.log(1.0 + n / count) / log_n
             if term in generic:
                 w *= config.generic_damping
+            if count == 1:
+                w *= config.unique_term_weight
             self.weight[term] = w
         self.offer_vectors = [tuple(self.phrase_vector(t) for t in ph) for ph in self.offer_terms]
         self.need_vectors = [tuple(self.phrase_vector(t) for t in ph) for ph in self.need_terms]

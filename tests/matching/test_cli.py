@@ -13,7 +13,8 @@ DEVSET = Path(__file__).parent / "data" / "devset.csv"
 HEADER = "id,name,organisation,role,region,offers,needs,interests\n"
 ROWS = (
     "a,Anna,Vmbo De Brug,vmbo,Doetinchem,snuffelstages,gastles over warmtepompen,energietransitie\n"
-    "r,Ruud,Jansen Installatie BV,bedrijf,Achterhoek,gastlessen warmtepomp-installatie,stagiairs,warmtepompen\n"
+    "r,Ruud,Jansen Installatie BV,bedrijf,Achterhoek,"
+    "gastlessen warmtepomp-installatie,stagiairs,warmtepompen\n"
     "c,Carla,Foodtech BV,company,Food Valley,excursie fabriek,stagiairs voedingstechnologie,food\n"
 )
 
