@@ -274,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--top", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per measurement (default 900)")
     parser.add_argument("--child", choices=("engine", "tfidf"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -287,12 +288,21 @@ def main(argv: list[str] | None = None) -> int:
         "| tfidf process s | tfidf peak MB | tfidf/engine (match) |\n|---|---|---|---|---|---|---|---|\n"
     )
     for n in sizes:
-        e = _run("engine", n, args.top, args.seed)
-        t = _run("tfidf", n, args.top, args.seed)
-        out.write(
-            f"| {n:,} | {e['seconds']:.2f} | {e['wall']:.2f} | {e['peak_mb']:.0f} | {t['seconds']:.2f} "
-            f"| {t['wall']:.2f} | {t['peak_mb']:.0f} | {t['seconds'] / max(e['seconds'], 1e-9):.2f} |\n"
-        )
+        e = _run("engine", n, args.top, args.seed, args.timeout)
+        t = _run("tfidf", n, args.top, args.seed, args.timeout)
+        late = f"> {args.timeout:.0f}"
+        cells = [f"{n:,}"]
+        for r in (e, t):
+            cells += (
+                [f"{r['seconds']:.2f}", f"{r['wall']:.2f}", f"{r['peak_mb']:.0f}"] if r else [late, late, "-"]
+            )
+        if e and t:
+            cells.append(f"{t['seconds'] / max(e['seconds'], 1e-9):.2f}")
+        elif e:
+            cells.append(f"> {args.timeout / max(e['seconds'], 1e-9):.1f}")
+        else:
+            cells.append("-")
+        out.write("| " + " | ".join(cells) + " |\n")
         out.flush()
     return 0
 
