@@ -26,8 +26,6 @@ class MatchConfig:
             uninformative words stay weak instead of being scaled up to unit length.
         phrase_count_damping: each participant's summed offers (needs) are divided by count**damping, so
             listing many phrases helps a little but cannot dominate.
-        full_match_weight: share (0..1) of each phrase pair's similarity taken as cos**2 instead of cos,
-            so one need met fully by one offer outweighs several phrases that share a single word.
         min_score: suggestions below this score are not made.
 
     Ranking and fairness:
@@ -57,7 +55,6 @@ class MatchConfig:
     unique_term_weight: float = 0.5
     phrase_norm_floor: float = 0.7
     phrase_count_damping: float = 0.25
-    full_match_weight: float = 0.0
     min_score: float = 0.02
     max_per_organisation: int = 2
     candidate_pool: int = 30

@@ -32,7 +32,6 @@ Vector = dict[str, float]
 # Up to this many participants, candidate generation is the exact full sparse product (every pair that
 # shares any term); above it, a per-participant top-n product over the less common terms.
 _EXACT_UP_TO = 800
-_SQRT2 = math.sqrt(2.0)
 
 try:  # optional accelerator for candidate generation; a pure scipy fallback is used otherwise.
     from sparse_dot_topn import sp_matmul_topn as _sp_matmul_topn
@@ -113,10 +112,12 @@ class ProfileIndex:
         self.theme_vectors = [
             self.phrase_vector(tuple(t for ph in themes for t in ph)) for themes in self.theme_terms
         ]
-        self.left, self.right = self._matrices()
+        self.columns = {term: k for k, term in enumerate(sorted(df))}
+        self.v = len(self.columns)
         self.need_phrases, self.need_start, self.need_count = self._phrase_matrix(self.need_vectors)
         self.offer_phrases, self.offer_start, self.offer_count = self._phrase_matrix(self.offer_vectors)
         self.theme_matrix = self._phrase_matrix([(v,) for v in self.theme_vectors])[0]
+        self.left, self.right = self._matrices()
         self.candidate_left, self.candidate_right = self._candidate_matrices()
 
     # -- vectors ---------------------------------------------------------------------------------------
@@ -137,70 +138,26 @@ class ProfileIndex:
         scale = 1.0 / max(norm, self.config.phrase_norm_floor) if norm else 0.0
         return {t: w * scale for t, w in vec.items()}
 
-    def _summed(self, vectors: Sequence[Vector]) -> Vector:
-        """Sum of a participant's phrase features, so that a dot product of two sums is the sum over
-        phrase pairs of ``a * cos + (1 - a) * cos**2`` (``a`` = 1 - ``full_match_weight``).
-
-        The squared part comes from pair features ``t1|t2`` (the tensor product of a phrase vector with
-        itself): it rewards one phrase matching another fully over several phrases sharing one word.
-        """
-        out: Vector = {}
-        if not vectors:
-            return out
-        scale = 1.0 / (len(vectors) ** self.config.phrase_count_damping)
-        quad = self.config.full_match_weight
-        lin_scale, quad_scale = math.sqrt(1.0 - quad) * scale, math.sqrt(quad) * scale
-        for vec in vectors:
-            items = sorted(vec.items())
-            for t, w in items:
-                out[t] = out.get(t, 0.0) + w * lin_scale
-            if quad > 0.0:
-                for x, (t1, w1) in enumerate(items):
-                    for t2, w2 in items[x:]:
-                        key = f"{t1}\x00{t2}"
-                        value = w1 * w2 * (1.0 if t1 == t2 else _SQRT2)
-                        out[key] = out.get(key, 0.0) + value * quad_scale
-        return out
-
     def _matrices(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """``L`` and ``R`` from the phrase matrices: a participant's needs (offers) are the sum of its
+        phrase vectors divided by count ** ``phrase_count_damping``."""
         cfg = self.config
         sc, st = math.sqrt(max(cfg.complementarity_weight, 0.0)), math.sqrt(max(cfg.theme_weight, 0.0))
-        summed_needs = [self._summed(vs) for vs in self.need_vectors]
-        summed_offers = [self._summed(vs) for vs in self.offer_vectors]
-        features: set[str] = set(self.df)
-        for vec in (*summed_needs, *summed_offers):
-            features.update(vec)
-        self.columns = {f: k for k, f in enumerate(sorted(features))}
-        self.v = len(self.columns)
-        v, cols = self.v, self.columns
-        rows_l: list[int] = []
-        cols_l: list[int] = []
-        vals_l: list[float] = []
-        rows_r: list[int] = []
-        cols_r: list[int] = []
-        vals_r: list[float] = []
-        for i in range(self.n):
-            needs = summed_needs[i]
-            offers = summed_offers[i]
-            themes = self.theme_vectors[i]
-            for block, vec, scale, rows, cs, vals in (
-                (0, needs, sc, rows_l, cols_l, vals_l),
-                (1, offers, sc, rows_l, cols_l, vals_l),
-                (2, themes, st, rows_l, cols_l, vals_l),
-                (0, offers, sc, rows_r, cols_r, vals_r),
-                (1, needs, sc, rows_r, cols_r, vals_r),
-                (2, themes, st, rows_r, cols_r, vals_r),
-            ):
-                for t, w in vec.items():
-                    if w:
-                        rows.append(i)
-                        cs.append(block * v + cols[t])
-                        vals.append(w * scale)
-        shape = (self.n, 3 * v)
-        left = sp.csr_matrix((vals_l, (rows_l, cols_l)), shape=shape, dtype=np.float64)
-        right = sp.csr_matrix((vals_r, (rows_r, cols_r)), shape=shape, dtype=np.float64)
-        left.sum_duplicates()
-        right.sum_duplicates()
+
+        def summed(matrix: sp.csr_matrix, counts: np.ndarray) -> sp.csr_matrix:
+            owner = np.repeat(np.arange(self.n, dtype=np.int64), counts)
+            scale = np.repeat(1.0 / np.maximum(counts, 1) ** cfg.phrase_count_damping, counts)
+            phrases = np.arange(int(counts.sum()), dtype=np.int64)
+            aggregate = sp.csr_matrix((scale, (owner, phrases)), shape=(self.n, matrix.shape[0]))
+            return (aggregate @ matrix).tocsr()
+
+        needs = summed(self.need_phrases, self.need_count)
+        offers = summed(self.offer_phrases, self.offer_count)
+        themes = self.theme_matrix
+        left = sp.hstack([needs * sc, offers * sc, themes * st], format="csr")
+        right = sp.hstack([offers * sc, needs * sc, themes * st], format="csr")
+        left.eliminate_zeros()
+        right.eliminate_zeros()
         return left, right
 
     def _phrase_matrix(
@@ -263,8 +220,8 @@ class ProfileIndex:
             return self.left, self.right
         limit = max(self.config.candidate_max_df * self.n, 50.0)
         keep = np.ones(self.v, dtype=np.float64)
-        for feature, k in self.columns.items():
-            if any(self.df[term] > limit for term in feature.split("\x00")):
+        for term, k in self.columns.items():
+            if self.df[term] > limit:
                 keep[k] = 0.0
         mask = sp.diags(np.tile(keep, 3))
         return (self.left @ mask).tocsr(), (self.right @ mask).tocsr()
