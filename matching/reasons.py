@@ -37,13 +37,12 @@ def _choose(
     other_vectors: tuple[Vector, ...],
     weight: float,
 ) -> list[Reason]:
-    """Best phrase pairs, each phrase used once, weaker than a quarter of the best left out."""
+    """Best phrase pairs (``candidates`` sorted best first), each phrase used once, none weaker than a
+    quarter of the best."""
     if len(candidates) == 1:
         s, a, b = candidates[0]
         terms = _shared_terms(own_vectors[a], other_vectors[b])
         return [Reason(kind, own_texts[a], other_texts[b], terms, weight=s * weight)]
-    if len(candidates) > 1:
-        candidates.sort(key=lambda x: (-x[0], x[1], x[2]))
     used_own: set[int] = set()
     used_other: set[int] = set()
     out: list[Reason] = []
@@ -71,8 +70,10 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
         per_pair: dict[int, list[tuple[float, int, int]]] = {}
         pair, a, b, scores = index.phrase_pairs(kind, rows, cols)
         keep = scores >= _MIN_PHRASE_SCORE
+        pair, a, b, scores = pair[keep], a[keep], b[keep], scores[keep]
+        order = np.lexsort((b, a, -scores, pair))  # per pair: best first, ties by phrase position
         for p, x, y, s in zip(
-            pair[keep].tolist(), a[keep].tolist(), b[keep].tolist(), scores[keep].tolist(), strict=True
+            pair[order].tolist(), a[order].tolist(), b[order].tolist(), scores[order].tolist(), strict=True
         ):
             per_pair.setdefault(p, []).append((s, x, y))
         found[kind] = per_pair
@@ -103,7 +104,8 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
                 index.need_vectors[j],
                 wc,
             )
-            reasons.sort(key=lambda r: -r.weight)
+            if k in need_offer:
+                reasons.sort(key=lambda r: -r.weight)
         theme_score = float(theme_scores[k])
         if theme_score >= _MIN_PHRASE_SCORE / 2:
             shared = _shared_terms(themes_of[i], themes_of[j])
