@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from types import MappingProxyType
 
 from rapidfuzz import fuzz, process
 
@@ -27,15 +28,17 @@ REGIONS: tuple[str, ...] = (
 )
 
 #: Which regions border each other (symmetric); ``outside`` has no neighbours.
-NEIGHBOURS: Mapping[str, frozenset[str]] = {
-    "achterhoek": frozenset({"arnhem-nijmegen", "cleantech"}),
-    "arnhem-nijmegen": frozenset({"achterhoek", "cleantech", "foodvalley", "rivierenland"}),
-    "foodvalley": frozenset({"arnhem-nijmegen", "cleantech", "noord-veluwe", "rivierenland"}),
-    "cleantech": frozenset({"achterhoek", "arnhem-nijmegen", "foodvalley", "noord-veluwe"}),
-    "noord-veluwe": frozenset({"cleantech", "foodvalley"}),
-    "rivierenland": frozenset({"arnhem-nijmegen", "foodvalley"}),
-    "outside": frozenset(),
-}
+NEIGHBOURS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "achterhoek": frozenset({"arnhem-nijmegen", "cleantech"}),
+        "arnhem-nijmegen": frozenset({"achterhoek", "cleantech", "foodvalley", "rivierenland"}),
+        "foodvalley": frozenset({"arnhem-nijmegen", "cleantech", "noord-veluwe", "rivierenland"}),
+        "cleantech": frozenset({"achterhoek", "arnhem-nijmegen", "foodvalley", "noord-veluwe"}),
+        "noord-veluwe": frozenset({"cleantech", "foodvalley"}),
+        "rivierenland": frozenset({"arnhem-nijmegen", "foodvalley"}),
+        "outside": frozenset(),
+    }
+)
 
 #: How far a participant wants to look for partners.
 REACHES: tuple[str, ...] = ("own", "neighbours", "anywhere")

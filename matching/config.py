@@ -20,6 +20,8 @@ class MatchConfig:
         generic_damping: multiplier on the weight of words in data/generic.txt ("leerlingen", "techniek").
         broader_weight: weight of a broader concept implied by the thesaurus (warmtepomp -> duurzame energie)
             relative to the concept itself.
+        unique_term_weight: multiplier on the weight of a term only one participant uses: it can never be
+            shared, so it should only partly dilute that participant's phrase.
         phrase_norm_floor: a phrase vector is divided by max(its length, this floor), so phrases made of
             uninformative words stay weak instead of being scaled up to unit length.
         phrase_count_damping: each participant's summed offers (needs) are divided by count**damping, so
@@ -28,9 +30,9 @@ class MatchConfig:
 
     Ranking and fairness:
         max_per_organisation: at most this many suggestions from one organisation in one list.
-        candidate_pool: above 3,000 participants, how many best raw candidates per participant are
+        candidate_pool: above 800 participants, how many best raw candidates per participant are
             rescored exactly in batch mode (below that every pair sharing a term is scored).
-        candidate_max_df: above 3,000 participants, terms used by more than this share of participants
+        candidate_max_df: above 800 participants, terms used by more than this share of participants
             (and by more than 50) are skipped when generating candidates; they still count in the score.
         weekly_new_per_person: at most this many new pairs per person in one weekly run.
         weekly_incoming_cap: at most this many new suggestions a person receives per week, counting
@@ -43,18 +45,19 @@ class MatchConfig:
     """
 
     complementarity_weight: float = 1.0
-    theme_weight: float = 0.35
+    theme_weight: float = 0.2
     role_weight: float = 0.3
     same_region_bonus: float = 0.05
     neighbour_bonus: float = 0.02
     cross_region_bonus: float = 0.0
     generic_damping: float = 0.25
     broader_weight: float = 0.35
-    phrase_norm_floor: float = 1.0
+    unique_term_weight: float = 0.5
+    phrase_norm_floor: float = 0.7
     phrase_count_damping: float = 0.25
     min_score: float = 0.02
     max_per_organisation: int = 2
-    candidate_pool: int = 60
+    candidate_pool: int = 30
     candidate_max_df: float = 0.2
     weekly_new_per_person: int = 3
     weekly_incoming_cap: int = 5

@@ -31,7 +31,7 @@ Vector = dict[str, float]
 
 # Up to this many participants, candidate generation is the exact full sparse product (every pair that
 # shares any term); above it, a per-participant top-n product over the less common terms.
-_EXACT_UP_TO = 3000
+_EXACT_UP_TO = 800
 
 try:  # optional accelerator for candidate generation; a pure scipy fallback is used otherwise.
     from sparse_dot_topn import sp_matmul_topn as _sp_matmul_topn
@@ -104,15 +104,19 @@ class ProfileIndex:
             w = math.log(1.0 + n / count) / log_n
             if term in generic:
                 w *= config.generic_damping
+            if count == 1:
+                w *= config.unique_term_weight
             self.weight[term] = w
-        self.columns = {term: k for k, term in enumerate(sorted(df))}
-        self.v = len(self.columns)
-
         self.offer_vectors = [tuple(self.phrase_vector(t) for t in ph) for ph in self.offer_terms]
         self.need_vectors = [tuple(self.phrase_vector(t) for t in ph) for ph in self.need_terms]
         self.theme_vectors = [
             self.phrase_vector(tuple(t for ph in themes for t in ph)) for themes in self.theme_terms
         ]
+        self.columns = {term: k for k, term in enumerate(sorted(df))}
+        self.v = len(self.columns)
+        self.need_phrases, self.need_start, self.need_count = self._phrase_matrix(self.need_vectors)
+        self.offer_phrases, self.offer_start, self.offer_count = self._phrase_matrix(self.offer_vectors)
+        self.theme_matrix = self._phrase_matrix([(v,) for v in self.theme_vectors])[0]
         self.left, self.right = self._matrices()
         self.candidate_left, self.candidate_right = self._candidate_matrices()
 
@@ -134,49 +138,81 @@ class ProfileIndex:
         scale = 1.0 / max(norm, self.config.phrase_norm_floor) if norm else 0.0
         return {t: w * scale for t, w in vec.items()}
 
-    def _summed(self, vectors: Sequence[Vector]) -> Vector:
-        out: Vector = {}
-        if not vectors:
-            return out
-        scale = 1.0 / (len(vectors) ** self.config.phrase_count_damping)
-        for vec in vectors:
-            for t, w in vec.items():
-                out[t] = out.get(t, 0.0) + w * scale
-        return out
-
     def _matrices(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """``L`` and ``R`` from the phrase matrices: a participant's needs (offers) are the sum of its
+        phrase vectors divided by count ** ``phrase_count_damping``."""
         cfg = self.config
         sc, st = math.sqrt(max(cfg.complementarity_weight, 0.0)), math.sqrt(max(cfg.theme_weight, 0.0))
-        v, cols = self.v, self.columns
-        rows_l: list[int] = []
-        cols_l: list[int] = []
-        vals_l: list[float] = []
-        rows_r: list[int] = []
-        cols_r: list[int] = []
-        vals_r: list[float] = []
-        for i in range(self.n):
-            needs = self._summed(self.need_vectors[i])
-            offers = self._summed(self.offer_vectors[i])
-            themes = self.theme_vectors[i]
-            for block, vec, scale, rows, cs, vals in (
-                (0, needs, sc, rows_l, cols_l, vals_l),
-                (1, offers, sc, rows_l, cols_l, vals_l),
-                (2, themes, st, rows_l, cols_l, vals_l),
-                (0, offers, sc, rows_r, cols_r, vals_r),
-                (1, needs, sc, rows_r, cols_r, vals_r),
-                (2, themes, st, rows_r, cols_r, vals_r),
-            ):
-                for t, w in vec.items():
-                    if w:
-                        rows.append(i)
-                        cs.append(block * v + cols[t])
-                        vals.append(w * scale)
-        shape = (self.n, 3 * v)
-        left = sp.csr_matrix((vals_l, (rows_l, cols_l)), shape=shape, dtype=np.float64)
-        right = sp.csr_matrix((vals_r, (rows_r, cols_r)), shape=shape, dtype=np.float64)
-        left.sum_duplicates()
-        right.sum_duplicates()
+
+        def summed(matrix: sp.csr_matrix, counts: np.ndarray) -> sp.csr_matrix:
+            owner = np.repeat(np.arange(self.n, dtype=np.int64), counts)
+            scale = np.repeat(1.0 / np.maximum(counts, 1) ** cfg.phrase_count_damping, counts)
+            phrases = np.arange(int(counts.sum()), dtype=np.int64)
+            aggregate = sp.csr_matrix((scale, (owner, phrases)), shape=(self.n, matrix.shape[0]))
+            return (aggregate @ matrix).tocsr()
+
+        needs = summed(self.need_phrases, self.need_count)
+        offers = summed(self.offer_phrases, self.offer_count)
+        themes = self.theme_matrix
+        left = sp.hstack([needs * sc, offers * sc, themes * st], format="csr")
+        right = sp.hstack([offers * sc, needs * sc, themes * st], format="csr")
+        left.eliminate_zeros()
+        right.eliminate_zeros()
         return left, right
+
+    def _phrase_matrix(
+        self, groups: Sequence[tuple[Vector, ...]]
+    ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """One row per phrase (a participant's phrases in a row), each participant's first row and count."""
+        cols = self.columns
+        rows_, cols_, vals_ = [], [], []
+        counts = np.array([len(g) for g in groups], dtype=np.int64)
+        starts = np.cumsum(counts) - counts
+        row = 0
+        for group in groups:
+            for vec in group:
+                for t, w in vec.items():
+                    rows_.append(row)
+                    cols_.append(cols[t])
+                    vals_.append(w)
+                row += 1
+        matrix = sp.csr_matrix((vals_, (rows_, cols_)), shape=(row, max(self.v, 1)), dtype=np.float64)
+        return matrix, starts, counts
+
+    def phrase_pairs(
+        self, kind: str, rows: np.ndarray, cols: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """All (pair number, own phrase, other phrase, cosine) for ``need_offer`` or ``offer_need``.
+
+        Phrase numbers are positions within the participant's own needs/offers tuple.
+        """
+        if kind == "need_offer":
+            own_m, own_s, own_c = self.need_phrases, self.need_start, self.need_count
+            oth_m, oth_s, oth_c = self.offer_phrases, self.offer_start, self.offer_count
+        else:
+            own_m, own_s, own_c = self.offer_phrases, self.offer_start, self.offer_count
+            oth_m, oth_s, oth_c = self.need_phrases, self.need_start, self.need_count
+        ca, cb = own_c[rows], oth_c[cols]
+        total = ca * cb
+        pair = np.repeat(np.arange(len(rows), dtype=np.int64), total)
+        within = np.arange(int(total.sum()), dtype=np.int64) - np.repeat(np.cumsum(total) - total, total)
+        a = within // np.maximum(cb[pair], 1)
+        b = within % np.maximum(cb[pair], 1)
+        scores = np.zeros(len(pair), dtype=np.float64)
+        step = 300_000
+        for start in range(0, len(pair), step):
+            sl = slice(start, start + step)
+            left = own_m[own_s[rows[pair[sl]]] + a[sl]]
+            right = oth_m[oth_s[cols[pair[sl]]] + b[sl]]
+            scores[sl] = np.asarray(left.multiply(right).sum(axis=1)).ravel()
+        return pair, a, b, scores
+
+    def theme_pair_scores(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Cosine-like similarity of the two participants' themes for arrays of pairs."""
+        if len(rows) == 0:
+            return np.zeros(0, dtype=np.float64)
+        product = self.theme_matrix[rows].multiply(self.theme_matrix[cols])
+        return np.asarray(product.sum(axis=1)).ravel()
 
     def _candidate_matrices(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """L and R without the most common terms: cheaper candidate generation, exact rescoring later."""

@@ -13,7 +13,7 @@ from matching.history import History, blocked_pairs, pair_key
 from matching.index import ProfileIndex
 from matching.profile import Profile
 from matching.ranking import top_k_per_row, weekly_pairs
-from matching.reasons import explain
+from matching.reasons import explain_many
 from matching.scoring import PairRules
 from matching.suggestion import Suggestion
 
@@ -56,11 +56,10 @@ class Matcher:
         picked = top_k_per_row(
             rows, cols, scores, self._rules.org, self._tie_rank, top_k, self.config.max_per_organisation
         )
-        return {
-            p.id: [self._suggestion(i, j, s) for j, s in picked.get(i, [])]
-            for i, p in enumerate(self.profiles)
-            if self._serves(i, history)
-        }
+        return self._build(
+            [i for i in range(len(self.profiles)) if self._serves(i, history)],
+            [(i, j, s) for i, chosen in picked.items() for j, s in chosen],
+        )
 
     def suggest_for(
         self,
@@ -87,7 +86,7 @@ class Matcher:
         picked = top_k_per_row(
             rows, cols, scores, self._rules.org, self._tie_rank, top_k, self.config.max_per_organisation
         )
-        return [self._suggestion(i, j, s) for j, s in picked.get(i, [])]
+        return self._build([i], [(i, j, s) for j, s in picked.get(i, [])])[participant_id]
 
     def weekly(
         self, history: History | None = None, now: datetime | None = None
@@ -137,13 +136,11 @@ class Matcher:
             incoming_left,
             cfg.max_per_organisation,
         )
-        result: dict[str, list[Suggestion]] = {
-            p.id: [] for k, p in enumerate(self.profiles) if self._serves(k, history)
-        }
+        triples = []
         for s, a, b in chosen_pairs:
             ia, ib = self._position[a], self._position[b]
-            result[a].append(self._suggestion(ia, ib, s))
-            result[b].append(self._suggestion(ib, ia, s))
+            triples += [(ia, ib, s), (ib, ia, s)]
+        result = self._build([k for k in range(len(self.profiles)) if self._serves(k, history)], triples)
         for suggestions in result.values():
             suggestions.sort(key=lambda x: (-x.score, x.other_id))
         return result
@@ -233,5 +230,14 @@ class Matcher:
             ok &= ~full[cols]
         return ok
 
-    def _suggestion(self, i: int, j: int, score: float) -> Suggestion:
-        return Suggestion(self.profiles[i].id, self.profiles[j].id, float(score), explain(self._index, i, j))
+    def _build(self, served: list[int], triples: list[tuple[int, int, float]]) -> dict[str, list[Suggestion]]:
+        """Suggestions with reasons for (row, col, score) triples, grouped per served participant in order."""
+        rows = np.array([t[0] for t in triples], dtype=np.int64)
+        cols = np.array([t[1] for t in triples], dtype=np.int64)
+        reasons = explain_many(self._index, rows, cols)
+        result: dict[str, list[Suggestion]] = {self.profiles[i].id: [] for i in served}
+        for (i, j, s), why in zip(triples, reasons, strict=True):
+            pid = self.profiles[i].id
+            if pid in result:
+                result[pid].append(Suggestion(pid, self.profiles[j].id, float(s), why))
+        return result

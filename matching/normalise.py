@@ -32,7 +32,9 @@ class Analyser:
         correct_typos: bool = True,
     ) -> None:
         self.thesaurus = thesaurus or load_thesaurus()
+        self.static_known = self.thesaurus.known
         self.known = frozenset(self.thesaurus.known | set(extra_known))
+        self._stopwords = self.thesaurus.stopwords
         self._lexicon = sorted(self.thesaurus.known)
         self.corrections = dict(corrections or {})
         self.correct_typos = correct_typos
@@ -84,6 +86,27 @@ class Analyser:
         self._split_cache[word] = result
         return result
 
+    def split_loose(self, word: str) -> tuple[str, ...] | None:
+        """Split a compound of which only one side is known (tried after typo correction)."""
+        result: tuple[str, ...] | None = None
+        n = len(word)
+        if n >= 9:
+            if result is None:
+                # Unknown modifier, known head of 5+ letters: "afstudeerstagiair" -> afstudeer + stagiair.
+                for i in range(4, n - 4):
+                    known_tail = self._known_stem(word[i:])
+                    if known_tail is not None and len(word) - i >= 5:
+                        result = (stem(word[:i]), known_tail)
+                        break
+            if result is None:
+                # Known modifier of 5+ letters, unknown head: "instroomtraject" -> instroom + traject.
+                for i in range(n - 4, 4, -1):
+                    known_head = self._known_stem(word[:i])
+                    if known_head is not None:
+                        result = (known_head, stem(word[i:]))
+                        break
+        return result
+
     def _typo(self, stemmed: str) -> str | None:
         if stemmed in self.corrections:
             return self.corrections[stemmed]
@@ -93,24 +116,29 @@ class Analyser:
         best = process.extractOne(stemmed, self._lexicon, scorer=fuzz.ratio, score_cutoff=cutoff)
         return best[0] if best is not None else None
 
-    def analyse_word(self, word: str) -> tuple[str, ...]:
-        """Terms for one folded word that is not part of a thesaurus phrase."""
+    def expand_word(self, word: str) -> tuple[str, ...]:
+        """Stems for one folded word: itself if known or short, else its compound parts or typo fix."""
         cached = self._token_cache.get(word)
         if cached is not None:
             return cached
         s = stem(word)
-        terms: tuple[str, ...]
-        if (s,) in self.thesaurus.phrases or s in self.known or len(word) < 6:
-            terms = (self._concept(s),)
+        parts: tuple[str, ...]
+        if s in self.static_known or len(word) < 6 or not word.isalpha():
+            parts = (s,)
         else:
-            parts = self.split_compound(word)
-            if parts is not None:
-                terms = tuple(self._concept(p) for p in parts)
+            split = self.split_compound(word)
+            fixed = self._typo(s) if split is None else None
+            loose = self.split_loose(word) if split is None and fixed is None else None
+            if split is not None:
+                parts = split
+            elif fixed is not None:
+                parts = (fixed,)
+            elif loose is not None:
+                parts = loose
             else:
-                fixed = self._typo(s)
-                terms = (self._concept(fixed),) if fixed is not None else (s,)
-        self._token_cache[word] = terms
-        return terms
+                parts = (s,)
+        self._token_cache[word] = parts
+        return parts
 
     # -- phrases --------------------------------------------------------------------------------------
     def analyse(self, text: str) -> tuple[str, ...]:
@@ -118,16 +146,25 @@ class Analyser:
         cached = self._phrase_cache.get(text)
         if cached is not None:
             return cached
-        words = fold(text).split()
-        stems = [stem(w) for w in words]
+        stems: list[str] = []
+        stop: list[bool] = []
+        for word in fold(text).split():
+            if word in self._stopwords or (len(word) < 2 and not word.isdigit()):
+                # Kept for multi-word thesaurus phrases ("zij instromer", "train the trainer"), else dropped.
+                stems.append(stem(word))
+                stop.append(True)
+                continue
+            parts = self.expand_word(word)
+            stems.extend(parts)
+            stop.extend([False] * len(parts))
         phrases = self.thesaurus.phrases
-        stopwords = self.thesaurus.stopwords
         out: list[str] = []
         i = 0
-        while i < len(words):
+        while i < len(stems):
             matched = False
-            for length in range(min(self.thesaurus.max_phrase_len, len(words) - i), 1, -1):
-                concept = phrases.get(tuple(stems[i : i + length]))
+            for length in range(min(self.thesaurus.max_phrase_len, len(stems) - i), 1, -1):
+                key = tuple(stems[i : i + length])
+                concept = phrases.get(key)
                 if concept is not None:
                     out.append(concept)
                     i += length
@@ -135,12 +172,11 @@ class Analyser:
                     break
             if matched:
                 continue
-            word = words[i]
+            s = stems[i]
             i += 1
-            if word in stopwords or (len(word) < 2 and not word.isdigit()):
-                continue
-            out.extend(self.analyse_word(word))
-        result = tuple(dict.fromkeys(t for t in out if t))
+            if not stop[i - 1]:
+                out.append(phrases.get((s,), s))
+        result = tuple(dict.fromkeys(out))
         if len(self._phrase_cache) < 500_000:
             self._phrase_cache[text] = result
         return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from matching.thesaurus import fold
@@ -44,5 +45,6 @@ class Profile:
 
 def organisation_key(organisation: str) -> str:
     """Normalised organisation name used for same-organisation exclusion and diversity ("" if none)."""
-    words = [w for w in fold(organisation).split() if w not in _LEGAL_FORMS]
+    folded = re.sub(r"\b(b v|n v|v o f)\b", " ", fold(organisation))
+    words = [w for w in folded.split() if w not in _LEGAL_FORMS]
     return " ".join(words)

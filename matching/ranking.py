@@ -50,7 +50,9 @@ def weekly_pairs(
     incoming_left: Mapping[str, int],
     max_per_organisation: int,
 ) -> list[tuple[float, str, str]]:
-    """Choose symmetric pairs: best first, in rounds so everyone gets a first pair before anyone a second.
+    """Choose symmetric pairs, best first, in rounds: in round r nobody gets an r-th pair, and within a
+    round pairs that serve someone with fewer pairs come first, so everyone who can be paired gets a first
+    pair before anyone gets a second.
 
     ``pairs`` are (score, a, b) with a < b; ``incoming_left`` is how many more suggestions each person may
     receive this week. A person gets at most ``per_person`` pairs and at most ``max_per_organisation``
@@ -62,23 +64,22 @@ def weekly_pairs(
     chosen: list[tuple[float, str, str]] = []
     taken: set[tuple[str, str]] = set()
     for round_no in range(1, per_person + 1):
-        for score, a, b in ordered:
-            if (a, b) in taken:
-                continue
-            ca, cb = count.get(a, 0), count.get(b, 0)
-            if ca >= round_no or cb >= round_no or ca >= per_person or cb >= per_person:
-                continue
-            if ca >= incoming_left.get(a, 0) or cb >= incoming_left.get(b, 0):
-                continue
-            key_a, key_b = (a, organisation[b]), (b, organisation[a])
-            if (
-                orgs_seen.get(key_a, 0) >= max_per_organisation
-                or orgs_seen.get(key_b, 0) >= max_per_organisation
-            ):
-                continue
-            taken.add((a, b))
-            chosen.append((score, a, b))
-            count[a], count[b] = ca + 1, cb + 1
-            orgs_seen[key_a] = orgs_seen.get(key_a, 0) + 1
-            orgs_seen[key_b] = orgs_seen.get(key_b, 0) + 1
+        # Within a round, first serve pairs where someone still has fewer pairs than the others.
+        for level in range(round_no):
+            for score, a, b in ordered:
+                if (a, b) in taken:
+                    continue
+                ca, cb = count.get(a, 0), count.get(b, 0)
+                if ca >= round_no or cb >= round_no or min(ca, cb) > level:
+                    continue
+                if ca >= incoming_left.get(a, 0) or cb >= incoming_left.get(b, 0):
+                    continue
+                key_a, key_b = (a, organisation[b]), (b, organisation[a])
+                if max(orgs_seen.get(key_a, 0), orgs_seen.get(key_b, 0)) >= max_per_organisation:
+                    continue
+                taken.add((a, b))
+                chosen.append((score, a, b))
+                count[a], count[b] = ca + 1, cb + 1
+                orgs_seen[key_a] = orgs_seen.get(key_a, 0) + 1
+                orgs_seen[key_b] = orgs_seen.get(key_b, 0) + 1
     return chosen

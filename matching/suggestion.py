@@ -8,7 +8,7 @@ from dataclasses import dataclass
 REASON_KINDS: tuple[str, ...] = ("need_offer", "offer_need", "themes", "regions")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reason:
     """One structured reason, from the point of view of the participant who receives the suggestion.
 
@@ -32,7 +32,7 @@ class Reason:
     weight: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Suggestion:
     """A suggested partner ``other_id`` for ``participant_id``; ``score`` is higher for better pairs."""
 

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -18,8 +18,11 @@ _VOWELS = frozenset("aeiouy")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
+@lru_cache(maxsize=262_144)
 def fold(text: str) -> str:
     """Lower-case, strip accents and turn every run of non-alphanumerics into one space."""
+    if text.isascii():
+        return _NON_WORD.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
     # casefold can produce new combining marks or non-ASCII letters (e.g. "ß" -> "ss" is fine, "ø" stays).
@@ -108,8 +111,10 @@ def load_thesaurus() -> Thesaurus:
             broader[concept] = wider
     known = {key[0] for key in phrases if len(key) == 1 and len(key[0]) >= 3}
     known |= set(phrases.values())
+    known |= {stem(w) for line in _lines("words.txt") for w in fold(line).split() if len(w) >= 3}
     generic: set[str] = set()
     for line in _lines("generic.txt"):
+        known |= {stem(w) for w in fold(line).split() if len(w) >= 4}
         key = _stem_tokens(line)
         if key in phrases:
             generic.add(phrases[key])
