@@ -104,8 +104,8 @@ async def pause(update: Update, context: KoppelContext) -> None:
         if participant.status == ParticipantStatus.PAUSED:
             key = "account.already_paused"
         else:
-            set_status(session, participant=participant, status=ParticipantStatus.PAUSED, now=now())
-            withdraw_pending(session, participant_id=participant.id, now=now())
+            set_status(session, participant=participant, status=ParticipantStatus.PAUSED, now=now(context))
+            withdraw_pending(session, participant_id=participant.id, now=now(context))
             key = "account.paused"
     await send(update, t(lang, key))
 
@@ -119,7 +119,7 @@ async def resume(update: Update, context: KoppelContext) -> None:
             await send(update, t(lang, "account.not_registered"))
             return
         if participant.status == ParticipantStatus.PAUSED:
-            set_status(session, participant=participant, status=ParticipantStatus.ACTIVE, now=now())
+            set_status(session, participant=participant, status=ParticipantStatus.ACTIVE, now=now(context))
             key = "account.resumed"
         else:
             key = "account.not_paused"
@@ -200,7 +200,7 @@ async def delete_button(update: Update, context: KoppelContext) -> None:
             await edit_or_send(update, t(lang, "account.not_registered"))
             return
         if answer == "yes":
-            erase_participant(session, participant_id=participant.id, now=now())
+            erase_participant(session, participant_id=participant.id, now=now(context))
             logger.info("participant %s erased their data", participant.id)
     await edit_or_send(update, t(lang, "account.deleted" if answer == "yes" else "account.delete_kept"))
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 
 from sqlmodel import Session
 from telegram import CallbackQuery, Update
 from telegram.error import BadRequest, TelegramError
 
+from bot.context import KoppelContext
 from bot.keyboards import Keyboard, to_markup
 from bot.services.matchmaking import MatcherCache
 from bot.services.participants import items_by_kind
@@ -16,7 +18,6 @@ from bot.texts import language_for
 from bot.views import View
 from storage.models import Participant, ProfileItem
 from storage.participants import get_by_telegram_id
-from storage.types import utcnow
 
 __all__ = [
     "answer_query",
@@ -31,7 +32,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-now = utcnow
+
+def now(context: KoppelContext) -> dt.datetime:
+    """The bot's current time (its clock: the system's, or the one a test or the demo controls)."""
+    return context.clock.now()
 
 
 def participant_of(session: Session, update: Update) -> Participant | None:

@@ -132,17 +132,17 @@ async def on_text(update: Update, context: KoppelContext) -> None:
         if participant is None:
             await send(update, t(language, "account.not_registered"))
             return
-        participant.last_seen_at = now()
+        participant.last_seen_at = now(context)
         mode, step = state_step(participant)
         try:
             if mode in ("ob", "ed") and step in TEXT_STEPS:
-                set_text_field(session, participant=participant, step=step, text=text, now=now())
+                set_text_field(session, participant=participant, step=step, text=text, now=now(context))
                 _advance(participant, step)
                 replies += current_views(session, participant)
             elif mode in ("ob", "ed") and step in CHOICE_STEPS:
                 code = parse_choice(step, text[:200])
                 if code is not None and choose(
-                    session, participant=participant, step=step, code=code, now=now()
+                    session, participant=participant, step=step, code=code, now=now(context)
                 ):
                     _advance(participant, step)
                     replies += current_views(session, participant)
@@ -155,7 +155,7 @@ async def on_text(update: Update, context: KoppelContext) -> None:
                     participant=participant,
                     kind=ITEM_STEPS[step],
                     texts=split_items(text),
-                    now=now(),
+                    now=now(context),
                 )
                 replies += current_views(session, participant)
             elif mode == "ob" and step == "summary":
@@ -217,7 +217,7 @@ async def step_button(update: Update, context: KoppelContext) -> None:
         mode, step = state_step(participant)
         in_question = mode in ("ob", "ed")
         if action in CHOICE_STEPS and in_question and step == action and len(data.args) > 1:
-            if not choose(session, participant=participant, step=action, code=data.args[1], now=now()):
+            if not choose(session, participant=participant, step=action, code=data.args[1], now=now(context)):
                 await answer_query(query, t(language, "account.old_button"))
                 return
             _advance(participant, action)
@@ -232,9 +232,9 @@ async def step_button(update: Update, context: KoppelContext) -> None:
             _advance(participant, step)
             replies += current_views(session, participant)
         elif action == "finish" and mode == "ob" and step == "summary":
-            participant.profile_completed_at = now()
+            participant.profile_completed_at = now(context)
             participant.conversation_state = None
-            participant.updated_at = now()
+            participant.updated_at = now(context)
             replies.append((t(language, "onboarding.finished"), []))
             show_matches = True
         else:
@@ -281,7 +281,7 @@ async def theme_button(update: Update, context: KoppelContext) -> None:
                 await send(update, t(language, "account.old_button"))
                 return
             try:
-                toggle_theme(session, participant=participant, theme=theme, now=now())
+                toggle_theme(session, participant=participant, theme=theme, now=now(context))
             except InputProblem as problem:
                 await answer_query(query, t(language, problem.key, **problem.values), alert=True)
                 return

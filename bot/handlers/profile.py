@@ -64,7 +64,7 @@ async def profile_button(update: Update, context: KoppelContext) -> None:
                 item_id = data.int_arg(1)
             except CallbackError:
                 return
-            removed = remove_item(session, participant=participant, item_id=item_id, now=now())
+            removed = remove_item(session, participant=participant, item_id=item_id, now=now(context))
             if removed is None:
                 await answer_query(query, t(language, "profile.item_gone"))
             views = current_views(session, participant)

@@ -64,7 +64,7 @@ async def start(update: Update, context: KoppelContext) -> None:
         if participant is not None:
             language = language_of(update, participant)
             views = onboarding.continue_views(session, participant, update.effective_user.full_name)
-            participant.last_seen_at = now()
+            participant.last_seen_at = now(context)
             session.add(participant)
     if participant is not None:
         await send(update, t(language, "onboarding.continue_where"))
@@ -108,7 +108,7 @@ async def consent(update: Update, context: KoppelContext) -> None:
             username=user.username,
             language=language,
             token=token,
-            now=now(),
+            now=now(context),
         )
         participant = registration.participant
         language = participant.language

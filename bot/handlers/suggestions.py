@@ -53,7 +53,7 @@ def _cards(context: KoppelContext, participant_id: int) -> tuple[str, list[View]
         participant = session.get(Participant, participant_id)
         assert participant is not None
         language = participant.language
-        moment = now()
+        moment = now(context)
         rows = mm.suggestions_for(session, participant_id=participant_id, limit=CARDS, now=moment)
         if len(rows) < CARDS:
             mm.find_new_suggestions(
@@ -145,7 +145,11 @@ async def suggestion_button(update: Update, context: KoppelContext) -> None:
             return
         try:
             outcome = mm.answer_suggestion(
-                session, suggestion_id=suggestion_id, participant_id=participant.id, answer=answer, now=now()
+                session,
+                suggestion_id=suggestion_id,
+                participant_id=participant.id,
+                answer=answer,
+                now=now(context),
             )
         except (mm.UnknownSuggestion, mm.NotASide):
             logger.warning("refused a suggestion button from someone who is not a side")

@@ -98,36 +98,33 @@ async def test_mutual_yes_introduces_both_with_contact_details(
     await standin.wait_until(
         lambda: any("Zodra Ruud Jansen ook ja zegt" in m.plain_text for m in sanne.messages)
     )
-    # Ruud is asked through the outbox (the card only: still no contact details).
-    [ask] = outbox(engine, "sg:")
-    assert (
-        ask.chat_id == 3002 and "Sanne de Vries" in ask.payload["text"] and "t.me" not in ask.payload["text"]
-    )
-    ruud.send("/matches")
-    await card_for(ruud, "Sanne de Vries")
-    ruud.press("Ja, stel me voor")
+    # Ruud is asked through the outbox: the card only, still no contact details.
+    await card_for(ruud, "Nieuwe suggestie voor je: Sanne de Vries")
+    ask = next(m for m in ruud.messages if "Sanne de Vries" in m.plain_text)
+    assert "t.me" not in ask.plain_text and "Het Streek" in ask.plain_text
+    ruud.press("Ja, stel me voor", ask)
     await standin.wait_until(lambda: any("Jullie willen allebei" in m.plain_text for m in ruud.messages))
     with Session(engine) as session:
         suggestion = session.exec(select(Suggestion)).one()
         assert suggestion.status == SuggestionStatus.INTRODUCED
         assert session.exec(select(Introduction)).one().suggestion_id == suggestion.id
-    intros = {row.chat_id: row for row in outbox(engine, "intro:")}
-    assert set(intros) == {3001, 3002}
-    to_sanne = intros[3001].payload["text"]
+    # Both are introduced by delivered messages.
+    await standin.wait_until(lambda: any("Kennismaking: Ruud Jansen" in m.plain_text for m in sanne.messages))
+    await card_for(ruud, "Kennismaking: Sanne de Vries")
+    to_sanne = next(m for m in sanne.messages if "Kennismaking" in m.plain_text).plain_text
     assert "Ruud Jansen" in to_sanne and "https://t.me/ruud_installeert" in to_sanne
-    assert "Eerste stap" in to_sanne
+    assert "Eerste stap" in to_sanne and "warmtepomp" in to_sanne
     # Sanne has no username: Ruud gets a button to have the bot relay his first message.
-    to_ruud = intros[3002].payload
-    assert "geen Telegram-gebruikersnaam" in to_ruud["text"]
-    relay_data = to_ruud["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    assert relay_data == f"relay:{suggestion.id}"
-    ruud.press_data(relay_data)
+    to_ruud = next(m for m in ruud.messages if "Kennismaking" in m.plain_text)
+    assert "geen Telegram-gebruikersnaam" in to_ruud.plain_text
+    ruud.press("Stuur Sanne de Vries een bericht", to_ruud)
     await standin.wait_until(lambda: "Typ je bericht" in ruud.last.plain_text)
-    ruud.send("Hoi Sanne, zullen we donderdag bellen?")
+    ruud.send("Hoi Sanne, zullen we donderdag <b>bellen</b>?")
     await standin.wait_until(lambda: "Doorgestuurd" in ruud.last.plain_text)
-    [relayed] = outbox(engine, "relay:")
-    assert relayed.chat_id == 3001 and "donderdag bellen" in relayed.payload["text"]
-    assert "https://t.me/ruud_installeert" in relayed.payload["text"]
+    await standin.wait_until(lambda: "donderdag <b>bellen</b>" in sanne.last.plain_text)
+    assert "https://t.me/ruud_installeert" in sanne.last.plain_text
+    await standin.wait_until(lambda: {row.state for row in outbox(engine, "")} == {"sent"})
+    assert len(outbox(engine, "")) == 4  # Ruud's card, two introductions, one relayed message
     del sanne_id, ruud_id
 
 
