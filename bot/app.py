@@ -11,6 +11,7 @@ from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
@@ -18,9 +19,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.callbacks import pattern
 from bot.clock import Clock
 from bot.context import BotData, KoppelContext
-from bot.handlers import errors, start
+from bot.handlers import account, errors, onboarding, profile, start, suggestions
 from bot.jobs import start_jobs, stop_jobs
 from bot.ordering import PersonOrderedProcessor
 from bot.settings import Settings
@@ -33,7 +35,19 @@ logger = logging.getLogger(__name__)
 KoppelApplication = Application[Any, KoppelContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 
 # The participant command menu: (command, catalogue key of its one-line description).
-PARTICIPANT_COMMANDS: tuple[tuple[str, str], ...] = (("start", "menu.start"),)
+PARTICIPANT_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "menu.start"),
+    ("profile", "menu.profile"),
+    ("matches", "menu.matches"),
+    ("pause", "menu.pause"),
+    ("resume", "menu.resume"),
+    ("language", "menu.language"),
+    ("privacy", "menu.privacy"),
+    ("mydata", "menu.mydata"),
+    ("delete", "menu.delete"),
+    ("cancel", "menu.cancel"),
+    ("help", "menu.help"),
+)
 
 
 async def post_init(application: KoppelApplication) -> None:
@@ -100,7 +114,48 @@ def register_handlers(application: KoppelApplication) -> None:
         group=-1,
     )
     # Group 0: commands, then callbacks, then free text (the first match wins).
-    application.add_handler(CommandHandler("start", start.start, filters=filters.ChatType.PRIVATE))
+    private = filters.ChatType.PRIVATE
+    participant_commands = {
+        "start": start.start,
+        "profile": profile.profile,
+        "matches": suggestions.matches,
+        "pause": account.pause,
+        "resume": account.resume,
+        "language": account.language,
+        "privacy": account.privacy,
+        "mydata": account.mydata,
+        "delete": account.delete,
+        "cancel": account.cancel,
+        "help": account.help_command,
+    }
+    for name, callback in participant_commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=private))
+    # (Organiser commands are registered here, before the callbacks.)
+    # Participant buttons, one pattern per callback prefix.
+    participant_buttons = {
+        "consent": start.consent,
+        "ob": onboarding.step_button,
+        "th": onboarding.theme_button,
+        "pf": profile.profile_button,
+        "sg": suggestions.suggestion_button,
+        "relay": suggestions.relay_button,
+        "lang": account.language_button,
+        "del": account.delete_button,
+    }
+    for prefix, callback in participant_buttons.items():
+        application.add_handler(CallbackQueryHandler(callback, pattern=pattern(prefix)))
+    # (Other features' buttons are registered here.)
+    # Free text answers the current question; other messages (stickers, photos, voice…) get a pointer.
+    new_messages = private & filters.UpdateType.MESSAGE
+    application.add_handler(
+        MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, onboarding.on_text)
+    )
+    # Keep these fallbacks LAST in group 0: unknown commands, other media, buttons nobody else claimed.
+    application.add_handler(MessageHandler(new_messages & filters.COMMAND, account.unknown_command))
+    application.add_handler(
+        MessageHandler(new_messages & ~filters.TEXT & ~filters.StatusUpdate.ALL, onboarding.on_other_message)
+    )
+    application.add_handler(CallbackQueryHandler(account.unknown_button))
     # One error handler for everything.
     application.add_error_handler(errors.on_error)
 

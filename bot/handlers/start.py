@@ -1,31 +1,133 @@
-"""`/start`: the privacy statement and the consent question (nothing is stored before consent)."""
+"""`/start` (also with an invitation payload) and the consent question: nothing is stored before consent.
+
+The invitation token travels inside the consent button's callback data (`consent:yes:<lang>:<token>`), so
+not even the Telegram id is written until the person presses "Akkoord".
+"""
 
 from __future__ import annotations
 
+import logging
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.callbacks import pack
+from bot.callbacks import CallbackError, pack, unpack
 from bot.context import KoppelContext
-from bot.texts import language_for, t
+from bot.handlers import onboarding
+from bot.handlers.common import answer_query, edit_or_send, language_of, now, participant_of, send
+from bot.services.participants import register
+from bot.texts import LANGUAGES, language_for, t
+from storage import session_scope
+from storage.invitations import RedemptionProblem
 
-__all__ = ["build_consent_keyboard", "start"]
+__all__ = ["build_consent_keyboard", "consent", "start", "welcome"]
+
+logger = logging.getLogger(__name__)
 
 
-def build_consent_keyboard(language: str) -> InlineKeyboardMarkup:
-    """The two answers to the consent question."""
+def build_consent_keyboard(language: str, token: str | None = None) -> InlineKeyboardMarkup:
+    """The two answers to the consent question (the invitation token rides along, unstored)."""
+    yes = pack("consent", "yes", language, token) if token else pack("consent", "yes", language)
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(t(language, "start.consent_button"), callback_data=pack("consent", "yes"))],
+            [InlineKeyboardButton(t(language, "start.consent_button"), callback_data=yes)],
             [InlineKeyboardButton(t(language, "start.decline_button"), callback_data=pack("consent", "no"))],
         ]
     )
 
 
-async def start(update: Update, context: KoppelContext) -> None:  # noqa: ARG001
-    """Greet the person, explain privacy and ask for consent."""
+def _usable_token(payload: str | None, language: str) -> str | None:
+    if not payload:
+        return None
+    try:
+        pack("consent", "yes", language, payload)
+    except ValueError:
+        return None
+    return payload
+
+
+async def welcome(update: Update, language: str, token: str | None = None) -> None:
+    """The privacy statement and the consent question."""
+    if update.effective_chat is None:
+        return
+    await update.effective_chat.send_message(
+        t(language, "start.welcome"), reply_markup=build_consent_keyboard(language, token)
+    )
+
+
+async def start(update: Update, context: KoppelContext) -> None:
+    """Greet a new person and ask for consent; someone known continues where they were."""
     if update.effective_message is None or update.effective_user is None:
         return
+    payload = context.args[0] if context.args else None
+    with session_scope(context.engine) as session:
+        participant = participant_of(session, update)
+        if participant is not None:
+            language = language_of(update, participant)
+            views = onboarding.continue_views(session, participant, update.effective_user.full_name)
+            participant.last_seen_at = now(context)
+            session.add(participant)
+    if participant is not None:
+        await send(update, t(language, "onboarding.continue_where"))
+        for text, rows in views:
+            await send(update, text, rows)
+        return
     language = language_for(update.effective_user.language_code)
-    await update.effective_message.reply_text(
-        t(language, "start.welcome"), reply_markup=build_consent_keyboard(language)
-    )
+    token = _usable_token(payload, language)
+    if payload and token is None:
+        await send(update, t(language, "onboarding.invite_unknown"))
+    await welcome(update, language, token)
+
+
+async def consent(update: Update, context: KoppelContext) -> None:
+    """The answer to the consent question: create the participant, or store nothing at all."""
+    query = update.callback_query
+    if query is None or update.effective_user is None or update.effective_chat is None:
+        return
+    await answer_query(query)
+    try:
+        data = unpack(query.data, prefix="consent")
+    except CallbackError:
+        return
+    answer = data.args[0] if data.args else ""
+    language = data.args[1] if len(data.args) > 1 and data.args[1] in LANGUAGES else None
+    language = language or language_for(update.effective_user.language_code)
+    token = data.args[2] if len(data.args) > 2 else None
+    if answer != "yes":
+        with session_scope(context.engine) as session:
+            known = participant_of(session, update) is not None
+        if not known:
+            await edit_or_send(update, t(language, "onboarding.consent_declined"))
+            return
+        answer = "yes"  # an old "no" button of someone who consented since: just continue
+    user = update.effective_user
+    with session_scope(context.engine) as session:
+        registration = register(
+            session,
+            telegram_id=user.id,
+            chat_id=update.effective_chat.id,
+            username=user.username,
+            language=language,
+            token=token,
+            now=now(context),
+        )
+        participant = registration.participant
+        language = participant.language
+        views = onboarding.continue_views(session, participant, user.full_name)
+    logger.info("participant %s consented (new=%s)", participant.id, registration.created)
+    await edit_or_send(update, t(language, "start.welcome"))
+    if not registration.created:
+        await send(update, t(language, "onboarding.consent_again"))
+    elif registration.problem is not None:
+        key = {
+            RedemptionProblem.UNKNOWN: "onboarding.invite_unknown",
+            RedemptionProblem.EXPIRED: "onboarding.invite_expired",
+            RedemptionProblem.USED: "onboarding.invite_used",
+        }[registration.problem]
+        await send(update, t(language, key))
+    elif registration.invited:
+        if registration.event_name:
+            await send(update, t(language, "onboarding.invite_ok", event=registration.event_name))
+        else:
+            await send(update, t(language, "onboarding.invite_ok_plain"))
+    for text, rows in views:
+        await send(update, text, rows)

@@ -347,12 +347,15 @@ def answer_suggestion(
     participant_id: int,
     answer: AnswerValue | str,
     now: dt.datetime,
+    notify: bool = True,
 ) -> AnswerOutcome:
     """Record one side's answer and apply double opt-in.
 
     yes + yes → introduced (an Introduction row; the caller tells both). no → declined (the other side is
     never told). never → declined and the other person is never suggested again. later → stays open.
     A person may change their answer while the suggestion is open, and undo their own decline.
+    With `notify` (the default) the messages this sets in motion are queued in the outbox: the
+    introduction to both sides, or the card for a side that has not seen the suggestion yet.
     """
     answer = AnswerValue(answer)
     suggestion = store.get_suggestion(session, suggestion_id=suggestion_id)
@@ -402,7 +405,7 @@ def answer_suggestion(
     session.add(suggestion)
     session.flush()
     shown_other = suggestion.shown_b_at if side == "a" else suggestion.shown_a_at
-    return AnswerOutcome(
+    outcome = AnswerOutcome(
         suggestion,
         side,
         answer,
@@ -410,6 +413,11 @@ def answer_suggestion(
         newly,
         other_needs_asking=answer == AnswerValue.YES and theirs is None and shown_other is None,
     )
+    if notify:
+        from bot.services.introductions import after_answer  # introductions renders with this module
+
+        after_answer(session, outcome, participant_id=participant_id, now=now)
+    return outcome
 
 
 def mark_shown(session: Session, *, suggestion: Suggestion, participant_id: int, now: dt.datetime) -> None:

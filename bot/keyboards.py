@@ -1,0 +1,51 @@
+"""Inline keyboards as plain data: sent directly (InlineKeyboardMarkup) or through the outbox (dict)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+__all__ = ["Button", "Keyboard", "to_dict", "to_markup"]
+
+
+@dataclass(frozen=True)
+class Button:
+    """One inline button: callback data (made with bot.callbacks.pack) or a URL."""
+
+    text: str
+    data: str | None = None
+    url: str | None = None
+
+
+Keyboard = list[list[Button]]
+
+
+def to_markup(rows: Keyboard | None) -> InlineKeyboardMarkup | None:
+    """The keyboard for a direct reply (None when there are no buttons)."""
+    if not rows or not any(rows):
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, callback_data=b.data, url=b.url) for b in row] for row in rows if row]
+    )
+
+
+def to_dict(rows: Keyboard | None) -> dict[str, Any] | None:
+    """The keyboard as Bot API JSON, for an outbox payload."""
+    if not rows or not any(rows):
+        return None
+    keyboard: list[list[dict[str, str]]] = []
+    for row in rows:
+        if not row:
+            continue
+        out: list[dict[str, str]] = []
+        for button in row:
+            item = {"text": button.text}
+            if button.url is not None:
+                item["url"] = button.url
+            else:
+                item["callback_data"] = button.data or ""
+            out.append(item)
+        keyboard.append(out)
+    return {"inline_keyboard": keyboard}

@@ -1,0 +1,135 @@
+"""Messages the double opt-in sends on its own initiative, through the outbox.
+
+- When one side says yes and the other has not seen the suggestion yet, the other side gets the card.
+- When both said yes, each side gets an introduction: the other's name, organisation, the reasons, a first
+  step and a way to reach them (their t.me link, or a button to have the bot relay a first message).
+- Relayed messages between two introduced people.
+
+Dedupe keys (`sg:<suggestion>:<recipient>`, `intro:<suggestion>:<recipient>`, `relay:<suggestion>:...`)
+make each idempotent; `storage.privacy` removes them when a side is erased.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlmodel import Session
+
+from bot.callbacks import pack
+from bot.keyboards import Button, to_dict
+from bot.services.matchmaking import AnswerOutcome, mark_shown, matching_suggestion, other_side
+from bot.texts import t
+from bot.views import contact_link, introduction_view, suggestion_card
+from storage.models import Participant, ParticipantStatus, Suggestion, SuggestionStatus
+from storage.outbox import enqueue
+
+__all__ = ["after_answer", "ask_other_side", "introduce", "relay"]
+
+logger = logging.getLogger(__name__)
+
+
+def _reachable(participant: Participant | None) -> bool:
+    return (
+        participant is not None
+        and participant.chat_id is not None
+        and participant.status == ParticipantStatus.ACTIVE
+    )
+
+
+def ask_other_side(session: Session, *, suggestion: Suggestion, asker_id: int, now: dt.datetime) -> bool:
+    """Send the suggestion card to the side that has not seen it; False when they cannot be reached."""
+    assert suggestion.id is not None
+    other_id = other_side(suggestion, asker_id)
+    other, asker = session.get(Participant, other_id), session.get(Participant, asker_id)
+    if not _reachable(other) or asker is None or other is None:
+        return False
+    assert other.chat_id is not None
+    text, rows = suggestion_card(
+        other.language,
+        suggestion_id=suggestion.id,
+        view=matching_suggestion(suggestion, other_id),
+        other=asker,
+        new=True,
+    )
+    enqueue(
+        session,
+        dedupe_key=f"sg:{suggestion.id}:{other_id}",
+        chat_id=other.chat_id,
+        participant_id=other_id,
+        kind="suggestion",
+        text=text,
+        reply_markup=to_dict(rows),
+    )
+    mark_shown(session, suggestion=suggestion, participant_id=other_id, now=now)
+    return True
+
+
+def introduce(session: Session, *, suggestion: Suggestion) -> int:
+    """Queue the introduction to both sides; returns how many messages were newly queued."""
+    assert suggestion.id is not None
+    a = session.get(Participant, suggestion.participant_a_id)
+    b = session.get(Participant, suggestion.participant_b_id)
+    queued = 0
+    for me, other in ((a, b), (b, a)):
+        if me is None or other is None or not _reachable(me):
+            continue
+        assert me.id is not None and me.chat_id is not None
+        text, rows = introduction_view(
+            me.language, suggestion_id=suggestion.id, view=matching_suggestion(suggestion, me.id), other=other
+        )
+        row = enqueue(
+            session,
+            dedupe_key=f"intro:{suggestion.id}:{me.id}",
+            chat_id=me.chat_id,
+            participant_id=me.id,
+            kind="intro",
+            text=text,
+            reply_markup=to_dict(rows),
+            priority=1,
+        )
+        queued += row is not None
+    return queued
+
+
+def after_answer(session: Session, outcome: AnswerOutcome, *, participant_id: int, now: dt.datetime) -> None:
+    """What an answer sets in motion: an introduction, or the card for the other side."""
+    if outcome.newly_introduced:
+        introduce(session, suggestion=outcome.suggestion)
+    elif outcome.other_needs_asking and outcome.suggestion.status == SuggestionStatus.PENDING:
+        ask_other_side(session, suggestion=outcome.suggestion, asker_id=participant_id, now=now)
+
+
+def relay(
+    session: Session, *, suggestion: Suggestion, sender: Participant, text: str, message_key: str
+) -> bool:
+    """Pass a message from one introduced side to the other; False when the other cannot be reached."""
+    assert suggestion.id is not None and sender.id is not None
+    if suggestion.status != SuggestionStatus.INTRODUCED:
+        return False
+    other = session.get(Participant, other_side(suggestion, sender.id))
+    if not _reachable(other) or other is None:
+        return False
+    assert other.chat_id is not None
+    language = other.language
+    name = sender.name or ""
+    body = t(language, "matches.relay_message", name=name, text=text)
+    link = contact_link(sender.username)
+    hint = (
+        t(language, "matches.relay_reply_hint", link=link)
+        if link
+        else t(language, "matches.relay_reply_hint_plain")
+    )
+    button = Button(t(language, "matches.relay_reply_button", name=name[:28]), pack("relay", suggestion.id))
+    row = enqueue(
+        session,
+        dedupe_key=f"relay:{suggestion.id}:{sender.id}:{message_key}",
+        chat_id=other.chat_id,
+        participant_id=other.id,
+        kind="relay",
+        text=f"{body}\n\n{hint}",
+        reply_markup=to_dict([[button]]),
+        priority=1,
+    )
+    del row  # already queued (the same message again) counts as passed on
+    return True

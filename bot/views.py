@@ -1,0 +1,265 @@
+"""What the participant sees: pure functions from stored rows to (HTML text, keyboard), in their language.
+
+Used by the handlers for direct replies and by the services for outbox messages, so a suggestion card
+looks the same whether it answers /matches or arrives on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matching
+from bot.callbacks import pack
+from bot.keyboards import Button, Keyboard
+from bot.services.participants import ITEM_STEPS, STEPS, THEME_COUNT
+from bot.texts import t
+from storage.models import ItemKind, Participant, ProfileItem
+
+__all__ = [
+    "View",
+    "ask_step",
+    "choice_label",
+    "contact_link",
+    "introduction_view",
+    "profile_view",
+    "suggestion_card",
+    "summary_view",
+    "theme_labels",
+]
+
+View = tuple[str, Keyboard]
+
+_FIELD_KIND = {"offers": ItemKind.OFFER, "needs": ItemKind.NEED, "themes": ItemKind.THEME}
+
+
+def choice_label(language: str, step: str, code: str | None) -> str:
+    """The person-facing label of a role, region or reach code."""
+    if not code:
+        return t(language, "profile.empty")
+    return t(language, f"profile.{step}.{code}")
+
+
+def theme_labels(language: str) -> list[str]:
+    """The suggested common themes, in the person's language."""
+    return [t(language, f"profile.theme.t{index}") for index in range(THEME_COUNT)]
+
+
+def _short(text: str, limit: int = 28) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _item_lines(language: str, items: Sequence[ProfileItem]) -> str:
+    if not items:
+        return t(language, "onboarding.items_none")
+    return "\n".join(f"• {t(language, 'common.raw', value=item.text)}" for item in items)
+
+
+def ask_step(
+    language: str,
+    step: str,
+    *,
+    participant: Participant,
+    items: dict[str, list[ProfileItem]],
+    onboarding: bool,
+    telegram_name: str | None = None,
+) -> View:
+    """The question for one profile step, with its buttons."""
+    head = t(language, "onboarding.step_of", number=STEPS.index(step) + 1, total=len(STEPS)) + "\n"
+    head = head if onboarding else ""
+    rows: Keyboard = []
+    if step in ("name", "organisation"):
+        text = head + t(language, f"onboarding.ask_{step}")
+        current = getattr(participant, step) or (telegram_name if step == "name" else None)
+        if current:
+            rows.append(
+                [Button(t(language, "onboarding.keep_button", value=_short(current, 40)), pack("ob", "keep"))]
+            )
+        if not onboarding:
+            rows.append([Button(t(language, "profile.back_button"), pack("pf", "back"))])
+        return text, rows
+    if step in ("role", "region", "reach"):
+        text = head + t(language, f"onboarding.ask_{step}")
+        codes = {"role": matching.ROLES, "region": matching.REGIONS, "reach": matching.REACHES}[step]
+        current = getattr(participant, step)
+        per_row = 1 if step == "reach" else 2
+        buttons = [
+            Button(
+                ("✓ " if code == current else "") + choice_label(language, step, code), pack("ob", step, code)
+            )
+            for code in codes
+        ]
+        rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+        if not onboarding:
+            rows.append([Button(t(language, "profile.back_button"), pack("pf", "back"))])
+        return text, rows
+    if step in ("offers", "needs"):
+        own = items.get(_FIELD_KIND[step], [])
+        text = (
+            head
+            + t(language, f"onboarding.ask_{step}")
+            + "\n\n"
+            + t(language, "onboarding.items_so_far")
+            + "\n"
+            + _item_lines(language, own)
+        )
+        if own:
+            text += "\n\n" + t(language, "onboarding.items_more")
+        rows = [
+            [Button(t(language, "onboarding.remove_button", item=_short(i.text)), pack("pf", "rm", i.id))]
+            for i in own
+        ]
+        done = (
+            t(language, "onboarding.done_button")
+            if own or not onboarding
+            else t(language, "onboarding.skip_button")
+        )
+        rows.append([Button(done, pack("ob", "done"))])
+        return text, rows
+    if step == "themes":
+        own = items.get(ItemKind.THEME, [])
+        chosen = {item.text.casefold() for item in own}
+        labels = theme_labels(language)
+        text = head + t(language, "onboarding.ask_themes")
+        custom = [item for item in own if item.text.casefold() not in {label.casefold() for label in labels}]
+        if custom:
+            text += "\n\n" + t(language, "onboarding.items_so_far") + "\n" + _item_lines(language, custom)
+        buttons = [
+            Button(("✓ " if label.casefold() in chosen else "") + label, pack("th", index))
+            for index, label in enumerate(labels)
+        ]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        rows += [
+            [Button(t(language, "onboarding.remove_button", item=_short(i.text)), pack("pf", "rm", i.id))]
+            for i in custom
+        ]
+        rows.append([Button(t(language, "onboarding.done_button"), pack("th", "done"))])
+        return text, rows
+    raise ValueError(f"unknown step {step!r}")
+
+
+def _profile_lines(language: str, participant: Participant, items: dict[str, list[ProfileItem]]) -> list[str]:
+    def line(field: str, value: str) -> str:
+        return t(language, "profile.line", label=t(language, f"profile.field.{field}"), value=value)
+
+    empty = t(language, "profile.empty")
+    lines = [
+        line("name", participant.name or empty),
+        line("organisation", participant.organisation or empty),
+        line("role", choice_label(language, "role", participant.role)),
+        line("region", choice_label(language, "region", participant.region)),
+        line("reach", choice_label(language, "reach", participant.reach)),
+    ]
+    for field in ITEM_STEPS:
+        texts = [item.text for item in items.get(_FIELD_KIND[field], [])]
+        lines.append(line(field, "; ".join(texts) if texts else empty))
+    return lines
+
+
+def _edit_buttons(language: str) -> Keyboard:
+    buttons = [Button(t(language, f"profile.field.{field}"), pack("pf", "ed", field)) for field in STEPS]
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+
+def summary_view(language: str, participant: Participant, items: dict[str, list[ProfileItem]]) -> View:
+    """The end of onboarding: the whole profile, edit buttons, and the button that finishes."""
+    text = "\n".join(
+        [t(language, "onboarding.summary_title"), "", *_profile_lines(language, participant, items), "",
+         t(language, "onboarding.summary_hint")]
+    )  # fmt: skip
+    rows = _edit_buttons(language)
+    rows.append([Button(t(language, "onboarding.finish_button"), pack("ob", "finish"))])
+    return text, rows
+
+
+def profile_view(
+    language: str,
+    participant: Participant,
+    items: dict[str, list[ProfileItem]],
+    *,
+    percent: int,
+    tips: Sequence[str],
+) -> View:
+    """/profile: the profile with its completeness, tips, and a button per field."""
+    parts = [t(language, "profile.title", percent=percent), "", *_profile_lines(language, participant, items)]
+    if participant.status == "paused":
+        parts += ["", t(language, "profile.paused_note")]
+    if tips:
+        parts += ["", t(language, "profile.tips_title"), *(f"• {t(language, key)}" for key in tips)]
+    else:
+        parts += ["", t(language, "profile.complete")]
+    parts += ["", t(language, "profile.edit_hint")]
+    return "\n".join(parts), _edit_buttons(language)
+
+
+def _who(language: str, other: Participant) -> str:
+    return t(
+        language,
+        "matches.card_who",
+        organisation=other.organisation or t(language, "profile.empty"),
+        role=choice_label(language, "role", other.role),
+        region=choice_label(language, "region", other.region),
+    )
+
+
+def _reasons(language: str, view: matching.Suggestion, other: Participant) -> list[str]:
+    lines = matching.render_reasons(view, {view.other_id: other.name or ""}, language)
+    return [f"• {t(language, 'common.raw', value=line)}" for line in lines]
+
+
+def suggestion_card(
+    language: str, *, suggestion_id: int, view: matching.Suggestion, other: Participant, new: bool = False
+) -> View:
+    """A suggestion: who, organisation, role, region and why, with the four answers. No contact details."""
+    title = "matches.card_new" if new else "matches.card_title"
+    parts = [t(language, title, name=other.name or ""), _who(language, other), ""]
+    reasons = _reasons(language, view, other)
+    if reasons:
+        parts += [t(language, "matches.card_why"), *reasons, ""]
+    parts.append(t(language, "matches.card_question"))
+    rows: Keyboard = [
+        [
+            Button(t(language, "matches.yes_button"), pack("sg", suggestion_id, "y")),
+            Button(t(language, "matches.no_button"), pack("sg", suggestion_id, "n")),
+        ],
+        [
+            Button(t(language, "matches.later_button"), pack("sg", suggestion_id, "l")),
+            Button(t(language, "matches.never_button"), pack("sg", suggestion_id, "x")),
+        ],
+    ]
+    return "\n".join(parts), rows
+
+
+def contact_link(username: str | None) -> str | None:
+    """https://t.me/<username>, or None without a (valid) username."""
+    if username and all(ch.isalnum() or ch == "_" for ch in username):
+        return f"https://t.me/{username}"
+    return None
+
+
+def introduction_view(
+    language: str, *, suggestion_id: int, view: matching.Suggestion, other: Participant
+) -> View:
+    """Both said yes: who the other is, why, a first step, and how to reach them."""
+    name = other.name or ""
+    parts = [t(language, "matches.intro_title", name=name), t(language, "matches.intro_body", name=name),
+             _who(language, other), ""]  # fmt: skip
+    reasons = _reasons(language, view, other)
+    if reasons:
+        parts += [t(language, "matches.card_why"), *reasons, ""]
+    topic = next(
+        (r.other_text or r.own_text for r in view.reasons if r.kind in ("need_offer", "offer_need")), None
+    )
+    if topic:
+        parts.append(t(language, "matches.intro_first_step_reason", name=name, topic=topic))
+    else:
+        parts.append(t(language, "matches.intro_first_step", name=name))
+    rows: Keyboard = []
+    link = contact_link(other.username)
+    if link:
+        parts.append(t(language, "matches.intro_contact_link", link=link))
+    else:
+        parts.append(t(language, "matches.intro_contact_relay", name=name))
+    rows.append(
+        [Button(t(language, "matches.relay_button", name=_short(name)), pack("relay", suggestion_id))]
+    )
+    return "\n".join(parts), rows

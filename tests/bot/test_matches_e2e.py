@@ -1,0 +1,265 @@
+"""End to end over HTTP: suggestions with reasons, double opt-in, declines, forged buttons, relay, pause,
+/mydata and /delete."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlmodel import Session, select
+
+from bot.app import KoppelApplication
+from bot.standin import BotAPIStandIn
+from bot.standin.server import Person
+from storage import session_scope
+from storage.models import (
+    Introduction,
+    ItemKind,
+    NeverSuggest,
+    OutboxMessage,
+    Participant,
+    ParticipantStatus,
+    Suggestion,
+    SuggestionStatus,
+)
+from storage.participants import add_items, create_participant
+from storage.privacy import find_values
+
+NOW = dt.datetime.now(dt.UTC)
+
+
+def seed(
+    engine,
+    telegram_id: int,
+    name: str,
+    *,
+    organisation: str,
+    role: str,
+    region: str,
+    offers: tuple[str, ...],
+    needs: tuple[str, ...],
+    username: str | None = None,
+    language: str = "nl",
+) -> int:
+    """A participant who finished onboarding earlier (as stored by the bot)."""
+    with session_scope(engine) as session:
+        person = create_participant(
+            session, telegram_id=telegram_id, chat_id=telegram_id, language=language, username=username
+        )
+        person.name, person.organisation, person.role, person.region = name, organisation, role, region
+        person.profile_completed_at = NOW
+        add_items(session, participant=person, kind=ItemKind.OFFER, texts=[(t, t) for t in offers])
+        add_items(session, participant=person, kind=ItemKind.NEED, texts=[(t, t) for t in needs])
+        add_items(session, participant=person, kind=ItemKind.THEME, texts=[("energietransitie", "")])
+        assert person.id is not None
+        return person.id
+
+
+def school_and_installer(engine, *, installer_username: str | None = "ruud_installeert") -> tuple[int, int]:
+    sanne = seed(
+        engine, 3001, "Sanne de Vries", organisation="Het Streek", role="school", region="foodvalley",
+        offers=("leerlingen voor een praktijkopdracht",), needs=("gastlessen over warmtepompen",),
+    )  # fmt: skip
+    ruud = seed(
+        engine, 3002, "Ruud Jansen", organisation="Jansen Installatietechniek", role="company",
+        region="achterhoek", offers=("gastlessen warmtepomp-installatie",),
+        needs=("stagiairs installatietechniek",), username=installer_username,
+    )  # fmt: skip
+    return sanne, ruud
+
+
+async def card_for(person: Person, name: str) -> None:
+    await person.standin.wait_until(
+        lambda: any(name in m.plain_text and m.buttons for m in person.messages), what=f"a card about {name}"
+    )
+
+
+def outbox(engine, key_prefix: str) -> list[OutboxMessage]:
+    with Session(engine) as session:
+        rows = session.exec(select(OutboxMessage)).all()
+        return [row for row in rows if row.dedupe_key.startswith(key_prefix)]
+
+
+async def test_mutual_yes_introduces_both_with_contact_details(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    sanne_id, ruud_id = school_and_installer(engine)
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", username="ruud_installeert", language_code="nl")
+    sanne.send("/matches")
+    await card_for(sanne, "Ruud Jansen")
+    card = next(m for m in sanne.messages if "Ruud Jansen" in m.plain_text)
+    text = card.plain_text
+    assert "Jansen Installatietechniek" in text and "bedrijf" in text and "Achterhoek" in text
+    assert "warmtepomp" in text  # a reason, rendered by matching.render_reasons
+    assert "ruud_installeert" not in text and "t.me" not in text  # no contact before both said yes
+    assert card.button_texts == ["Ja, stel me voor", "Nee, bedankt", "Later", "Nooit meer voorstellen"]
+    sanne.press("Ja, stel me voor", card)
+    await standin.wait_until(
+        lambda: any("Zodra Ruud Jansen ook ja zegt" in m.plain_text for m in sanne.messages)
+    )
+    # Ruud is asked through the outbox: the card only, still no contact details.
+    await card_for(ruud, "Nieuwe suggestie voor je: Sanne de Vries")
+    ask = next(m for m in ruud.messages if "Sanne de Vries" in m.plain_text)
+    assert "t.me" not in ask.plain_text and "Het Streek" in ask.plain_text
+    ruud.press("Ja, stel me voor", ask)
+    await standin.wait_until(lambda: any("Jullie willen allebei" in m.plain_text for m in ruud.messages))
+    with Session(engine) as session:
+        suggestion = session.exec(select(Suggestion)).one()
+        assert suggestion.status == SuggestionStatus.INTRODUCED
+        assert session.exec(select(Introduction)).one().suggestion_id == suggestion.id
+    # Both are introduced by delivered messages.
+    await standin.wait_until(lambda: any("Kennismaking: Ruud Jansen" in m.plain_text for m in sanne.messages))
+    await card_for(ruud, "Kennismaking: Sanne de Vries")
+    to_sanne = next(m for m in sanne.messages if "Kennismaking" in m.plain_text).plain_text
+    assert "Ruud Jansen" in to_sanne and "https://t.me/ruud_installeert" in to_sanne
+    assert "Eerste stap" in to_sanne and "warmtepomp" in to_sanne
+    # Sanne has no username: Ruud gets a button to have the bot relay his first message.
+    to_ruud = next(m for m in ruud.messages if "Kennismaking" in m.plain_text)
+    assert "geen Telegram-gebruikersnaam" in to_ruud.plain_text
+    ruud.press("Stuur Sanne de Vries een bericht", to_ruud)
+    await standin.wait_until(lambda: "Typ je bericht" in ruud.last.plain_text)
+    ruud.send("Hoi Sanne, zullen we donderdag <b>bellen</b>?")
+    await standin.wait_until(lambda: "Doorgestuurd" in ruud.last.plain_text)
+    await standin.wait_until(lambda: "donderdag <b>bellen</b>" in sanne.last.plain_text)
+    assert "https://t.me/ruud_installeert" in sanne.last.plain_text
+    await standin.wait_until(lambda: {row.state for row in outbox(engine, "")} == {"sent"})
+    assert len(outbox(engine, "")) == 4  # Ruud's card, two introductions, one relayed message
+    del sanne_id, ruud_id
+
+
+async def test_a_decline_is_never_shown_to_the_other_side(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    school_and_installer(engine)
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", language_code="nl")
+    ruud.send("/matches")
+    await card_for(ruud, "Sanne de Vries")
+    ruud.press("Nee, bedankt")
+    await standin.wait_until(lambda: "hoort hier niets over" in ruud.last.plain_text)
+    assert ruud.last.button_texts == ["Ongedaan maken"]
+    sanne.send("/matches")
+    await standin.wait_until(lambda: bool(sanne.messages))
+    await standin.wait_idle()
+    assert all("Ruud" not in m.plain_text for m in sanne.messages)
+    assert outbox(engine, "") == []
+    # "Nooit meer voorstellen" after undo: blocked for good.
+    ruud.press("Ongedaan maken")
+    await card_for(ruud, "Sanne de Vries")
+    await standin.wait_until(lambda: "Nooit meer voorstellen" in ruud.last.button_texts)
+    ruud.press("Nooit meer voorstellen")
+    await standin.wait_until(lambda: "nooit meer" in ruud.last.plain_text)
+    with Session(engine) as session:
+        assert len(session.exec(select(NeverSuggest)).all()) == 1
+    sanne.skip()
+    sanne.send("/matches")
+    await standin.wait_until(lambda: "geen nieuwe suggesties" in sanne.last.plain_text)
+
+
+async def test_forged_and_foreign_buttons_are_refused(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    school_and_installer(engine)
+    seed(engine, 3003, "Mallory", organisation="Nergens", role="other", region="outside",
+         offers=("niets",), needs=("alles",))  # fmt: skip
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    mallory = standin.person(3003, "Mallory", language_code="nl")
+    sanne.send("/matches")
+    await card_for(sanne, "Ruud Jansen")
+    with Session(engine) as session:
+        suggestion = session.exec(select(Suggestion)).one()
+    mallory.send("/help")
+    await standin.wait_until(lambda: bool(mallory.messages))
+    for data in (f"sg:{suggestion.id}:y", f"relay:{suggestion.id}", f"sg:{suggestion.id + 50}:y", "sg:x:y",
+                 "pf:rm:1", "zz:1"):  # fmt: skip
+        mallory.press_data(data)
+    await standin.wait_idle()
+    with Session(engine) as session:
+        after = session.get(Suggestion, suggestion.id)
+        assert after is not None and after.answer_a is None and after.answer_b is None
+        assert after.status == SuggestionStatus.PENDING
+        assert session.exec(select(Introduction)).all() == []
+    assert outbox(engine, "") == []
+    texts = [m.plain_text for m in mallory.messages]
+    assert texts.count("Deze knop is niet van jou of niet meer geldig.") >= 3
+
+
+async def test_pause_and_resume(standin: BotAPIStandIn, bot: KoppelApplication, engine) -> None:
+    school_and_installer(engine)
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    sanne.send("/pause")
+    await standin.wait_until(lambda: "Gepauzeerd" in sanne.last.plain_text if sanne.messages else False)
+    sanne.send("/matches")
+    await standin.wait_until(lambda: "op pauze" in sanne.last.plain_text)
+    ruud = standin.person(3002, "Ruud", language_code="nl")
+    ruud.send("/matches")
+    await standin.wait_until(
+        lambda: "geen nieuwe suggesties" in ruud.last.plain_text if ruud.messages else False
+    )
+    sanne.send("/resume")
+    await standin.wait_until(lambda: "Welkom terug" in sanne.last.plain_text)
+    sanne.send("/matches")
+    await card_for(sanne, "Ruud Jansen")
+    with Session(engine) as session:
+        assert (
+            session.exec(select(Participant).where(Participant.telegram_id == 3001)).one().status == "active"
+        )
+
+
+async def test_mydata_sends_everything_as_json(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    school_and_installer(engine)
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    sanne.send("/matches")
+    await card_for(sanne, "Ruud Jansen")
+    sanne.send("/mydata")
+    await standin.wait_until(lambda: sanne.last.kind == "document")
+    document = sanne.last
+    assert document.file_name == "koppelbot-mydata.json"
+    data = json.loads(document.file_bytes or b"{}")
+    assert data["participant"]["name"] == "Sanne de Vries"
+    assert data["participant"]["telegram_id"] == 3001
+    assert {item["text"] for item in data["profile_items"]} >= {"gastlessen over warmtepompen"}
+    assert data["suggestions"][0]["status"] == "pending"
+
+
+async def test_delete_leaves_no_personal_data_anywhere(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    sanne_id, _ = school_and_installer(engine, installer_username="ruud_installeert")
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", username="ruud_installeert", language_code="nl")
+    ruud.send("/matches")
+    await card_for(ruud, "Sanne de Vries")
+    ruud.press("Ja, stel me voor")
+    await standin.wait_until(lambda: "Zodra" in ruud.last.plain_text)
+    ruud.send("/delete")
+    await standin.wait_until(lambda: "Weet je het zeker" in ruud.last.plain_text)
+    ruud.press("Nee, toch niet")
+    await standin.wait_until(lambda: "niets verwijderd" in ruud.last.plain_text)
+    ruud.send("/delete")
+    await standin.wait_until(lambda: "Weet je het zeker" in ruud.last.plain_text)
+    ruud.press("Ja, verwijder alles")
+    await standin.wait_until(lambda: "zijn verwijderd" in ruud.last.plain_text)
+    needles: list[str | int] = ["Ruud Jansen", "ruud_installeert", "Jansen Installatietechniek", 3002]
+    needles += ["gastlessen warmtepomp-installatie", "stagiairs installatietechniek"]
+    with Session(engine) as session:
+        assert find_values(session, needles=needles) == []
+        tomb = session.exec(select(Participant).where(Participant.status == ParticipantStatus.DELETED)).one()
+        assert tomb.name is None and tomb.telegram_id is None
+        assert session.exec(select(Suggestion)).one().status == SuggestionStatus.WITHDRAWN
+    # Sanne's old card about Ruud now says he left.
+    sanne.send("/matches")
+    await standin.wait_until(
+        lambda: "geen nieuwe suggesties" in sanne.last.plain_text if sanne.messages else False
+    )
+    with Session(engine) as session:
+        suggestion = session.exec(select(Suggestion)).one()
+    sanne.press_data(f"sg:{suggestion.id}:y")
+    await standin.wait_until(lambda: "doet niet meer mee" in sanne.last.plain_text)
+    # Ruud is unknown now: /start begins again from consent.
+    ruud.send("/start")
+    await standin.wait_until(lambda: "Welkom bij Koppelbot" in ruud.last.plain_text)
+    del sanne_id
