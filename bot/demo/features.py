@@ -6,6 +6,7 @@ an honest line in the transcript instead of being faked; these functions are whe
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from pathlib import Path
@@ -47,10 +48,17 @@ def has_callback(application: KoppelApplication, data: str) -> bool:
     return False
 
 
-def import_community(engine: Engine, path: Path) -> int | None:
+def import_community(engine: Engine, path: Path, *, invite_ttl: dt.timedelta) -> int | None:
     """Import the community as `koppelbot import --profiles` does; None when import is not available."""
-    del engine, path
-    return None
+    try:
+        from bot.services.imports import import_profiles
+    except ImportError:
+        return None
+    report = import_profiles(engine, path.read_text(encoding="utf-8"), invite_ttl=invite_ttl)
+    if report.errors:
+        line, problem = report.errors[0]
+        raise ValueError(f"the sample community does not import: line {line}: {problem}")
+    return int(report.participants_created)
 
 
 def prepare(world: DemoWorld) -> None:

@@ -9,6 +9,7 @@ the same on every machine and never talks to Telegram.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import shutil
 import tempfile
@@ -128,7 +129,9 @@ async def demo_world(*, keep: bool = False, community: Path = COMMUNITY_CSV) -> 
             members = read_members(community)
             for member in members:
                 standin.person(member.telegram_id, member.first_name, language_code=member.language)
-            imported = features.import_community(engine, community)
+            imported = features.import_community(
+                engine, community, invite_ttl=dt.timedelta(days=settings.invite_ttl_days)
+            )
             application = build_application(settings, engine=engine)
             world = DemoWorld(folder, standin, settings, engine, application, members, imported)
             features.prepare(world)
