@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from sqlalchemy.engine import Engine
 
 from bot.app import KoppelApplication, build_application
+from bot.clock import Clock
 from bot.demo.community import COMMUNITY_CSV, Member, read_members
 from bot.logs import RedactingFilter
 from bot.runner import polling
@@ -82,6 +83,7 @@ class DemoWorld:
     engine: Engine
     application: KoppelApplication
     members: list[Member]
+    clock: Clock
     imported: int | None = None  # how many sample participants the import created (None: not available)
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -91,6 +93,16 @@ class DemoWorld:
 
     def member(self, telegram_id: int) -> Member | None:
         return next((m for m in self.members if m.telegram_id == telegram_id), None)
+
+    def days_later(self, days: int, *, hour: int = 10) -> dt.datetime:
+        """Move the bot's clock to the first `hour` o'clock (local) at least `days` days from now."""
+        now = self.clock.now()
+        local = (now + dt.timedelta(days=days)).astimezone(self.settings.tz)
+        when = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+        if when < now + dt.timedelta(days=days):
+            when += dt.timedelta(days=1)
+        self.clock.set(when)
+        return when
 
     async def settle(self, quiet: float = 0.3, timeout: float = 20.0) -> None:
         """Wait until the bot has fetched every update and gone quiet."""
@@ -132,8 +144,10 @@ async def demo_world(*, keep: bool = False, community: Path = COMMUNITY_CSV) -> 
             imported = features.import_community(
                 engine, community, invite_ttl=dt.timedelta(days=settings.invite_ttl_days)
             )
-            application = build_application(settings, engine=engine)
-            world = DemoWorld(folder, standin, settings, engine, application, members, imported)
+            # A clock the story can move forward (days pass in seconds); it starts at the real time.
+            clock = Clock(dt.datetime.now(dt.UTC))
+            application = build_application(settings, engine=engine, clock=clock)
+            world = DemoWorld(folder, standin, settings, engine, application, members, clock, imported)
             features.prepare(world)
             async with polling(application, poll_timeout=1.0):
                 yield world
