@@ -42,7 +42,7 @@ def has_callback(application: KoppelApplication, data: str) -> bool:
                 continue
             pattern = handler.pattern
             if pattern is None:
-                return True
+                continue  # the catch-all for buttons nobody claims ("this button is no longer valid")
             if isinstance(pattern, re.Pattern | str) and re.match(pattern, data):
                 return True
     return False

@@ -7,6 +7,7 @@ each phone shows. A beat whose feature is not in this version is skipped with an
 from __future__ import annotations
 
 import html
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,6 +68,17 @@ def say(key: str, /, **values: object) -> str:
     return html.unescape(t("nl", f"demo.{key}", **values))
 
 
+def shown(key: str, /, **values: object) -> str:
+    """The bot's text `key` in Dutch as a phone shows it (HTML tags removed), to recognise its messages."""
+    return html.unescape(re.sub(r"<[^>]+>", "", t("nl", key, **values))).strip()
+
+
+def showing(key: str, /, **values: object) -> Callable[[ChatMessage], bool]:
+    """A predicate: the message shows the bot's text `key`."""
+    text = shown(key, **values)
+    return lambda message: text in message.plain_text
+
+
 class Story:
     """The story's state while it plays."""
 
@@ -109,21 +121,65 @@ class Story:
         if not features.has_callback(self.world.application, "consent:yes"):
             self.unavailable(say("beat_consent"))
             return
-        await self.teacher.press("Akkoord")
+        await self.teacher.press(t("nl", "start.consent_button"))
+        await self.answer_profile_questions()
+
+    async def answer_profile_questions(self) -> None:
+        """Marieke answers the profile questions: typing where she writes, buttons where she chooses."""
+        phone = self.teacher
+        done = t("nl", "onboarding.done_button")
+        await phone.expect(showing("onboarding.ask_name"), "the question for her name")
+        await phone.send(f"{TEACHER.first_name} {TEACHER.last_name}")
+        await phone.expect(showing("onboarding.ask_organisation"), "the question for her organisation")
+        await phone.send(TEACHER.organisation)
+        for step, code in (("role", "school"), ("region", "achterhoek"), ("reach", "anywhere")):
+            await phone.expect(showing(f"onboarding.ask_{step}"), f"the question for her {step}")
+            await phone.press(t("nl", f"profile.{step}.{code}"))
+        for step, items in (
+            ("offers", TEACHER.offers),
+            ("needs", TEACHER.needs),
+            ("themes", TEACHER.interests),
+        ):
+            await phone.expect(showing(f"onboarding.ask_{step}"), f"the question for her {step}")
+            await phone.send("; ".join(items))
+            await phone.press(done)
+        await phone.expect(showing("onboarding.summary_title"), "the summary of her profile")
 
     async def suggestions(self) -> None:
         self.transcript.heading(say("suggestions_heading"))
         if not features.has_command(self.world.application, "matches"):
             self.unavailable(say("beat_matches"))
             return
-        await self.teacher.send("/matches")
+        finish = t("nl", "onboarding.finish_button")
+        if self.teacher.with_button(finish) is not None:
+            await self.teacher.press(finish)
+        else:
+            await self.teacher.send("/matches")
+        await self.teacher.expect(showing("matches.card_why"), "a suggestion with its reasons")
 
     async def both_say_yes(self) -> None:
         self.transcript.heading(say("yes_heading"))
-        if self.teacher.with_button("Ja, stel me voor") is None:
+        yes = t("nl", "matches.yes_button")
+        card = self.teacher.with_button(yes)
+        if card is None:
             self.unavailable(say("beat_yes"))
             return
-        await self.teacher.press("Ja, stel me voor")
+        cards = [m for m in self.teacher.messages if yes in m.button_texts]
+        card = cards[0]  # the best suggestion comes first
+        self.partner = self.partner_phone(self._member_on_card(card))
+        await self.teacher.press(yes, card)
+        request = await self.partner.expect(
+            lambda m: yes in m.button_texts and TEACHER.first_name in m.plain_text,
+            f"the suggestion to meet {TEACHER.first_name}",
+        )
+        await self.partner.press(yes, request)
+
+    def _member_on_card(self, card: ChatMessage) -> int:
+        """The Telegram id of the sample person a suggestion card is about."""
+        for member in self.world.members:
+            if shown("matches.card_title", name=member.name) in card.plain_text:
+                return member.telegram_id
+        raise StoryError("the first suggestion is not about anyone in the sample community")
 
     async def introduction(self) -> None:
         self.transcript.heading(say("introduction_heading"))

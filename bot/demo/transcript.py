@@ -121,8 +121,7 @@ class Transcript:
             messages = self.standin.bot_messages(chat_id)
             shown = self._shown.get(chat_id, 0)
             for message in messages[:shown]:
-                if self._changed(message):
-                    self._print(message, edited=True, choices=choices)
+                self._print_edit(message, choices)
             for message in messages[shown:]:
                 self._print(message, edited=False, choices=choices)
                 new.append(message)
@@ -139,9 +138,20 @@ class Transcript:
             for message in messages:
                 self._snapshot(message)
 
-    def _changed(self, message: ChatMessage) -> bool:
-        key = (message.chat_id, message.message_id)
-        return not message.deleted and self._snapshots.get(key) != (message.text, message.reply_markup)
+    def _print_edit(self, message: ChatMessage, choices: list[Choice]) -> None:
+        """Show an edit: new text in full, new buttons alone; a keyboard that went away needs no words."""
+        before = self._snapshots.get((message.chat_id, message.message_id))
+        if message.deleted or before is None or before == (message.text, message.reply_markup):
+            return
+        if before[0] != message.text:
+            self._print(message, edited=True, choices=choices)
+            return
+        self._snapshot(message)
+        if message.buttons:
+            self.write("")
+            self.write(f"🤖 Koppelbot → {self.first_name(message.chat_id)} (andere knoppen)")
+            for line in self._buttons(message, choices):
+                self.write(line)
 
     def _snapshot(self, message: ChatMessage) -> None:
         self._snapshots[(message.chat_id, message.message_id)] = (message.text, message.reply_markup)
