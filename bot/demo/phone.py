@@ -19,11 +19,22 @@ class StoryError(Exception):
 class Phone:
     """One person's Telegram, driven by the story."""
 
-    def __init__(self, world: DemoWorld, transcript: Transcript, actor: Actor, language: str = "nl") -> None:
+    def __init__(
+        self,
+        world: DemoWorld,
+        transcript: Transcript,
+        actor: Actor,
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language: str = "nl",
+    ) -> None:
         self.world = world
         self.transcript = transcript
         self.actor = actor
-        self.person = world.standin.person(actor.user_id, actor.first_name, language_code=language)
+        self.person = world.standin.person(
+            actor.user_id, actor.first_name, last_name=last_name, username=username, language_code=language
+        )
         transcript.cast(actor)
 
     @property

@@ -32,6 +32,7 @@ class Persona:
     user_id: int
     first_name: str
     last_name: str
+    username: str
     label: str
     organisation: str
     region: str
@@ -44,6 +45,7 @@ TEACHER = Persona(
     user_id=5001,
     first_name="Marieke",
     last_name="Lubbers",
+    username="marieke_lubbers",
     label="Marieke (docent vmbo, Achterhoek)",
     organisation="Vmbo Lindenhof, Groenlo",
     region="Achterhoek",
@@ -91,6 +93,8 @@ class Story:
             world,
             self.transcript,
             Actor(TEACHER.user_id, TEACHER.first_name, TEACHER.label),
+            last_name=TEACHER.last_name,
+            username=TEACHER.username,
         )
         self.partner: Phone | None = None
 
@@ -155,6 +159,9 @@ class Story:
             await self.teacher.press(finish)
         else:
             await self.teacher.send("/matches")
+        if self.world.imported is None:  # nobody to suggest without the sample community
+            self.unavailable(say("beat_matches"))
+            return
         await self.teacher.expect(showing("matches.card_why"), "a suggestion with its reasons")
 
     async def both_say_yes(self) -> None:
@@ -173,6 +180,11 @@ class Story:
             f"the suggestion to meet {TEACHER.first_name}",
         )
         await self.partner.press(yes, request)
+        # Both said yes: the bot introduces them to each other (through the outbox, at Telegram's pace).
+        for phone, other in ((self.teacher, self.partner), (self.partner, self.teacher)):
+            member = self.world.member(other.user_id)
+            name = member.name if member else f"{TEACHER.first_name} {TEACHER.last_name}"
+            await phone.expect(showing("matches.intro_title", name=name), f"the introduction to {name}")
 
     def _member_on_card(self, card: ChatMessage) -> int:
         """The Telegram id of the sample person a suggestion card is about."""
@@ -180,10 +192,6 @@ class Story:
             if shown("matches.card_title", name=member.name) in card.plain_text:
                 return member.telegram_id
         raise StoryError("the first suggestion is not about anyone in the sample community")
-
-    async def introduction(self) -> None:
-        self.transcript.heading(say("introduction_heading"))
-        self.unavailable(say("beat_introduction"))
 
     async def nudges(self) -> None:
         self.transcript.heading(say("nudge_heading"))
@@ -231,7 +239,6 @@ async def play_story(world: DemoWorld, write: Callable[[str], None], chart_path:
         story.onboarding,
         story.suggestions,
         story.both_say_yes,
-        story.introduction,
         story.nudges,
         story.organiser,
     ):

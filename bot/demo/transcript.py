@@ -164,11 +164,11 @@ class Transcript:
         suffix = " (past het bericht aan)" if edited else ""
         self.write(f"🤖 Koppelbot → {self.first_name(message.chat_id)}{suffix}")
         if message.kind in {"photo", "document"}:
-            size = len(message.file_bytes or b"")
-            icon = "🖼 " if message.kind == "photo" else "📎"
-            self.write(
-                f"{INDENT}{icon} {message.file_name or message.kind} ({max(1, round(size / 1024))} kB)"
-            )
+            size = f"{max(1, round(len(message.file_bytes or b'') / 1024))} kB"
+            if message.kind == "photo":
+                self.write(f"{INDENT}🖼  foto ({size})")
+            else:
+                self.write(f"{INDENT}📎 {message.file_name or 'bestand'} ({size})")
         if message.text:
             for line in _wrap(message.plain_text):
                 self.write(line)
