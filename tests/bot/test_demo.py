@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import COMMUNITY_CSV, demo_settings, demo_world, play_story, read_members
-from bot.demo.story import say
+from bot.demo import COMMUNITY_CSV, PNG_SIGNATURE, demo_settings, demo_world, play_story, read_members
+from bot.demo.story import say, shown
 from bot.demo.transcript import Actor, Transcript
 from bot.standin import BotAPIStandIn
 from matching import REGIONS, load_profiles_csv
@@ -121,11 +121,50 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path,
     yield "\n".join(lines), chart, skipped
 
 
-def test_story_starts_with_the_privacy_statement_and_consent_buttons(story) -> None:
+def test_story_starts_with_the_privacy_statement_and_consent(story) -> None:
     text, _, _ = story
     assert "📱 Marieke (docent vmbo, Achterhoek)\n   /start" in text
     assert "Privacy" in text
-    assert "[ Akkoord, ga verder ]" in text
+    assert "📱 Marieke (docent vmbo, Achterhoek)\n   👆 [ Akkoord, ga verder ]" in text
+
+
+def test_story_fills_in_the_teachers_profile_through_the_questions(story) -> None:
+    text, _, _ = story
+    assert shown("onboarding.ask_name") in text
+    assert "👆 [ vmbo / school ]" in text and "👆 [ Achterhoek ]" in text
+    assert "gastles over warmtepompen; stageplaatsen installatietechniek voor leerlingen" in text
+    assert shown("onboarding.summary_title") in text
+
+
+def test_story_shows_a_suggestion_with_its_reason(story) -> None:
+    text, _, skipped = story
+    if say("beat_matches") in skipped:  # not in this version yet: the transcript must say so
+        assert say("unavailable", beat=say("beat_matches")) in text
+        return
+    assert "Suggestie: Ruud Hendriksen" in text
+    assert (
+        "Jij zoekt: gastles over warmtepompen — Ruud Hendriksen biedt: gastlessen over warmtepompen" in text
+    )
+
+
+def test_story_introduces_both_after_both_said_yes(story) -> None:
+    text, _, skipped = story
+    if say("beat_yes") in skipped:  # not in this version yet: the transcript must say so
+        assert say("unavailable", beat=say("beat_yes")) in text
+        return
+    assert "📱 Marieke (docent vmbo, Achterhoek)\n   👆 [ Ja, stel me voor ]" in text
+    assert "📱 Ruud (Hendriksen Installatietechniek, Achterhoek)\n   👆 [ Ja, stel me voor ]" in text
+    assert "🤖 Koppelbot → Marieke\n   🎉 Kennismaking: Ruud Hendriksen" in text
+    assert "🤖 Koppelbot → Ruud\n   🎉 Kennismaking: Marieke Lubbers" in text
+
+
+def test_story_saves_the_organisers_chart_as_png(story) -> None:
+    text, chart, skipped = story
+    if say("beat_stats") in skipped:  # not in this version yet: the transcript must say so
+        assert say("unavailable", beat=say("beat_stats")) in text
+        return
+    assert chart.read_bytes().startswith(PNG_SIGNATURE)
+    assert say("chart_saved", path=str(chart)) in text
 
 
 def test_story_says_honestly_what_this_version_cannot_show(story) -> None:
@@ -223,8 +262,12 @@ def test_interactive_demo_under_a_pseudo_terminal(tmp_path: Path) -> None:
         terminal.type("/start")
         terminal.expect("[1] Akkoord, ga verder")
         terminal.expect(say("prompt"))
-        terminal.type("2")
-        terminal.expect("👆 [ Nee, liever niet ]")
+        terminal.type("1")
+        terminal.expect("👆 [ Akkoord, ga verder ]")
+        terminal.expect(shown("onboarding.ask_name"))
+        terminal.expect(say("prompt"))
+        terminal.type("Sam de Boer")
+        terminal.expect(shown("onboarding.ask_organisation"))
         terminal.expect(say("prompt"))
         terminal.type("/quit")
         terminal.expect(say("interactive_bye"))
