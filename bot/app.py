@@ -22,7 +22,16 @@ from telegram.ext import (
 from bot.callbacks import pattern
 from bot.clock import Clock
 from bot.context import BotData, KoppelContext
-from bot.handlers import account, errors, onboarding, profile, start, suggestions
+from bot.handlers import (
+    account,
+    errors,
+    onboarding,
+    organiser,
+    organiser_broadcast,
+    profile,
+    start,
+    suggestions,
+)
 from bot.jobs import start_jobs, stop_jobs
 from bot.ordering import PersonOrderedProcessor
 from bot.settings import Settings
@@ -58,6 +67,7 @@ async def post_init(application: KoppelApplication) -> None:
         await bot.set_my_commands(
             commands, scope=BotCommandScopeDefault(), language_code=None if language == "nl" else language
         )
+    await organiser.set_organiser_menus(application)
     await start_jobs(application)
     logger.info("bot @%s is ready", bot.username)
 
@@ -130,7 +140,19 @@ def register_handlers(application: KoppelApplication) -> None:
     }
     for name, callback in participant_commands.items():
         application.add_handler(CommandHandler(name, callback, filters=private))
-    # (Organiser commands are registered here, before the callbacks.)
+    # Organiser commands (each refuses everybody else politely).
+    organiser_commands = {
+        "organisers": organiser.organisers,
+        "broadcast": organiser_broadcast.broadcast,
+        "stats": organiser.stats,
+        "unmet": organiser.unmet,
+        "export": organiser.export,
+        "invite": organiser.invite,
+        "outbox": organiser.outbox,
+        "digest_now": organiser.digest_now,
+    }
+    for name, callback in organiser_commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=private))
     # Participant buttons, one pattern per callback prefix.
     participant_buttons = {
         "consent": start.consent,
@@ -144,9 +166,23 @@ def register_handlers(application: KoppelApplication) -> None:
     }
     for prefix, callback in participant_buttons.items():
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern(prefix)))
+    # Organiser buttons (each checks on the server that the presser is an organiser).
+    organiser_buttons = {
+        "bc": organiser_broadcast.broadcast_button,
+        "st": organiser.stats_button,
+        "ud": organiser.unmet_button,
+        "org": organiser.outbox_button,
+    }
+    for prefix, callback in organiser_buttons.items():
+        application.add_handler(CallbackQueryHandler(callback, pattern=pattern(prefix)))
     # (Other features' buttons are registered here.)
     # Free text answers the current question; other messages (stickers, photos, voice…) get a pointer.
     new_messages = private & filters.UpdateType.MESSAGE
+    # An organiser's broadcast draft waiting for its text or theme keyword comes before any other free text.
+    bot_data = application.bot_data
+    draft_filter = organiser_broadcast.DraftTextFilter(bot_data.engine, bot_data.settings.organiser_ids)
+    drafting = new_messages & filters.TEXT & ~filters.COMMAND & draft_filter
+    application.add_handler(MessageHandler(drafting, organiser_broadcast.draft_text))
     application.add_handler(
         MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, onboarding.on_text)
     )

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_api_file_url: str | None = None
+    telegram_bot_username: str | None = None  # for invitation links; else asked with getMe
 
     # Storage
     database_url: str = DEFAULT_DATABASE_URL
@@ -93,6 +94,9 @@ class Settings(BaseSettings):
     # Invitations
     invite_ttl_days: int = Field(default=60, ge=1)
 
+    # Organisers: seconds between two edits of a broadcast's progress message (Telegram limits edits)
+    broadcast_progress_seconds: float = Field(default=5.0, ge=0.1)
+
     @field_validator("organiser_ids", "quiet_days", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -123,6 +127,16 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown weekday {unknown[0]!r}; use mon,tue,wed,thu,fri,sat,sun")
         return days
+
+    @field_validator("telegram_bot_username")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().removeprefix("@")
+        if not value.replace("_", "").isalnum():
+            raise ValueError("a bot username holds only letters, digits and _, e.g. koppelbot_bot")
+        return value
 
     @field_validator("timezone")
     @classmethod

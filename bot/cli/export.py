@@ -1,17 +1,41 @@
-"""`koppelbot export`: Export participants, suggestions, introductions and projects as CSV."""
+"""`koppelbot export --out FILE.csv`: participants, suggestions, introductions and projects for Excel."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from bot.cli._common import fail
+from sqlmodel import Session
 
-HELP = "Export participants, suggestions, introductions and projects as CSV."
+from bot.cli._common import echo, fail, settings_with_logging
+from bot.services.exports import export_csv
+from storage import make_engine, upgrade
+from storage.exports import export_data
+
+HELP = "Export participants (with consent), suggestions, introductions and projects as one CSV for Excel."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No options yet."""
+    parser.add_argument(
+        "--out", required=True, type=Path, metavar="FILE.csv", help="where to write (UTF-8 with BOM, ';')"
+    )
 
 
-def run(args: argparse.Namespace) -> int:  # noqa: ARG001
-    return fail("'export' is not available in this version yet", code=3)
+def run(args: argparse.Namespace) -> int:
+    settings = settings_with_logging()
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            data = export_data(session)
+    finally:
+        engine.dispose()
+    try:
+        args.out.write_bytes(export_csv(data, tz=settings.tz))
+    except OSError as exc:
+        return fail(f"cannot write {args.out}: {exc.strerror or exc}")
+    echo(
+        f"Wrote {args.out}: {len(data.participants)} participants, {len(data.suggestions)} suggestions, "
+        f"{len(data.introductions)} introductions, {len(data.projects)} projects."
+    )
+    return 0

@@ -1,17 +1,53 @@
-"""`koppelbot import`: Import participants from a CSV file."""
+"""`koppelbot import --profiles FILE.csv`: participants and personal invitations from a CSV file."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+from pathlib import Path
 
-from bot.cli._common import fail
+from bot.cli._common import echo, fail, settings_with_logging
+from bot.services.imports import import_profiles
+from storage import make_engine, upgrade
 
-HELP = "Import participants from a CSV file."
+HELP = "Import participants (telegram_id + consent=yes) and personal invitations (the rest) from a CSV file."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """No options yet."""
+    parser.add_argument(
+        "--profiles",
+        required=True,
+        type=Path,
+        metavar="FILE.csv",
+        help="id,name,organisation,role,region,offers,needs,interests[,reach,telegram_id,consent,language,"
+        "email,event]; lists separated by ';' (see docs/organisers.md)",
+    )
 
 
-def run(args: argparse.Namespace) -> int:  # noqa: ARG001
-    return fail("'import' is not available in this version yet", code=3)
+def run(args: argparse.Namespace) -> int:
+    settings = settings_with_logging()
+    path: Path = args.profiles
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return fail(f"cannot read {path}: {exc.strerror or exc}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")  # an Excel "CSV" saved without UTF-8
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        report = import_profiles(engine, text, invite_ttl=dt.timedelta(days=settings.invite_ttl_days))
+    finally:
+        engine.dispose()
+    echo(
+        f"Participants: {report.participants_created} new, {report.participants_existing} already there. "
+        f"Invitations: {report.invitations_created} new, {report.invitations_existing} already there."
+    )
+    for line, message in report.errors:
+        echo(f"{path.name}:{line}: {message}")
+    if report.errors:
+        echo(f"{len(report.errors)} bad row(s) not imported; the good rows were imported.")
+        return 1
+    return 0

@@ -19,3 +19,6 @@ def schedule_jobs(application: Any) -> None:
     if application.job_queue is None:
         logger.warning("no job queue (install python-telegram-bot[job-queue]); scheduled jobs are off")
         return
+    from bot.handlers.organiser_broadcast import schedule_progress_job
+
+    schedule_progress_job(application)

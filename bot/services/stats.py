@@ -1,0 +1,199 @@
+"""The organisers' numbers: the funnel as a chart and a caption, started projects, and unmet demand."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from bot.services.broadcasts import region_label
+from bot.services.charts import funnel_chart
+from bot.services.numbers import count
+from bot.texts import catalogue, t
+from storage.stats import STAGES, DemandItem, FunnelReport, ProjectLine
+
+__all__ = [
+    "MATCH_SHARE",
+    "UnmetNeed",
+    "render_funnel_chart",
+    "render_projects",
+    "render_stats_caption",
+    "render_unmet",
+    "unmet_demand",
+]
+
+# A need counts as answered when one offer of someone else holds at least this share of its terms.
+MATCH_SHARE = 0.5
+MAX_CAPTION = 1024
+MAX_TEXT = 4096
+
+
+def stage_labels(language: str) -> list[str]:
+    """The funnel stages' names in the language."""
+    return [catalogue(language).get(f"stats.stage.{stage}", stage) for stage in STAGES]
+
+
+def render_funnel_chart(report: FunnelReport, language: str) -> bytes:
+    """The funnel chart as PNG bytes."""
+    return funnel_chart(
+        title=t(language, "stats.chart_title"),
+        stage_labels=stage_labels(language),
+        overall=report.overall.as_tuple(),
+        by_region={region_label(language, r): f.as_tuple() for r, f in report.by_region.items()},
+        region_title=t(language, "stats.chart_regions"),
+    )
+
+
+def render_stats_caption(report: FunnelReport, language: str) -> str:
+    """The numbers under the chart: the whole funnel, then one line per region (within 1024 characters)."""
+    labels = stage_labels(language)
+    overall = report.overall.as_tuple()
+    lines = [t(language, "stats.caption_title")]
+    lines += [
+        f"{label}: <b>{count(value, language)}</b>" for label, value in zip(labels, overall, strict=True)
+    ]
+    region_lines = []
+    for region, funnel in report.by_region.items():
+        region_lines.append(
+            t(
+                language,
+                "stats.caption_region",
+                region=region_label(language, region),
+                participants=count(funnel.participants, language),
+                introduced=count(funnel.introduced, language),
+                projects=count(funnel.projects, language),
+            )
+        )
+    if region_lines:
+        lines += ["", t(language, "stats.caption_regions"), *region_lines]
+    caption = "\n".join(lines)
+    while len(caption) > MAX_CAPTION and region_lines:
+        region_lines.pop()
+        caption = "\n".join([*lines[: len(lines) - len(report.by_region)], *region_lines, "…"])
+    return caption
+
+
+def render_projects(projects: list[ProjectLine], language: str) -> str:
+    """The started projects with their one-line descriptions (escaped), within one message."""
+    if not projects:
+        return t(language, "stats.no_projects")
+    lines = [t(language, "stats.projects_title", count=count(len(projects), language))]
+    for project in projects:
+        sides = " × ".join(o for o in (project.organisation_a, project.organisation_b) if o)
+        description = project.description or t(language, "stats.no_description")
+        line = t(language, "stats.project_line", description=description[:300], sides=sides or "—")
+        if len("\n".join([*lines, line])) > MAX_TEXT - 10:
+            lines.append("…")
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class UnmetNeed:
+    """Needs with no matching offer, grouped by region and normalised phrase."""
+
+    region: str
+    normalised: str
+    text: str  # the most common wording
+    roles: tuple[str, ...]  # one per participant with this need
+    item_id: int  # a representative profile item (for the broadcast button)
+
+    @property
+    def count(self) -> int:
+        return len(self.roles)
+
+
+def unmet_demand(items: list[DemandItem]) -> list[UnmetNeed]:
+    """Needs that no offer of another participant answers, by region and theme, biggest first.
+
+    Uses the matching engine's normalised forms: a need is answered when some other participant's offer
+    holds at least MATCH_SHARE of the need's terms.
+    """
+    offers_by_term: dict[str, list[tuple[int, frozenset[str]]]] = defaultdict(list)
+    for item in items:
+        if item.kind == "offer":
+            terms = frozenset(item.normalised.split())
+            for term in terms:
+                offers_by_term[term].append((item.participant_id, terms))
+    groups: dict[tuple[str, str], list[DemandItem]] = defaultdict(list)
+    for item in items:
+        if item.kind != "need":
+            continue
+        terms = frozenset(item.normalised.split())
+        if not terms:
+            continue
+        candidates = {
+            offer_terms
+            for term in terms
+            for owner, offer_terms in offers_by_term.get(term, ())
+            if owner != item.participant_id
+        }
+        if any(len(terms & offer) / len(terms) >= MATCH_SHARE for offer in candidates):
+            continue
+        groups[(item.region, item.normalised)].append(item)
+    needs = []
+    for (region, normalised), members in groups.items():
+        by_person = {m.participant_id: m for m in members}
+        wording = Counter(m.text.strip() for m in members).most_common(1)[0][0]
+        needs.append(
+            UnmetNeed(
+                region=region,
+                normalised=normalised,
+                text=wording,
+                roles=tuple(m.role for m in by_person.values()),
+                item_id=members[0].item_id,
+            )
+        )
+    needs.sort(key=lambda n: (-n.count, n.region, n.normalised))
+    return needs
+
+
+def _region_in(language: str, region: str) -> str:
+    return catalogue(language).get(f"organiser.region_in.{region}", region)
+
+
+def who(need: UnmetNeed, language: str) -> str:
+    """ "3 scholen" or "2 deelnemers" (mixed roles)."""
+    roles = set(need.roles)
+    number = count(need.count, language)
+    if len(roles) == 1:
+        role = roles.pop()
+        key = f"organiser.roles.{role}" if need.count != 1 else f"organiser.role.{role}"
+        name = catalogue(language).get(key) or role
+    else:
+        name = t(language, "stats.people" if need.count != 1 else "stats.person")
+    return f"{number} {name}"
+
+
+def render_unmet(needs: list[UnmetNeed], language: str, *, limit: int = 10) -> str:
+    """The unmet-demand report: "3 scholen in de Achterhoek zoeken: gastlessen", numbered like the buttons."""
+    if not needs:
+        return t(language, "stats.unmet_none")
+    lines = [t(language, "stats.unmet_title")]
+    for number, need in enumerate(needs[:limit], start=1):
+        key = "stats.unmet_line" if need.count != 1 else "stats.unmet_line_one"
+        lines.append(
+            f"{number}. "
+            + t(
+                language,
+                key,
+                who=who(need, language),
+                region=_region_in(language, need.region),
+                need=need.text[:200],
+            )
+        )
+    if len(needs) > limit:
+        lines.append(t(language, "stats.unmet_more", more=count(len(needs) - limit, language)))
+    lines.append(t(language, "stats.unmet_hint"))
+    return "\n".join(lines)
+
+
+def unmet_broadcast_text(need: UnmetNeed, language: str) -> str:
+    """The prefilled text of a targeted broadcast for one unmet need (HTML)."""
+    return t(
+        language,
+        "stats.unmet_broadcast",
+        who=who(need, language),
+        region=_region_in(language, need.region),
+        need=need.text[:200],
+    )

@@ -1,0 +1,192 @@
+"""Broadcasts: an organiser's message to everyone or to a segment, delivered through the outbox.
+
+A broadcast's life: `draft` (the organiser is writing it and choosing the segment; the draft lives in this
+row, whether or not the organiser is a participant) → `sending` (one outbox row per recipient, dedupe key
+`broadcast:<id>:<participant>`) → `done`, or `cancelled` (pending rows cancelled). `finished_at` is set
+once no row is pending or being sent, when the final report has been made.
+
+A segment is a dict of filters that must all hold: `region`, `role`, `event` (an event id) and `theme`
+(the keyword as typed) with `theme_terms` (its normalised terms: a recipient has a profile item, offer, need
+or theme, holding every term). Recipients are active participants who consented and have a chat.
+The draft's own UI state (`ui`: language, step, last shown counts) is kept in the same dict and ignored
+when selecting recipients.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import exists, func, literal, update
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    Broadcast,
+    BroadcastStatus,
+    OutboxMessage,
+    OutboxState,
+    Participant,
+    ParticipantEvent,
+    ParticipantStatus,
+    ProfileItem,
+)
+from storage.outbox import count_by_state, enqueue
+from storage.types import utcnow
+
+__all__ = [
+    "FILTER_KEYS",
+    "cancel_broadcast",
+    "count_recipients",
+    "create_draft",
+    "open_draft",
+    "progress_counts",
+    "recipient_ids",
+    "running_broadcasts",
+    "start_broadcast",
+]
+
+FILTER_KEYS = ("region", "role", "event", "theme_terms")
+
+
+def _conditions(segment: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        col(Participant.status) == ParticipantStatus.ACTIVE,
+        col(Participant.consent_at).is_not(None),
+        col(Participant.chat_id).is_not(None),
+    ]
+    if segment.get("region"):
+        conditions.append(col(Participant.region) == str(segment["region"]))
+    if segment.get("role"):
+        conditions.append(col(Participant.role) == str(segment["role"]))
+    if segment.get("event") is not None:
+        conditions.append(
+            exists().where(
+                col(ParticipantEvent.participant_id) == col(Participant.id),
+                col(ParticipantEvent.event_id) == int(segment["event"]),
+            )
+        )
+    terms = [str(term) for term in segment.get("theme_terms") or [] if str(term).strip()]
+    if segment.get("theme") is not None and not terms:
+        conditions.append(literal(False))  # a keyword with no meaningful word matches nobody
+    if terms:
+        padded = literal(" ") + col(ProfileItem.normalised) + literal(" ")
+        conditions.append(
+            exists().where(
+                col(ProfileItem.participant_id) == col(Participant.id),
+                *(padded.like(f"% {term} %") for term in terms),
+            )
+        )
+    return conditions
+
+
+def recipient_ids(session: Session, *, segment: Mapping[str, Any]) -> list[tuple[int, int]]:
+    """(participant id, chat id) of everyone the segment reaches, by participant id."""
+    rows = session.exec(
+        select(Participant.id, Participant.chat_id).where(*_conditions(segment)).order_by(col(Participant.id))
+    ).all()
+    return [(int(pid), int(chat)) for pid, chat in rows if pid is not None and chat is not None]
+
+
+def count_recipients(session: Session, *, segment: Mapping[str, Any]) -> int:
+    """How many people the segment reaches."""
+    return int(session.exec(select(func.count(col(Participant.id))).where(*_conditions(segment))).one())
+
+
+def create_draft(
+    session: Session,
+    *,
+    created_by: int | None,
+    text: str = "",
+    segment: Mapping[str, Any] | None = None,
+) -> Broadcast:
+    """A new draft; any older open draft of the same organiser is dropped (one draft at a time)."""
+    if created_by is not None:
+        for old in session.exec(
+            select(Broadcast).where(
+                Broadcast.created_by == created_by, Broadcast.status == BroadcastStatus.DRAFT
+            )
+        ).all():
+            session.delete(old)
+    draft = Broadcast(created_by=created_by, text=text, segment=dict(segment or {}))
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def open_draft(session: Session, *, created_by: int) -> Broadcast | None:
+    """The organiser's current draft, if any."""
+    return session.exec(
+        select(Broadcast)
+        .where(Broadcast.created_by == created_by, Broadcast.status == BroadcastStatus.DRAFT)
+        .order_by(col(Broadcast.id).desc())
+    ).first()
+
+
+def start_broadcast(session: Session, *, broadcast: Broadcast, now: dt.datetime | None = None) -> int:
+    """Queue one outbox message per recipient and mark the broadcast sending; returns the recipient count.
+
+    Idempotent: starting it again queues nobody twice (dedupe key `broadcast:<id>:<participant>`).
+    """
+    assert broadcast.id is not None
+    now = now or utcnow()
+    recipients = recipient_ids(session, segment=broadcast.segment)
+    for participant_id, chat_id in recipients:
+        enqueue(
+            session,
+            dedupe_key=f"broadcast:{broadcast.id}:{participant_id}",
+            chat_id=chat_id,
+            kind="broadcast",
+            text=broadcast.text,
+            participant_id=participant_id,
+            parse_mode=broadcast.parse_mode,
+            broadcast_id=broadcast.id,
+        )
+    if broadcast.status == BroadcastStatus.DRAFT:
+        broadcast.status = BroadcastStatus.SENDING
+        broadcast.total = len(recipients)
+        broadcast.started_at = now
+    session.add(broadcast)
+    session.flush()
+    return broadcast.total
+
+
+def cancel_broadcast(session: Session, *, broadcast_id: int) -> int:
+    """Stop a broadcast: its pending messages become cancelled; returns how many were cancelled."""
+    broadcast = session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        return 0
+    result = session.exec(  # type: ignore[call-overload]
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.broadcast_id) == broadcast_id,
+            col(OutboxMessage.state) == OutboxState.PENDING,
+        )
+        .values(state=OutboxState.CANCELLED)
+    )
+    if broadcast.status in (BroadcastStatus.SENDING, BroadcastStatus.QUEUED, BroadcastStatus.DRAFT):
+        broadcast.status = BroadcastStatus.CANCELLED
+        session.add(broadcast)
+    session.flush()
+    return int(result.rowcount or 0)
+
+
+def progress_counts(session: Session, *, broadcast_id: int) -> dict[str, int]:
+    """The broadcast's outbox rows per state (pending, sending, sent, parked, blocked, cancelled)."""
+    return count_by_state(session, broadcast_id=broadcast_id)
+
+
+def running_broadcasts(session: Session) -> list[Broadcast]:
+    """Broadcasts that were started and have not had their final report yet."""
+    return list(
+        session.exec(
+            select(Broadcast)
+            .where(
+                col(Broadcast.started_at).is_not(None),
+                col(Broadcast.finished_at).is_(None),
+                col(Broadcast.status).in_([BroadcastStatus.SENDING, BroadcastStatus.CANCELLED]),
+            )
+            .order_by(col(Broadcast.id))
+        ).all()
+    )

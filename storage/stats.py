@@ -1,0 +1,280 @@
+"""Funnel statistics for organisers: from participants to started projects, overall and per region.
+
+The funnel's stages, in order:
+
+- participants: people who consented and did not delete their data (active, paused or blocked);
+- profiles complete: of those, the ones who finished their profile;
+- suggestions: proposed pairs;
+- accepted: suggestions where at least one side said yes;
+- introduced: suggestions where both said yes (an introduction was made);
+- contacted: introductions where the two met or talked;
+- projects: introductions that started a joint project.
+
+Per region, a suggestion or introduction counts for the region of either side (a pair across two regions
+counts in both), so the regions' numbers may add up to more than the total.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, fields
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    AnswerValue,
+    Introduction,
+    ItemKind,
+    OutboxMessage,
+    OutboxState,
+    Participant,
+    ParticipantStatus,
+    ProfileItem,
+    Suggestion,
+)
+from storage.types import utcnow
+
+__all__ = [
+    "STAGES",
+    "DemandItem",
+    "Funnel",
+    "FunnelReport",
+    "ParkedMessage",
+    "ProjectLine",
+    "demand_items",
+    "funnel_report",
+    "parked_messages",
+    "retry_parked",
+    "started_projects",
+]
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """The counts of one funnel (overall or one region)."""
+
+    participants: int = 0
+    profiles_complete: int = 0
+    suggestions: int = 0
+    accepted: int = 0
+    introduced: int = 0
+    contacted: int = 0
+    projects: int = 0
+
+    def as_tuple(self) -> tuple[int, ...]:
+        """The counts in stage order."""
+        return tuple(getattr(self, stage) for stage in STAGES)
+
+
+STAGES: tuple[str, ...] = tuple(field.name for field in fields(Funnel))
+
+
+@dataclass(frozen=True)
+class FunnelReport:
+    """The whole funnel and one funnel per region (regions without participants are left out)."""
+
+    overall: Funnel
+    by_region: dict[str, Funnel]
+
+
+@dataclass(frozen=True)
+class ProjectLine:
+    """A started project: its one-line description and the two sides' organisations and regions."""
+
+    introduction_id: int
+    description: str
+    started_at: dt.datetime | None
+    organisation_a: str
+    organisation_b: str
+    region_a: str
+    region_b: str
+
+
+def _counted_participants(session: Session) -> dict[int, Participant]:
+    rows = session.exec(
+        select(Participant).where(
+            col(Participant.consent_at).is_not(None),
+            Participant.status != ParticipantStatus.DELETED,
+        )
+    ).all()
+    return {row.id: row for row in rows if row.id is not None}
+
+
+def funnel_report(session: Session) -> FunnelReport:
+    """The funnel overall and per region."""
+    people = _counted_participants(session)
+    region_of = {pid: (p.region or "outside") for pid, p in people.items()}
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STAGES, 0))
+    overall = dict.fromkeys(STAGES, 0)
+
+    def bump(stage: str, regions: set[str]) -> None:
+        overall[stage] += 1
+        for region in regions:
+            counts[region][stage] += 1
+
+    for pid, person in people.items():
+        bump("participants", {region_of[pid]})
+        if person.profile_completed_at is not None:
+            overall["profiles_complete"] += 1
+            counts[region_of[pid]]["profiles_complete"] += 1
+    suggestion_rows = session.exec(
+        select(
+            Suggestion.participant_a_id, Suggestion.participant_b_id, Suggestion.answer_a, Suggestion.answer_b
+        )
+    ).all()
+    for a, b, answer_a, answer_b in suggestion_rows:
+        regions = {region_of[p] for p in (a, b) if p in region_of}
+        bump("suggestions", regions)
+        if AnswerValue.YES in (answer_a, answer_b):
+            bump("accepted", regions)
+    introduction_rows = session.exec(
+        select(
+            Introduction.participant_a_id,
+            Introduction.participant_b_id,
+            Introduction.contacted_at,
+            Introduction.project_started_at,
+        )
+    ).all()
+    for a, b, contacted_at, project_started_at in introduction_rows:
+        regions = {region_of[p] for p in (a, b) if p in region_of}
+        bump("introduced", regions)
+        if contacted_at is not None or project_started_at is not None:
+            bump("contacted", regions)
+        if project_started_at is not None:
+            bump("projects", regions)
+    return FunnelReport(
+        overall=Funnel(**overall),
+        by_region={region: Funnel(**values) for region, values in sorted(counts.items())},
+    )
+
+
+def started_projects(session: Session, *, limit: int = 20) -> list[ProjectLine]:
+    """The most recently started projects, newest first."""
+    rows = session.exec(
+        select(Introduction)
+        .where(col(Introduction.project_started_at).is_not(None))
+        .order_by(col(Introduction.project_started_at).desc(), col(Introduction.id).desc())
+        .limit(limit)
+    ).all()
+    ids = {pid for row in rows for pid in (row.participant_a_id, row.participant_b_id)}
+    people = (
+        {p.id: p for p in session.exec(select(Participant).where(col(Participant.id).in_(ids))).all()}
+        if ids
+        else {}
+    )
+
+    def side(pid: int) -> tuple[str, str]:
+        person = people.get(pid)
+        if person is None or person.status == ParticipantStatus.DELETED:
+            return "", ""
+        return person.organisation or "", person.region or ""
+
+    lines = []
+    for row in rows:
+        org_a, region_a = side(row.participant_a_id)
+        org_b, region_b = side(row.participant_b_id)
+        lines.append(
+            ProjectLine(
+                introduction_id=row.id or 0,
+                description=(row.project_description or "").strip(),
+                started_at=row.project_started_at,
+                organisation_a=org_a,
+                organisation_b=org_b,
+                region_a=region_a,
+                region_b=region_b,
+            )
+        )
+    return lines
+
+
+@dataclass(frozen=True)
+class ParkedMessage:
+    """An outbox message that failed too often (no personal content: kind, attempts, last error)."""
+
+    outbox_id: int
+    kind: str
+    attempts: int
+    last_error: str
+    created_at: dt.datetime
+
+
+def parked_messages(session: Session, *, limit: int = 10) -> tuple[int, list[ParkedMessage]]:
+    """How many outbox messages are parked, and the oldest `limit` of them."""
+    total = session.exec(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == OutboxState.PARKED)
+    ).one()
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.state == OutboxState.PARKED)
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+    ).all()
+    return int(total), [
+        ParkedMessage(
+            outbox_id=row.id or 0,
+            kind=row.kind,
+            attempts=row.attempts,
+            last_error=(row.last_error or "")[:120],
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]
+
+
+def retry_parked(session: Session, *, outbox_id: int | None = None, now: dt.datetime | None = None) -> int:
+    """Put parked messages (one, or all when `outbox_id` is None) back in the queue; returns how many."""
+    query = select(OutboxMessage).where(OutboxMessage.state == OutboxState.PARKED)
+    if outbox_id is not None:
+        query = query.where(OutboxMessage.id == outbox_id)
+    moment = now or utcnow()
+    rows = session.exec(query).all()
+    for row in rows:
+        row.state = OutboxState.PENDING
+        row.attempts = 0
+        row.next_attempt_at = moment
+        row.claimed_by = None
+        row.claimed_at = None
+        session.add(row)
+    session.flush()
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class DemandItem:
+    """An offer or need of an active, consenting participant (for the unmet-demand report)."""
+
+    item_id: int
+    participant_id: int
+    kind: str
+    text: str
+    normalised: str
+    role: str
+    region: str
+
+
+def demand_items(session: Session) -> list[DemandItem]:
+    """Every offer and need of active, consenting participants."""
+    rows = session.exec(
+        select(ProfileItem, Participant.role, Participant.region)
+        .join(Participant, col(Participant.id) == col(ProfileItem.participant_id))
+        .where(
+            col(Participant.status) == ParticipantStatus.ACTIVE,
+            col(Participant.consent_at).is_not(None),
+            col(ProfileItem.kind).in_([ItemKind.OFFER, ItemKind.NEED]),
+        )
+        .order_by(col(ProfileItem.id))
+    ).all()
+    return [
+        DemandItem(
+            item_id=item.id or 0,
+            participant_id=item.participant_id,
+            kind=item.kind,
+            text=item.text,
+            normalised=item.normalised,
+            role=role or "other",
+            region=region or "outside",
+        )
+        for item, role, region in rows
+    ]

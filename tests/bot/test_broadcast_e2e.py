@@ -1,0 +1,164 @@
+"""End to end: /broadcast from text to final report, cancelling, and the unmet-demand shortcut."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot.app import KoppelApplication
+from bot.settings import Settings
+from bot.standin import BotAPIStandIn
+from storage import session_scope
+from storage.models import Broadcast, OutboxMessage, OutboxState
+from tests.bot.organiser_data import delete, person
+
+ORGANISER = 900001
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Progress edits every 0.3 s instead of 5 s, so the tests stay fast."""
+    return settings.model_copy(update={"broadcast_progress_seconds": 0.3})
+
+
+def _mark(engine, broadcast_id: int, state: str, limit: int) -> None:
+    """Stand in for the outbox sender: move `limit` pending rows of a broadcast to `state`."""
+    with session_scope(engine) as session:
+        ids = session.exec(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.state == OutboxState.PENDING)
+            .order_by(col(OutboxMessage.id))
+            .limit(limit)
+        ).all()
+        session.exec(update(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).values(state=state))
+
+
+async def test_broadcast_to_a_region_with_progress_and_true_final_counts(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    for k in range(5):
+        person(engine, 100 + k, region="achterhoek")
+    person(engine, 200, region="foodvalley")
+    gone = person(engine, 201, region="achterhoek")
+    delete(engine, gone)
+    org = standin.person(ORGANISER, "Olga")
+    org.send("/broadcast")
+    assert "Wat wil je versturen" in (await org.reply()).plain_text
+    standin.user_message(
+        ORGANISER,
+        text="Netwerkmiddag op 10 maart, meld je aan",
+        entities=[
+            {"type": "bold", "offset": 0, "length": 13},
+            {"type": "text_link", "offset": 28, "length": 10, "url": "https://example.org/aanmelden"},
+        ],
+    )
+    assert "Naar wie" in (await org.reply()).plain_text
+    org.press("Per regio")
+    await standin.wait_until(lambda: "Welke regio" in org.last.plain_text, what="the region buttons")
+    org.press("Achterhoek")
+    await standin.wait_until(lambda: "Ontvangers" in org.last.plain_text, what="the preview")
+    preview = org.last
+    assert "<b>Netwerkmiddag</b>" in preview.text and 'href="https://example.org/aanmelden"' in preview.text
+    assert "regio Achterhoek" in preview.plain_text and "Ontvangers: 5" in preview.plain_text
+    org.press("Versturen naar 5")
+    await standin.wait_until(lambda: "Verstuurd 0 / 5" in org.last.plain_text, what="the progress message")
+    with Session(engine) as session:
+        broadcast = session.exec(select(Broadcast)).one()
+        rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+    assert len(rows) == 5 and all(r.dedupe_key.startswith(f"broadcast:{broadcast.id}:") for r in rows)
+    assert rows[0].payload["text"].startswith("<b>Netwerkmiddag</b>")
+    progress = org.last
+    _mark(engine, broadcast.id, OutboxState.SENT, 2)
+    await standin.wait_until(lambda: "Verstuurd 2 / 5" in progress.plain_text, what="a progress edit")
+    _mark(engine, broadcast.id, OutboxState.BLOCKED, 1)
+    _mark(engine, broadcast.id, OutboxState.SENT, 2)
+    await standin.wait_until(lambda: "Klaar" in progress.plain_text, what="the final report")
+    assert "Verstuurd 4 / 5 · 1 geblokkeerd · 0 mislukt" in progress.plain_text
+    assert not progress.buttons
+    with Session(engine) as session:
+        done = session.exec(select(Broadcast)).one()
+    assert done.status == "done" and done.finished_at is not None
+    # Progress edits: only when the counts changed, and spaced by the interval (0.3 s here, 5 s by default).
+    shown = [e for e in [*progress.edits, progress.text] if "Verstuurd" in e and "Voorbeeld" not in e]
+    assert len(shown) == len(set(shown))
+    moments = [
+        call.at
+        for call in standin.calls_to("editMessageText")
+        if call.params.get("message_id") == progress.message_id and "Verstuurd" in call.params["text"]
+    ]
+    assert all(later - earlier >= 0.2 for earlier, later in zip(moments[1:], moments[2:], strict=False))
+
+
+async def test_a_running_broadcast_can_be_cancelled(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    for k in range(4):
+        person(engine, 100 + k, role="company")
+    org = standin.person(ORGANISER, "Olga")
+    org.send("/broadcast")
+    await org.reply()
+    org.send("Gezocht: gastsprekers")
+    await org.reply()
+    org.press("Per rol")
+    await standin.wait_until(lambda: "Welke rol" in org.last.plain_text)
+    org.press("bedrijf")
+    await standin.wait_until(lambda: "Ontvangers: 4" in org.last.plain_text)
+    org.press("Versturen")
+    await standin.wait_until(lambda: "Verstuurd 0 / 4" in org.last.plain_text)
+    progress = org.last
+    with Session(engine) as session:
+        broadcast_id = session.exec(select(Broadcast.id)).one()
+    _mark(engine, broadcast_id, OutboxState.SENT, 1)
+    org.press("Stoppen", progress)
+    await standin.wait_until(lambda: "worden niet meer verstuurd" in org.last.plain_text)
+    assert "3 berichten" in org.last.plain_text
+    await standin.wait_until(lambda: "Gestopt." in progress.plain_text, what="the final report")
+    assert "Verstuurd 1 / 4" in progress.plain_text and "3 niet verstuurd" in progress.plain_text
+    with Session(engine) as session:
+        states = [r.state for r in session.exec(select(OutboxMessage)).all()]
+    assert sorted(states) == ["cancelled", "cancelled", "cancelled", "sent"]
+
+
+async def test_theme_keyword_segment_and_discarding_a_draft(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    person(engine, 100, themes=("Waterstof",))
+    person(engine, 101, offers=("lessen over waterstoftechniek",))
+    person(engine, 102, themes=("zonne-energie",))
+    org = standin.person(ORGANISER, "Olga")
+    org.send("/broadcast")
+    await org.reply()
+    org.send("Wie doet mee aan de waterstofdag?")
+    await org.reply()
+    org.press("Op thema")
+    await standin.wait_until(lambda: "trefwoord" in org.last.plain_text)
+    org.send("waterstof")
+    await standin.wait_until(lambda: "Ontvangers" in org.last.plain_text)
+    # The theme and the compound "waterstoftechniek" in an offer both match (the matcher splits compounds).
+    assert "thema „waterstof”" in org.last.plain_text and "Ontvangers: 2" in org.last.plain_text
+    org.press("Annuleren")
+    await standin.wait_until(lambda: "weggegooid" in org.last.plain_text)
+    with Session(engine) as session:
+        assert session.exec(select(Broadcast)).all() == []
+        assert session.exec(select(OutboxMessage)).all() == []
+
+
+async def test_unmet_demand_report_starts_a_targeted_broadcast(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    for k in range(3):
+        person(engine, 100 + k, role="school", region="achterhoek", needs=("gastlessen over robotica",))
+    person(engine, 110, role="school", region="achterhoek", needs=("stageplekken installatietechniek",))
+    person(
+        engine, 111, role="company", region="cleantech", offers=("stageplekken in de installatietechniek",)
+    )
+    org = standin.person(ORGANISER, "Olga")
+    org.send("/unmet")
+    report = await org.reply()
+    assert "1. 3 scholen in de Achterhoek zoeken: gastlessen over robotica" in report.plain_text
+    assert "stageplekken" not in report.plain_text  # answered by an offer
+    org.press("1. Vraag het netwerk")
+    await standin.wait_until(lambda: "Ontvangers" in org.last.plain_text, what="the preview")
+    preview = org.last.plain_text
+    assert "Wie kan helpen?" in preview and "regio Achterhoek" in preview and "Ontvangers: 4" in preview

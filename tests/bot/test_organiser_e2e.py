@@ -1,0 +1,177 @@
+"""End to end: organiser commands through the stand-in, refusals included, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.app import KoppelApplication
+from bot.services.charts import PNG_SIGNATURE
+from bot.standin import BotAPIStandIn
+from storage import session_scope
+from storage.models import Invitation, OutboxMessage, OutboxState
+from storage.organisers import is_organiser
+from tests.bot.organiser_data import introduce, person, suggest
+
+ORGANISER = 900001
+STRANGER = 1234
+
+ORGANISER_COMMANDS = ["organisers", "broadcast", "stats", "unmet", "export", "invite", "outbox", "digest_now"]
+
+
+@pytest.mark.parametrize("command", ORGANISER_COMMANDS)
+async def test_every_organiser_command_refuses_everybody_else(
+    standin: BotAPIStandIn, bot: KoppelApplication, command: str
+) -> None:
+    stranger = standin.person(STRANGER, "Sanne")
+    stranger.send(f"/{command}")
+    reply = await stranger.reply()
+    assert "alleen voor de organisatoren" in reply.plain_text
+    assert reply.kind == "text" and not reply.buttons
+
+
+@pytest.mark.parametrize("data", ["bc:go:1", "bc:halt:1", "st:unmet", "ud:1", "org:retry"])
+async def test_organiser_buttons_refuse_everybody_else(
+    standin: BotAPIStandIn, bot: KoppelApplication, data: str
+) -> None:
+    stranger = standin.person(STRANGER, "Sanne")
+    stranger.send("/start")
+    await stranger.reply()
+    callback_id = stranger.press_data(data)
+    await standin.wait_until(lambda: callback_id in standin.callback_answers, what="the refusal")
+    answer = standin.callback_answers[callback_id]
+    assert answer["show_alert"] is True and "organisatoren" in answer["text"]
+
+
+async def test_organiser_menu_is_set_only_for_organisers(
+    standin: BotAPIStandIn, bot: KoppelApplication
+) -> None:
+    scoped = {
+        (key[0], key[1]): [c["command"] for c in commands]
+        for key, commands in standin.commands.items()
+        if '"chat_id": 900001' in key[0]
+    }
+    assert len(scoped) == 2  # nl (default) and en
+    for commands in scoped.values():
+        assert {"start", "broadcast", "stats", "export", "invite", "organisers", "digest_now"} <= set(
+            commands
+        )
+    default = [c["command"] for key, cs in standin.commands.items() if '"default"' in key[0] for c in cs]
+    assert "stats" not in default and "start" in default
+
+
+async def test_organisers_add_list_and_remove(standin: BotAPIStandIn, bot: KoppelApplication, engine) -> None:
+    org = standin.person(ORGANISER, "Olga")
+    standin.person(555, "Nieuwe")
+    org.send("/organisers add 555")
+    assert "is nu organisator" in (await org.reply()).plain_text
+    assert any('"chat_id": 555' in key[0] for key in standin.commands)
+    org.send("/organisers")
+    listing = (await org.reply()).plain_text
+    assert "900001 (vast" in listing and "• 555" in listing
+    org.send("/organisers add twaalf")
+    assert "Gebruik" in (await org.reply()).plain_text
+    org.send("/organisers remove 900001")
+    assert "ORGANISER_IDS" in (await org.reply()).plain_text
+    org.send("/organisers remove 555")
+    assert "geen organisator meer" in (await org.reply()).plain_text
+    with Session(engine) as session:
+        assert not is_organiser(session, telegram_id=555, configured=[ORGANISER])
+
+
+async def test_stats_sends_the_funnel_chart_with_numbers_and_projects(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    a = person(engine, 11, organisation="Het Assink", region="achterhoek", needs=("gastlessen",))
+    b = person(engine, 12, organisation="Bouwbedrijf <Oost>", role="company", region="cleantech")
+    c = person(engine, 13, organisation="Graafschap College", role="mbo", region="achterhoek")
+    introduce(engine, a, b, project="Gastlessen <b>warmtepompen</b> & excursie")
+    introduce(engine, a, c, contacted=True)
+    suggest(engine, b, c, answer_a="yes")
+    org = standin.person(ORGANISER, "Olga")
+    org.send("/stats")
+    photo = await org.reply()
+    assert photo.kind == "photo"
+    assert photo.file_bytes is not None and photo.file_bytes.startswith(PNG_SIGNATURE)
+    caption = photo.plain_text
+    assert "Deelnemers: 3" in caption and "Suggesties: 3" in caption and "Geaccepteerd: 3" in caption
+    assert (
+        "Geïntroduceerd: 2" in caption and "Contact gehad: 2" in caption and "Project gestart: 1" in caption
+    )
+    assert "Achterhoek: 2 · 2 · 1" in caption and "Cleantech Regio: 1 · 1 · 1" in caption
+    projects = await org.reply()
+    assert "Gastlessen <b>warmtepompen</b> & excursie" in projects.plain_text  # escaped, shown literally
+    assert "Bouwbedrijf <Oost>" in projects.plain_text
+
+
+async def test_export_sends_a_csv_for_dutch_excel(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    a = person(engine, 11, name="Zoë Ünal", organisation="=cmd|' /C calc'!A0", offers=("stages; gastlessen",))
+    b = person(engine, 12, name="Bram", role="company", region="foodvalley")
+    introduce(engine, a, b, project="Samen een techniekdag")
+    org = standin.person(ORGANISER, "Olga")
+    org.send("/export")
+    document = await org.reply()
+    assert document.kind == "document" and document.file_name.endswith(".csv")
+    data = document.file_bytes
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    records = [row["record"] for row in rows]
+    assert records.count("participant") == 2 and records.count("introduction") == 1 and "project" in records
+    zoe = next(row for row in rows if row["record"] == "participant" and row["id"] == str(a))
+    assert zoe["name"] == "Zoë Ünal" and zoe["offers"] == "stages; gastlessen"
+    assert zoe["organisation"] == "'=cmd|' /C calc'!A0"
+    assert "2 deelnemers" in document.plain_text
+
+
+async def test_invite_gives_an_event_link_and_a_qr_code(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    org = standin.person(ORGANISER, "Olga")
+    org.send("/invite ede-2026")
+    photo = await org.reply()
+    assert photo.kind == "photo" and photo.file_bytes.startswith(PNG_SIGNATURE)
+    assert "https://t.me/koppelbot_test_bot?start=" in photo.plain_text
+    org.send("/invite ede-2026")
+    again = await org.reply()
+    link = [w for w in photo.plain_text.split() if w.startswith("https://")][0]
+    assert link in again.plain_text  # the same event link is reused while it is valid
+    token = link.split("start=")[1]
+    assert len(token) <= 64
+    with Session(engine) as session:
+        invitation = session.exec(select(Invitation).where(Invitation.token == token)).one()
+        assert invitation.kind == "event" and invitation.event_id is not None
+    org.send("/invite <script>")
+    assert "letters, cijfers" in (await org.reply()).plain_text
+
+
+async def test_outbox_shows_parked_messages_and_retries_them(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    from storage.outbox import enqueue
+
+    with session_scope(engine) as session:
+        row = enqueue(session, dedupe_key="digest:1:x", chat_id=77, kind="digest", text="hoi")
+        assert row is not None
+        row.state = OutboxState.PARKED
+        row.attempts = 8
+        row.last_error = "NetworkError"
+        session.add(row)
+    org = standin.person(ORGANISER, "Olga")
+    org.send("/outbox")
+    reply = await org.reply()
+    assert "1 vastgelopen berichten" in reply.plain_text and "NetworkError" in reply.plain_text
+    org.press("opnieuw")
+    await standin.wait_until(lambda: "wachtrij" in org.last.plain_text, what="the retry")
+    with Session(engine) as session:
+        assert session.exec(select(OutboxMessage)).one().state == OutboxState.PENDING
+
+
+async def test_digest_now_answers_organisers(standin: BotAPIStandIn, bot: KoppelApplication) -> None:
+    org = standin.person(ORGANISER, "Olga")
+    org.send("/digest_now")
+    assert "weekoverzicht" in (await org.reply()).plain_text.lower()

@@ -1,0 +1,118 @@
+"""Organiser queries on both databases: funnel, broadcasts, event links, invitations, parked messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Session, select
+
+from storage import session_scope
+from storage.broadcasts import (
+    cancel_broadcast,
+    count_recipients,
+    create_draft,
+    open_draft,
+    running_broadcasts,
+    start_broadcast,
+)
+from storage.events import event_invitation, personal_invitations
+from storage.imports import link_event
+from storage.invitations import RedemptionProblem, create_invitation, get_or_create_event, redeem_invitation
+from storage.models import OutboxMessage, OutboxState, Participant
+from storage.outbox import enqueue
+from storage.stats import funnel_report, parked_messages, retry_parked, started_projects
+from tests.bot.organiser_data import NOW, delete, introduce, person, suggest
+
+
+def test_funnel_counts_overall_and_per_region_without_deleted_people(engine) -> None:
+    a = person(engine, 1, region="achterhoek", organisation="A", offers=("stages",))
+    b = person(engine, 2, region="foodvalley", organisation="B", needs=("stages",))
+    c = person(engine, 3, region="achterhoek", organisation="C", themes=("water",))  # profile not complete
+    d = person(engine, 4, region="foodvalley", offers=("cnc",))
+    introduce(engine, a, b, project="Techniekdag")
+    introduce(engine, a, c, contacted=True)
+    suggest(engine, c, d)
+    delete(engine, d)
+    with Session(engine) as session:
+        report = funnel_report(session)
+        projects = started_projects(session)
+    assert report.overall.as_tuple() == (3, 2, 3, 2, 2, 2, 1)
+    assert report.by_region["achterhoek"].as_tuple() == (2, 1, 3, 2, 2, 2, 1)
+    assert report.by_region["foodvalley"].as_tuple() == (1, 1, 1, 1, 1, 1, 1)
+    assert [(p.description, p.organisation_a, p.organisation_b) for p in projects] == [
+        ("Techniekdag", "A", "B")
+    ]
+
+
+def test_broadcast_recipients_segments_idempotent_start_and_cancel(engine) -> None:
+    ids = [person(engine, 10 + k, region="achterhoek", role="company") for k in range(3)]
+    person(engine, 20, region="foodvalley", role="school", themes=("waterstof",))
+    delete(engine, ids[2])
+    with session_scope(engine) as session:
+        event = get_or_create_event(session, code="ede")
+        assert event.id is not None
+        link_event(session, participant_id=ids[0], event_id=event.id)
+        assert count_recipients(session, segment={}) == 3
+        assert count_recipients(session, segment={"region": "achterhoek"}) == 2
+        assert count_recipients(session, segment={"role": "school"}) == 1
+        assert count_recipients(session, segment={"event": event.id}) == 1
+        assert count_recipients(session, segment={"theme": "waterstof", "theme_terms": ["waterstof"]}) == 1
+        assert count_recipients(session, segment={"theme": "de", "theme_terms": []}) == 0
+        paused = session.get(Participant, ids[1])
+        assert paused is not None
+        paused.status = "paused"
+        session.add(paused)
+    with session_scope(engine) as session:
+        draft = create_draft(
+            session, created_by=7, text="Hoi", segment={"region": "achterhoek", "ui": {"step": "x"}}
+        )
+        assert open_draft(session, created_by=7) is draft
+        assert start_broadcast(session, broadcast=draft) == 1
+        assert start_broadcast(session, broadcast=draft) == 1  # idempotent: no second row
+        broadcast_id = draft.id
+    with session_scope(engine) as session:
+        rows = session.exec(select(OutboxMessage)).all()
+        assert [r.dedupe_key for r in rows] == [f"broadcast:{broadcast_id}:{ids[0]}"]
+        assert [b.id for b in running_broadcasts(session)] == [broadcast_id]
+        assert broadcast_id is not None
+        assert cancel_broadcast(session, broadcast_id=broadcast_id) == 1
+    with Session(engine) as session:
+        assert session.exec(select(OutboxMessage)).one().state == OutboxState.CANCELLED
+
+
+def test_event_links_are_reused_and_personal_links_are_single_use_and_expire(engine) -> None:
+    ttl = dt.timedelta(days=60)
+    p1, p2, p3 = (person(engine, k, offers=("x",)) for k in (1, 2, 3))
+    with session_scope(engine) as session:
+        first, event = event_invitation(session, code="ede-2026", ttl=ttl, now=NOW)
+        again, _ = event_invitation(session, code="ede-2026", ttl=ttl, now=NOW + dt.timedelta(days=1))
+        later, _ = event_invitation(session, code="ede-2026", ttl=ttl, now=NOW + dt.timedelta(days=50))
+        assert first.id == again.id and later.id != first.id and event is not None
+        personal = create_invitation(session, name="Anna", ttl=ttl, now=NOW)
+        assert [i.id for i in personal_invitations(session, now=NOW)] == [personal.id]
+        assert redeem_invitation(session, token=personal.token, participant_id=p1, now=NOW).problem is None
+        used = redeem_invitation(session, token=personal.token, participant_id=p2, now=NOW)
+        assert used.problem == RedemptionProblem.USED
+        assert personal_invitations(session, now=NOW) == []
+        old = create_invitation(session, name="Bert", ttl=ttl, now=NOW)
+        expired = redeem_invitation(session, token=old.token, participant_id=p3, now=NOW + ttl)
+        assert expired.problem == RedemptionProblem.EXPIRED
+        assert personal_invitations(session, now=NOW + ttl) == []
+
+
+def test_parked_messages_are_listed_and_retried(engine) -> None:
+    with session_scope(engine) as session:
+        for k in range(3):
+            row = enqueue(session, dedupe_key=f"k{k}", chat_id=1, kind="digest", text="x")
+            assert row is not None
+            row.state = OutboxState.PARKED if k else OutboxState.SENT
+            row.attempts = 8
+            session.add(row)
+    with session_scope(engine) as session:
+        total, rows = parked_messages(session, limit=1)
+        assert total == 2 and len(rows) == 1
+        assert retry_parked(session, outbox_id=rows[0].outbox_id) == 1
+        assert retry_parked(session) == 1
+    with Session(engine) as session:
+        states = sorted(r.state for r in session.exec(select(OutboxMessage)).all())
+        assert states == ["pending", "pending", "sent"]
