@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-import scipy.sparse as sp
+import scipy.sparse as sp  # type: ignore[import-untyped]
 from rapidfuzz import fuzz, process
 
 from matching.config import MatchConfig
@@ -34,7 +34,7 @@ Vector = dict[str, float]
 _EXACT_UP_TO = 800
 
 try:  # optional accelerator for candidate generation; a pure scipy fallback is used otherwise.
-    from sparse_dot_topn import sp_matmul_topn as _sp_matmul_topn
+    from sparse_dot_topn import sp_matmul_topn as _sp_matmul_topn  # type: ignore[import-untyped]
 except ImportError:  # pragma: no cover - exercised only without the package
     _sp_matmul_topn = None
 
