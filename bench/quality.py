@@ -22,19 +22,24 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:
+    from matching import Profile
+
+# Run as a script, this file's folder comes first on sys.path, where bench/matching.py would shadow the
+# matching package: put the repository root first and import the project lazily.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.baselines import rapidfuzz_top, tfidf_top  # noqa: E402
-from matching import Matcher, Profile, load_profiles_csv  # noqa: E402
 
 DEFAULT_DEVSET = Path(__file__).resolve().parents[1] / "tests" / "matching" / "data" / "devset.csv"
 
-Ranker = Callable[[list[Profile], int], dict[str, list[str]]]
+Ranker = Callable[[list["Profile"], int], dict[str, list[str]]]
 
 
 def load_devset(path: Path) -> tuple[list[Profile], dict[str, set[str]]]:
     """Profiles and symmetrised good-partner judgements of a dev set file."""
+    from matching import load_profiles_csv
+
     text = path.read_text(encoding="utf-8-sig")
     profiles = load_profiles_csv(text)
     active = {p.id for p in profiles if p.active}
@@ -47,15 +52,21 @@ def load_devset(path: Path) -> tuple[list[Profile], dict[str, set[str]]]:
 
 
 def engine(profiles: list[Profile], k: int) -> dict[str, list[str]]:
+    from matching import Matcher
+
     result = Matcher(profiles).suggest(top_k=k)
     return {pid: [s.other_id for s in lst] for pid, lst in result.items()}
 
 
 def rapidfuzz_baseline(profiles: list[Profile], k: int) -> dict[str, list[str]]:
+    from bench.baselines import rapidfuzz_top
+
     return {pid: [o for o, _ in lst] for pid, lst in rapidfuzz_top(profiles, k).items()}
 
 
 def tfidf_baseline(profiles: list[Profile], k: int) -> dict[str, list[str]]:
+    from bench.baselines import tfidf_top
+
     return {pid: [o for o, _ in lst] for pid, lst in tfidf_top(profiles, k).items()}
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from matching.config import MatchConfig
 from matching.exceptions import ProfileFileError
 from matching.history import History
 from matching.matcher import Matcher
@@ -24,7 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--format", choices=("json", "table"), default="table", help="output format")
     parser.add_argument(
-        "--weekly", action="store_true", help="weekly pairing: symmetric pairs with the weekly caps applied"
+        "--weekly",
+        action="store_true",
+        help="weekly pairing: symmetric pairs, at most min(K, 3) new pairs per person, weekly caps applied",
     )
     parser.add_argument("--language", choices=("nl", "en"), default="nl", help="language of the reasons")
 
@@ -81,7 +85,11 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.top < 1:
         stderr.write("koppelbot match: --top must be at least 1\n")
         return 2
-    matcher = Matcher(profiles)
+    config = MatchConfig()
+    if args.weekly:
+        # --top can only lower the weekly per-person cap.
+        config = replace(config, weekly_new_per_person=min(args.top, config.weekly_new_per_person))
+    matcher = Matcher(profiles, config)
     if args.weekly:
         result = matcher.weekly(History(), datetime.now(UTC))
     else:

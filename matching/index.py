@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-import scipy.sparse as sp
+import scipy.sparse as sp  # type: ignore[import-untyped]
 from rapidfuzz import fuzz, process
 
 from matching.config import MatchConfig
@@ -34,7 +34,7 @@ Vector = dict[str, float]
 _EXACT_UP_TO = 800
 
 try:  # optional accelerator for candidate generation; a pure scipy fallback is used otherwise.
-    from sparse_dot_topn import sp_matmul_topn as _sp_matmul_topn
+    from sparse_dot_topn import sp_matmul_topn as _sp_matmul_topn  # type: ignore[import-untyped]
 except ImportError:  # pragma: no cover - exercised only without the package
     _sp_matmul_topn = None
 
@@ -107,6 +107,7 @@ class ProfileIndex:
             if count == 1:
                 w *= config.unique_term_weight
             self.weight[term] = w
+        self._vector_cache: dict[tuple[str, ...], Vector] = {}
         self.offer_vectors = [tuple(self.phrase_vector(t) for t in ph) for ph in self.offer_terms]
         self.need_vectors = [tuple(self.phrase_vector(t) for t in ph) for ph in self.need_terms]
         self.theme_vectors = [
@@ -121,8 +122,14 @@ class ProfileIndex:
         self.candidate_left, self.candidate_right = self._candidate_matrices()
 
     # -- vectors ---------------------------------------------------------------------------------------
-    def phrase_vector(self, terms: Sequence[str]) -> Vector:
-        """Weighted, length-limited vector of one phrase's terms (broader concepts weighted down)."""
+    def phrase_vector(self, terms: tuple[str, ...]) -> Vector:
+        """Weighted, length-limited vector of one phrase's terms (broader concepts weighted down).
+
+        Phrases with the same terms share one (never mutated) vector.
+        """
+        cached = self._vector_cache.get(terms)
+        if cached is not None:
+            return cached
         vec: Vector = {}
         weight = self.weight
         for t in terms:
@@ -136,7 +143,9 @@ class ProfileIndex:
                     vec[b] = wb
         norm = math.sqrt(sum(w * w for w in vec.values()))
         scale = 1.0 / max(norm, self.config.phrase_norm_floor) if norm else 0.0
-        return {t: w * scale for t, w in vec.items()}
+        result = {t: w * scale for t, w in vec.items()}
+        self._vector_cache[terms] = result
+        return result
 
     def _matrices(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """``L`` and ``R`` from the phrase matrices: a participant's needs (offers) are the sum of its

@@ -141,6 +141,27 @@ class Analyser:
         return parts
 
     # -- phrases --------------------------------------------------------------------------------------
+    def _phrase_pass(self, items: list[tuple[str, bool, bool]]) -> list[tuple[str, bool, bool]]:
+        """Replace the longest multi-word thesaurus phrases by their concept; items are
+        (stem or concept, is stop word, is concept)."""
+        phrases = self.thesaurus.phrases
+        out: list[tuple[str, bool, bool]] = []
+        i = 0
+        while i < len(items):
+            for length in range(min(self.thesaurus.max_phrase_len, len(items) - i), 1, -1):
+                window = items[i : i + length]
+                if any(is_concept for _, _, is_concept in window):
+                    continue
+                concept = phrases.get(tuple(token for token, _, _ in window))
+                if concept is not None:
+                    out.append((concept, False, True))
+                    i += length
+                    break
+            else:
+                out.append(items[i])
+                i += 1
+        return out
+
     def analyse(self, text: str) -> tuple[str, ...]:
         """Terms of a phrase, in order of first appearance, without repeats."""
         cached = self._phrase_cache.get(text)
@@ -158,24 +179,11 @@ class Analyser:
             stems.extend(parts)
             stop.extend([False] * len(parts))
         phrases = self.thesaurus.phrases
-        out: list[str] = []
-        i = 0
-        while i < len(stems):
-            matched = False
-            for length in range(min(self.thesaurus.max_phrase_len, len(stems) - i), 1, -1):
-                key = tuple(stems[i : i + length])
-                concept = phrases.get(key)
-                if concept is not None:
-                    out.append(concept)
-                    i += length
-                    matched = True
-                    break
-            if matched:
-                continue
-            s = stems[i]
-            i += 1
-            if not stop[i - 1]:
-                out.append(phrases.get((s,), s))
+        items = [(t, is_stop, False) for t, is_stop in zip(stems, stop, strict=True)]
+        # Thesaurus phrases first as written, then once more with the stop words left out.
+        items = self._phrase_pass(items)
+        items = self._phrase_pass([item for item in items if not item[1]])
+        out = [token if is_concept else phrases.get((token,), token) for token, _, is_concept in items]
         result = tuple(dict.fromkeys(out))
         if len(self._phrase_cache) < 500_000:
             self._phrase_cache[text] = result

@@ -106,6 +106,10 @@ def load_thesaurus() -> Thesaurus:
             key = _stem_tokens(variant)
             if key:
                 phrases.setdefault(key, concept)
+            # Also without stop words ("scholing voor docenten" ~ "scholing docenten"), if still 2+ words.
+            words = [w for w in fold(variant).split() if w not in stopwords]
+            if 2 <= len(words) < len(key):
+                phrases.setdefault(tuple(stem(w) for w in words), concept)
         wider = tuple(fold(b).replace(" ", "") for b in broader_text.split(",") if b.strip())
         if wider:
             broader[concept] = wider

@@ -55,5 +55,5 @@ def test_matching_imports_nothing_of_bot_or_storage():
     for path in root.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert not re.search(
-            r"^\s*(from|import)\s+(bot|storage|telegram|sqlmodel|sqlalchemy)\b", text, re.M
+            r"^\s*(from|import)\s+(bot|storage|telegram|sqlmodel|sqlalchemy)\b", text, re.MULTILINE
         ), path

@@ -240,3 +240,13 @@ def test_weekly_respects_history_exclusions():
     result = Matcher(weekly_profiles()).weekly(history, NOW)
     assert not [s for s in result["s0"] if s.other_id.startswith("i")]
     assert "s0" not in ids(result["i0"])
+
+
+def test_with_profile_adds_a_newcomer_without_changing_the_original():
+    m = Matcher(base_profiles()[1:])
+    newcomer = base_profiles()[0]
+    bigger = m.with_profile(newcomer)
+    assert ids(bigger.suggest_for("school"))[0] == "installer"
+    assert "school" not in {p.id for p in m.profiles}
+    replaced = bigger.with_profile(Profile(**{**newcomer.__dict__, "needs": ("procesoperators",)}))
+    assert len(replaced.profiles) == len(bigger.profiles)

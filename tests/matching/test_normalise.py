@@ -35,6 +35,10 @@ from matching import normalise_phrase
         ("warmtepomp", "heat pump"),
         ("zonnepanelen", "solar panels"),
         ("meiden in de techniek", "girls day"),
+        # thesaurus phrases also match with other stop words in between
+        ("scholing voor docenten", "docentprofessionalisering"),
+        ("een bezoek aan een bedrijf", "bedrijfsbezoek"),
+        ("bedrijven die gastlessen willen geven", "gastlessen bedrijven"),
     ],
 )
 def test_equivalent_phrases_normalise_alike(a, b):

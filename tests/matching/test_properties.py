@@ -6,7 +6,15 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching import REACHES, REGIONS, ROLES, History, Matcher, Profile, normalise_phrase
+from matching import (
+    REACHES,
+    REGIONS,
+    ROLES,
+    History,
+    Matcher,
+    Profile,
+    normalise_phrase,
+)
 
 NOW = datetime(2026, 3, 10, tzinfo=UTC)
 WORDS = [

@@ -90,6 +90,32 @@ def test_render_each_kind_with_names_mapping(reason, nl, en):
     assert render_reasons(s, {"b": "Bo"}, "en") == [en]
 
 
+@pytest.mark.parametrize(
+    ("regions", "nl", "en"),
+    [
+        (
+            ("achterhoek", "outside"),
+            "Regio: jij in de Achterhoek, Bo buiten Gelderland",
+            "Regions: you in the Achterhoek, Bo outside Gelderland",
+        ),
+        (
+            ("outside", "outside"),
+            "Jullie zitten allebei buiten Gelderland",
+            "You are both outside Gelderland",
+        ),
+        (
+            ("noord-veluwe", "rivierenland"),
+            "Regio: jij op de Noord-Veluwe, Bo in Rivierenland",
+            "Regions: you in the Noord-Veluwe, Bo in Rivierenland",
+        ),
+    ],
+)
+def test_region_lines_read_naturally(regions, nl, en):
+    s = Suggestion("x", "b", 1.0, (Reason("regions", regions=regions),))
+    assert render_reasons(s, {"b": "Bo"}) == [nl]
+    assert render_reasons(s, {"b": "Bo"}, "en") == [en]
+
+
 def test_unknown_name_falls_back_to_id():
     s = Suggestion("x", "b7", 1.0, (Reason("need_offer", own_text="a", other_text="b"),))
     assert render_reasons(s, {}) == ["Jij zoekt: a — b7 biedt: b"]
