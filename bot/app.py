@@ -25,6 +25,7 @@ from bot.context import BotData, KoppelContext
 from bot.handlers import (
     account,
     errors,
+    followups,
     onboarding,
     organiser,
     organiser_broadcast,
@@ -123,6 +124,12 @@ def register_handlers(application: KoppelApplication) -> None:
         MessageHandler(filters.ChatType.GROUPS | filters.UpdateType.CHANNEL_POSTS, errors.leave_group),
         group=-1,
     )
+    # Group -1 too: the one line about a started project, only while a person is in that state (the handler
+    # returns for everyone else, so the text handlers below still run; when it answers it stops them).
+    application.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, followups.project_text),
+        group=-1,
+    )
     # Group 0: commands, then callbacks, then free text (the first match wins).
     private = filters.ChatType.PRIVATE
     participant_commands = {
@@ -176,6 +183,7 @@ def register_handlers(application: KoppelApplication) -> None:
     for prefix, callback in organiser_buttons.items():
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern(prefix)))
     # (Other features' buttons are registered here.)
+    application.add_handler(CallbackQueryHandler(followups.followup_button, pattern=pattern("fu")))
     # Free text answers the current question; other messages (stickers, photos, voice…) get a pointer.
     new_messages = private & filters.UpdateType.MESSAGE
     # An organiser's broadcast draft waiting for its text or theme keyword comes before any other free text.

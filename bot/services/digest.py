@@ -1,0 +1,386 @@
+"""The weekly digest: new suggestions for everyone, reminders of waiting answers, and no silence.
+
+`run_digest(engine, settings=..., now=...)` is the whole job as a plain function: the scheduler, the
+catch-up at start-up, `koppelbot digest --now`, the organisers' `/digest_now` and the demo all call it.
+
+Once per ISO week: the run claims the JobRun `digest:<week>` (a second run in the same week finds it taken
+and sends nothing), and every message has a dedupe key `digest:<participant>:<week>[:<suggestion>]`, so even
+a forced run never sends anyone a second digest. Everything a run produces (suggestion rows, outbox rows,
+the finished claim) is committed in one transaction: a crash leaves nothing half done, and the stale claim
+is taken over by the next run.
+
+Who gets what: active participants with a completed profile and a chat get up to SUGGESTIONS_PER_WEEK new
+pairs from `Matcher.weekly` (shown to both sides) and reminders of suggestions they saw but did not answer.
+Nobody with nothing new gets an empty digest; paused, blocked and deleted people get nothing. Someone who got
+no suggestion for `SILENCE_AFTER` hears why and what would help, at most once per `SILENCE_EVERY`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+import matching
+from bot.callbacks import pack
+from bot.services import matchmaking as mm
+from bot.services.quiet import next_allowed_for
+from bot.settings import WEEKDAYS, Settings
+from bot.texts import t
+from storage import engagement as store
+from storage import session_scope
+from storage.models import Participant, ParticipantStatus, Suggestion
+from storage.outbox import enqueue_many
+
+__all__ = [
+    "DigestReport",
+    "digest_due",
+    "iso_week",
+    "matcher_config",
+    "run_digest",
+    "run_digest_if_due",
+    "scheduled_moment",
+    "suggestion_card",
+]
+
+logger = logging.getLogger(__name__)
+
+REMINDER_CARDS = 2  # waiting suggestions shown again as cards with buttons (the rest as a list)
+WAITING_LISTED = 5
+SILENCE_AFTER = dt.timedelta(days=21)  # no suggestion for this long → a "why, and what helps" note
+SILENCE_EVERY = dt.timedelta(days=30)  # at most once a month
+SILENCE_GRACE = dt.timedelta(days=14)  # not for people who only just finished their profile
+STALE_RUN = dt.timedelta(minutes=30)  # a run that never finished (crash) is taken over after this
+
+
+@dataclass(frozen=True)
+class DigestReport:
+    """What one digest run did."""
+
+    week: str
+    ran: bool  # False: this week's digest had been claimed already (nothing was sent)
+    recipients: int = 0  # people who get a digest
+    new_suggestions: int = 0  # new suggestion rows (pairs)
+    reminders: int = 0  # waiting suggestions mentioned
+    silence_notices: int = 0
+    messages: int = 0  # outbox rows queued
+    already_had_digest: int = 0  # people skipped because their digest for this week exists
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def iso_week(moment: dt.datetime, tz: ZoneInfo) -> str:
+    """The ISO week of `moment` in `tz`, e.g. `2026-W48`."""
+    year, week, _ = moment.astimezone(tz).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def scheduled_moment(now: dt.datetime, settings: Settings) -> dt.datetime:
+    """The latest planned digest moment (DIGEST_DAY at DIGEST_TIME in TIMEZONE) at or before `now` (UTC)."""
+    tz = settings.tz
+    local = now.astimezone(tz)
+    days_back = (local.weekday() - WEEKDAYS.index(settings.digest_day)) % 7
+    day = local.date() - dt.timedelta(days=days_back)
+    moment = dt.datetime.combine(day, settings.digest_time, tzinfo=tz)
+    if moment > local:
+        moment -= dt.timedelta(days=7)
+        moment = dt.datetime.combine(moment.date(), settings.digest_time, tzinfo=tz)
+    return moment.astimezone(dt.UTC)
+
+
+def digest_due(engine: Engine, *, settings: Settings, now: dt.datetime) -> str | None:
+    """The week whose digest is due and not yet done (within DIGEST_GRACE_HOURS of its moment), or None."""
+    moment = scheduled_moment(now, settings)
+    if now - moment > dt.timedelta(hours=settings.digest_grace_hours):
+        return None
+    week = iso_week(moment, settings.tz)
+    with Session(engine) as session:
+        run = store.get_job_run(session, key=f"digest:{week}")
+    if run is None or (run.finished_at is None and run.started_at <= now - STALE_RUN):
+        return week
+    return None
+
+
+def run_digest_if_due(engine: Engine, *, settings: Settings, now: dt.datetime) -> DigestReport | None:
+    """Run the digest when one is due (the start-up catch-up and the scheduled trigger use this)."""
+    week = digest_due(engine, settings=settings, now=now)
+    if week is None:
+        return None
+    return run_digest(engine, settings=settings, now=now, week=week)
+
+
+def matcher_config(settings: Settings) -> matching.MatchConfig:
+    """The matcher's settings for the weekly pairing."""
+    return matching.MatchConfig(
+        weekly_new_per_person=settings.suggestions_per_week,
+        weekly_incoming_cap=settings.incoming_per_week,
+        cross_region_bonus=settings.cross_region_bonus,
+    )
+
+
+def run_digest(
+    engine: Engine,
+    *,
+    settings: Settings,
+    now: dt.datetime,
+    force: bool = False,
+    week: str | None = None,
+    owner: str = "digest",
+) -> DigestReport:
+    """Run the weekly digest for `week` (default: the ISO week of `now`) and queue its messages.
+
+    Without `force` it runs once per week (JobRun claim) and respects quiet hours (messages wait until
+    morning); with `force` (`koppelbot digest --now`, `/digest_now`) it runs even if this week's run
+    happened, sends at once, and still never gives anyone a second digest in the same week.
+    """
+    started = time.perf_counter()
+    week = week or iso_week(now, settings.tz)
+    key = f"digest:{week}"
+    with session_scope(engine) as session:
+        claimed = store.claim_job_run(session, key=key, owner=owner, now=now, stale_after=STALE_RUN)
+    if not claimed and not force:
+        logger.info("digest %s was already claimed; nothing to do", week)
+        return DigestReport(week=week, ran=False)
+    not_before = None if force else next_allowed_for(now, settings)
+    if not_before is not None and not_before <= now:
+        not_before = None
+    with session_scope(engine) as session:
+        report = _digest(session, settings=settings, now=now, week=week, not_before=not_before)
+        report = DigestReport(**{**report.as_dict(), "seconds": round(time.perf_counter() - started, 3)})
+        store.finish_job_run(session, key=key, now=now, details=report.as_dict())
+    logger.info(
+        "digest %s: %d recipients, %d new pairs, %d reminders, %d silence notes, %d messages in %.1fs",
+        week,
+        report.recipients,
+        report.new_suggestions,
+        report.reminders,
+        report.silence_notices,
+        report.messages,
+        report.seconds,
+    )
+    return report
+
+
+def _digest(
+    session: Session, *, settings: Settings, now: dt.datetime, week: str, not_before: dt.datetime | None
+) -> DigestReport:
+    recipients = {pid: (chat, language) for pid, chat, language in store.digest_recipients(session)}
+    done = {
+        int(key.split(":")[1])
+        for key in store.already_sent_keys(session, prefix="digest:", suffix=f":{week}")
+        if key.count(":") == 2
+    }
+    # This week's pairs: only among people who can be told (a chat) and who had no digest this week.
+    profiles = [p for p in mm.load_profiles(session) if int(p.id) in recipients and int(p.id) not in done]
+    new_rows: list[Suggestion] = []
+    if len(profiles) >= 2:
+        matcher = matching.Matcher(profiles, matcher_config(settings))
+        weekly = matcher.weekly(mm.build_history(session, now=now), now)
+        found = [suggestion for items in weekly.values() for suggestion in items]
+        new_rows = mm.record_suggestions(session, found, source="digest", week=week, now=now)
+    new_for: dict[int, list[Suggestion]] = {}
+    for row in new_rows:
+        for pid in (row.participant_a_id, row.participant_b_id):
+            new_for.setdefault(pid, []).append(row)
+    waiting = store.waiting_for_answer(session, now=now, exclude_ids=[row.id for row in new_rows if row.id])
+
+    wanted = set(new_for) | set(waiting)
+    people = _participants(session, wanted | set(recipients))
+    messages: list[dict[str, Any]] = []
+    counts = {"recipients": 0, "reminders": 0}
+    for pid, (chat_id, language) in recipients.items():
+        if pid in done:
+            continue
+        fresh = new_for.get(pid, [])
+        old = waiting.get(pid, [])
+        if not fresh and not old:
+            continue
+        counts["recipients"] += 1
+        counts["reminders"] += len(old)
+        messages += _messages_for(
+            pid, chat_id, language, fresh=fresh, waiting=old, people=people, week=week, not_before=not_before
+        )
+        for row in fresh:
+            mm.mark_shown(session, suggestion=row, participant_id=pid, now=now)
+    silence = _silence_notices(
+        session,
+        recipients=recipients,
+        skip=set(new_for) | set(waiting) | done,
+        people=people,
+        now=now,
+        not_before=not_before,
+    )
+    messages += silence
+    queued = enqueue_many(session, messages)
+    return DigestReport(
+        week=week,
+        ran=True,
+        recipients=counts["recipients"],
+        new_suggestions=len(new_rows),
+        reminders=counts["reminders"],
+        silence_notices=len(silence),
+        messages=queued,
+        already_had_digest=len(done),
+    )
+
+
+def _participants(session: Session, ids: set[int]) -> dict[int, Participant]:
+    found: dict[int, Participant] = {}
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start : start + 900]
+        for person in session.exec(select(Participant).where(col(Participant.id).in_(chunk))).all():
+            assert person.id is not None
+            found[person.id] = person
+    return found
+
+
+def _other(row: Suggestion, pid: int) -> int:
+    return row.participant_b_id if row.participant_a_id == pid else row.participant_a_id
+
+
+def _display(person: Participant | None) -> tuple[str, str]:
+    if person is None or person.status == ParticipantStatus.DELETED:
+        return "?", ""
+    return person.name or "?", person.organisation or ""
+
+
+def _messages_for(
+    pid: int,
+    chat_id: int,
+    language: str,
+    *,
+    fresh: list[Suggestion],
+    waiting: list[Suggestion],
+    people: dict[int, Participant],
+    week: str,
+    not_before: dt.datetime | None,
+) -> list[dict[str, Any]]:
+    lines = [t(language, "digest.title"), ""]
+    if fresh:
+        lines.append(
+            t(language, "digest.new_one")
+            if len(fresh) == 1
+            else t(language, "digest.new_many", count=len(fresh))
+        )
+    if waiting:
+        if fresh:
+            lines.append("")
+        lines.append(t(language, "digest.waiting"))
+        for row in waiting[:WAITING_LISTED]:
+            name, organisation = _display(people.get(_other(row, pid)))
+            lines.append(t(language, "digest.waiting_line", name=name, organisation=organisation or "—"))
+    lines += ["", t(language, "digest.closing")]
+    base = {"chat_id": chat_id, "participant_id": pid, "kind": "digest", "not_before": not_before}
+    messages: list[dict[str, Any]] = [
+        {**base, "dedupe_key": f"digest:{pid}:{week}", "text": "\n".join(lines)}
+    ]
+    cards = [(row, True) for row in fresh] + [(row, False) for row in waiting[:REMINDER_CARDS]]
+    for row, is_new in cards:
+        other = people.get(_other(row, pid))
+        title = t(language, "digest.card_new" if is_new else "digest.card_waiting", name=_display(other)[0])
+        text, markup = suggestion_card(language, suggestion=row, participant_id=pid, other=other, title=title)
+        messages.append(
+            {**base, "dedupe_key": f"digest:{pid}:{week}:{row.id}", "text": text, "reply_markup": markup}
+        )
+    return messages
+
+
+def suggestion_card(
+    language: str, *, suggestion: Suggestion, participant_id: int, other: Participant | None, title: str
+) -> tuple[str, dict[str, Any]]:
+    """One suggestion as message text and buttons (the four answers, prefix `sg` of the suggestions handler).
+
+    `title` is the first line, already rendered. No contact details: those come only after both say yes.
+    """
+    name, organisation = _display(other)
+    parts = [title]
+    if organisation:
+        parts.append(t(language, "digest.card_who", organisation=organisation))
+    view = mm.matching_suggestion(suggestion, participant_id)
+    reasons = matching.render_reasons(view, {view.other_id: name}, language)
+    if reasons:
+        parts += ["", t(language, "digest.card_why")]
+        parts += [t(language, "digest.reason_line", reason=reason) for reason in reasons]
+    parts += ["", t(language, "digest.card_question")]
+    sid = suggestion.id
+    markup = {
+        "inline_keyboard": [
+            [
+                {"text": t(language, "digest.yes_button"), "callback_data": pack("sg", sid, "y")},
+                {"text": t(language, "digest.no_button"), "callback_data": pack("sg", sid, "n")},
+            ],
+            [
+                {"text": t(language, "digest.later_button"), "callback_data": pack("sg", sid, "l")},
+                {"text": t(language, "digest.never_button"), "callback_data": pack("sg", sid, "x")},
+            ],
+        ]
+    }
+    return "\n".join(parts), markup
+
+
+def _silence_notices(
+    session: Session,
+    *,
+    recipients: dict[int, tuple[int, str]],
+    skip: set[int],
+    people: dict[int, Participant],
+    now: dt.datetime,
+    not_before: dt.datetime | None,
+) -> list[dict[str, Any]]:
+    """A note for people who got no suggestion for weeks (at most once a month): why, and what helps."""
+    last = store.last_suggested_at(session)
+    counts: dict[int, dict[str, int]] | None = None
+    notes: list[dict[str, Any]] = []
+    for pid, (chat_id, language) in recipients.items():
+        person = people.get(pid)
+        if pid in skip or person is None or person.profile_completed_at is None:
+            continue
+        if person.profile_completed_at > now - SILENCE_GRACE:
+            continue
+        if pid in last and last[pid] > now - SILENCE_AFTER:
+            continue
+        if person.last_silence_notice_at is not None and person.last_silence_notice_at > now - SILENCE_EVERY:
+            continue
+        if counts is None:
+            counts = store.item_counts(session)
+        mine = counts.get(pid, {})
+        lines = [
+            t(language, "silence.title"),
+            "",
+            t(language, "silence.why"),
+            "",
+            t(language, "silence.help"),
+        ]
+        if mine.get("offer", 0) < 2:
+            lines.append(t(language, "silence.tip_offers"))
+        if mine.get("need", 0) < 2:
+            lines.append(t(language, "silence.tip_needs"))
+        if mine.get("theme", 0) == 0:
+            lines.append(t(language, "silence.tip_themes"))
+        if (person.reach or "anywhere") != "anywhere":
+            lines.append(t(language, "silence.tip_reach"))
+        if len(lines) == 5:
+            lines.append(t(language, "silence.tip_general"))
+        lines += ["", t(language, "silence.closing")]
+        notes.append(
+            {
+                "dedupe_key": f"silence:{pid}:{now.strftime('%Y-%m-%d')}",
+                "chat_id": chat_id,
+                "participant_id": pid,
+                "kind": "silence",
+                "text": "\n".join(lines),
+                "not_before": not_before,
+            }
+        )
+        person.last_silence_notice_at = now
+        session.add(person)
+    return notes

@@ -1,0 +1,489 @@
+"""Follow-up nudges after an introduction, and what their answers do.
+
+The conversation side only creates Introduction rows. `run_followups` (every few minutes) plans one FollowUp
+per side and kind for each new introduction: a contact check after NUDGE_DAYS[0] days ("have you been in
+touch?"), a project check after NUDGE_DAYS[1] ("did you start a joint project?"), a last check after
+NUDGE_DAYS[2], and a long check after LONG_CHECK_DAYS ("does the collaboration still run?"). Due follow-ups
+are queued through the outbox (dedupe key `followup:<id>`, quiet hours respected) unless they became
+pointless: the pair said "no longer needed", the person left or blocked the bot, contact or a project is
+already known, or (long check) the pair never got going.
+
+Answers (`answer_followup`) feed the funnel suggested → accepted → introduced → contacted → project started.
+"Not yet" asks why, in one tap, and acts on it: the other side did not answer → a reminder to them
+(once, and it counts as an unresponsiveness report for the matcher); we could not find a time → a fresh
+suggestion for this person; plans changed → a flag for the regional coordinator
+(Introduction.flagged_for_coordinator_at).
+"Yes!" to a project question asks for one line about the project (`record_project`).
+
+Errors::
+
+    FollowUpError        base class
+    ├── NotYours         the person pressing is not the one the follow-up was sent to
+    └── StaleFollowUp    no such follow-up, never sent, or the pair stopped
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.callbacks import pack
+from bot.services import matchmaking as mm
+from bot.services.digest import suggestion_card
+from bot.services.quiet import next_allowed_for
+from bot.settings import Settings
+from bot.texts import t
+from storage import engagement as store
+from storage import session_scope
+from storage.models import (
+    FollowUp,
+    FollowUpKind,
+    FollowUpState,
+    Introduction,
+    IntroductionStatus,
+    Participant,
+    ParticipantStatus,
+)
+from storage.outbox import enqueue
+
+__all__ = [
+    "Answer",
+    "FollowUpError",
+    "FollowUpReport",
+    "NotYours",
+    "Outcome",
+    "StaleFollowUp",
+    "answer_followup",
+    "followup_message",
+    "plan",
+    "record_project",
+    "run_followups",
+]
+
+logger = logging.getLogger(__name__)
+
+PROJECT_STATE = "fu_project"  # conversation_state `fu_project:<introduction id>` while we wait for one line
+PROJECT_MAX = 300
+PAUSED_RETRY = dt.timedelta(days=1)
+NUDGE_KINDS = (FollowUpKind.CONTACT_CHECK, FollowUpKind.PROJECT_CHECK, FollowUpKind.LAST_CHECK)
+
+
+class FollowUpError(Exception):
+    """Base class of the follow-up answers' errors."""
+
+
+class NotYours(FollowUpError):
+    """The follow-up was sent to someone else (a forged or forwarded button)."""
+
+
+class StaleFollowUp(FollowUpError):
+    """No such follow-up, it was never sent, or the introduction was stopped."""
+
+
+class Answer:
+    """Answer codes in callback data `fu:<follow-up id>:<code>[:<reason>]`."""
+
+    YES = "y"
+    NOT_YET = "n"  # contact check: not yet → asks why
+    STOP = "s"  # no longer needed
+    BUSY = "b"  # project check: we're working on it
+    NO = "x"
+    WHY = "w"  # followed by a reason
+    REASON_OTHER = "o"  # the other side did not answer → reminder to them
+    REASON_TIME = "t"  # we could not find a time → a fresh suggestion
+    REASON_PLANS = "p"  # plans changed → flag for the regional coordinator
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an answer did; the handler renders it. `reply_key` is a `followup.*` text key."""
+
+    reply_key: str
+    introduction_id: int
+    other_name: str = ""
+    ask_why: bool = False
+    ask_project: bool = False
+    fresh_suggestion_id: int | None = None
+
+
+@dataclass(frozen=True)
+class FollowUpReport:
+    """What one follow-up round did."""
+
+    planned: int = 0
+    queued: int = 0
+    cancelled: int = 0
+    postponed: int = 0
+
+
+# -- planning and sending ----------------------------------------------------------------------------------
+def plan(introduction: Introduction, settings: Settings) -> list[tuple[FollowUpKind, dt.datetime]]:
+    """The follow-ups for one introduction: nudges on NUDGE_DAYS, and the long check."""
+    start = introduction.introduced_at
+    moments = [
+        (kind, start + dt.timedelta(days=days))
+        for kind, days in zip(NUDGE_KINDS, settings.nudge_days, strict=False)
+    ]
+    moments.append((FollowUpKind.LONG_CHECK, start + dt.timedelta(days=settings.long_check_days)))
+    return moments
+
+
+def run_followups(
+    engine: Engine, *, settings: Settings, now: dt.datetime, force: bool = False
+) -> FollowUpReport:
+    """Plan follow-ups for new introductions and queue the due ones (quiet hours unless `force`)."""
+    planned = queued = cancelled = postponed = 0
+    with session_scope(engine) as session:
+        for introduction in store.introductions_without_followups(session):
+            planned += len(
+                store.create_followups(
+                    session, introduction=introduction, schedule=plan(introduction, settings)
+                )
+            )
+    not_before = None if force else next_allowed_for(now, settings)
+    if not_before is not None and not_before <= now:
+        not_before = None
+    while True:
+        with session_scope(engine) as session:
+            due = store.due_followups(session, now=now, limit=200)
+            for followup in due:
+                result = _send_or_skip(session, followup, now=now, not_before=not_before)
+                queued += result == "queued"
+                cancelled += result == "cancelled"
+                postponed += result == "postponed"
+        if len(due) < 200:
+            break
+    if planned or queued or cancelled:
+        logger.info("follow-ups: %d planned, %d queued, %d cancelled", planned, queued, cancelled)
+    return FollowUpReport(planned=planned, queued=queued, cancelled=cancelled, postponed=postponed)
+
+
+def _still_useful(followup: FollowUp, introduction: Introduction) -> bool:
+    kind = followup.kind
+    if introduction.status == IntroductionStatus.STOPPED:
+        return False
+    if kind == FollowUpKind.CONTACT_CHECK:
+        return introduction.contacted_at is None and introduction.project_started_at is None
+    if kind in (FollowUpKind.PROJECT_CHECK, FollowUpKind.LAST_CHECK):
+        return introduction.project_started_at is None
+    if kind == FollowUpKind.LONG_CHECK:
+        return introduction.contacted_at is not None or introduction.project_started_at is not None
+    return True
+
+
+def _send_or_skip(
+    session: Session,
+    followup: FollowUp,
+    *,
+    now: dt.datetime,
+    not_before: dt.datetime | None,
+) -> str:
+    introduction = session.get(Introduction, followup.introduction_id)
+    person = session.get(Participant, followup.participant_id)
+    if introduction is None or person is None or not _still_useful(followup, introduction):
+        followup.state = FollowUpState.CANCELLED
+        session.add(followup)
+        return "cancelled"
+    if person.status in (ParticipantStatus.DELETED, ParticipantStatus.BLOCKED) or person.chat_id is None:
+        followup.state = FollowUpState.CANCELLED
+        session.add(followup)
+        return "cancelled"
+    if person.status == ParticipantStatus.PAUSED:
+        followup.due_at = now + PAUSED_RETRY  # asked again once they are back
+        session.add(followup)
+        return "postponed"
+    other = session.get(Participant, _other_side(introduction, person.id or 0))
+    text, markup = followup_message(person.language, followup, other)
+    enqueue(
+        session,
+        dedupe_key=f"followup:{followup.id}",
+        chat_id=person.chat_id,
+        participant_id=person.id,
+        kind="nudge",
+        text=text,
+        reply_markup=markup,
+        not_before=not_before,
+    )
+    followup.state = FollowUpState.SENT
+    followup.sent_at = now
+    session.add(followup)
+    return "queued"
+
+
+def _other_side(introduction: Introduction, participant_id: int) -> int:
+    if introduction.participant_a_id == participant_id:
+        return introduction.participant_b_id
+    return introduction.participant_a_id
+
+
+def _name(person: Participant | None) -> tuple[str, str]:
+    if person is None or person.status == ParticipantStatus.DELETED:
+        return "?", ""
+    return person.name or "?", person.organisation or ""
+
+
+def _button(language: str, key: str, data: str, **values: object) -> dict[str, str]:
+    return {"text": t(language, f"followup.{key}", **values), "callback_data": data}
+
+
+def followup_message(
+    language: str, followup: FollowUp, other: Participant | None
+) -> tuple[str, dict[str, Any]]:
+    """The question of one follow-up, with its buttons."""
+    name, organisation = _name(other)
+    org = t(language, "followup.organisation", organisation=organisation) if organisation else ""
+    fid = followup.id
+    kind = followup.kind
+    text = t(language, f"followup.{kind}", other=name, organisation=org)
+    if kind == FollowUpKind.CONTACT_CHECK:
+        rows = [
+            [
+                _button(language, "yes_button", pack("fu", fid, Answer.YES)),
+                _button(language, "not_yet_button", pack("fu", fid, Answer.NOT_YET)),
+            ],
+            [_button(language, "stop_button", pack("fu", fid, Answer.STOP))],
+        ]
+    elif kind in (FollowUpKind.PROJECT_CHECK, FollowUpKind.LAST_CHECK):
+        rows = [
+            [
+                _button(language, "project_yes_button", pack("fu", fid, Answer.YES)),
+                _button(language, "busy_button", pack("fu", fid, Answer.BUSY)),
+                _button(language, "no_button", pack("fu", fid, Answer.NO)),
+            ]
+        ]
+    elif kind == FollowUpKind.LONG_CHECK:
+        rows = [
+            [
+                _button(language, "still_yes_button", pack("fu", fid, Answer.YES)),
+                _button(language, "still_no_button", pack("fu", fid, Answer.NO)),
+            ]
+        ]
+    else:  # reminder to the other side
+        rows = [
+            [_button(language, "contacted_now_button", pack("fu", fid, Answer.YES))],
+            [_button(language, "stop_button", pack("fu", fid, Answer.STOP))],
+        ]
+    return text, {"inline_keyboard": rows}
+
+
+def why_keyboard(language: str, followup_id: int, other_name: str) -> dict[str, Any]:
+    """The three reasons for "not yet", one tap each."""
+    return {
+        "inline_keyboard": [
+            [
+                _button(
+                    language,
+                    "why_other_button",
+                    pack("fu", followup_id, Answer.WHY, Answer.REASON_OTHER),
+                    other=other_name[:30],
+                )
+            ],
+            [_button(language, "why_time_button", pack("fu", followup_id, Answer.WHY, Answer.REASON_TIME))],
+            [_button(language, "why_plans_button", pack("fu", followup_id, Answer.WHY, Answer.REASON_PLANS))],
+        ]
+    }
+
+
+# -- answers -----------------------------------------------------------------------------------------------
+def _load(session: Session, followup_id: int, participant_id: int) -> tuple[FollowUp, Introduction]:
+    followup = session.get(FollowUp, followup_id)
+    if followup is None:
+        raise StaleFollowUp(f"no follow-up {followup_id}")
+    if followup.participant_id != participant_id:
+        raise NotYours(f"follow-up {followup_id} is not theirs")
+    if followup.state not in (FollowUpState.SENT, FollowUpState.ANSWERED):
+        raise StaleFollowUp(f"follow-up {followup_id} is {followup.state}")
+    introduction = session.get(Introduction, followup.introduction_id)
+    if introduction is None:
+        raise StaleFollowUp(f"introduction of follow-up {followup_id} is gone")
+    return followup, introduction
+
+
+def _contacted(introduction: Introduction, now: dt.datetime) -> None:
+    if introduction.contacted_at is None:
+        introduction.contacted_at = now
+    if introduction.status == IntroductionStatus.INTRODUCED:
+        introduction.status = IntroductionStatus.CONTACTED
+
+
+def answer_followup(
+    session: Session,
+    *,
+    followup_id: int,
+    participant_id: int,
+    answer: str,
+    reason: str | None = None,
+    now: dt.datetime,
+    settings: Settings,
+    cache: mm.MatcherCache | None = None,
+) -> Outcome:
+    """Record one side's answer to a follow-up and act on it (raises NotYours / StaleFollowUp)."""
+    followup, introduction = _load(session, followup_id, participant_id)
+    assert introduction.id is not None
+    other = session.get(Participant, _other_side(introduction, participant_id))
+    other_name = _name(other)[0]
+
+    def outcome(key: str, **kwargs: Any) -> Outcome:
+        return Outcome(reply_key=key, introduction_id=introduction.id or 0, other_name=other_name, **kwargs)
+
+    if introduction.status == IntroductionStatus.STOPPED and answer != Answer.STOP:
+        raise StaleFollowUp("the pair stopped")
+    if followup.state == FollowUpState.ANSWERED and not (
+        answer == Answer.WHY and followup.answer == Answer.NOT_YET
+    ):
+        raise StaleFollowUp(f"follow-up {followup_id} was answered already")
+    followup.state = FollowUpState.ANSWERED
+    followup.answered_at = now
+    followup.answer = answer if answer != Answer.WHY else Answer.NOT_YET
+    session.add(followup)
+    session.add(introduction)
+    kind = followup.kind
+
+    if answer == Answer.STOP:
+        introduction.status = IntroductionStatus.STOPPED
+        introduction.stopped_at = introduction.stopped_at or now
+        store.cancel_followups(session, introduction_id=introduction.id)
+        return outcome("answered_stopped")
+    if kind in (FollowUpKind.CONTACT_CHECK, FollowUpKind.REMINDER):
+        if answer == Answer.YES:
+            _contacted(introduction, now)
+            return outcome("answered_contacted")
+        if answer == Answer.NOT_YET:
+            return outcome("why", ask_why=True)
+        if answer == Answer.WHY:
+            return _act_on_reason(
+                session,
+                followup,
+                introduction,
+                other,
+                reason,
+                now=now,
+                settings=settings,
+                cache=cache,
+                outcome=outcome,
+            )
+    elif kind in (FollowUpKind.PROJECT_CHECK, FollowUpKind.LAST_CHECK):
+        if answer == Answer.YES:
+            _contacted(introduction, now)
+            introduction.project_started_at = introduction.project_started_at or now
+            introduction.status = IntroductionStatus.PROJECT
+            store.cancel_followups(
+                session,
+                introduction_id=introduction.id,
+                kinds=[FollowUpKind.PROJECT_CHECK, FollowUpKind.LAST_CHECK],
+            )
+            return outcome("ask_project", ask_project=True)
+        if answer == Answer.BUSY:
+            _contacted(introduction, now)
+            return outcome("answered_busy")
+        if answer == Answer.NO:
+            return outcome("answered_no_project")
+    elif kind == FollowUpKind.LONG_CHECK and answer in (Answer.YES, Answer.NO):
+        introduction.still_running = answer == Answer.YES
+        return outcome("answered_still_yes" if answer == Answer.YES else "answered_still_no")
+    raise StaleFollowUp(f"answer {answer!r} does not fit a {kind}")
+
+
+def _act_on_reason(
+    session: Session,
+    followup: FollowUp,
+    introduction: Introduction,
+    other: Participant | None,
+    reason: str | None,
+    *,
+    now: dt.datetime,
+    settings: Settings,
+    cache: mm.MatcherCache | None,
+    outcome: Any,
+) -> Outcome:
+    assert introduction.id is not None
+    followup.answer_reason = reason
+    if reason == Answer.REASON_OTHER:
+        return _remind_other(session, introduction, other, now=now, settings=settings, outcome=outcome)
+    if reason == Answer.REASON_TIME:
+        rows = mm.find_new_suggestions(
+            session,
+            participant_id=followup.participant_id,
+            cache=cache or mm.MatcherCache(),
+            limit=1,
+            now=now,
+        )
+        person = session.get(Participant, followup.participant_id)
+        if not rows or person is None or person.chat_id is None:
+            return outcome("answered_no_fresh")
+        row = rows[0]
+        partner = session.get(Participant, mm.other_side(row, followup.participant_id))
+        title = t(person.language, "followup.fresh_card", name=_name(partner)[0])
+        text, markup = suggestion_card(
+            person.language,
+            suggestion=row,
+            participant_id=followup.participant_id,
+            other=partner,
+            title=title,
+        )
+        # A direct consequence of the person's own tap: sent at once, through the outbox like all suggestions.
+        enqueue(
+            session,
+            dedupe_key=f"fresh:{followup.id}:{row.id}",
+            chat_id=person.chat_id,
+            participant_id=person.id,
+            kind="suggestion",
+            text=text,
+            reply_markup=markup,
+        )
+        mm.mark_shown(session, suggestion=row, participant_id=followup.participant_id, now=now)
+        return outcome("answered_fresh", fresh_suggestion_id=row.id)
+    if reason == Answer.REASON_PLANS:
+        introduction.flagged_for_coordinator_at = introduction.flagged_for_coordinator_at or now
+        return outcome("answered_flagged")
+    raise StaleFollowUp(f"unknown reason {reason!r}")
+
+
+def _remind_other(
+    session: Session,
+    introduction: Introduction,
+    other: Participant | None,
+    *,
+    now: dt.datetime,
+    settings: Settings,
+    outcome: Any,
+) -> Outcome:
+    assert introduction.id is not None
+    if other is None or other.id is None or other.status != ParticipantStatus.ACTIVE:
+        return outcome("answered_no_fresh")
+    rows = store.create_followups(
+        session,
+        introduction=introduction,
+        schedule=[(FollowUpKind.REMINDER, now)],
+        participant_ids=[other.id],
+    )
+    if not rows:
+        return outcome("answered_reminder_before")
+    other.unresponsive_reports = (other.unresponsive_reports or 0) + 1
+    session.add(other)
+    not_before = next_allowed_for(now, settings)
+    _send_or_skip(session, rows[0], now=now, not_before=not_before if not_before > now else None)
+    return outcome("answered_reminder")
+
+
+def record_project(
+    session: Session, *, introduction_id: int, participant_id: int, description: str, now: dt.datetime
+) -> Introduction:
+    """Store the one line about the project (either side may write it; the latest wins)."""
+    introduction = session.get(Introduction, introduction_id)
+    if introduction is None or participant_id not in (
+        introduction.participant_a_id,
+        introduction.participant_b_id,
+    ):
+        raise NotYours("not a side of this introduction")
+    introduction.project_description = " ".join(description.split())[:PROJECT_MAX]
+    introduction.project_started_at = introduction.project_started_at or now
+    _contacted(introduction, now)
+    introduction.status = IntroductionStatus.PROJECT
+    session.add(introduction)
+    return introduction

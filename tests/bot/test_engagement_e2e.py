@@ -1,0 +1,82 @@
+"""End to end: the scheduler inside the running bot sends a missed digest after a restart, once."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from bot.app import build_application
+from bot.clock import Clock
+from bot.runner import polling
+from bot.settings import Settings
+from bot.standin import BotAPIStandIn
+from storage import session_scope
+from storage.models import ItemKind, JobRun, OutboxMessage
+from storage.participants import add_items, create_participant
+
+ROOT = Path(__file__).resolve().parents[2]
+MONDAY_9 = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)  # 09:00 Amsterdam
+
+
+def two_who_fit(engine) -> None:
+    profiles = [
+        (31, "Sanne", "Het Streek", "school", "foodvalley", ("leerlingen voor een praktijkopdracht",),
+         ("gastlessen over warmtepompen",)),
+        (32, "Ruud", "Jansen Installatietechniek", "company", "achterhoek",
+         ("gastlessen warmtepomp-installatie",), ("stagiairs installatietechniek",)),
+    ]  # fmt: skip
+    with session_scope(engine) as session:
+        for telegram_id, name, organisation, role, region, offers, needs in profiles:
+            person = create_participant(session, telegram_id=telegram_id, chat_id=telegram_id, language="nl")
+            person.name, person.organisation, person.role, person.region = name, organisation, role, region
+            person.profile_completed_at = MONDAY_9 - dt.timedelta(days=3)
+            add_items(session, participant=person, kind=ItemKind.OFFER, texts=[(o, o) for o in offers])
+            add_items(session, participant=person, kind=ItemKind.NEED, texts=[(n, n) for n in needs])
+            add_items(session, participant=person, kind=ItemKind.THEME, texts=[("energietransitie",) * 2])
+
+
+async def test_missed_digest_is_sent_after_restart_and_only_once(
+    standin: BotAPIStandIn, settings: Settings, engine
+) -> None:
+    sanne, ruud = standin.person(31, "Sanne"), standin.person(32, "Ruud")
+    two_who_fit(engine)
+    settings = settings.model_copy(update={"digest_grace_hours": 48})
+    # The bot was down on Monday 09:00; it comes back on Monday 14:00 (within DIGEST_GRACE_HOURS).
+    clock = Clock(MONDAY_9 + dt.timedelta(hours=5))
+    application = build_application(settings, engine=engine, clock=clock)
+    async with polling(application, poll_timeout=0.5):
+        header = await sanne.reply(timeout=15)
+        assert "weekoverzicht" in header.plain_text
+        card = await sanne.reply()
+        assert "Ruud" in card.plain_text and "Ja, graag" in card.button_texts[0]
+        assert "weekoverzicht" in (await ruud.reply()).plain_text
+        await ruud.reply()
+        await application.bot_data.sender.idle()
+    # Restart again the same week: the catch-up check finds this week's digest done and sends nothing.
+    clock.advance(dt.timedelta(hours=1))
+    async with polling(build_application(settings, engine=engine, clock=clock), poll_timeout=0.5):
+        await asyncio.sleep(2.5)
+    assert len(sanne.messages) == 2 and len(ruud.messages) == 2
+    with Session(engine) as session:
+        assert session.exec(select(JobRun)).one().finished_at is not None
+        assert {row.state for row in session.exec(select(OutboxMessage))} == {"sent"}
+
+
+def test_cli_digest_now(tmp_path: Path, database_url: str, engine) -> None:
+    two_who_fit(engine)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_URL"))}
+    environment |= {"PYTHONPATH": str(ROOT), "DATABASE_URL": database_url}
+    run = [sys.executable, "-m", "bot", "digest", "--now"]
+    first = subprocess.run(run, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "2 people, 1 new suggestions" in first.stdout and "4 messages queued" in first.stdout
+    second = subprocess.run(run, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0 and "0 messages queued" in second.stdout
+    with Session(engine) as session:
+        assert len(session.exec(select(OutboxMessage)).all()) == 4
