@@ -94,16 +94,14 @@ def ask_step(
         return text, rows
     if step in ("offers", "needs"):
         own = items.get(_FIELD_KIND[step], [])
-        text = (
-            head
-            + t(language, f"onboarding.ask_{step}")
-            + "\n\n"
-            + t(language, "onboarding.items_so_far")
-            + "\n"
-            + _item_lines(language, own)
-        )
-        if own:
+        if own:  # the question was asked already: show the list so far, short
+            label = t(language, f"profile.field.{step}")
+            text = (
+                head + t(language, "onboarding.items_field", field=label) + "\n" + _item_lines(language, own)
+            )
             text += "\n\n" + t(language, "onboarding.items_more")
+        else:
+            text = head + t(language, f"onboarding.ask_{step}")
         rows = [
             [Button(t(language, "onboarding.remove_button", item=_short(i.text)), pack("pf", "rm", i.id))]
             for i in own

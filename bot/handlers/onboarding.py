@@ -41,10 +41,10 @@ from bot.services.participants import (
     state_step,
     toggle_theme,
 )
-from bot.texts import t
-from bot.views import View, ask_step, profile_view, summary_view, theme_labels
+from bot.texts import Markup, t
+from bot.views import View, ask_step, choice_label, profile_view, summary_view, theme_labels
 from storage import session_scope
-from storage.models import Participant
+from storage.models import ItemKind, Participant
 
 __all__ = [
     "continue_views",
@@ -208,6 +208,7 @@ async def step_button(update: Update, context: KoppelContext) -> None:
     action = data.args[0] if data.args else ""
     replies: list[View] = []
     show_matches = False
+    echo: str | None = None
     with session_scope(context.engine) as session:
         participant = participant_of(session, update)
         language = language_of(update, participant)
@@ -218,14 +219,16 @@ async def step_button(update: Update, context: KoppelContext) -> None:
         in_question = mode in ("ob", "ed")
         if action in CHOICE_STEPS and in_question and step == action and len(data.args) > 1:
             if not choose(session, participant=participant, step=action, code=data.args[1], now=now(context)):
-                await answer_query(query, t(language, "account.old_button"))
+                await send(update, t(language, "account.old_button"))
                 return
+            echo = choice_label(language, action, data.args[1])
             _advance(participant, action)
             replies += current_views(session, participant)
         elif action == "keep" and in_question and step in TEXT_STEPS:
             if step == "name" and not participant.name:
                 participant.name = (update.effective_user.full_name or "").strip()[:100] or None
             if getattr(participant, step):
+                echo = getattr(participant, step)
                 _advance(participant, step)
             replies += current_views(session, participant, update.effective_user.full_name)
         elif action == "done" and in_question and step in ("offers", "needs"):
@@ -241,11 +244,22 @@ async def step_button(update: Update, context: KoppelContext) -> None:
             await send(update, t(language, "account.old_button"))
             return
         session.add(participant)
-    await drop_buttons(update)
+    await _close_question(update, language, echo)
     for text, rows in replies:
         await send(update, text, rows)
     if show_matches:
         await suggestions.show_matches(update, context)
+
+
+async def _close_question(update: Update, language: str, answer: str | None) -> None:
+    """Take the buttons off an answered question, showing the answer under it when there is one."""
+    message = update.callback_query.message if update.callback_query else None
+    if answer is None or message is None or not getattr(message, "text_html", None):
+        await drop_buttons(update)
+        return
+    await edit_or_send(
+        update, t(language, "onboarding.answered", question=Markup(message.text_html), answer=answer)
+    )
 
 
 async def theme_button(update: Update, context: KoppelContext) -> None:
@@ -270,6 +284,9 @@ async def theme_button(update: Update, context: KoppelContext) -> None:
             await send(update, t(language, "account.old_button"))
             return
         if action == "done":
+            assert participant.id is not None
+            themes = items_of(session, participant).get(ItemKind.THEME, [])
+            chosen = "; ".join(item.text for item in themes) or None
             _advance(participant, "themes")
             session.add(participant)
             views = current_views(session, participant)
@@ -288,7 +305,7 @@ async def theme_button(update: Update, context: KoppelContext) -> None:
             views = current_views(session, participant)
             done = False
     if done:
-        await drop_buttons(update)
+        await _close_question(update, language, chosen)
         for text, rows in views:
             await send(update, text, rows)
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from sqlmodel import Session
 from telegram import Update
 
 from bot.callbacks import CallbackError, pack, unpack
@@ -29,6 +30,7 @@ from bot.services.participants import RELAY_MAX, InputProblem, clean_text
 from bot.texts import t
 from bot.views import View, suggestion_card
 from storage import session_scope
+from storage.db import transaction
 from storage.models import AnswerValue, Participant, ParticipantStatus, SuggestionStatus
 from storage.suggestions import get_suggestion
 
@@ -49,11 +51,12 @@ _ANSWERED = {
 def _cards(context: KoppelContext, participant_id: int) -> tuple[str, list[View]]:
     """Open suggestions for this person (topped up from the matcher), rendered; marks them shown."""
     cache = matcher_cache(context.bot_data.extras)
-    with session_scope(context.engine) as session:
+    moment = now(context)
+
+    def work(session: Session) -> tuple[str, list[View]]:
         participant = session.get(Participant, participant_id)
         assert participant is not None
         language = participant.language
-        moment = now(context)
         rows = mm.suggestions_for(session, participant_id=participant_id, limit=CARDS, now=moment)
         if len(rows) < CARDS:
             mm.find_new_suggestions(
@@ -75,7 +78,10 @@ def _cards(context: KoppelContext, participant_id: int) -> tuple[str, list[View]
                 )
             )
             mm.mark_shown(session, suggestion=row, participant_id=participant_id, now=moment)
-    return language, views
+        return language, views
+
+    # Runs in a worker thread next to the event loop's own writes: retried when SQLite says "locked".
+    return transaction(context.engine, work)
 
 
 async def show_matches(update: Update, context: KoppelContext) -> None:
@@ -224,24 +230,29 @@ async def relay_text(update: Update, context: KoppelContext, *, suggestion_id: i
     with session_scope(context.engine) as session:
         participant = participant_of(session, update)
         language = language_of(update, participant)
-        row = get_suggestion(session, suggestion_id=suggestion_id)
         if participant is None or participant.id is None:
             return
-        participant.conversation_state = None
-        session.add(participant)
-        try:
-            clean = clean_text(text, limit=RELAY_MAX)
-        except InputProblem as problem:
-            participant.conversation_state = f"relay:{suggestion_id}"
-            await send(update, t(language, problem.key, **problem.values))
-            return
+        row = get_suggestion(session, suggestion_id=suggestion_id)
         try:
             other = session.get(Participant, mm.other_side(row, participant.id)) if row else None
         except mm.NotASide:
             other = None
-        if row is None or other is None or other.status != ParticipantStatus.ACTIVE:
-            await send(update, t(language, "matches.gone"))
-            return
-        relay(session, suggestion=row, sender=participant, text=clean, message_key=str(message.message_id))
-        name = other.name or ""
-    await send(update, t(language, "matches.relay_sent", name=name))
+        try:
+            clean = clean_text(text, limit=RELAY_MAX)
+        except InputProblem as problem:
+            reply = t(language, problem.key, **problem.values)  # stay in relay mode: they can try again
+        else:
+            participant.conversation_state = None
+            session.add(participant)
+            if row is None or other is None or other.status != ParticipantStatus.ACTIVE:
+                reply = t(language, "matches.gone")
+            else:
+                relay(
+                    session,
+                    suggestion=row,
+                    sender=participant,
+                    text=clean,
+                    message_key=str(message.message_id),
+                )
+                reply = t(language, "matches.relay_sent", name=other.name or "")
+    await send(update, reply)

@@ -149,7 +149,7 @@ async def test_editing_from_the_summary_and_from_profile(
     assert "Achterhoek" in sanne.last.plain_text
     # Strike an offer out.
     sanne.press("Biedt")
-    await said(sanne, "bieden")
+    await said(sanne, "Biedt, tot nu toe")
     sanne.press("✕ excursie")
     await standin.wait_until(lambda: "excursie" not in sanne.last.plain_text)
     sanne.press("Klaar")
