@@ -273,3 +273,53 @@ async def test_invitation_link_prefills_and_ties_to_the_event(
     unknown.press("Akkoord")
     await said(unknown, "Hoe heet je")
     assert any("ken ik niet" in m.plain_text for m in unknown.messages)
+
+
+async def test_no_trace_of_the_person_before_consent(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    from storage.privacy import find_values
+
+    ida = standin.person(2010, "Ida", last_name="Veldhuis", username="ida_veld", language_code="nl")
+    ida.send("/start")
+    await said(ida, "Welkom")
+    ida.send("/language")
+    await said(ida, "In welke taal")
+    ida.press("English")
+    await said(ida, "Welcome to Koppelbot")
+    await standin.wait_idle()
+    with Session(engine) as session:
+        assert find_values(session, needles=[2010, "ida_veld", "Veldhuis"]) == []
+    ida.press("I agree")
+    await said(ida, "What is your name")
+    with Session(engine) as session:
+        person = session.exec(select(Participant)).one()
+        assert person.telegram_id == 2010 and person.language == "en" and person.username == "ida_veld"
+
+
+async def test_help_language_and_privacy(standin: BotAPIStandIn, bot: KoppelApplication, engine) -> None:
+    from bot.app import PARTICIPANT_COMMANDS
+
+    sanne = standin.person(2011, "Sanne", language_code="nl")
+    await onboard_nl(sanne)
+    sanne.press("Klopt")
+    await said(sanne, "suggesties")
+    sanne.send("/help")
+    await said(sanne, "Wat kan ik voor je doen")
+    lines = sanne.last.plain_text.splitlines()[1:]
+    assert [line.split(" ")[0] for line in lines] == [f"/{name}" for name, _ in PARTICIPANT_COMMANDS]
+    sanne.send("/privacy")
+    await said(sanne, "Wat ik bewaar")
+    sanne.send("/language")
+    await said(sanne, "In welke taal")
+    sanne.press("English")
+    await said(sanne, "I'll speak English")
+    sanne.send("/profile")
+    await said(sanne, "Your profile")
+    sanne.send("/cancel")
+    await said(sanne, "nothing to stop")
+    # The English command menu has every participant command.
+    english = next(c for c in standin.calls_to("setMyCommands") if c.params.get("language_code") == "en")
+    assert [c["command"] for c in english.params["commands"]][: len(PARTICIPANT_COMMANDS)] == [
+        name for name, _ in PARTICIPANT_COMMANDS
+    ]
