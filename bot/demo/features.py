@@ -20,7 +20,7 @@ from bot.app import KoppelApplication
 if TYPE_CHECKING:
     from bot.demo.world import DemoWorld
 
-__all__ = ["has_callback", "has_command", "import_community", "prepare"]
+__all__ = ["has_callback", "has_command", "import_community", "has_followups", "prepare", "run_followups"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,22 @@ def import_community(engine: Engine, path: Path, *, invite_ttl: dt.timedelta) ->
         line, problem = report.errors[0]
         raise ValueError(f"the sample community does not import: line {line}: {problem}")
     return int(report.participants_created)
+
+
+FOLLOWUPS_JOB = "followups"
+
+
+def has_followups(application: KoppelApplication) -> bool:
+    """True when the bot schedules follow-up questions after introductions."""
+    job_queue = application.job_queue
+    return job_queue is not None and bool(job_queue.get_jobs_by_name(FOLLOWUPS_JOB))
+
+
+async def run_followups(application: KoppelApplication) -> None:
+    """Run the scheduled follow-up round now, as its timer would (the demo's days pass in seconds)."""
+    assert application.job_queue is not None
+    for job in application.job_queue.get_jobs_by_name(FOLLOWUPS_JOB):
+        await job.run(application)
 
 
 def prepare(world: DemoWorld) -> None:

@@ -39,6 +39,7 @@ class Persona:
     offers: tuple[str, ...]
     needs: tuple[str, ...]
     interests: tuple[str, ...]
+    project: str
 
 
 TEACHER = Persona(
@@ -52,6 +53,7 @@ TEACHER = Persona(
     offers=("technieklokaal voor demonstraties", "snuffelstages voor leerlingen"),
     needs=("gastles over warmtepompen", "stageplaatsen installatietechniek voor leerlingen"),
     interests=("energietransitie", "installatietechniek"),
+    project="In maart drie gastlessen over warmtepompen, en snuffelstages voor zes leerlingen.",
 )
 ORGANISER = Actor(ORGANISER_ID, "Inge", "Inge (organisator, provincie Gelderland)")
 
@@ -195,9 +197,44 @@ class Story:
 
     async def nudges(self) -> None:
         self.transcript.heading(say("nudge_heading"))
-        self.unavailable(say("beat_nudge"))
+        partner = self.partner
+        if partner is None or not await self.days_pass(self.world.settings.nudge_days[0]):
+            self.unavailable(say("beat_nudge"))
+            self.transcript.heading(say("project_heading"))
+            self.unavailable(say("beat_project"))
+            return
+        member = self.world.member(partner.user_id)
+        partner_name = member.name if member else partner.actor.first_name
+        await self.teacher.expect(
+            showing("followup.contact_check", other=partner_name, organisation=""),
+            "the question about contact",
+        )
+        await self.teacher.press(t("nl", "followup.yes_button"))
         self.transcript.heading(say("project_heading"))
-        self.unavailable(say("beat_project"))
+        days = max(1, self.world.settings.nudge_days[1] - self.world.settings.nudge_days[0])
+        await self.days_pass(days)
+        await self.teacher.expect(
+            showing("followup.project_check", other=partner_name, organisation=""),
+            "the question about a project",
+        )
+        await self.teacher.press(t("nl", "followup.project_yes_button"))
+        await self.teacher.expect(
+            showing("followup.ask_project"), "the question for one line about the project"
+        )
+        await self.teacher.send(TEACHER.project)
+        await self.teacher.expect(
+            showing("followup.project_saved", description=TEACHER.project), "the project being noted"
+        )
+
+    async def days_pass(self, days: int) -> bool:
+        """Move the bot's clock `days` days on and run the scheduled follow-ups; False if there are none."""
+        if not features.has_followups(self.world.application):
+            return False
+        when = self.world.days_later(days).astimezone(self.world.settings.tz)
+        self.transcript.note(say("days_later", days=days, when=f"{when:%d-%m %H:%M}"))
+        await features.run_followups(self.world.application)
+        await self.teacher.settle()
+        return True
 
     async def organiser(self) -> None:
         self.transcript.heading(say("organiser_heading"))
