@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -88,4 +89,6 @@ class Phone:
             if time.monotonic() > deadline:
                 self.transcript.flush(first=self.user_id)
                 raise StoryError(f"{self.actor.first_name} did not receive {what} within {timeout:.0f} s")
+            # Yield to the bot even when it looks idle: what we wait for may be on a timer (the outbox).
+            await asyncio.sleep(0.05)
             await self.world.settle(quiet=0.2)
