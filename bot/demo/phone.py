@@ -58,7 +58,9 @@ class Phone:
     async def send(self, text: str) -> list[ChatMessage]:
         """Type and send `text`; print it and whatever the bot answers."""
         self.transcript.typed(self.user_id, text)
+        before = self.world.reactions()
         self.person.send(text)
+        await self.world.reacted(since=before)
         return await self.settle()
 
     async def press(self, label: str, message: ChatMessage | None = None) -> list[ChatMessage]:
@@ -68,7 +70,9 @@ class Phone:
             raise StoryError(f"{self.actor.first_name} has no button {label!r}")
         button = message.button(label)
         self.transcript.pressed(self.user_id, button["text"])
+        before = self.world.reactions()
         self.person.press(label, message)
+        await self.world.reacted(since=before)
         return await self.settle()
 
     async def settle(self) -> list[ChatMessage]:

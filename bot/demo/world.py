@@ -106,7 +106,20 @@ class DemoWorld:
         self.clock.set(when)
         return when
 
-    async def settle(self, quiet: float = 0.3, timeout: float = 20.0) -> None:
+    def reactions(self) -> int:
+        """How many Bot API calls the bot has made other than fetching updates."""
+        return sum(1 for call in list(self.standin.calls) if call.method != "getUpdates")
+
+    async def reacted(self, *, since: int, timeout: float = 20.0) -> None:
+        """Wait until the bot did something after a person acted (answered, sent, edited)."""
+        try:
+            await self.standin.wait_until(lambda: self.reactions() > since, timeout, "the bot to react")
+        except TimeoutError as exc:
+            from bot.demo.phone import StoryError
+
+            raise StoryError(f"the bot did not react within {timeout:.0f} s") from exc
+
+    async def settle(self, quiet: float = 0.25, timeout: float = 20.0) -> None:
         """Wait until the bot has fetched every update and gone quiet."""
         await self.standin.wait_idle(quiet=quiet, timeout=timeout)
 
