@@ -7,14 +7,10 @@ import time
 from collections.abc import Callable
 
 from bot.demo.transcript import Actor, Transcript
-from bot.demo.world import DemoWorld
+from bot.demo.world import DemoWorld, StoryError
 from bot.standin import ChatMessage
 
 __all__ = ["Phone", "StoryError"]
-
-
-class StoryError(Exception):
-    """A beat of the story did not happen: the bot did not answer as the story expects."""
 
 
 class Phone:

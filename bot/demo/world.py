@@ -30,12 +30,16 @@ from bot.settings import Settings
 from bot.standin import BotAPIStandIn
 from storage import make_engine, upgrade
 
-__all__ = ["ORGANISER_ID", "DemoWorld", "demo_settings", "demo_world"]
+__all__ = ["ORGANISER_ID", "DemoWorld", "StoryError", "demo_settings", "demo_world"]
 
 logger = logging.getLogger(__name__)
 
 ORGANISER_ID = 9001
 BOT_USERNAME = "koppelbot_demo_bot"
+
+
+class StoryError(Exception):
+    """A beat of the story did not happen: the bot did not answer as the story expects."""
 
 
 class _ExplicitSettings(Settings):
@@ -115,8 +119,6 @@ class DemoWorld:
         try:
             await self.standin.wait_until(lambda: self.reactions() > since, timeout, "the bot to react")
         except TimeoutError as exc:
-            from bot.demo.phone import StoryError
-
             raise StoryError(f"the bot did not react within {timeout:.0f} s") from exc
 
     async def settle(self, quiet: float = 0.25, timeout: float = 20.0) -> None:
