@@ -18,7 +18,7 @@ from bot.demo.phone import Phone, StoryError
 from bot.demo.transcript import Actor, Transcript
 from bot.demo.world import ORGANISER_ID, DemoWorld
 from bot.standin import ChatMessage
-from bot.texts import t
+from bot.texts import Markup, t
 
 __all__ = ["TEACHER", "StoryResult", "play_story"]
 
@@ -205,8 +205,11 @@ class Story:
             return
         member = self.world.member(partner.user_id)
         partner_name = member.name if member else partner.actor.first_name
+        organisation = Markup(
+            t("nl", "followup.organisation", organisation=member.organisation if member else "")
+        )
         await self.teacher.expect(
-            showing("followup.contact_check", other=partner_name, organisation=""),
+            showing("followup.contact_check", other=partner_name, organisation=organisation),
             "the question about contact",
         )
         await self.teacher.press(t("nl", "followup.yes_button"))
@@ -214,7 +217,7 @@ class Story:
         days = max(1, self.world.settings.nudge_days[1] - self.world.settings.nudge_days[0])
         await self.days_pass(days)
         await self.teacher.expect(
-            showing("followup.project_check", other=partner_name, organisation=""),
+            showing("followup.project_check", other=partner_name, organisation=organisation),
             "the question about a project",
         )
         await self.teacher.press(t("nl", "followup.project_yes_button"))

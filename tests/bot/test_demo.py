@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from bot.demo import COMMUNITY_CSV, PNG_SIGNATURE, demo_settings, demo_world, play_story, read_members
-from bot.demo.story import say, shown
+from bot.demo.story import TEACHER, say, shown
 from bot.demo.transcript import Actor, Transcript
 from bot.standin import BotAPIStandIn
+from bot.texts import Markup, t
 from matching import REGIONS, load_profiles_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,9 +139,6 @@ def test_story_fills_in_the_teachers_profile_through_the_questions(story) -> Non
 
 def test_story_shows_a_suggestion_with_its_reason(story) -> None:
     text, _, skipped = story
-    if say("beat_matches") in skipped:  # not in this version yet: the transcript must say so
-        assert say("unavailable", beat=say("beat_matches")) in text
-        return
     assert "Suggestie: Ruud Hendriksen" in text
     assert (
         "Jij zoekt: gastles over warmtepompen — Ruud Hendriksen biedt: gastlessen over warmtepompen" in text
@@ -149,28 +147,41 @@ def test_story_shows_a_suggestion_with_its_reason(story) -> None:
 
 def test_story_introduces_both_after_both_said_yes(story) -> None:
     text, _, skipped = story
-    if say("beat_yes") in skipped:  # not in this version yet: the transcript must say so
-        assert say("unavailable", beat=say("beat_yes")) in text
-        return
     assert "📱 Marieke (docent vmbo, Achterhoek)\n   👆 [ Ja, stel me voor ]" in text
     assert "📱 Ruud (Hendriksen Installatietechniek, Achterhoek)\n   👆 [ Ja, stel me voor ]" in text
     assert "🤖 Koppelbot → Marieke\n   🎉 Kennismaking: Ruud Hendriksen" in text
     assert "🤖 Koppelbot → Ruud\n   🎉 Kennismaking: Marieke Lubbers" in text
 
 
+def test_story_nudges_days_later_and_notes_the_project(story) -> None:
+    text, _, _ = story
+    organisation = Markup(t("nl", "followup.organisation", organisation="Hendriksen Installatietechniek"))
+    contact = shown("followup.contact_check", other="Ruud Hendriksen", organisation=organisation)
+    project = shown("followup.project_check", other="Ruud Hendriksen", organisation=organisation)
+    assert "Hebben jullie al contact gehad?" in contact and "gezamenlijk project gestart?" in project
+    flat = " ".join(text.split())  # the transcript wraps long lines
+    assert f"🤖 Koppelbot → Marieke {contact} [ Ja ] [ Nog niet ]" in flat
+    assert "📱 Marieke (docent vmbo, Achterhoek) 👆 [ Ja ]" in flat
+    assert f"🤖 Koppelbot → Marieke {project} [ Ja! ]" in flat
+    assert "📱 Marieke (docent vmbo, Achterhoek) 👆 [ Ja! ]" in flat
+    assert shown("followup.ask_project") in flat
+    assert shown("followup.project_saved", description=TEACHER.project) in flat
+    assert flat.index(contact) < flat.index(project)
+
+
 def test_story_saves_the_organisers_chart_as_png(story) -> None:
-    text, chart, skipped = story
-    if say("beat_stats") in skipped:  # not in this version yet: the transcript must say so
-        assert say("unavailable", beat=say("beat_stats")) in text
-        return
+    text, chart, _ = story
+    assert "📱 Inge (organisator, provincie Gelderland)\n   /stats" in text
+    assert "🖼  foto" in text
+    assert "Project gestart: 1" in text
     assert chart.read_bytes().startswith(PNG_SIGNATURE)
     assert say("chart_saved", path=str(chart)) in text
 
 
-def test_story_says_honestly_what_this_version_cannot_show(story) -> None:
+def test_story_plays_every_beat_for_real(story) -> None:
     text, _, skipped = story
-    for beat in skipped:
-        assert say("unavailable", beat=beat) in text
+    assert skipped == []
+    assert "nog niet beschikbaar" not in text
     assert "Traceback" not in text
 
 
