@@ -10,7 +10,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, insert, or_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -42,7 +43,9 @@ __all__ = [
     "get_job_run",
     "introductions_without_followups",
     "item_counts",
+    "insert_suggestions",
     "last_suggested_at",
+    "open_pairs",
     "waiting_for_answer",
 ]
 
@@ -126,30 +129,73 @@ def waiting_for_answer(
     """participant id → pending suggestions they saw but did not answer yet ("later" included), oldest first.
 
     Only suggestions whose other side is still active and that have not expired; `exclude_ids` leaves out
-    suggestion ids (e.g. the ones made this week).
+    suggestion ids (e.g. the ones made this week). Scans light columns first and loads only the rows needed.
     """
     excluded = set(exclude_ids)
     active = set(
         session.exec(select(Participant.id).where(Participant.status == ParticipantStatus.ACTIVE)).all()
     )
-    rows = session.exec(
-        select(Suggestion)
-        .where(Suggestion.status == SuggestionStatus.PENDING)
+    scan = session.execute(
+        sa_select(
+            col(Suggestion.id),
+            col(Suggestion.participant_a_id),
+            col(Suggestion.participant_b_id),
+            col(Suggestion.answer_a),
+            col(Suggestion.answer_b),
+            col(Suggestion.shown_a_at),
+            col(Suggestion.shown_b_at),
+        )
+        .where(col(Suggestion.status) == SuggestionStatus.PENDING)
         .where(or_(col(Suggestion.expires_at).is_(None), col(Suggestion.expires_at) > now))
         .order_by(col(Suggestion.created_at), col(Suggestion.id))
     ).all()
-    waiting: dict[int, list[Suggestion]] = defaultdict(list)
-    for row in rows:
-        if row.id in excluded:
+    wanted: dict[int, list[int]] = defaultdict(list)
+    for sid, a, b, answer_a, answer_b, shown_a, shown_b in scan:
+        if sid is None or sid in excluded:
             continue
-        sides = (
-            (row.participant_a_id, row.participant_b_id, row.answer_a, row.shown_a_at),
-            (row.participant_b_id, row.participant_a_id, row.answer_b, row.shown_b_at),
-        )
-        for me, other, answer, shown in sides:
+        for me, other, answer, shown in ((a, b, answer_a, shown_a), (b, a, answer_b, shown_b)):
             if shown is not None and answer in (None, "later") and other in active:
-                waiting[me].append(row)
-    return dict(waiting)
+                wanted[me].append(sid)
+    ids = sorted({sid for sids in wanted.values() for sid in sids})
+    rows: dict[int, Suggestion] = {}
+    for start in range(0, len(ids), 900):
+        for row in session.exec(
+            select(Suggestion).where(col(Suggestion.id).in_(ids[start : start + 900]))
+        ).all():
+            assert row.id is not None
+            rows[row.id] = row
+    return {me: [rows[sid] for sid in sids if sid in rows] for me, sids in wanted.items()}
+
+
+def open_pairs(session: Session) -> set[tuple[int, int]]:
+    """(a, b) of every pending or introduced suggestion."""
+    rows = session.exec(
+        select(Suggestion.participant_a_id, Suggestion.participant_b_id).where(
+            col(Suggestion.status).in_([SuggestionStatus.PENDING, SuggestionStatus.INTRODUCED])
+        )
+    ).all()
+    return {(a, b) for a, b in rows}
+
+
+def insert_suggestions(
+    session: Session, rows: list[dict[str, Any]], *, source: str, week: str, now: dt.datetime
+) -> list[int]:
+    """Insert many new pending suggestions at once (dicts of Suggestion columns); returns their ids in order.
+
+    Every dict needs `participant_a_id < participant_b_id`, `score` and `reasons`; `status`, `source`, `week`
+    and `created_at` are set here (and added to the dicts). Used by the weekly digest, where one statement
+    per pair would be too slow.
+    """
+    if not rows:
+        return []
+    for row in rows:
+        if not row["participant_a_id"] < row["participant_b_id"]:
+            raise ValueError("participant_a_id must be lower than participant_b_id")
+        row.update(status=SuggestionStatus.PENDING.value, source=source, week=week, created_at=now)
+    result = session.execute(
+        insert(Suggestion).returning(col(Suggestion.id), sort_by_parameter_order=True), rows
+    )
+    return [int(sid) for sid in result.scalars().all()]
 
 
 def last_suggested_at(session: Session) -> dict[int, dt.datetime]:

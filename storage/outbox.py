@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, or_, update
+from sqlalchemy import event, func, insert, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
@@ -118,7 +118,7 @@ def attachment(
     return part
 
 
-def _row(
+def _values(
     *,
     dedupe_key: str,
     chat_id: int,
@@ -132,7 +132,7 @@ def _row(
     broadcast_id: int | None = None,
     not_before: dt.datetime | None = None,
     priority: int = 0,
-) -> OutboxMessage:
+) -> dict[str, Any]:
     payload: dict[str, Any] = dict(extra or {})
     if text is not None:
         payload["caption" if method in FILE_METHODS else "text"] = text
@@ -140,18 +140,27 @@ def _row(
         payload["parse_mode"] = parse_mode
     if reply_markup is not None:
         payload["reply_markup"] = reply_markup
-    return OutboxMessage(
-        dedupe_key=dedupe_key,
-        chat_id=chat_id,
-        participant_id=participant_id,
-        kind=kind,
-        method=method,
-        payload=payload,
-        broadcast_id=broadcast_id,
-        not_before=not_before,
-        next_attempt_at=max(not_before or utcnow(), utcnow()),
-        priority=priority,
-    )
+    now = utcnow()
+    return {
+        "dedupe_key": dedupe_key,
+        "chat_id": chat_id,
+        "participant_id": participant_id,
+        "kind": kind,
+        "method": method,
+        "payload": payload,
+        "broadcast_id": broadcast_id,
+        "not_before": not_before,
+        "next_attempt_at": max(not_before or now, now),
+        "priority": priority,
+        "state": OutboxState.PENDING.value,
+        "attempts": 0,
+        "uncertain_deliveries": 0,
+        "created_at": now,
+    }
+
+
+def _row(**kwargs: Any) -> OutboxMessage:
+    return OutboxMessage(**_values(**kwargs))
 
 
 def enqueue(
@@ -213,13 +222,15 @@ def enqueue_many(session: Session, messages: Sequence[dict[str, Any]], *, chunk:
                 select(OutboxMessage.dedupe_key).where(col(OutboxMessage.dedupe_key).in_(keys))
             ).all()
         )
+        rows = []
         for message in part:
             if message["dedupe_key"] in taken:
                 continue
             taken.add(message["dedupe_key"])
-            session.add(_row(**message))
-            added += 1
-        session.flush()
+            rows.append(_values(**message))
+        if rows:
+            session.execute(insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
+            added += len(rows)
     if added:
         session.info.setdefault(_ENQUEUED, set()).add(_engine_key(session.get_bind()))  # type: ignore[arg-type]
     return added

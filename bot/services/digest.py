@@ -18,10 +18,13 @@ no suggestion for `SILENCE_AFTER` hears why and what would help, at most once pe
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from functools import cache
+from types import SimpleNamespace
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -32,7 +35,7 @@ from bot.callbacks import pack
 from bot.services import matchmaking as mm
 from bot.services.quiet import next_allowed_for
 from bot.settings import WEEKDAYS, Settings
-from bot.texts import t
+from bot.texts import LANGUAGES, catalogue, t
 from storage import engagement as store
 from storage import session_scope
 from storage.models import Participant, ParticipantStatus, Suggestion
@@ -71,6 +74,7 @@ class DigestReport:
     silence_notices: int = 0
     messages: int = 0  # outbox rows queued
     already_had_digest: int = 0  # people skipped because their digest for this week exists
+    match_seconds: float = 0.0  # building the matcher and pairing everyone
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -181,11 +185,13 @@ def _digest(
     # This week's pairs: only among people who can be told (a chat) and who had no digest this week.
     profiles = [p for p in mm.load_profiles(session) if int(p.id) in recipients and int(p.id) not in done]
     new_rows: list[Suggestion] = []
+    match_started = time.perf_counter()
+    match_seconds = 0.0
     if len(profiles) >= 2:
         matcher = matching.Matcher(profiles, matcher_config(settings))
         weekly = matcher.weekly(mm.build_history(session, now=now), now)
-        found = [suggestion for items in weekly.values() for suggestion in items]
-        new_rows = mm.record_suggestions(session, found, source="digest", week=week, now=now)
+        match_seconds = time.perf_counter() - match_started
+        new_rows = _record_weekly(session, weekly, week=week, now=now)
     new_for: dict[int, list[Suggestion]] = {}
     for row in new_rows:
         for pid in (row.participant_a_id, row.participant_b_id):
@@ -208,8 +214,6 @@ def _digest(
         messages += _messages_for(
             pid, chat_id, language, fresh=fresh, waiting=old, people=people, week=week, not_before=not_before
         )
-        for row in fresh:
-            mm.mark_shown(session, suggestion=row, participant_id=pid, now=now)
     silence = _silence_notices(
         session,
         recipients=recipients,
@@ -229,7 +233,49 @@ def _digest(
         silence_notices=len(silence),
         messages=queued,
         already_had_digest=len(done),
+        match_seconds=round(match_seconds, 3),
     )
+
+
+def _record_weekly(
+    session: Session, weekly: dict[str, list[matching.Suggestion]], *, week: str, now: dt.datetime
+) -> list[Suggestion]:
+    """This week's pairs as suggestion rows in one statement, each side's reasons, both sides shown now.
+
+    Same result as `matchmaking.record_suggestions` (one row per pair, a < b), which issues statements per
+    pair: too slow for 10,000 people. Both sides see the pair in this very digest, hence `shown_*_at`.
+    """
+    taken = store.open_pairs(session)
+    rows: dict[tuple[int, int], dict[str, Any]] = {}
+    for items in weekly.values():
+        for item in items:
+            me, other = int(item.participant_id), int(item.other_id)
+            if me == other:
+                continue
+            low, high = min(me, other), max(me, other)
+            mine, theirs = ("a", "b") if me == low else ("b", "a")
+            own = [mm._reason_json(reason) for reason in item.reasons]  # noqa: SLF001 - same JSON as /matches
+            row = rows.get((low, high))
+            if row is None:
+                if (low, high) in taken:
+                    continue
+                mirrored = [mm._reason_json(mm._mirror(reason)) for reason in item.reasons]  # noqa: SLF001
+                rows[(low, high)] = {
+                    "participant_a_id": low,
+                    "participant_b_id": high,
+                    "score": item.score,
+                    "reasons": {mine: own, theirs: mirrored},
+                    "shown_a_at": now,
+                    "shown_b_at": now,
+                }
+            else:
+                row["reasons"] = {**row["reasons"], mine: own}
+    values = list(rows.values())
+    ids = store.insert_suggestions(session, values, source="digest", week=week, now=now)
+    # Plain objects with the inserted columns: building 15,000 ORM rows would cost seconds.
+    return [
+        cast(Suggestion, SimpleNamespace(id=sid, **value)) for sid, value in zip(ids, values, strict=True)
+    ]
 
 
 def _participants(session: Session, ids: set[int]) -> dict[int, Participant]:
@@ -294,6 +340,15 @@ def _messages_for(
     return messages
 
 
+@cache
+def _fixed(language: str) -> dict[str, str]:
+    """The card texts without placeholders, rendered once per language (10,000 cards per run)."""
+    keys = ("card_why", "card_question", "yes_button", "no_button", "later_button", "never_button")
+    fixed = {key: t(language, f"digest.{key}") for key in keys}
+    fixed["reason_line"] = catalogue(language if language in LANGUAGES else "nl")["digest.reason_line"]
+    return fixed
+
+
 def suggestion_card(
     language: str, *, suggestion: Suggestion, participant_id: int, other: Participant | None, title: str
 ) -> tuple[str, dict[str, Any]]:
@@ -301,6 +356,7 @@ def suggestion_card(
 
     `title` is the first line, already rendered. No contact details: those come only after both say yes.
     """
+    fixed = _fixed(language)
     name, organisation = _display(other)
     parts = [title]
     if organisation:
@@ -308,19 +364,20 @@ def suggestion_card(
     view = mm.matching_suggestion(suggestion, participant_id)
     reasons = matching.render_reasons(view, {view.other_id: name}, language)
     if reasons:
-        parts += ["", t(language, "digest.card_why")]
-        parts += [t(language, "digest.reason_line", reason=reason) for reason in reasons]
-    parts += ["", t(language, "digest.card_question")]
+        parts += ["", fixed["card_why"]]
+        line = fixed["reason_line"]  # `t` escapes its values; so does this, faster
+        parts += [line.format(reason=html.escape(reason, quote=False)) for reason in reasons]
+    parts += ["", fixed["card_question"]]
     sid = suggestion.id
     markup = {
         "inline_keyboard": [
             [
-                {"text": t(language, "digest.yes_button"), "callback_data": pack("sg", sid, "y")},
-                {"text": t(language, "digest.no_button"), "callback_data": pack("sg", sid, "n")},
+                {"text": fixed["yes_button"], "callback_data": pack("sg", sid, "y")},
+                {"text": fixed["no_button"], "callback_data": pack("sg", sid, "n")},
             ],
             [
-                {"text": t(language, "digest.later_button"), "callback_data": pack("sg", sid, "l")},
-                {"text": t(language, "digest.never_button"), "callback_data": pack("sg", sid, "x")},
+                {"text": fixed["later_button"], "callback_data": pack("sg", sid, "l")},
+                {"text": fixed["never_button"], "callback_data": pack("sg", sid, "x")},
             ],
         ]
     }
