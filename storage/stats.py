@@ -21,12 +21,14 @@ from collections import defaultdict
 from dataclasses import dataclass, fields
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.models import (
     AnswerValue,
     Introduction,
     ItemKind,
+    JobRun,
     OutboxMessage,
     OutboxState,
     Participant,
@@ -43,9 +45,11 @@ __all__ = [
     "FunnelReport",
     "ParkedMessage",
     "ProjectLine",
+    "claim_run",
     "demand_items",
     "funnel_report",
     "parked_messages",
+    "participant_languages",
     "retry_parked",
     "started_projects",
 ]
@@ -278,3 +282,32 @@ def demand_items(session: Session) -> list[DemandItem]:
         )
         for item, role, region in rows
     ]
+
+
+def claim_run(
+    session: Session, *, key: str, now: dt.datetime | None = None, claimed_by: str | None = None
+) -> bool:
+    """Claim one run of scheduled work (e.g. `organiser-summary:2026-W48`); False when it was claimed before.
+
+    The unique key makes the claim hold across processes: the second claimant's insert fails.
+    """
+    if session.exec(select(JobRun.id).where(JobRun.key == key)).first() is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(JobRun(key=key, claimed_by=claimed_by, started_at=now or utcnow()))
+    except IntegrityError:
+        return False
+    return True
+
+
+def participant_languages(session: Session, *, telegram_ids: list[int]) -> dict[int, str]:
+    """The chosen language of those among `telegram_ids` who are participants."""
+    if not telegram_ids:
+        return {}
+    rows = session.exec(
+        select(Participant.telegram_id, Participant.language).where(
+            col(Participant.telegram_id).in_(telegram_ids)
+        )
+    ).all()
+    return {int(tid): language for tid, language in rows if tid is not None}

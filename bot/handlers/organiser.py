@@ -51,6 +51,7 @@ __all__ = [
     "organisers",
     "outbox",
     "outbox_button",
+    "schedule_organiser_jobs",
     "set_organiser_menus",
     "stats",
     "stats_button",
@@ -202,17 +203,10 @@ def _telegram_id(text: str) -> int | None:
 # -- /stats -----------------------------------------------------------------------------------------
 def build_stats_keyboard(language: str, parked: int) -> InlineKeyboardMarkup:
     """Below the chart: unmet demand, and the parked outbox messages when there are any."""
-    rows = [[InlineKeyboardButton(t(language, "stats.unmet_button"), callback_data=pack("st", "unmet"))]]
-    if parked:
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    t(language, "stats.parked_button", count=count(parked, language)),
-                    callback_data=pack("st", "outbox"),
-                )
-            ]
-        )
-    return InlineKeyboardMarkup(rows)
+    rows = stats_service.stats_markup(language, parked)["inline_keyboard"]
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row] for row in rows]
+    )
 
 
 @organiser_only
@@ -437,3 +431,27 @@ async def digest_now(update: Update, context: KoppelContext) -> None:  # noqa: A
     if message is None:
         return
     await message.reply_text(t(_language(update), "organiser.digest_unavailable"))
+
+
+# -- scheduled work -------------------------------------------------------------------------------------
+SUMMARY_CHECK_SECONDS = 15 * 60
+
+
+async def weekly_summary_job(context: KoppelContext) -> None:
+    """Every quarter of an hour: queue the organisers' weekly summary once it is due (once a week)."""
+    now = context.bot_data.clock.now()
+    await asyncio.to_thread(stats_service.send_weekly_summary, context.engine, context.settings, now=now)
+
+
+def schedule_organiser_jobs(application: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    """The organisers' periodic work on the shared job queue (called from bot.jobs.schedule)."""
+    from bot.handlers.organiser_broadcast import progress_job
+
+    queue = application.job_queue
+    if queue is None:
+        return
+    interval = application.bot_data.settings.broadcast_progress_seconds
+    queue.run_repeating(progress_job, interval=interval, first=interval, name="broadcast-progress")
+    queue.run_repeating(
+        weekly_summary_job, interval=SUMMARY_CHECK_SECONDS, first=60, name="organiser-summary"
+    )

@@ -51,7 +51,6 @@ __all__ = [
     "broadcast_button",
     "draft_text",
     "progress_job",
-    "schedule_progress_job",
     "start_prefilled_draft",
 ]
 
@@ -483,11 +482,3 @@ async def progress_job(context: KoppelContext) -> None:
                 logger.info("could not update a broadcast's progress: %s", type(exc).__name__)
         except (Forbidden, TelegramError) as exc:
             logger.info("could not update a broadcast's progress: %s", type(exc).__name__)
-
-
-def schedule_progress_job(application: Any) -> None:
-    """Run `progress_job` every BROADCAST_PROGRESS_SECONDS (called from bot.jobs.schedule)."""
-    interval = application.bot_data.settings.broadcast_progress_seconds
-    application.job_queue.run_repeating(
-        progress_job, interval=interval, first=interval, name="broadcast-progress"
-    )

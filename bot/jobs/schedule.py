@@ -51,9 +51,9 @@ def schedule_jobs(application: Any) -> None:
     if job_queue is None:
         logger.warning("no job queue (install python-telegram-bot[job-queue]); scheduled jobs are off")
         return
-    from bot.handlers.organiser_broadcast import schedule_progress_job
+    from bot.handlers.organiser import schedule_organiser_jobs
 
-    schedule_progress_job(application)
+    schedule_organiser_jobs(application)
     settings = application.bot_data.settings
     trigger = CronTrigger(
         day_of_week=settings.digest_day,

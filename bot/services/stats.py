@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy.engine import Engine
+
+from bot.callbacks import pack
 from bot.services.broadcasts import region_label
 from bot.services.charts import funnel_chart
 from bot.services.numbers import count
+from bot.settings import WEEKDAYS, Settings
 from bot.texts import catalogue, t
-from storage.stats import STAGES, DemandItem, FunnelReport, ProjectLine
+from storage import session_scope
+from storage.organisers import organiser_ids
+from storage.outbox import enqueue
+from storage.stats import (
+    STAGES,
+    DemandItem,
+    FunnelReport,
+    ProjectLine,
+    claim_run,
+    funnel_report,
+    parked_messages,
+    participant_languages,
+)
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "MATCH_SHARE",
@@ -18,6 +40,8 @@ __all__ = [
     "render_projects",
     "render_stats_caption",
     "render_unmet",
+    "send_weekly_summary",
+    "stats_markup",
     "unmet_demand",
 ]
 
@@ -43,11 +67,11 @@ def render_funnel_chart(report: FunnelReport, language: str) -> bytes:
     )
 
 
-def render_stats_caption(report: FunnelReport, language: str) -> str:
+def render_stats_caption(report: FunnelReport, language: str, *, weekly: bool = False) -> str:
     """The numbers under the chart: the whole funnel, then one line per region (within 1024 characters)."""
     labels = stage_labels(language)
     overall = report.overall.as_tuple()
-    lines = [t(language, "stats.caption_title")]
+    lines = [t(language, "stats.weekly_title" if weekly else "stats.caption_title")]
     lines += [
         f"{label}: <b>{count(value, language)}</b>" for label, value in zip(labels, overall, strict=True)
     ]
@@ -70,6 +94,15 @@ def render_stats_caption(report: FunnelReport, language: str) -> str:
         region_lines.pop()
         caption = "\n".join([*lines[: len(lines) - len(report.by_region)], *region_lines, "…"])
     return caption
+
+
+def stats_markup(language: str, parked: int) -> dict[str, Any]:
+    """The buttons under the chart (Bot API JSON): unmet demand, and stuck messages when there are any."""
+    rows = [[{"text": t(language, "stats.unmet_button"), "callback_data": pack("st", "unmet")}]]
+    if parked:
+        label = t(language, "stats.parked_button", count=count(parked, language))
+        rows.append([{"text": label, "callback_data": pack("st", "outbox")}])
+    return {"inline_keyboard": rows}
 
 
 def render_projects(projects: list[ProjectLine], language: str) -> str:
@@ -197,3 +230,51 @@ def unmet_broadcast_text(need: UnmetNeed, language: str) -> str:
         region=_region_in(language, need.region),
         need=need.text[:200],
     )
+
+
+# -- the organisers' weekly summary -------------------------------------------------------------------
+def planned_moment(settings: Settings, now: dt.datetime) -> tuple[str, dt.datetime]:
+    """(ISO week key, the moment this week's summary is due, in UTC) for `now`: DIGEST_DAY at DIGEST_TIME."""
+    local = now.astimezone(settings.tz)
+    year, week, weekday = local.isocalendar()
+    monday = local.date() - dt.timedelta(days=weekday - 1)
+    day = monday + dt.timedelta(days=WEEKDAYS.index(settings.digest_day))
+    planned = dt.datetime.combine(day, settings.digest_time, tzinfo=settings.tz)
+    return f"{year}-W{week:02d}", planned.astimezone(dt.UTC)
+
+
+def send_weekly_summary(engine: Engine, settings: Settings, *, now: dt.datetime) -> int:
+    """Queue this week's summary (chart + numbers) to every organiser when due; returns how many were queued.
+
+    Due from DIGEST_DAY/DIGEST_TIME for DIGEST_GRACE_HOURS (a bot that was down catches up); the JobRun claim
+    `organiser-summary:<week>` and the outbox dedupe keys make it once a week across processes.
+    """
+    week, planned = planned_moment(settings, now)
+    if now < planned or now - planned > dt.timedelta(hours=settings.digest_grace_hours):
+        return 0
+    with session_scope(engine) as session:
+        if not claim_run(session, key=f"organiser-summary:{week}", now=now):
+            return 0
+        report = funnel_report(session)
+        parked, _ = parked_messages(session, limit=0)
+        ids = organiser_ids(session, configured=settings.organiser_ids)
+        languages = participant_languages(session, telegram_ids=ids)
+        charts: dict[str, str] = {}
+        queued = 0
+        for telegram_id in ids:
+            language = languages.get(telegram_id, settings.default_language)
+            if language not in charts:
+                charts[language] = base64.b64encode(render_funnel_chart(report, language)).decode()
+            row = enqueue(
+                session,
+                dedupe_key=f"organiser-summary:{week}:{telegram_id}",
+                chat_id=telegram_id,
+                kind="stats",
+                method="sendPhoto",
+                text=render_stats_caption(report, language, weekly=True),
+                reply_markup=stats_markup(language, parked),
+                extra={"photo_b64": charts[language], "filename": f"koppelbot-{week}.png"},
+            )
+            queued += row is not None
+    logger.info("weekly organiser summary %s queued for %d organisers", week, queued)
+    return queued

@@ -116,3 +116,14 @@ def test_parked_messages_are_listed_and_retried(engine) -> None:
     with Session(engine) as session:
         states = sorted(r.state for r in session.exec(select(OutboxMessage)).all())
         assert states == ["pending", "pending", "sent"]
+
+
+def test_a_run_is_claimed_once(engine) -> None:
+    from storage.stats import claim_run
+
+    with session_scope(engine) as session:
+        assert claim_run(session, key="organiser-summary:2026-W48", now=NOW)
+        assert not claim_run(session, key="organiser-summary:2026-W48", now=NOW)
+    with session_scope(engine) as session:
+        assert not claim_run(session, key="organiser-summary:2026-W48", now=NOW)
+        assert claim_run(session, key="organiser-summary:2026-W49", now=NOW)
