@@ -417,16 +417,23 @@ async def _choose(
         )
 
 
+def _queue(engine: Engine, broadcast_id: int) -> int | None:
+    with session_scope(engine) as session:
+        draft = session.get(Broadcast, broadcast_id)
+        if draft is None or draft.status != BroadcastStatus.DRAFT:
+            return None
+        draft.segment = _with_ui(draft.segment, step="sending")
+        return start_broadcast(session, broadcast=draft)
+
+
 async def _go(
     context: KoppelContext, chat_id: int, broadcast_id: int, language: str, message: Message | None
 ) -> None:
     """Confirmed: queue everything through the outbox, then turn the preview into the progress message."""
-    with session_scope(context.engine) as session:
-        draft = session.get(Broadcast, broadcast_id)
-        if draft is None or draft.status != BroadcastStatus.DRAFT:
-            return
-        draft.segment = _with_ui(draft.segment, step="sending")
-        total = start_broadcast(session, broadcast=draft)
+    # Thousands of rows take seconds: queue them in a thread, so the bot keeps answering everybody else.
+    total = await asyncio.to_thread(_queue, context.engine, broadcast_id)
+    if total is None:
+        return
     text = progress_text(language, {}, total, finished=False, cancelled=False)
     progress: Message | None = None
     if message is not None:
