@@ -1,13 +1,16 @@
-"""The organiser's command line: import, export, invites and broadcast, as real subprocesses."""
+"""The organiser's command line: import, export, invites and broadcast (import as a real subprocess)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
+from bot.cli import main
 from storage import make_engine
 from storage.models import Broadcast, Invitation, OutboxMessage, Participant, ParticipantEvent, ProfileItem
 from tests.bot.test_cli import koppelbot
@@ -28,6 +31,32 @@ PROFILES = "\n".join(
         "",
     ]
 )
+
+
+class Result:
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+@pytest.fixture
+def inprocess(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """Run `koppelbot ...` in this process (fast); the import test runs it as a real subprocess."""
+
+    # Logging set-up replaces the root handlers; in-process that would take them from pytest.
+    monkeypatch.setattr("bot.cli._common.configure_logging", lambda *args, **kwargs: None)
+
+    def run(*args: str, cwd: Path, env: dict[str, str]) -> Result:
+        monkeypatch.chdir(cwd)
+        for key in [k for k in os.environ if k.startswith(("TELEGRAM_", "DATABASE_URL"))]:
+            monkeypatch.delenv(key)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        capsys.readouterr()
+        code = main(list(args))
+        out = capsys.readouterr()
+        return Result(code, out.out, out.err)
+
+    return run
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -70,7 +99,8 @@ def test_import_reports_bad_rows_by_line_and_is_idempotent(tmp_path: Path) -> No
     engine.dispose()
 
 
-def test_a_clean_file_exits_zero(tmp_path: Path) -> None:
+def test_a_clean_file_exits_zero(tmp_path: Path, inprocess) -> None:
+    koppelbot = inprocess
     header = "id,name,organisation,role,region,offers,needs,interests\n"
     (tmp_path / "ok.csv").write_text(header + "a,Bea,School,school,Tiel,,stages,\n", encoding="utf-8")
     result = koppelbot("import", "--profiles", "ok.csv", cwd=tmp_path, env=_env(tmp_path))
@@ -79,7 +109,8 @@ def test_a_clean_file_exits_zero(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "cannot read" in missing.stderr
 
 
-def test_invites_and_export_write_excel_csv(tmp_path: Path) -> None:
+def test_invites_and_export_write_excel_csv(tmp_path: Path, inprocess) -> None:
+    koppelbot = inprocess
     (tmp_path / "profiles.csv").write_text(PROFILES, encoding="utf-8")
     env = _env(tmp_path)
     koppelbot("import", "--profiles", "profiles.csv", cwd=tmp_path, env=env)
@@ -102,13 +133,15 @@ def test_invites_and_export_write_excel_csv(tmp_path: Path) -> None:
     assert rows[0]["offers"] == "gastlessen warmtepompen; stageplekken"
 
 
-def test_invites_need_a_username(tmp_path: Path) -> None:
+def test_invites_need_a_username(tmp_path: Path, inprocess) -> None:
+    koppelbot = inprocess
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}"}
     result = koppelbot("invites", "--out", "links.csv", cwd=tmp_path, env=env)
     assert result.returncode == 2 and "TELEGRAM_BOT_USERNAME" in result.stderr
 
 
-def test_broadcast_asks_for_yes_then_only_enqueues(tmp_path: Path) -> None:
+def test_broadcast_asks_for_yes_then_only_enqueues(tmp_path: Path, inprocess) -> None:
+    koppelbot = inprocess
     (tmp_path / "profiles.csv").write_text(PROFILES, encoding="utf-8")
     env = _env(tmp_path)
     koppelbot("import", "--profiles", "profiles.csv", cwd=tmp_path, env=env)
