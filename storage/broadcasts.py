@@ -32,7 +32,7 @@ from storage.models import (
     ParticipantStatus,
     ProfileItem,
 )
-from storage.outbox import count_by_state, enqueue
+from storage.outbox import count_by_state, enqueue_many
 from storage.types import utcnow
 
 __all__ = [
@@ -132,17 +132,21 @@ def start_broadcast(session: Session, *, broadcast: Broadcast, now: dt.datetime 
     assert broadcast.id is not None
     now = now or utcnow()
     recipients = recipient_ids(session, segment=broadcast.segment)
-    for participant_id, chat_id in recipients:
-        enqueue(
-            session,
-            dedupe_key=f"broadcast:{broadcast.id}:{participant_id}",
-            chat_id=chat_id,
-            kind="broadcast",
-            text=broadcast.text,
-            participant_id=participant_id,
-            parse_mode=broadcast.parse_mode,
-            broadcast_id=broadcast.id,
-        )
+    enqueue_many(
+        session,
+        [
+            {
+                "dedupe_key": f"broadcast:{broadcast.id}:{participant_id}",
+                "chat_id": chat_id,
+                "kind": "broadcast",
+                "text": broadcast.text,
+                "participant_id": participant_id,
+                "parse_mode": broadcast.parse_mode,
+                "broadcast_id": broadcast.id,
+            }
+            for participant_id, chat_id in recipients
+        ],
+    )
     if broadcast.status == BroadcastStatus.DRAFT:
         broadcast.status = BroadcastStatus.SENDING
         broadcast.total = len(recipients)

@@ -21,14 +21,13 @@ from collections import defaultdict
 from dataclasses import dataclass, fields
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storage.engagement import claim_job_run
 from storage.models import (
     AnswerValue,
     Introduction,
     ItemKind,
-    JobRun,
     OutboxMessage,
     OutboxState,
     Participant,
@@ -36,6 +35,7 @@ from storage.models import (
     ProfileItem,
     Suggestion,
 )
+from storage.outbox import requeue_parked
 from storage.types import utcnow
 
 __all__ = [
@@ -229,20 +229,8 @@ def parked_messages(session: Session, *, limit: int = 10) -> tuple[int, list[Par
 
 def retry_parked(session: Session, *, outbox_id: int | None = None, now: dt.datetime | None = None) -> int:
     """Put parked messages (one, or all when `outbox_id` is None) back in the queue; returns how many."""
-    query = select(OutboxMessage).where(OutboxMessage.state == OutboxState.PARKED)
-    if outbox_id is not None:
-        query = query.where(OutboxMessage.id == outbox_id)
-    moment = now or utcnow()
-    rows = session.exec(query).all()
-    for row in rows:
-        row.state = OutboxState.PENDING
-        row.attempts = 0
-        row.next_attempt_at = moment
-        row.claimed_by = None
-        row.claimed_at = None
-        session.add(row)
-    session.flush()
-    return len(rows)
+    ids = None if outbox_id is None else [outbox_id]
+    return requeue_parked(session, now=now or utcnow(), message_ids=ids)
 
 
 @dataclass(frozen=True)
@@ -289,16 +277,16 @@ def claim_run(
 ) -> bool:
     """Claim one run of scheduled work (e.g. `organiser-summary:2026-W48`); False when it was claimed before.
 
-    The unique key makes the claim hold across processes: the second claimant's insert fails.
+    The shared JobRun claim: unique per key across processes; a claim whose process died (not finished
+    after an hour) is taken over.
     """
-    if session.exec(select(JobRun.id).where(JobRun.key == key)).first() is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(JobRun(key=key, claimed_by=claimed_by, started_at=now or utcnow()))
-    except IntegrityError:
-        return False
-    return True
+    return claim_job_run(
+        session,
+        key=key,
+        owner=claimed_by or "organiser",
+        now=now or utcnow(),
+        stale_after=dt.timedelta(hours=1),
+    )
 
 
 def participant_languages(session: Session, *, telegram_ids: list[int]) -> dict[int, str]:

@@ -31,6 +31,7 @@ from telegram.ext import Application
 
 from bot.callbacks import CallbackError, pack, unpack
 from bot.context import BotData, KoppelContext
+from bot.services import digest
 from bot.services import stats as stats_service
 from bot.services.exports import export_csv
 from bot.services.numbers import count
@@ -425,12 +426,32 @@ async def outbox_button(update: Update, context: KoppelContext) -> None:
 
 # -- /digest_now ------------------------------------------------------------------------------------
 @organiser_only
-async def digest_now(update: Update, context: KoppelContext) -> None:  # noqa: ARG001
-    """Run the weekly digest now (e.g. the day after an event)."""
+async def digest_now(update: Update, context: KoppelContext) -> None:
+    """Run the weekly digest now (e.g. the day after an event); nobody gets two digests in one week."""
     message = update.effective_message
     if message is None:
         return
-    await message.reply_text(t(_language(update), "organiser.digest_unavailable"))
+    language = _language(update)
+    await message.reply_text(t(language, "organiser.digest_running"))
+    report = await asyncio.to_thread(
+        digest.run_digest,
+        context.engine,
+        settings=context.settings,
+        now=context.clock.now(),
+        force=True,
+        owner="digest_now",
+    )
+    await message.reply_text(
+        t(
+            language,
+            "organiser.digest_done",
+            week=report.week,
+            recipients=count(report.recipients, language),
+            suggestions=count(report.new_suggestions, language),
+            messages=count(report.messages, language),
+            skipped=count(report.already_had_digest, language),
+        )
+    )
 
 
 # -- scheduled work -------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from bot.services.numbers import count
 from bot.settings import WEEKDAYS, Settings
 from bot.texts import catalogue, t
 from storage import session_scope
+from storage.engagement import finish_job_run
 from storage.organisers import organiser_ids
 from storage.outbox import enqueue
 from storage.stats import (
@@ -276,5 +277,6 @@ def send_weekly_summary(engine: Engine, settings: Settings, *, now: dt.datetime)
                 extra={"photo_b64": charts[language], "filename": f"koppelbot-{week}.png"},
             )
             queued += row is not None
+        finish_job_run(session, key=f"organiser-summary:{week}", now=now, details={"queued": queued})
     logger.info("weekly organiser summary %s queued for %d organisers", week, queued)
     return queued

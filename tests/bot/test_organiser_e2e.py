@@ -165,13 +165,31 @@ async def test_outbox_shows_parked_messages_and_retries_them(
     org.send("/outbox")
     reply = await org.reply()
     assert "1 vastgelopen berichten" in reply.plain_text and "NetworkError" in reply.plain_text
+    standin.person(77, "Eindelijk")  # the recipient can be reached now
     org.press("opnieuw")
     await standin.wait_until(lambda: "wachtrij" in org.last.plain_text, what="the retry")
+    await standin.wait_until(lambda: [m.text for m in standin.bot_messages(77)] == ["hoi"], what="delivery")
+    await standin.wait_until(lambda: _state(engine) == OutboxState.SENT, what="the row marked sent")
+
+
+def _state(engine) -> str:
     with Session(engine) as session:
-        assert session.exec(select(OutboxMessage)).one().state == OutboxState.PENDING
+        return session.exec(select(OutboxMessage)).one().state
 
 
-async def test_digest_now_answers_organisers(standin: BotAPIStandIn, bot: KoppelApplication) -> None:
+async def test_digest_now_runs_the_weekly_digest_at_once(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    for user_id, offers, needs in ((11, ("gastlessen warmtepompen",), ("stageplekken",)),
+                                   (12, ("stageplekken installatietechniek",), ("gastlessen",))):  # fmt: skip
+        standin.person(user_id, "Deelnemer")
+        person(engine, user_id, organisation=f"Org {user_id}", offers=offers, needs=needs)
     org = standin.person(ORGANISER, "Olga")
     org.send("/digest_now")
-    assert "weekoverzicht" in (await org.reply()).plain_text.lower()
+    assert "wordt nu gemaakt" in (await org.reply()).plain_text
+    done = (await org.reply(timeout=30)).plain_text
+    assert "Weekoverzicht" in done and "verstuurd naar 2 deelnemers" in done
+    await standin.wait_until(lambda: bool(standin.bot_messages(11)) and bool(standin.bot_messages(12)))
+    org.send("/digest_now")  # again: nobody gets a second digest this week
+    await org.reply()
+    assert "2 mensen hadden hun overzicht van deze week al" in (await org.reply(timeout=30)).plain_text
