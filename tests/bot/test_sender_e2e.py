@@ -248,3 +248,16 @@ async def test_a_timed_out_send_is_retried_once_and_counted(engine) -> None:
 async def _until(predicate) -> None:
     while not predicate():
         await asyncio.sleep(0.02)
+
+
+async def test_worker_mode_delivers_without_receiving_updates(
+    standin: BotAPIStandIn, settings: Settings, engine
+) -> None:
+    from bot.runner import working
+
+    _people(engine, standin, [2010])
+    standin.person(2011, "Someone").send("/start")
+    async with working(build_application(settings, engine=engine)):
+        _send(engine, 2010, "w")
+        await standin.wait_until(lambda: len(standin.bot_messages(2010)) == 1, timeout=5)
+    assert standin.calls_to("getUpdates") == [] and standin.bot_messages(2011) == []
