@@ -42,10 +42,15 @@ def _write(line: str) -> None:
     sys.stdout.flush()
 
 
+def _prompt(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
 async def _play(args: argparse.Namespace) -> int:
     async with demo_world(keep=args.keep) as world:
         if args.interactive:
-            await play_interactive(world, _write, stdin_lines())
+            await play_interactive(world, _write, stdin_lines(), _prompt)
         else:
             result = await play_story(world, _write, args.chart.resolve())
             _write("")

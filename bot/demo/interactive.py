@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable
 
+from bot.demo import features
 from bot.demo.story import say
 from bot.demo.transcript import Actor, Choice, Transcript
 from bot.demo.world import DemoWorld
@@ -20,7 +21,8 @@ __all__ = ["READER", "play_interactive", "stdin_lines"]
 
 READER = Actor(7001, "Jij", "Jij")
 YES_LABEL = "Ja, stel me voor"
-QUIT = {"/quit", "/exit", "/stop"}
+QUIT = {"/quit", "/exit"}
+DAYS = "/dagen"  # the demo's own command: let days pass
 
 ReadLine = Callable[[], Awaitable[str | None]]
 
@@ -51,6 +53,10 @@ class _Session:
         self._answered: set[tuple[int, int]] = set()
 
     async def act(self, line: str) -> None:
+        command, _, argument = line.partition(" ")
+        if command.lower() == DAYS:
+            await self.days_pass(argument.strip())
+            return
         choice = self._choice(line)
         if choice is not None:
             button = choice.button
@@ -70,13 +76,28 @@ class _Session:
         return next((c for c in self.transcript.choices if c.number == number), None)
 
     async def settle(self) -> None:
-        """Let the bot answer, let the sample people answer their requests, print the reader's phone."""
-        for _ in range(5):
-            await self.world.settle()
-            if not self._autopilot():
-                break
+        """Let the bot answer and print the reader's phone; then the sample people answer their requests."""
         await self.world.settle()
         self.transcript.flush(first=READER.user_id)
+        for _ in range(5):
+            if not self._autopilot():
+                break
+            await self.world.settle()
+            self.transcript.flush(first=READER.user_id)
+
+    async def days_pass(self, argument: str) -> None:
+        """`/dagen N`: the bot's clock moves N days on and the scheduled follow-up questions run."""
+        days = int(argument) if argument.isdigit() and 0 < int(argument) <= 400 else 0
+        if not days:
+            self.transcript.note(say("days_usage"))
+            return
+        if not features.has_followups(self.world.application):
+            self.transcript.note(say("unavailable", beat=say("beat_nudge")))
+            return
+        when = self.world.days_later(days).astimezone(self.world.settings.tz)
+        self.transcript.note(say("days_later", days=days, when=f"{when:%d-%m %H:%M}"))
+        await features.run_followups(self.world.application)
+        await self.settle()
 
     def _autopilot(self) -> bool:
         """Sample people say yes when the bot asks whether they would like to be introduced."""
@@ -96,8 +117,13 @@ class _Session:
         return pressed
 
 
-async def play_interactive(world: DemoWorld, write: Callable[[str], None], read_line: ReadLine) -> None:
-    """Let the reader talk to the bot until /quit or end of input."""
+async def play_interactive(
+    world: DemoWorld,
+    write: Callable[[str], None],
+    read_line: ReadLine,
+    prompt: Callable[[str], None] | None = None,
+) -> None:
+    """Let the reader talk to the bot until /quit or end of input; `prompt` shows the prompt (no newline)."""
     session = _Session(world, write)
     await world.settle()
     session.transcript.skip()
@@ -105,7 +131,7 @@ async def play_interactive(world: DemoWorld, write: Callable[[str], None], read_
     session.transcript.note(say("interactive_help"))
     while True:
         write("")
-        write(say("prompt"))
+        (prompt or write)(say("prompt") + " ")
         line = await read_line()
         if line is None or line.strip().lower() in QUIT:
             break

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -17,7 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import COMMUNITY_CSV, PNG_SIGNATURE, demo_settings, demo_world, play_story, read_members
+from bot.demo import (
+    COMMUNITY_CSV,
+    PNG_SIGNATURE,
+    demo_settings,
+    demo_world,
+    play_interactive,
+    play_story,
+    read_members,
+)
 from bot.demo.story import TEACHER, say, shown
 from bot.demo.transcript import Actor, Transcript
 from bot.standin import BotAPIStandIn
@@ -185,6 +194,54 @@ def test_story_plays_every_beat_for_real(story) -> None:
     assert "Traceback" not in text
 
 
+# -- the interactive mode, in-process: a whole journey to an introduction and a nudge ------------------
+def test_interactive_journey_to_an_introduction_and_a_nudge() -> None:
+    """The reader onboards, says yes to the best suggestion, the sample person says yes too, days pass."""
+    import asyncio
+
+    lines: list[str] = []
+    script: list[str | tuple[str]] = [
+        "/start",
+        ("Akkoord, ga verder",),
+        "Sam de Boer",
+        "Techniek College Doetinchem",
+        ("vmbo / school",),
+        ("Achterhoek",),
+        ("maakt niet uit, overal",),
+        "gastlessen over warmtepompen; stageplaatsen installatietechniek",
+        ("Klaar",),
+        "bedrijfsbezoek bij een installateur; gastdocent voor energietransitie",
+        ("Klaar",),
+        ("Klaar",),
+        ("Klopt, laat suggesties zien",),
+        ("Ja, stel me voor",),
+        "/dagen 3",
+    ]
+
+    async def read_line() -> str | None:
+        if not script:
+            return None
+        step = script.pop(0)
+        if isinstance(step, str):
+            return step
+        since_prompt = "\n".join(lines).rsplit(say("prompt"), 2)[-2]  # what the last answer showed
+        numbers = re.findall(r"\[(\d+)\] (?:✓ )?" + re.escape(step[0]), since_prompt)
+        assert numbers, f"no numbered button {step[0]!r} in:\n{since_prompt[-2000:]}"
+        return numbers[0]  # the first one: the best suggestion
+
+    async def play() -> None:
+        async with demo_world() as world:
+            await play_interactive(world, lines.append, read_line)
+
+    asyncio.run(play())
+    text = "\n".join(lines)
+    assert "📱 Jij\n   👆 [ Ja, stel me voor ]" in text
+    assert say("autopilot_yes", name="Ruud") in text
+    assert "🎉 Kennismaking: Ruud Hendriksen" in text
+    assert "Hebben jullie al contact gehad?" in " ".join(text.split())
+    assert text.rstrip().endswith(say("interactive_bye"))
+
+
 # -- the command, as a person runs it --------------------------------------------------------------------
 def test_demo_command_exits_0_ignores_settings_and_leaves_nothing_behind(tmp_path: Path) -> None:
     work = tmp_path / "work"
@@ -235,6 +292,7 @@ class _Terminal:
         self.process = subprocess.Popen(args, cwd=cwd, env=env, stdin=child, stdout=child, stderr=child)
         os.close(child)
         self.output = ""
+        self.seen = ""
 
     def expect(self, text: str, timeout: float = 30.0) -> str:
         deadline = time.monotonic() + timeout
@@ -253,7 +311,14 @@ class _Terminal:
                 self.output += chunk.decode("utf-8", errors="replace")
         start = self.output.index(text)
         seen, self.output = self.output[: start + len(text)], self.output[start + len(text) :]
+        self.seen += seen
         return seen
+
+    def number_of(self, label: str) -> str:
+        """The number the demo shows for the button `label` (in what was read so far)."""
+        found = re.findall(r"\[(\d+)\] " + re.escape(label), self.seen)
+        assert found, f"no numbered button {label!r} in:\n{self.seen[-2000:]}"
+        return found[-1]
 
     def type(self, line: str) -> None:
         os.write(self.fd, (line + "\n").encode())
@@ -273,7 +338,7 @@ def test_interactive_demo_under_a_pseudo_terminal(tmp_path: Path) -> None:
         terminal.type("/start")
         terminal.expect("[1] Akkoord, ga verder")
         terminal.expect(say("prompt"))
-        terminal.type("1")
+        terminal.type(terminal.number_of("Akkoord, ga verder"))
         terminal.expect("👆 [ Akkoord, ga verder ]")
         terminal.expect(shown("onboarding.ask_name"))
         terminal.expect(say("prompt"))
