@@ -122,8 +122,15 @@ class DemoWorld:
             raise StoryError(f"the bot did not react within {timeout:.0f} s") from exc
 
     async def settle(self, quiet: float = 0.25, timeout: float = 20.0) -> None:
-        """Wait until the bot has fetched every update and gone quiet."""
-        await self.standin.wait_idle(quiet=quiet, timeout=timeout)
+        """Wait until the bot has handled every update, delivered what its outbox had due, and gone quiet."""
+        try:
+            await self.standin.wait_idle(quiet=quiet, timeout=timeout)
+            sender = self.application.bot_data.sender
+            if sender is not None and sender.running:
+                await sender.idle(timeout)
+                await self.standin.wait_idle(quiet=quiet, timeout=timeout)
+        except TimeoutError as exc:
+            raise StoryError(f"the bot did not go quiet within {timeout:.0f} s") from exc
 
 
 def _log_to_file(folder: Path, secret: str) -> logging.Handler:
