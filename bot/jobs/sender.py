@@ -391,7 +391,7 @@ class OutboxSender:
         assert row.id is not None
         row_id = row.id
         try:
-            message = await self._call(row)
+            message = await self._call_once(row)
         except RetryAfter as exc:
             seconds = _seconds(exc.retry_after)
             self.stats.rate_limited += 1
@@ -483,6 +483,20 @@ class OutboxSender:
         step = min(self.backoff_cap, self.backoff_base * 2 ** max(0, attempt - 1))
         return step * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
 
+    async def _call_once(self, row: OutboxMessage) -> Any:
+        """`_call`, with a connection lost after the request went out reported as TimedOut.
+
+        PTB raises a plain NetworkError both when the request never left (connection refused) and when the
+        answer was lost on the way back (connection dropped, read error). The second may have been
+        delivered, exactly like a timeout, so it must not be resent as if it surely failed.
+        """
+        try:
+            return await self._call(row)
+        except NetworkError as exc:
+            if type(exc) is NetworkError and _answer_lost(exc):
+                raise TimedOut(f"connection lost after sending ({exc})") from exc
+            raise
+
     async def _call(self, row: OutboxMessage) -> Any:
         params = dict(row.payload)
         method = row.method
@@ -522,6 +536,14 @@ class OutboxSender:
                 logger.exception("could not record an outbox outcome (attempt %d)", attempt + 1)
                 await asyncio.sleep(0.2 * 2**attempt)
         return None
+
+
+def _answer_lost(exc: NetworkError) -> bool:
+    """True when the HTTP exchange broke after the request may have reached Telegram."""
+    text = str(exc)
+    return text.startswith("httpx.") and not text.startswith(
+        ("httpx.ConnectError", "httpx.UnsupportedProtocol")
+    )
 
 
 class _PayloadError(Exception):
