@@ -1,0 +1,133 @@
+"""Fault injection through the stand-in: 5xx, 429 bursts, timeouts, lost answers, blocked people and a
+Bot API that disappears. Every reachable person still gets each message exactly once, except a message
+whose delivery was unknown (timed out or answer lost), which may repeat once and is counted and logged."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+from collections import Counter
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.app import build_application
+from bot.runner import polling
+from bot.settings import Settings
+from bot.standin import ApiCall, BotAPIStandIn, Fault
+from storage import session_scope
+from storage.models import OutboxMessage, OutboxState, Participant, ParticipantStatus
+from storage.outbox import count_by_state, enqueue
+
+PTB_READ_TIMEOUT = 5.0  # PTB's default; a slower answer is a TimedOut for the sender
+
+
+def _people_with_one_message_each(engine, standin: BotAPIStandIn, ids: list[int]) -> None:
+    with session_scope(engine) as session:
+        for telegram_id in ids:
+            standin.person(telegram_id, f"P{telegram_id}")
+            person = Participant(telegram_id=telegram_id, chat_id=telegram_id, name=f"P{telegram_id}")
+            session.add(person)
+            session.flush()
+            enqueue(
+                session,
+                dedupe_key=f"broadcast:1:{telegram_id}",
+                chat_id=telegram_id,
+                participant_id=person.id,
+                kind="broadcast",
+                text=f"Bericht voor <b>iedereen</b> ({telegram_id})",
+            )
+
+
+class Chaos:
+    """The injected faults, decided per call and remembered, so the test knows what it did."""
+
+    def __init__(self, seed: int, uncertain_chats: set[int]) -> None:
+        self.random = random.Random(seed)
+        self.lock = threading.Lock()
+        self.sends = 0
+        self.uncertain_chats = set(uncertain_chats)
+        self.injected: Counter[str] = Counter()
+
+    def __call__(self, call: ApiCall) -> Fault | None:
+        if call.method != "sendMessage":
+            return None
+        chat = call.params.get("chat_id")
+        with self.lock:
+            self.sends += 1
+            n = self.sends
+            if chat in self.uncertain_chats:  # the first send to them: delivered, answer lost
+                self.uncertain_chats.discard(chat)
+                if len(self.uncertain_chats) % 2:
+                    self.injected["delivered, then timed out"] += 1
+                    return Fault(delay=PTB_READ_TIMEOUT + 0.7, deliver=True)
+                self.injected["delivered, then connection dropped"] += 1
+                return Fault(drop=True, deliver=True)
+            if 20 <= n < 26:
+                self.injected["429"] += 1
+                return Fault(429, retry_after=1)
+            if self.random.random() < 0.05:
+                self.injected["5xx"] += 1
+                return Fault(self.random.choice([500, 502, 503]))
+            if self.random.random() < 0.02:
+                self.injected["dropped before delivery"] += 1
+                return Fault(drop=True)
+        return None
+
+
+@pytest.mark.slow
+async def test_faults_lose_nothing_and_repeat_only_unknown_deliveries(
+    standin: BotAPIStandIn, settings: Settings, engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    ids = list(range(5000, 5080))
+    blocked = {5003, 5040, 5077}
+    uncertain = {5010, 5011, 5050, 5051}
+    _people_with_one_message_each(engine, standin, ids)
+    for telegram_id in blocked:
+        standin.block(telegram_id)
+    chaos = Chaos(seed=7, uncertain_chats=uncertain)
+    standin.fault = chaos
+    fast = settings.model_copy(
+        update={"send_backoff_seconds": 0.05, "send_max_attempts": 10, "send_rate_per_second": 60.0}
+    )
+    application = build_application(fast, engine=engine)
+    async with polling(application, poll_timeout=1.0):
+        sender = application.bot_data.sender
+        # The Bot API disappears for a while in the middle of the broadcast, then comes back on its port.
+        await standin.wait_until(lambda: chaos.sends >= 35, timeout=20, what="35 sends")
+        standin.stop()
+        await asyncio.sleep(2.0)
+        standin.start()
+        reachable = [i for i in ids if i not in blocked]
+        await standin.wait_until(
+            lambda: all(standin.bot_messages(i) for i in reachable), timeout=60, what="every reachable chat"
+        )
+        await sender.idle(timeout=60)
+        stats = sender.stats
+
+    sends_to = Counter(call.params["chat_id"] for call in standin.calls_to("sendMessage"))
+    received = {i: len(standin.bot_messages(i)) for i in ids}
+    # Exactly once for everyone reachable, except the deliveries that were unknown: at most twice.
+    assert {i: n for i, n in received.items() if i not in blocked and n != 1}.keys() <= uncertain
+    assert all(received[i] <= 2 for i in uncertain)
+    assert all(received[i] == 0 for i in blocked)
+    # Each repeat was counted (and the sender knows it could not tell).
+    repeats = sum(n - 1 for i, n in received.items() if n > 1)
+    assert stats.uncertain_deliveries >= len(uncertain) >= repeats
+    assert "delivery unknown" in caplog.text
+    # Blocked people: tried at most twice, then marked; nothing of theirs is left to send.
+    assert all(sends_to[i] <= 2 for i in blocked)
+    with Session(engine) as session:
+        statuses = {p.telegram_id: p.status for p in session.exec(select(Participant)).all()}
+        counts = count_by_state(session)
+        states = {row.chat_id: row.state for row in session.exec(select(OutboxMessage)).all()}
+    assert {i for i, status in statuses.items() if status == ParticipantStatus.BLOCKED} == blocked
+    assert counts["sent"] == len(ids) - len(blocked) and counts["blocked"] == len(blocked)
+    assert counts["pending"] == counts["sending"] == counts["parked"] == 0
+    assert all(states[i] == OutboxState.SENT for i in ids if i not in blocked)
+    # The faults really happened.
+    assert chaos.injected["429"] >= 1 and chaos.injected["5xx"] >= 1
+    assert stats.rate_limited >= 1 and stats.retried >= 1
