@@ -46,12 +46,14 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.clock import Clock
 from storage import outbox as outbox_store
 from storage import session_scope
+from storage.claims import ClaimOwners
 from storage.models import OutboxMessage
 
 __all__ = ["CHAT_BURST", "OutboxSender", "RateLimiter", "SenderStats"]
 
 logger = logging.getLogger(__name__)
 
+DEAD_OWNER_CHECK_SECONDS = 30.0  # how often a running sender looks for claims left by dead senders
 CHAT_BURST = 2  # messages one chat may receive back to back before the per-chat interval applies
 T = TypeVar("T")
 
@@ -175,6 +177,8 @@ class OutboxSender:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._unsubscribe: list[Callable[[], None]] = []
+        self._owners: ClaimOwners | None = None
+        self._dead_checked_at = time.monotonic()
 
     @classmethod
     def from_settings(cls, bot: Bot, engine: Engine, settings: Any, **kwargs: Any) -> OutboxSender:
@@ -205,6 +209,10 @@ class OutboxSender:
             outbox_store.add_enqueue_listener(self.engine, self.wake),
             self.clock.on_change(self.wake),
         ]
+        # Announce we are alive before the first claim, and take back what a dead sender left claimed.
+        self._owners = ClaimOwners(self.engine, self.owner)
+        await asyncio.to_thread(self._owners.announce)
+        await asyncio.to_thread(self._owners.release_dead)
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
         logger.info("outbox sender %s started", self.owner)
 
@@ -248,6 +256,9 @@ class OutboxSender:
         self._queues.clear()
         self._chat_tasks.clear()
         self._task = None
+        if self._owners is not None:
+            self._owners.close()
+            self._owners = None
         logger.info(
             "outbox sender %s stopped: %d sent, %d rate-limited, %d retried, %d blocked, %d parked, "
             "%d uncertain",
@@ -315,6 +326,9 @@ class OutboxSender:
         return min(self.poll_interval, max(0.01, seconds))
 
     def _claim(self, session: Any, limit: int) -> list[OutboxMessage]:
+        if self._owners is not None and time.monotonic() - self._dead_checked_at > DEAD_OWNER_CHECK_SECONDS:
+            self._dead_checked_at = time.monotonic()
+            self._owners.release_dead()  # another worker died while we run (PostgreSQL)
         busy = [chat for chat, queue in self._queues.items() if queue]
         return outbox_store.claim_due(
             session,
