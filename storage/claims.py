@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import distinct
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -46,7 +45,9 @@ class ClaimOwners:
         with session_scope(self.engine) as session:
             owners: list[str | None] = list(
                 session.exec(
-                    select(distinct(col(OutboxMessage.claimed_by))).where(
+                    select(col(OutboxMessage.claimed_by))
+                    .distinct()
+                    .where(
                         col(OutboxMessage.state) == OutboxState.SENDING,
                         col(OutboxMessage.claimed_by).is_not(None),
                         col(OutboxMessage.claimed_by) != self.owner,

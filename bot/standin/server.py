@@ -13,11 +13,13 @@ never started the bot, 403 for people who blocked it, optional flood limits (429
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.parser
 import email.policy
 import itertools
 import json
 import logging
+import socket
 import sys
 import threading
 import time
@@ -233,6 +235,7 @@ class BotAPIStandIn:
         self._thread: threading.Thread | None = None
         self.status_counts: dict[int, int] = defaultdict(int)
         self.dropped = 0
+        self._connections: set[socket.socket] = set()
         self._delivered: dict[int, dict[str, Any]] = {}
         self._replays: list[dict[str, Any]] = []
         # Webhook delivery: like Telegram, a chat's updates one at a time, different chats concurrently.
@@ -280,6 +283,12 @@ class BotAPIStandIn:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+            # Gone means gone: cut the kept-alive connections too (requests in progress lose their answer).
+            with self._cond:
+                connections, self._connections = list(self._connections), set()
+            for connection in connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -928,6 +937,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
     # Headers and body are written separately: without TCP_NODELAY, Nagle's algorithm and the client's
     # delayed ACK add ~40 ms to every answer on a kept-alive connection (Telegram's servers do not).
     disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        super().setup()
+        with self.owner._cond:
+            self.owner._connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.owner._cond:
+            self.owner._connections.discard(self.connection)
+        with contextlib.suppress(OSError):
+            super().finish()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         """Quiet: the stand-in does not print every request."""

@@ -105,10 +105,17 @@ async def test_faults_lose_nothing_and_repeat_only_unknown_deliveries(
         await standin.wait_until(
             lambda: all(standin.bot_messages(i) for i in reachable), timeout=60, what="every reachable chat"
         )
+
+        def settled() -> bool:
+            with Session(engine) as session:
+                counts = count_by_state(session)
+            return counts["pending"] == counts["sending"] == 0
+
+        await standin.wait_until(settled, timeout=60, what="no row pending or in flight")
         await sender.idle(timeout=60)
         stats = sender.stats
 
-    sends_to = Counter(call.params["chat_id"] for call in standin.calls_to("sendMessage"))
+    sends_to = Counter(call.params.get("chat_id") for call in standin.calls_to("sendMessage"))
     received = {i: len(standin.bot_messages(i)) for i in ids}
     # Exactly once for everyone reachable, except the deliveries that were unknown: at most twice.
     assert {i: n for i, n in received.items() if i not in blocked and n != 1}.keys() <= uncertain
@@ -123,11 +130,19 @@ async def test_faults_lose_nothing_and_repeat_only_unknown_deliveries(
     with Session(engine) as session:
         statuses = {p.telegram_id: p.status for p in session.exec(select(Participant)).all()}
         counts = count_by_state(session)
-        states = {row.chat_id: row.state for row in session.exec(select(OutboxMessage)).all()}
+        rows = session.exec(select(OutboxMessage)).all()
     assert {i for i, status in statuses.items() if status == ParticipantStatus.BLOCKED} == blocked
-    assert counts["sent"] == len(ids) - len(blocked) and counts["blocked"] == len(blocked)
-    assert counts["pending"] == counts["sending"] == counts["parked"] == 0
-    assert all(states[i] == OutboxState.SENT for i in ids if i not in blocked)
+    assert counts["blocked"] == len(blocked) and counts["pending"] == counts["sending"] == 0
+    # Every other row is sent, or - when its delivery was unknown twice (say the first answer was lost and
+    # the retry was cut off by the outage) - parked for an organiser rather than risk a third copy. The
+    # person did receive it: nothing is lost.
+    for row in rows:
+        if row.chat_id in blocked:
+            continue
+        assert row.state == OutboxState.SENT or (
+            row.state == OutboxState.PARKED and row.uncertain_deliveries == 2 and received[row.chat_id] >= 1
+        ), (row.chat_id, row.state, row.attempts, row.last_error)
+    assert counts["parked"] <= len(uncertain)
     # The faults really happened.
     assert chaos.injected["429"] >= 1 and chaos.injected["5xx"] >= 1
     assert stats.rate_limited >= 1 and stats.retried >= 1
