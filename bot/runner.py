@@ -21,7 +21,9 @@ import json
 import logging
 import re
 import signal
+import warnings
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import tornado.httpserver
@@ -29,6 +31,7 @@ import tornado.netutil
 import tornado.web
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.warnings import PTBUserWarning
 
 from bot.app import KoppelApplication, allowed_updates
 
@@ -37,6 +40,7 @@ __all__ = ["polling", "serve_polling", "serve_webhook", "serve_worker", "webhook
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF = 5.0
+LONG_POLL_MARGIN = 5.0  # a long poll's read timeout: its own timeout plus this
 
 
 @contextlib.asynccontextmanager
@@ -91,9 +95,18 @@ async def _poll(application: KoppelApplication, timeout: float) -> None:
     outage = False
     while True:
         try:
-            updates = await bot.get_updates(
-                offset=offset, timeout=int(timeout), allowed_updates=allowed_updates()
-            )
+            with warnings.catch_warnings():
+                # PTB suggests get_updates, which cannot skip one unreadable update (see _read_updates).
+                warnings.simplefilter("ignore", PTBUserWarning)
+                raw = await bot.do_api_request(
+                    "getUpdates",
+                    api_kwargs={
+                        "offset": offset,
+                        "timeout": int(timeout),
+                        "allowed_updates": allowed_updates(),
+                    },
+                    read_timeout=timeout + LONG_POLL_MARGIN,
+                )
         except TimedOut:
             continue  # a long poll that nobody answered in time: just ask again
         except RetryAfter as exc:
@@ -115,7 +128,8 @@ async def _poll(application: KoppelApplication, timeout: float) -> None:
         if outage:
             logger.warning("the Bot API is reachable again")
         outage, delay = False, 0.5
-        if not updates:
+        updates, newest = _read_updates(raw or [], bot)
+        if newest is None:
             continue
         batch = asyncio.ensure_future(
             asyncio.gather(*(handle_now(application, update) for update in updates))
@@ -126,7 +140,29 @@ async def _poll(application: KoppelApplication, timeout: float) -> None:
             # Stopping: let the updates in hand finish (they are not confirmed, so a crash would redo them).
             await batch
             raise
-        offset = max(update.update_id for update in updates) + 1
+        offset = newest + 1
+
+
+def _read_updates(raw: list[Any], bot: Any) -> tuple[list[Update], int | None]:
+    """Decode a getUpdates batch one update at a time: one unreadable update is skipped, not fatal.
+
+    (PTB's `get_updates` raises for the whole batch, which would stall polling on it forever.)
+    Returns the updates and the newest update_id seen (to confirm the batch), or None for an empty batch.
+    """
+    updates: list[Update] = []
+    newest: int | None = None
+    for item in raw:
+        update_id = item.get("update_id") if isinstance(item, dict) else None
+        if isinstance(update_id, int):
+            newest = update_id if newest is None else max(newest, update_id)
+        try:
+            update = Update.de_json(dict(item), bot)
+        except Exception as exc:
+            logger.warning("skipped update %s: it could not be read (%s)", update_id, type(exc).__name__)
+            continue
+        if update is not None:
+            updates.append(update)
+    return updates, newest
 
 
 @contextlib.asynccontextmanager

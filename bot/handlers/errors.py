@@ -38,6 +38,13 @@ async def leave_group(update: Update, context: KoppelContext) -> None:
 async def on_error(update: object, context: KoppelContext) -> None:
     """Log the failure without personal data and tell the person, in their language, that nothing was lost."""
     error = context.error
+    if isinstance(error, Forbidden):
+        # The person blocked the bot while we were answering: an expected outcome, not a failure.
+        logger.info(
+            "could not answer update %s: the person blocked the bot",
+            update.update_id if isinstance(update, Update) else "-",
+        )
+        return
     logger.error(
         "unhandled %s while handling update %s",
         type(error).__name__,
