@@ -56,6 +56,11 @@ def wait(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyp
         time.sleep(0.05)
 
 
+def sent_rows(engine) -> int:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:  # closed at once: a leaked transaction would block TRUNCATE later
+        return count_by_state(session)["sent"]
+
+
 def deliveries(standin: BotAPIStandIn, ids: list[int]) -> Counter[int]:
     return Counter({i: len(standin.bot_messages(i)) for i in ids})
 
@@ -79,7 +84,7 @@ def test_kill_9_during_a_broadcast_then_restart_completes_it(
         assert count_by_state(session)["sent"] < len(ids)  # really killed mid-way
     with BotProcess("run", env=env, cwd=tmp_path, name="second") as second:
         wait(lambda: all(standin.bot_messages(i) for i in ids), 60, "every chat")
-        wait(lambda: count_by_state(Session(engine))["sent"] == len(ids), 30, "every row sent")
+        wait(lambda: sent_rows(engine) == len(ids), 30, "every row sent")
         second.terminate()
     received = deliveries(standin, ids)
     twice = {i for i, n in received.items() if n > 1}
@@ -107,7 +112,7 @@ def test_two_workers_share_one_outbox_on_postgresql_without_duplicates(
         BotProcess("worker", env=env, cwd=tmp_path, name="w2") as w2,
     ):
         wait(lambda: sum(deliveries(standin, ids).values()) >= len(ids), 90, "every message")
-        wait(lambda: count_by_state(Session(engine))["sent"] == len(ids), 30, "every row sent")
+        wait(lambda: sent_rows(engine) == len(ids), 30, "every row sent")
         time.sleep(0.5)  # anything sent twice would show up now
         assert w1.terminate() == 0 and w2.terminate() == 0
     received = deliveries(standin, ids)
