@@ -81,6 +81,9 @@ async def post_stop(application: KoppelApplication) -> None:
 async def post_shutdown(application: KoppelApplication) -> None:
     """Release long-lived clients."""
     await stop_jobs(application)
+    executor = application.bot_data.extras.pop("matches_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True)
     application.bot_data.engine.dispose()
 
 

@@ -7,11 +7,12 @@ caches of the matcher can tell when to rebuild (`profile_fingerprint`).
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from storage.models import ItemKind, Participant, ParticipantEvent, ParticipantStatus, ProfileItem
@@ -19,6 +20,7 @@ from storage.types import utcnow
 
 __all__ = [
     "MAX_ITEMS_PER_KIND",
+    "ProfileRow",
     "active_profiles",
     "add_items",
     "clear_items",
@@ -179,29 +181,54 @@ def join_event(session: Session, *, participant_id: int, event_id: int) -> None:
         session.flush()
 
 
+@dataclass(frozen=True)
+class ProfileRow:
+    """The columns of a participant the matcher needs (a light row, not an ORM object)."""
+
+    id: int
+    name: str | None
+    organisation: str | None
+    role: str | None
+    region: str | None
+    reach: str
+
+
 def active_profiles(
     session: Session, *, participant_ids: Iterable[int] | None = None
-) -> list[tuple[Participant, dict[str, list[str]]]]:
-    """Active participants with a completed profile, each with their items as texts per kind."""
-    query = select(Participant).where(
-        Participant.status == ParticipantStatus.ACTIVE, col(Participant.profile_completed_at).is_not(None)
+) -> list[tuple[ProfileRow, dict[str, list[str]]]]:
+    """Active participants with a completed profile, each with their items as texts per kind.
+
+    Plain column rows rather than ORM objects: at 10,000 participants this is what the matcher cache loads
+    on every rebuild, and ORM identity-map objects would double the memory it needs.
+    """
+    active = (
+        col(Participant.status) == ParticipantStatus.ACTIVE,
+        col(Participant.profile_completed_at).is_not(None),
     )
-    if participant_ids is not None:
-        query = query.where(col(Participant.id).in_(list(participant_ids)))
-    participants = list(session.exec(query.order_by(col(Participant.id))).all())
-    items: dict[int, dict[str, list[str]]] = defaultdict(lambda: {kind.value: [] for kind in ItemKind})
-    item_query = select(ProfileItem.participant_id, ProfileItem.kind, ProfileItem.text).join(
-        Participant, col(Participant.id) == col(ProfileItem.participant_id)
+    ids = list(participant_ids) if participant_ids is not None else None
+    query = sa_select(
+        col(Participant.id),
+        col(Participant.name),
+        col(Participant.organisation),
+        col(Participant.role),
+        col(Participant.region),
+        col(Participant.reach),
+    ).where(*active)
+    if ids is not None:
+        query = query.where(col(Participant.id).in_(ids))
+    rows = [ProfileRow(*row) for row in session.execute(query.order_by(col(Participant.id))).all()]
+    items: dict[int, dict[str, list[str]]] = {}
+    item_query = (
+        select(ProfileItem.participant_id, ProfileItem.kind, ProfileItem.text)
+        .join(Participant, col(Participant.id) == col(ProfileItem.participant_id))
+        .where(*active)
     )
-    item_query = item_query.where(
-        Participant.status == ParticipantStatus.ACTIVE, col(Participant.profile_completed_at).is_not(None)
-    )
-    if participant_ids is not None:
-        item_query = item_query.where(col(ProfileItem.participant_id).in_(list(participant_ids)))
+    if ids is not None:
+        item_query = item_query.where(col(ProfileItem.participant_id).in_(ids))
     item_query = item_query.order_by(col(ProfileItem.participant_id), col(ProfileItem.position))
     for participant_id, kind, text in session.exec(item_query).all():
-        items[participant_id][kind].append(text)
-    return [(p, items[p.id] if p.id in items else {k.value: [] for k in ItemKind}) for p in participants]
+        items.setdefault(participant_id, {k.value: [] for k in ItemKind})[kind].append(text)
+    return [(row, items.get(row.id) or {k.value: [] for k in ItemKind}) for row in rows]
 
 
 def profile_fingerprint(session: Session) -> tuple[int, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlmodel import Session
 from telegram import Update
@@ -110,8 +111,14 @@ async def show_matches(update: Update, context: KoppelContext) -> None:
             await send(update, text, rows)
         return
     assert participant_id is not None
-    # The matcher may need a rebuild (seconds at 10,000 people): keep the event loop free meanwhile.
-    language, views = await asyncio.to_thread(_cards, context, participant_id)
+    # The matcher may need a rebuild (seconds at 10,000 people): keep the event loop free meanwhile. One
+    # worker thread for all of it: rebuilds never run twice at once, and glibc keeps one arena, not many.
+    executor = context.bot_data.extras.get("matches_executor")
+    if not isinstance(executor, ThreadPoolExecutor):
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matches")
+        context.bot_data.extras["matches_executor"] = executor
+    loop = asyncio.get_running_loop()
+    language, views = await loop.run_in_executor(executor, _cards, context, participant_id)
     if not views:
         await send(update, t(language, "matches.none") + "\n" + t(language, "matches.none_tip"))
         return

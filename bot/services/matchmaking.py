@@ -14,7 +14,9 @@ Exceptions::
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import gc
 import logging
 import threading
 import time
@@ -27,7 +29,7 @@ from sqlmodel import Session
 import matching
 from storage import participants as participants_store
 from storage import suggestions as store
-from storage.models import AnswerValue, Introduction, ItemKind, Participant, Suggestion, SuggestionStatus
+from storage.models import AnswerValue, Introduction, ItemKind, Suggestion, SuggestionStatus
 
 __all__ = [
     "AnswerOutcome",
@@ -80,7 +82,7 @@ class AnswerOutcome:
 
 
 # -- profiles and history ---------------------------------------------------------------------------------
-def _profile(participant: Participant, items: dict[str, list[str]]) -> matching.Profile:
+def _profile(participant: participants_store.ProfileRow, items: dict[str, list[str]]) -> matching.Profile:
     return matching.Profile(
         id=str(participant.id),
         name=participant.name or "",
@@ -261,9 +263,22 @@ class MatcherCache:
     profile is missing or differs in the cached index, it is rebuilt.
     """
 
-    def __init__(self, config: matching.MatchConfig | None = None, *, max_age: float = 60.0) -> None:
+    def __init__(
+        self,
+        config: matching.MatchConfig | None = None,
+        *,
+        max_age: float = 60.0,
+        fingerprint_ttl: float = 1.0,
+        counts_ttl: float = 10.0,
+    ) -> None:
         self.config = config or matching.MatchConfig()
         self.max_age = max_age
+        self.fingerprint_ttl = fingerprint_ttl
+        self.counts_ttl = counts_ttl
+        self._seen_fingerprint: tuple[int, str] | None = None
+        self._seen_at = -1e9
+        self._counts: tuple[dict[str, int], dict[str, int]] | None = None
+        self._counts_key: tuple[float, dt.datetime] = (-1e9, dt.datetime.min.replace(tzinfo=dt.UTC))
         self._lock = threading.Lock()
         self._matcher: matching.Matcher | None = None
         self._by_id: dict[str, matching.Profile] = {}
@@ -278,12 +293,15 @@ class MatcherCache:
             self._matcher = None
             self._fingerprint = None
 
-    def _usable(self, session: Session, fingerprint: tuple[int, str], for_id: int | None) -> bool:
+    def _usable(
+        self, session: Session, fingerprint: tuple[int, str], for_id: int | None, *, fresh: bool
+    ) -> bool:
         if self._matcher is None:
             return False
-        if fingerprint == self._fingerprint:
+        same = fingerprint == self._fingerprint
+        if same and (fresh or for_id is None):
             return True
-        if time.monotonic() - self._built_at > self.max_age:
+        if not same and time.monotonic() - self._built_at > self.max_age:
             return False
         if for_id is None:
             return True
@@ -293,12 +311,23 @@ class MatcherCache:
         return self._by_id.get(str(for_id)) == _profile(*current[0])
 
     def get(self, session: Session, *, for_id: int | None = None) -> matching.Matcher:
-        """The matcher for the current profiles (current for `for_id` in any case)."""
-        fingerprint = participants_store.profile_fingerprint(session)
+        """The matcher for the current profiles (current for `for_id` in any case).
+
+        The fingerprint is read at most every `fingerprint_ttl` seconds; in between, the asker's own profile
+        is compared with the cached one instead (a cheaper query).
+        """
+        fresh = time.monotonic() - self._seen_at >= self.fingerprint_ttl or self._seen_fingerprint is None
+        if fresh:
+            self._seen_fingerprint = participants_store.profile_fingerprint(session)
+            self._seen_at = time.monotonic()
+        fingerprint = self._seen_fingerprint
+        assert fingerprint is not None
         with self._lock:
-            if self._usable(session, fingerprint, for_id):
+            if self._usable(session, fingerprint, for_id, fresh=fresh):
                 assert self._matcher is not None
                 return self._matcher
+            # Let go of the old index first, so two of them do not sit in memory side by side.
+            self._matcher, self._by_id = None, {}
             started = time.perf_counter()
             matcher = matching.Matcher(load_profiles(session), self.config)
             self.last_build_seconds = time.perf_counter() - started
@@ -306,10 +335,34 @@ class MatcherCache:
             self._matcher, self._fingerprint = matcher, fingerprint
             self._by_id = {p.id: p for p in matcher.profiles}
             self._built_at = time.monotonic()
+            _release_memory()
             logger.info(
                 "matcher rebuilt over %d profiles in %.2fs", len(matcher.profiles), self.last_build_seconds
             )
             return matcher
+
+    def counts(self, session: Session, *, now: dt.datetime) -> tuple[dict[str, int], dict[str, int]]:
+        """(incoming suggestions this week, unresponsiveness reports) per person, at most `counts_ttl` old.
+
+        Both are whole-table aggregates; a few seconds of staleness only lets a weekly cap be passed by
+        the suggestions made in those seconds.
+        """
+        read_at, week = self._counts_key
+        if self._counts is None or time.monotonic() - read_at >= self.counts_ttl or week != week_start(now):
+            incoming = {str(p): n for p, n in store.incoming_since(session, since=week_start(now)).items()}
+            reports = {str(p): n for p, n in store.unresponsive_counts(session).items()}
+            self._counts = (incoming, reports)
+            self._counts_key = (time.monotonic(), week_start(now))
+        return self._counts
+
+
+def _release_memory() -> None:
+    """Return the memory a rebuild freed to the operating system (glibc keeps it otherwise)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 def find_new_suggestions(
@@ -319,13 +372,20 @@ def find_new_suggestions(
     if limit <= 0:
         return []
     matcher = cache.get(session, for_id=participant_id)
+    pairs = store.pair_history(session, participant_id=participant_id)
+    never = store.never_pairs(session, participant_id=participant_id)
+    incoming, reports = cache.counts(session, now=now)
+    # No `inactive` set: the cached index holds active people only, and who left since is checked below.
+    history = matching.History(
+        suggested=frozenset((str(a), str(b)) for a, b in pairs.suggested),
+        declined={(str(a), str(b)): when for (a, b), when in pairs.declined.items()},
+        expired={(str(a), str(b)): when for (a, b), when in pairs.expired.items()},
+        never={str(owner): frozenset(str(o) for o in others) for owner, others in never.items()},
+        incoming_this_week=incoming,
+        unresponsive_reports=reports,
+    )
     try:
-        found = matcher.suggest_for(
-            str(participant_id),
-            top_k=limit,
-            history=build_history(session, now=now, participant_id=participant_id),
-            now=now,
-        )
+        found = matcher.suggest_for(str(participant_id), top_k=limit, history=history, now=now)
     except matching.UnknownParticipantError:
         return []
     # The cache may be older than the database: skip anyone who left or paused since.
