@@ -1,10 +1,12 @@
 """Quality of the engine against the two baselines on a labelled development set.
 
-Usage:  PYTHONPATH=. python bench/quality.py [--devset tests/matching/data/devset.csv] [--k 3] [--misses]
+Usage:  PYTHONPATH=. python bench/quality.py [--devset FILE.csv ...] [--k 3] [--misses]
 
-The dev set is a profiles CSV with an extra ``good`` column: space-separated ids of hand-judged good
-partners. Judgements are symmetrised (if a lists b, b's good partners include a) and restricted to
-active participants.
+Without ``--devset`` both labelled sets are evaluated: the development set ``devset.csv`` (used while
+tuning) and the validation set ``valset.csv`` (written before tuning, from other profiles and phrases, to
+see whether improvements carry over). Each set is a profiles CSV with an extra ``good`` column:
+space-separated ids of hand-judged good partners. Judgements are symmetrised (if a lists b, b's good
+partners include a) and restricted to active participants.
 
 Metrics over the participants with at least one good partner:
 - hit@k:    share of them with at least one good partner in their top k.
@@ -31,7 +33,8 @@ if TYPE_CHECKING:
 # matching package: put the repository root first and import the project lazily.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-DEFAULT_DEVSET = Path(__file__).resolve().parents[1] / "tests" / "matching" / "data" / "devset.csv"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "matching" / "data"
+DEFAULT_SETS = (DATA / "devset.csv", DATA / "valset.csv")
 
 Ranker = Callable[[list["Profile"], int], dict[str, list[str]]]
 
@@ -86,13 +89,46 @@ def evaluate(ranked: dict[str, list[str]], good: dict[str, set[str]], k: int) ->
     return {"hit": hits / n, "recall": recall / n, "mrr": mrr / n, "people": float(len(people))}
 
 
+def misses(profiles: list[Profile], good: dict[str, set[str]], k: int) -> list[str]:
+    """Per person whose engine top k misses good partners: each missed partner with its score and rank,
+    and the suggestions that outranked it (with scores, marked ``+`` when judged good)."""
+    from matching import Matcher
+
+    matcher = Matcher(profiles)
+    names = {p.id: p.name for p in profiles}
+    lines: list[str] = []
+    for pid, g in sorted(good.items()):
+        ranked = matcher.suggest_for(pid, top_k=len(profiles))
+        top = [s.other_id for s in ranked[:k]]
+        missing = sorted(g - set(top))
+        if not g or len(g & set(top)) >= min(k, len(g)):
+            continue
+        lines.append(f"miss {pid} ({names[pid]}): {len(g & set(top))}/{min(k, len(g))} good in top {k}")
+        order = [s.other_id for s in ranked]
+        for other in missing:
+            rank = order.index(other) + 1 if other in order else None
+            where = f"rank {rank}" if rank else "not suggested"
+            lines.append(
+                f"    good {other} ({names.get(other, '?')}): score {matcher.score(pid, other):.4f}, {where}"
+            )
+        for s in ranked[:k]:
+            mark = "+" if s.other_id in g else "-"
+            lines.append(f"    {mark} top {s.other_id} ({names[s.other_id]}): score {s.score:.4f}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--devset", type=Path, default=DEFAULT_DEVSET)
+    parser.add_argument(
+        "--devset", type=Path, action="append", help="labelled set(s); default: dev + validation"
+    )
     parser.add_argument("--k", type=int, default=3)
-    parser.add_argument("--misses", action="store_true", help="list people whose top k misses good partners")
+    parser.add_argument(
+        "--misses",
+        action="store_true",
+        help="per person: good partners missing from the top k (score, rank) and what outranked them",
+    )
     args = parser.parse_args(argv)
-    profiles, good = load_devset(args.devset)
     rankers: list[tuple[str, Ranker]] = [
         ("engine (matching.Matcher)", engine),
         ("rapidfuzz token_set_ratio", rapidfuzz_baseline),
@@ -100,20 +136,20 @@ def main(argv: list[str] | None = None) -> int:
     ]
     k = args.k
     out = sys.stdout
-    out.write(f"dev set: {args.devset.name}, {len(profiles)} profiles, ")
-    out.write(f"{sum(1 for g in good.values() if g)} with judged good partners\n\n")
-    out.write(f"| approach | hit@{k} | recall@{k} | MRR@10 | seconds |\n|---|---|---|---|---|\n")
-    for name, ranker in rankers:
-        start = time.perf_counter()
-        ranked = ranker(profiles, 10)
-        seconds = time.perf_counter() - start
-        m = evaluate(ranked, good, k)
-        out.write(f"| {name} | {m['hit']:.3f} | {m['recall']:.3f} | {m['mrr']:.3f} | {seconds:.2f} |\n")
-        if args.misses and ranker is engine:
-            for pid, g in sorted(good.items()):
-                top = ranked.get(pid, [])[:k]
-                if g and len(g & set(top)) < min(k, len(g)):
-                    out.write(f"    miss {pid}: top={top} good={sorted(g)}\n")
+    for path in args.devset or DEFAULT_SETS:
+        profiles, good = load_devset(path)
+        out.write(f"set: {path.name}, {len(profiles)} profiles, ")
+        out.write(f"{sum(1 for g in good.values() if g)} with judged good partners\n\n")
+        out.write(f"| approach | hit@{k} | recall@{k} | MRR@10 | seconds |\n|---|---|---|---|---|\n")
+        for name, ranker in rankers:
+            start = time.perf_counter()
+            ranked = ranker(profiles, 10)
+            seconds = time.perf_counter() - start
+            m = evaluate(ranked, good, k)
+            out.write(f"| {name} | {m['hit']:.3f} | {m['recall']:.3f} | {m['mrr']:.3f} | {seconds:.2f} |\n")
+        if args.misses:
+            out.write("\n" + "".join(line + "\n" for line in misses(profiles, good, k)))
+        out.write("\n")
     return 0
 
 
