@@ -45,9 +45,9 @@ class MatchConfig:
     """
 
     complementarity_weight: float = 1.0
-    theme_weight: float = 0.2
+    theme_weight: float = 0.4
     role_weight: float = 0.3
-    same_region_bonus: float = 0.05
+    same_region_bonus: float = 0.3
     neighbour_bonus: float = 0.02
     cross_region_bonus: float = 0.0
     generic_damping: float = 0.25

@@ -184,6 +184,11 @@ class Analyser:
         items = self._phrase_pass(items)
         items = self._phrase_pass([item for item in items if not item[1]])
         out = [token if is_concept else phrases.get((token,), token) for token, _, is_concept in items]
+        for concept, first, second in self.thesaurus.combinations:
+            a = next((k for k, t in enumerate(out) if t in first), None)
+            b = next((k for k, t in enumerate(out) if t in second), None)
+            if a is not None and b is not None:
+                out = [concept if k == min(a, b) else t for k, t in enumerate(out) if k != max(a, b)]
         result = tuple(dict.fromkeys(out))
         if len(self._phrase_cache) < 500_000:
             self._phrase_cache[text] = result

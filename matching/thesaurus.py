@@ -16,11 +16,18 @@ DATA_DIR = Path(__file__).with_name("data")
 
 _VOWELS = frozenset("aeiouy")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# Dutch plural/possessive after an apostrophe ("mbo'ers", "BBL'ers", "auto's", "foto's"): the part after
+# the apostrophe is an ending, not a word of its own.
+_APOSTROPHE_ENDING = re.compile(r"(?<=[a-z0-9])['’‘`](?:ers|er|s|tje|tjes)\b")
+# Dutch words whose final -s is part of the stem, not an English plural ("klas", not "kla").
+_KEEP_FINAL_S = frozenset({"mens", "kans", "eens", "cursus"})
 
 
 @lru_cache(maxsize=262_144)
 def fold(text: str) -> str:
     """Lower-case, strip accents and turn every run of non-alphanumerics into one space."""
+    if "'" in text or "\u2019" in text or "\u2018" in text or "`" in text:
+        text = _APOSTROPHE_ENDING.sub("", text.lower())
     if text.isascii():
         return _NON_WORD.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", text)
@@ -29,6 +36,20 @@ def fold(text: str) -> str:
     plain = unicodedata.normalize("NFKD", plain)
     plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
     return _NON_WORD.sub(" ", plain).strip()
+
+
+def _plural_s(w: str) -> bool:
+    """Whether a final -s is a plural ending to strip."""
+    return (
+        w.endswith("s")
+        and len(w) >= 4
+        and w[-2] not in "siu"
+        and not w.endswith(("les", "ces", "ss", "ous"))
+        and w not in _KEEP_FINAL_S
+        # Dutch words on consonant + "as" keep their s ("klas", "proefkas", "glas"); English plurals of
+        # words on -a mostly have a vowel before the a ("ideas", "areas").
+        and not (w.endswith("as") and w[-3] not in _VOWELS)
+    )
 
 
 def stem(word: str) -> str:
@@ -46,9 +67,11 @@ def stem(word: str) -> str:
         w = w[:-2]
         if len(w) >= 3 and w[-1] == w[-2] and w[-1] not in _VOWELS:
             w = w[:-1]
-    elif (
-        w.endswith("s") and len(w) >= 4 and w[-2] not in "siu" and not w.endswith(("les", "ces", "ss", "ous"))
-    ):
+        # The singular gets the same treatment as the plural's remainder: "fietsen" -> fiets -> fiet
+        # as "fiets" -> fiet, "plaatsen" as "plaats".
+        if _plural_s(w):
+            w = w[:-1]
+    elif _plural_s(w):
         w = w[:-1]
     # Undouble a long vowel in a closed final syllable: paneel -> panel (as panelen -> panel).
     if len(w) >= 5 and w[-1] not in _VOWELS and w[-2] == w[-3] and w[-2] in "aeou" and w[-4] not in _VOWELS:
@@ -77,6 +100,8 @@ class Thesaurus:
         stopwords: folded stop words of Dutch and English.
         generic: terms (concepts or stems) that almost everyone writes; damped when weighting.
         max_phrase_len: the longest variant in tokens.
+        combinations: (concept, first terms, second terms): a phrase with a term of each group means the
+            concept ("training" + "docent" -> docentprofessionalisering); both terms are replaced by it.
     """
 
     phrases: Mapping[tuple[str, ...], str]
@@ -85,6 +110,7 @@ class Thesaurus:
     stopwords: frozenset[str]
     generic: frozenset[str]
     max_phrase_len: int
+    combinations: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = ()
 
 
 def _stem_tokens(text: str) -> tuple[str, ...]:
@@ -124,8 +150,18 @@ def load_thesaurus() -> Thesaurus:
             generic.add(phrases[key])
         elif len(key) == 1:
             generic.add(key[0])
+    combinations = []
+    for line in _lines("combinations.txt"):
+        head, _, rest = line.partition("=")
+        first, _, second = rest.partition("&")
+        groups = tuple(
+            frozenset(phrases.get(key, key[0]) for w in group.split(",") if len(key := _stem_tokens(w)) == 1)
+            for group in (first, second)
+        )
+        combinations.append((fold(head).replace(" ", ""), groups[0], groups[1]))
     return Thesaurus(
         phrases=phrases,
+        combinations=tuple(combinations),
         broader=broader,
         known=frozenset(known),
         stopwords=stopwords,

@@ -65,3 +65,57 @@ def test_odd_text_does_not_crash(text):
 
 def test_stop_words_only_give_empty_form():
     assert normalise_phrase("voor de en van the of") == ""
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # Dutch words whose final s belongs to the stem: singular and plural stem alike
+        ("klas", "klassen"),
+        ("proefkas", "proefkassen"),
+        ("plaats", "plaatsen"),
+        ("fiets", "fietsen"),
+        ("mens", "mensen"),
+        # a compound with such a word is split into the right parts ("schoolklassen" is not "lassen")
+        ("schoolklassen", "school klas"),
+        # endings after an apostrophe are not words of their own
+        ("mbo'ers", "mbo"),
+        ("BBL’ers", "BBL"),
+        # combinations of two words mean one concept
+        ("docenten die meelopen bij een bedrijf", "docentstage bedrijf"),
+        ("stageplekken voor docenten", "docentstage"),
+        ("heat pump training for teachers", "scholing voor docenten over warmtepompen"),
+        ("cobot workshops for teachers", "nascholing robotica"),
+        # domain vocabulary
+        ("snuffelplekken", "snuffelstage"),
+        ("leerbedrijven", "stageplaatsen"),
+        ("zonnestroom", "zonnepanelen"),
+        ("smart home", "domotica"),
+        ("laadinfra", "laadpalen"),
+        ("automatiseren", "automatisering"),
+        ("machinists", "verspaners"),
+        ("leven lang ontwikkelen", "lifelong learning"),
+        ("techniekweek", "techniekpromotie"),
+        ("student teachers", "leraren in opleiding"),
+        ("STEM lessons", "technieklessen"),
+        ("pilot farm", "proefboerderij"),
+        ("vrouwelijke rolmodellen", "girls day"),
+        ("iemand die komt vertellen", "gastles"),
+        ("factory tours", "rondleidingen"),
+    ],
+)
+def test_more_equivalent_phrases_normalise_alike(a, b):
+    assert normalise_phrase(a) == normalise_phrase(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("docenten voor de opleiding lasrobot", "leraren in opleiding lasrobot"),  # teacher, not trainee
+        ("werkgevers die zij-instromers aannemen", "aannemer zij-instromers"),  # a verb, not a contractor
+        ("machinebouw", "bouw"),
+        ("docentstage", "nascholing"),
+    ],
+)
+def test_more_different_concepts_stay_different(a, b):
+    assert normalise_phrase(a) != normalise_phrase(b)
