@@ -41,6 +41,12 @@ class Analyser:
         self._token_cache: dict[str, tuple[str, ...]] = {}
         self._split_cache: dict[str, tuple[str, ...] | None] = {}
         self._phrase_cache: dict[str, tuple[str, ...]] = {}
+        # First token of every multi-word thesaurus phrase -> its possible lengths, longest first.
+        lengths: dict[str, set[int]] = {}
+        for key in self.thesaurus.phrases:
+            if len(key) >= 2:
+                lengths.setdefault(key[0], set()).add(len(key))
+        self._phrase_starts = {t: tuple(sorted(ls, reverse=True)) for t, ls in lengths.items()}
 
     # -- single words -------------------------------------------------------------------------------
     def _concept(self, stemmed: str) -> str:
@@ -145,18 +151,28 @@ class Analyser:
         """Replace the longest multi-word thesaurus phrases by their concept; items are
         (stem or concept, is stop word, is concept)."""
         phrases = self.thesaurus.phrases
+        starts = self._phrase_starts
         out: list[tuple[str, bool, bool]] = []
         i = 0
-        while i < len(items):
-            for length in range(min(self.thesaurus.max_phrase_len, len(items) - i), 1, -1):
-                window = items[i : i + length]
-                if any(is_concept for _, _, is_concept in window):
-                    continue
-                concept = phrases.get(tuple(token for token, _, _ in window))
-                if concept is not None:
-                    out.append((concept, False, True))
-                    i += length
-                    break
+        n = len(items)
+        while i < n:
+            token, _, is_concept = items[i]
+            lengths = None if is_concept else starts.get(token)
+            if lengths is not None:
+                for length in lengths:
+                    if length > n - i:
+                        continue
+                    window = items[i : i + length]
+                    if any(c for _, _, c in window):
+                        continue
+                    concept = phrases.get(tuple(t for t, _, _ in window))
+                    if concept is not None:
+                        out.append((concept, False, True))
+                        i += length
+                        break
+                else:
+                    out.append(items[i])
+                    i += 1
             else:
                 out.append(items[i])
                 i += 1

@@ -25,88 +25,82 @@ def _dot(a: Vector, b: Vector) -> tuple[float, tuple[str, ...]]:
 
 def _shared_terms(a: Vector, b: Vector) -> tuple[str, ...]:
     # In the order of the participant's own phrase.
-    return tuple(t for t in a if t in b)
+    return tuple([t for t in a if t in b])
 
 
-def _choose(
-    kind: str,
-    candidates: list[tuple[float, int, int]],
-    own_texts: tuple[str, ...],
-    own_vectors: tuple[Vector, ...],
-    other_texts: tuple[str, ...],
-    other_vectors: tuple[Vector, ...],
-    weight: float,
-) -> list[Reason]:
-    """Best phrase pairs (``candidates`` sorted best first), each phrase used once, none weaker than a
-    quarter of the best."""
-    if len(candidates) == 1:
-        s, a, b = candidates[0]
-        terms = _shared_terms(own_vectors[a], other_vectors[b])
-        return [Reason(kind, own_texts[a], other_texts[b], terms, weight=s * weight)]
-    used_own: set[int] = set()
-    used_other: set[int] = set()
-    out: list[Reason] = []
-    best = candidates[0][0]
-    for s, a, b in candidates:
-        if a in used_own or b in used_other:
-            continue
-        if s < 0.25 * best:
-            break
-        used_own.add(a)
-        used_other.add(b)
-        terms = _shared_terms(own_vectors[a], other_vectors[b])
-        out.append(Reason(kind, own_texts[a], other_texts[b], terms, weight=s * weight))
-        if len(out) == _MAX_PER_DIRECTION:
-            break
-    return out
+def _pick(
+    pair: np.ndarray, a: np.ndarray, b: np.ndarray, scores: np.ndarray, n_pairs: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair, the best phrase pair and (if any) the best one that uses neither of its phrases and is at
+    least a quarter as strong; as positions into the arrays, -1 where there is none. Vectorised form of
+    taking phrase pairs best first (ties by phrase position), each phrase once, at most two."""
+    first = np.full(n_pairs, -1, dtype=np.int64)
+    second = np.full(n_pairs, -1, dtype=np.int64)
+    if len(pair) == 0:
+        return first, second
+    order = np.lexsort((b, a, -scores, pair))  # per pair: best first, ties by phrase position
+    p_sorted = pair[order]
+    starts = np.flatnonzero(np.r_[True, p_sorted[1:] != p_sorted[:-1]])
+    best_pos = order[starts]
+    first[p_sorted[starts]] = best_pos
+    fa, fb, fs = a[best_pos], b[best_pos], scores[best_pos]
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(order)]))
+    ok = (a[order] != fa[group]) & (b[order] != fb[group]) & (scores[order] >= 0.25 * fs[group])
+    candidates = np.flatnonzero(ok)
+    if len(candidates):
+        g = group[candidates]
+        keep = np.r_[True, g[1:] != g[:-1]]
+        second[p_sorted[candidates[keep]]] = order[candidates[keep]]
+    return first, second
 
 
 def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> list[tuple[Reason, ...]]:
-    """Structured reasons for many pairs at once (row's point of view); phrase pairs scored vectorised."""
+    """Structured reasons for many pairs at once (row's point of view); phrase pairs scored and chosen
+    vectorised."""
     cfg = index.config
     wc = cfg.complementarity_weight or 1.0
-    found: dict[str, dict[int, list[tuple[float, int, int]]]] = {}
+    n_pairs = len(rows)
+    chosen: dict[str, tuple[list[int], list[int], list[int], list[int], list[float]]] = {}
     for kind in ("need_offer", "offer_need"):
-        per_pair: dict[int, list[tuple[float, int, int]]] = {}
         pair, a, b, scores = index.phrase_pairs(kind, rows, cols)
         keep = scores >= _MIN_PHRASE_SCORE
         pair, a, b, scores = pair[keep], a[keep], b[keep], scores[keep]
-        order = np.lexsort((b, a, -scores, pair))  # per pair: best first, ties by phrase position
-        for p, x, y, s in zip(
-            pair[order].tolist(), a[order].tolist(), b[order].tolist(), scores[order].tolist(), strict=True
-        ):
-            per_pair.setdefault(p, []).append((s, x, y))
-        found[kind] = per_pair
+        first, second = _pick(pair, a, b, scores, n_pairs)
+        # Plain lists: indexing them per pair below is much cheaper than indexing numpy arrays.
+        chosen[kind] = (first.tolist(), second.tolist(), a.tolist(), b.tolist(), scores.tolist())
+    def phrase_reasons(kind: str, k: int, i: int, j: int) -> list[Reason]:
+        first, second, a, b, scores = chosen[kind]
+        if kind == "need_offer":
+            own_texts, own_vectors = profiles[i].needs, index.need_vectors[i]
+            other_texts, other_vectors = profiles[j].offers, index.offer_vectors[j]
+        else:
+            own_texts, own_vectors = profiles[i].offers, index.offer_vectors[i]
+            other_texts, other_vectors = profiles[j].needs, index.need_vectors[j]
+        out = []
+        for pos in (first[k], second[k]):
+            if pos < 0:
+                break
+            x, y = a[pos], b[pos]
+            terms = _shared_terms(own_vectors[x], other_vectors[y])
+            out.append(Reason(kind, own_texts[x], other_texts[y], terms, weight=scores[pos] * wc))
+        return out
+
     theme_scores = index.theme_pair_scores(rows, cols)
-    need_offer, offer_need = found["need_offer"], found["offer_need"]
     profiles, themes_of = index.profiles, index.theme_vectors
+    any_need_offer = [pos >= 0 for pos in chosen["need_offer"][0]]
+    any_offer_need = [pos >= 0 for pos in chosen["offer_need"][0]]
+    theme_list = theme_scores.tolist()
     out: list[tuple[Reason, ...]] = []
     for k, (i, j) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
         me, other = profiles[i], profiles[j]
         reasons: list[Reason] = []
-        if k in need_offer:
-            reasons += _choose(
-                "need_offer",
-                need_offer[k],
-                me.needs,
-                index.need_vectors[i],
-                other.offers,
-                index.offer_vectors[j],
-                wc,
-            )
-        if k in offer_need:
-            reasons += _choose(
-                "offer_need",
-                offer_need[k],
-                me.offers,
-                index.offer_vectors[i],
-                other.needs,
-                index.need_vectors[j],
-                wc,
-            )
-            if k in need_offer:
+        if any_need_offer[k]:
+            reasons += phrase_reasons("need_offer", k, i, j)
+        if any_offer_need[k]:
+            reasons += phrase_reasons("offer_need", k, i, j)
+            if any_need_offer[k]:
                 reasons.sort(key=lambda r: -r.weight)
-        theme_score = float(theme_scores[k])
+        theme_score = theme_list[k]
         if theme_score >= _MIN_PHRASE_SCORE / 2:
             shared = _shared_terms(themes_of[i], themes_of[j])
             shared_set = set(shared)
