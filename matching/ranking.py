@@ -25,21 +25,29 @@ def top_k_per_row(
         return out
     order = np.lexsort((tie_rank[cols], -scores, rows))
     rows_s, cols_s, scores_s = rows[order], cols[order], scores[order]
-    starts = np.flatnonzero(np.r_[True, rows_s[1:] != rows_s[:-1]])
-    ends = np.r_[starts[1:], len(rows_s)]
-    limit = max(1, max_per_organisation)
-    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        picked: list[tuple[int, float]] = []
-        per_org: dict[int, int] = {}
-        for c, s in zip(cols_s[start:end].tolist(), scores_s[start:end].tolist(), strict=True):
-            o = int(org[c])
-            if per_org.get(o, 0) >= limit:
-                continue
-            per_org[o] = per_org.get(o, 0) + 1
-            picked.append((c, s))
-            if len(picked) == top_k:
-                break
-        out[int(rows_s[start])] = picked
+    n = len(rows_s)
+    positions = np.arange(n)
+    # How many better candidates of the same organisation the row already has (vectorised): group the
+    # sorted entries by (row, organisation), keeping their order, and count within each group.
+    org_s = org[cols_s]
+    grouped = np.lexsort((positions, org_s, rows_s))
+    r_g, o_g = rows_s[grouped], org_s[grouped]
+    new_group = np.r_[True, (r_g[1:] != r_g[:-1]) | (o_g[1:] != o_g[:-1])]
+    group_start = np.maximum.accumulate(np.where(new_group, positions, 0))
+    seen_before = np.empty(n, dtype=np.int64)
+    seen_before[grouped] = positions - group_start
+    keep = np.flatnonzero(seen_before < max(1, max_per_organisation))
+    # Then the first top_k of what is left, per row.
+    rows_k = rows_s[keep]
+    new_row = np.r_[True, rows_k[1:] != rows_k[:-1]]
+    row_start = np.maximum.accumulate(np.where(new_row, np.arange(len(keep)), 0))
+    keep = keep[np.arange(len(keep)) - row_start < top_k]
+    for r, c, s in zip(rows_s[keep].tolist(), cols_s[keep].tolist(), scores_s[keep].tolist(), strict=True):
+        lst = out.get(r)
+        if lst is None:
+            out[r] = [(c, s)]
+        else:
+            lst.append((c, s))
     return out
 
 

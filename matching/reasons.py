@@ -68,6 +68,7 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
         first, second = _pick(pair, a, b, scores, n_pairs)
         # Plain lists: indexing them per pair below is much cheaper than indexing numpy arrays.
         chosen[kind] = (first.tolist(), second.tolist(), a.tolist(), b.tolist(), scores.tolist())
+
     def phrase_reasons(kind: str, k: int, i: int, j: int) -> list[Reason]:
         first, second, a, b, scores = chosen[kind]
         if kind == "need_offer":
