@@ -227,9 +227,11 @@ class Suggestion(SQLModel, table=True):
     participant_b_id: int = _fk("participant.id")
     score: float = 0.0
     reasons: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # No index on status: most rows are pending, and an index there made SQLite (which has no statistics
+    # unless ANALYZE ran) read every pending suggestion instead of one person's by the pair indexes.
     status: str = Field(
         default=SuggestionStatus.PENDING,
-        sa_column=Column(String(16), nullable=False, index=True, default=SuggestionStatus.PENDING),
+        sa_column=Column(String(16), nullable=False, default=SuggestionStatus.PENDING),
     )
     answer_a: str | None = Field(default=None, sa_column=Column(String(8)))
     answer_b: str | None = Field(default=None, sa_column=Column(String(8)))
