@@ -105,9 +105,18 @@ def create_invitation(
 
 
 def redeem_invitation(
-    session: Session, *, token: str, participant_id: int, now: dt.datetime | None = None
+    session: Session,
+    *,
+    token: str,
+    participant_id: int,
+    now: dt.datetime | None = None,
+    use_up: bool = True,
 ) -> Redemption:
-    """Use a token: personal ones once and before they expire; event-wide ones by anyone until they expire."""
+    """Use a token: personal ones once and before they expire; event-wide ones by anyone until they expire.
+
+    With `use_up=False` (someone already registered following a link) a personal invitation is only
+    checked, not marked used, so it still works for the person it was made for.
+    """
     now = now or utcnow()
     invitation = session.exec(select(Invitation).where(Invitation.token == token)).first() if token else None
     if invitation is None:
@@ -117,6 +126,8 @@ def redeem_invitation(
     if invitation.kind == InvitationKind.PERSONAL:
         if invitation.used_at is not None and invitation.participant_id != participant_id:
             return Redemption(invitation.id, invitation.event_id, {}, RedemptionProblem.USED)
+        if not use_up:
+            return Redemption(invitation.id, invitation.event_id, {})
         invitation.used_at = invitation.used_at or now
         invitation.participant_id = participant_id
         session.add(invitation)

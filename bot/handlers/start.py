@@ -8,16 +8,27 @@ from __future__ import annotations
 
 import logging
 
+from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.callbacks import CallbackError, pack, unpack
 from bot.context import KoppelContext
 from bot.handlers import onboarding
-from bot.handlers.common import answer_query, edit_or_send, language_of, now, participant_of, send
-from bot.services.participants import register
+from bot.handlers.common import (
+    answer_query,
+    edit_or_send,
+    language_of,
+    now,
+    participant_of,
+    send,
+    send_views,
+)
+from bot.services.participants import join_by_invitation, register, state_step
 from bot.texts import LANGUAGES, language_for, t
 from storage import session_scope
 from storage.invitations import RedemptionProblem
+from storage.models import Participant, ParticipantStatus
+from storage.participants import set_status
 
 __all__ = ["build_consent_keyboard", "consent", "start", "welcome"]
 
@@ -55,7 +66,7 @@ async def welcome(update: Update, language: str, token: str | None = None) -> No
 
 
 async def start(update: Update, context: KoppelContext) -> None:
-    """Greet a new person and ask for consent; someone known continues where they were."""
+    """Greet a new person and ask for consent; someone known continues where they were or is welcomed back."""
     if update.effective_message is None or update.effective_user is None:
         return
     payload = context.args[0] if context.args else None
@@ -63,19 +74,57 @@ async def start(update: Update, context: KoppelContext) -> None:
         participant = participant_of(session, update)
         if participant is not None:
             language = language_of(update, participant)
-            views = onboarding.continue_views(session, participant, update.effective_user.full_name)
+            invite_line = _known_invitation(session, participant, payload, context)
+            if participant.status == ParticipantStatus.BLOCKED:
+                # A /start after a 403 means they unblocked the bot: they take part again.
+                set_status(
+                    session, participant=participant, status=ParticipantStatus.ACTIVE, now=now(context)
+                )
+            finished = participant.profile_completed_at is not None
+            busy = state_step(participant)[0] is not None
+            paused = participant.status == ParticipantStatus.PAUSED
+            name = participant.name or update.effective_user.first_name
+            views = (
+                onboarding.current_views(session, participant)
+                if finished
+                else onboarding.continue_views(session, participant, update.effective_user.full_name)
+            )
             participant.last_seen_at = now(context)
             session.add(participant)
     if participant is not None:
-        await send(update, t(language, "onboarding.continue_where"))
-        for text, rows in views:
-            await send(update, text, rows)
+        if invite_line is not None:
+            await send(update, invite_line)
+        if not finished:  # half-way through onboarding: the first open question
+            await send(update, t(language, "onboarding.continue_where"))
+            await send_views(update, views)
+            return
+        await send(update, t(language, "start.welcome_back", name=name))
+        if paused:
+            await send(update, t(language, "start.welcome_back_paused"))
+        if busy:  # in the middle of editing a field or typing a message to pass on
+            await send(update, t(language, "onboarding.continue_where"))
+            await send_views(update, views)
         return
     language = language_for(update.effective_user.language_code)
     token = _usable_token(payload, language)
     if payload and token is None:
         await send(update, t(language, "onboarding.invite_unknown"))
     await welcome(update, language, token)
+
+
+def _known_invitation(
+    session: Session, participant: Participant, payload: str | None, context: KoppelContext
+) -> str | None:
+    """`/start <token>` from someone already registered: join the event; the line that says so, or None."""
+    if not payload:
+        return None
+    language = participant.language
+    if _usable_token(payload, language) is None:
+        return t(language, "start.invite_known")
+    joined = join_by_invitation(session, participant=participant, token=payload, now=now(context))
+    if joined.invited and joined.event_name:
+        return t(language, "start.invite_joined", event=joined.event_name)
+    return t(language, "start.invite_known")
 
 
 async def consent(update: Update, context: KoppelContext) -> None:

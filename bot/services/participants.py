@@ -44,6 +44,7 @@ __all__ = [
     "completeness",
     "export_data",
     "items_by_kind",
+    "join_by_invitation",
     "next_state",
     "register",
     "set_text_field",
@@ -157,6 +158,26 @@ def register(
             _apply_invitation(session, participant, redemption, registration, now=now)
     session.add(participant)
     session.flush()
+    return registration
+
+
+def join_by_invitation(
+    session: Session, *, participant: Participant, token: str, now: dt.datetime
+) -> Registration:
+    """`/start <token>` from someone already registered: join the invitation's event, change nothing else.
+
+    The profile is theirs now, so nothing is prefilled, and a personal invitation is not used up (it may
+    have been forwarded to them).
+    """
+    assert participant.id is not None
+    registration = Registration(participant, created=False)
+    redemption = redeem_invitation(session, token=token, participant_id=participant.id, now=now, use_up=False)
+    registration.problem = redemption.problem
+    if redemption.problem is None and redemption.event_id is not None:
+        store.join_event(session, participant_id=participant.id, event_id=redemption.event_id)
+        event = session.get(Event, redemption.event_id)
+        registration.invited = True
+        registration.event_name = event.name if event is not None else None
     return registration
 
 
