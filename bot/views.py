@@ -72,7 +72,12 @@ def ask_step(
         current = getattr(participant, step) or (telegram_name if step == "name" else None)
         if current:
             rows.append(
-                [Button(t(language, "onboarding.keep_button", value=_short(current, 40)), pack("ob", "keep"))]
+                [
+                    Button(
+                        t(language, "onboarding.keep_button", value=_short(current, 40)),
+                        pack("ob", "keep", step),
+                    )
+                ]
             )
         if not onboarding:
             rows.append([Button(t(language, "profile.back_button"), pack("pf", "back"))])
@@ -111,7 +116,7 @@ def ask_step(
             if own or not onboarding
             else t(language, "onboarding.skip_button")
         )
-        rows.append([Button(done, pack("ob", "done"))])
+        rows.append([Button(done, pack("ob", "done", step))])
         return text, rows
     if step == "themes":
         own = items.get(ItemKind.THEME, [])

@@ -23,6 +23,7 @@ from bot.handlers.common import (
     now,
     participant_of,
     send,
+    send_views,
 )
 from bot.services.participants import (
     CHOICE_STEPS,
@@ -51,7 +52,9 @@ __all__ = [
     "current_views",
     "on_other_message",
     "on_text",
+    "refuse_stale",
     "resume_state",
+    "stale_answer",
     "step_button",
     "theme_button",
 ]
@@ -195,43 +198,72 @@ async def on_other_message(update: Update, context: KoppelContext) -> None:
     await send(update, t(language, "account.not_text"))
 
 
+def stale_answer(session: Session, participant: Participant) -> tuple[str, list[View]]:
+    """What an old or forged profile button gets: a short text and, mid-question, that question again."""
+    language = participant.language
+    mode, _ = state_step(participant)
+    if mode in ("ob", "ed"):
+        return t(language, "onboarding.stale_question"), current_views(session, participant)
+    if participant.profile_completed_at is None:
+        return t(language, "onboarding.stale_unfinished"), []
+    return t(language, "onboarding.stale_finished"), []
+
+
+async def refuse_stale(update: Update, text: str, views: list[View]) -> None:
+    """Answer an old button with a short text, take its keyboard away, and show where the person is now."""
+    if update.callback_query is not None:
+        await answer_query(update.callback_query, text)
+    await drop_buttons(update)
+    await send_views(update, views)
+
+
 async def step_button(update: Update, context: KoppelContext) -> None:
-    """`ob:<step>:<code>`, `ob:keep`, `ob:done`, `ob:finish`: answers to the profile questions."""
+    """`ob:<step>:<code>`, `ob:keep:<step>`, `ob:done:<step>`, `ob:finish`: answers to the profile questions.
+
+    A button counts only for the question that is open now; one from an earlier question (or pressed after
+    onboarding finished, or after /cancel) changes nothing and gets a short answer instead.
+    """
     query = update.callback_query
     if query is None or update.effective_user is None:
         return
-    await answer_query(query)
     try:
         data = unpack(query.data, prefix="ob")
     except CallbackError:
+        await answer_query(query)
         return
     action = data.args[0] if data.args else ""
+    target = data.args[1] if len(data.args) > 1 else None
     replies: list[View] = []
     show_matches = False
     echo: str | None = None
+    stale: tuple[str, list[View]] | None = None
     with session_scope(context.engine) as session:
         participant = participant_of(session, update)
         language = language_of(update, participant)
         if participant is None:
+            await answer_query(query)
             await edit_or_send(update, t(language, "account.not_registered"))
             return
         mode, step = state_step(participant)
         in_question = mode in ("ob", "ed")
-        if action in CHOICE_STEPS and in_question and step == action and len(data.args) > 1:
-            if not choose(session, participant=participant, step=action, code=data.args[1], now=now(context)):
-                await send(update, t(language, "account.old_button"))
-                return
-            echo = choice_label(language, action, data.args[1])
+        if (
+            action in CHOICE_STEPS
+            and in_question
+            and step == action
+            and target is not None
+            and choose(session, participant=participant, step=action, code=target, now=now(context))
+        ):
+            echo = choice_label(language, action, target)
             _advance(participant, action)
             replies += current_views(session, participant)
-        elif action == "keep" and in_question and step in TEXT_STEPS:
+        elif action == "keep" and in_question and step in TEXT_STEPS and target == step:
             if step == "name" and not participant.name:
                 participant.name = (update.effective_user.full_name or "").strip()[:100] or None
             if getattr(participant, step):
                 echo = getattr(participant, step)
                 _advance(participant, step)
             replies += current_views(session, participant, update.effective_user.full_name)
-        elif action == "done" and in_question and step in ("offers", "needs"):
+        elif action == "done" and in_question and step in ("offers", "needs") and target == step:
             _advance(participant, step)
             replies += current_views(session, participant)
         elif action == "finish" and mode == "ob" and step == "summary":
@@ -241,9 +273,12 @@ async def step_button(update: Update, context: KoppelContext) -> None:
             replies.append((t(language, "onboarding.finished"), []))
             show_matches = True
         else:
-            await send(update, t(language, "account.old_button"))
-            return
+            stale = stale_answer(session, participant)
         session.add(participant)
+    if stale is not None:
+        await refuse_stale(update, *stale)
+        return
+    await answer_query(query)
     await _close_question(update, language, echo)
     for text, rows in replies:
         await send(update, text, rows)
@@ -267,44 +302,51 @@ async def theme_button(update: Update, context: KoppelContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    await answer_query(query)
     try:
         data = unpack(query.data, prefix="th")
     except CallbackError:
+        await answer_query(query)
         return
     action = data.args[0] if data.args else ""
+    stale: tuple[str, list[View]] | None = None
+    chosen: str | None = None
+    views: list[View] = []
     with session_scope(context.engine) as session:
         participant = participant_of(session, update)
         language = language_of(update, participant)
         if participant is None:
+            await answer_query(query)
             await edit_or_send(update, t(language, "account.not_registered"))
             return
         mode, step = state_step(participant)
-        if mode not in ("ob", "ed") or step != "themes":
-            await send(update, t(language, "account.old_button"))
-            return
-        if action == "done":
+        theme: str | None = None
+        if action != "done":
+            try:
+                theme = theme_labels(language)[data.int_arg(0)]
+            except (CallbackError, IndexError):
+                theme = None
+        if mode not in ("ob", "ed") or step != "themes" or (action != "done" and theme is None):
+            stale = stale_answer(session, participant)
+        elif action == "done":
             assert participant.id is not None
             themes = items_of(session, participant).get(ItemKind.THEME, [])
             chosen = "; ".join(item.text for item in themes) or None
             _advance(participant, "themes")
             session.add(participant)
             views = current_views(session, participant)
-            done = True
         else:
-            try:
-                theme = theme_labels(language)[data.int_arg(0)]
-            except (CallbackError, IndexError):
-                await send(update, t(language, "account.old_button"))
-                return
+            assert theme is not None
             try:
                 toggle_theme(session, participant=participant, theme=theme, now=now(context))
             except InputProblem as problem:
                 await answer_query(query, t(language, problem.key, **problem.values), alert=True)
                 return
             views = current_views(session, participant)
-            done = False
-    if done:
+    if stale is not None:
+        await refuse_stale(update, *stale)
+        return
+    await answer_query(query)
+    if action == "done":
         await _close_question(update, language, chosen)
         for text, rows in views:
             await send(update, text, rows)

@@ -14,8 +14,10 @@ from storage import session_scope
 from storage.invitations import create_invitation, get_or_create_event
 from storage.models import (
     Invitation,
+    ItemKind,
     Participant,
     ParticipantEvent,
+    ProfileItem,
 )
 from tests.bot.test_matches_e2e import seed
 from tests.bot.test_onboarding_e2e import said
@@ -114,3 +116,93 @@ async def test_start_with_an_invitation_from_someone_known_joins_the_event(
     with Session(engine) as session:
         invitation = session.exec(select(Invitation).where(Invitation.token == personal_token)).one()
         assert invitation.used_at is None and invitation.participant_id is None
+
+
+# -- 2. old onboarding buttons -----------------------------------------------------------------------------
+async def test_old_onboarding_buttons_are_refused_kindly_and_change_nothing(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    piet = standin.person(4005, "Piet", language_code="nl")
+    piet.send("/start")
+    await said(piet, "Welkom bij Koppelbot")
+    piet.press("Akkoord")
+    await said(piet, "Hoe heet je")
+    name_question = piet.last
+    piet.send("Piet Bakker")  # typed instead of "Houden": the name question keeps its button
+    await said(piet, "organisatie")
+    piet.send("Graafschap College")
+    await said(piet, "Wat past het best")
+    piet.press("vmbo / school")
+    await said(piet, "In welke regio")
+    piet.press("Achterhoek")
+    await said(piet, "Hoe ver")
+    piet.press("buurregio")
+    await said(piet, "bieden")
+    offers_question = piet.last
+    piet.send("stageplekken")
+    await said(piet, "• stageplekken")
+    piet.press("Klaar")
+    await said(piet, "zoek")
+    piet.skip()
+
+    # "Sla over" on the offers question, pressed while the needs question is open.
+    callback = piet.press("Sla over", offers_question)
+    await answered(standin, callback)
+    assert "eerdere vraag" in (toast(standin, callback) or "")
+    replies = await piet.replies_until_idle()
+    assert [m.plain_text.split("\n")[-1] for m in replies][-1].startswith("Scheid meerdere")  # needs, again
+    assert not offers_question.buttons  # the old keyboard is gone
+    assert participant(engine, 4005).conversation_state == "ob:needs"
+
+    # "Houden" on the name question while the needs question is open.
+    callback = piet.press("Houden", name_question)
+    await answered(standin, callback)
+    assert "eerdere vraag" in (toast(standin, callback) or "")
+    await piet.replies_until_idle()
+    person = participant(engine, 4005)
+    assert (person.name, person.conversation_state) == ("Piet Bakker", "ob:needs")
+
+    # Buttons of the same kind from before this version (no step in the data) are stale too.
+    for data in ("ob:done", "ob:keep", "ob:role:hbo", "th:3", "ob:finish"):
+        callback = piet.press_data(data, offers_question)
+        await answered(standin, callback)
+        assert toast(standin, callback), data
+    await piet.replies_until_idle()
+    person = participant(engine, 4005)
+    assert (person.role, person.conversation_state) == ("school", "ob:needs")
+    with Session(engine) as session:
+        assert not session.exec(select(ProfileItem).where(ProfileItem.kind == ItemKind.THEME)).all()
+
+    # After /cancel: a friendly pointer to /start, nothing changes.
+    piet.send("/cancel")
+    await said(piet, "Gestopt")
+    callback = piet.press("Sla over")
+    await answered(standin, callback)
+    assert "/start" in (toast(standin, callback) or "")
+    assert participant(engine, 4005).conversation_state is None
+
+
+async def test_buttons_pressed_after_onboarding_finished_change_nothing(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    from tests.bot.test_onboarding_e2e import onboard_nl
+
+    sanne = standin.person(4006, "Sanne", language_code="nl")
+    await onboard_nl(sanne)
+    summary = sanne.last
+    finish = summary.button("Klopt")["callback_data"]
+    role_question = next(m for m in sanne.messages if "Wat past het best" in m.plain_text)
+    sanne.press("Klopt", summary)
+    await said(sanne, "suggesties")
+    before = participant(engine, 4006)
+    callback = sanne.press_data(finish, summary)  # a second tap, sent before the keyboard went away
+    await answered(standin, callback)
+    assert "/profile" in (toast(standin, callback) or "")
+    callback = sanne.press_data("ob:role:company", role_question)
+    await answered(standin, callback)
+    assert "/profile" in (toast(standin, callback) or "")
+    await sanne.replies_until_idle()
+    after = participant(engine, 4006)
+    assert (after.role, after.profile_completed_at, after.conversation_state) == (
+        before.role, before.profile_completed_at, None
+    )  # fmt: skip
