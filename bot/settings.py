@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     suggestions_per_week: int = Field(default=3, ge=1, le=20)
     incoming_per_week: int = Field(default=5, ge=1, le=100)
     cross_region_bonus: float = Field(default=0.1, ge=0.0, le=1.0)
+    # Days a suggestion stays open; unanswered after that it expires and the pair rests for the matcher's
+    # cooldown before it may be suggested again
+    suggestion_expiry_days: int = Field(default=28, ge=1)
 
     # Outbox delivery at Telegram's pace
     send_rate_per_second: float = Field(default=30.0, gt=0)

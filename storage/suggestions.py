@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -32,6 +32,7 @@ __all__ = [
     "add_never",
     "create_introduction",
     "create_suggestion",
+    "expire_due",
     "find_open_pair",
     "get_suggestion",
     "inactive_ids",
@@ -178,6 +179,32 @@ def withdraw_pending(session: Session, *, participant_id: int, now: dt.datetime 
         session.add(row)
     session.flush()
     return len(rows)
+
+
+def expire_due(session: Session, *, now: dt.datetime, participant_id: int | None = None) -> int:
+    """Pending suggestions past `expires_at` become `expired` (closed at their expiry); returns how many.
+
+    Run before the matcher reads `pair_history`, so a lapsed pair counts as expired (suggested again only
+    after the cooldown) instead of as still open. With `participant_id`, only that person's suggestions.
+    """
+    query = (
+        update(Suggestion)
+        .where(col(Suggestion.status) == SuggestionStatus.PENDING)
+        .where(col(Suggestion.expires_at).is_not(None), col(Suggestion.expires_at) <= now)
+    )
+    if participant_id is not None:
+        query = query.where(
+            or_(
+                col(Suggestion.participant_a_id) == participant_id,
+                col(Suggestion.participant_b_id) == participant_id,
+            )
+        )
+    result = session.execute(
+        query.values(status=SuggestionStatus.EXPIRED, closed_at=col(Suggestion.expires_at)).execution_options(
+            synchronize_session=False
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def pair_history(session: Session, *, participant_id: int | None = None) -> PairHistory:

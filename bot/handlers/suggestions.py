@@ -7,6 +7,7 @@ side may relay. A decline is never shown to the other side.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
@@ -53,6 +54,7 @@ def _cards(context: KoppelContext, participant_id: int) -> tuple[str, list[View]
     """Open suggestions for this person (topped up from the matcher), rendered; marks them shown."""
     cache = matcher_cache(context.bot_data.extras)
     moment = now(context)
+    expires_at = moment + dt.timedelta(days=context.settings.suggestion_expiry_days)
 
     def work(session: Session) -> tuple[str, list[View]]:
         participant = session.get(Participant, participant_id)
@@ -61,7 +63,12 @@ def _cards(context: KoppelContext, participant_id: int) -> tuple[str, list[View]
         rows = mm.suggestions_for(session, participant_id=participant_id, limit=CARDS, now=moment)
         if len(rows) < CARDS:
             mm.find_new_suggestions(
-                session, participant_id=participant_id, cache=cache, limit=CARDS - len(rows), now=moment
+                session,
+                participant_id=participant_id,
+                cache=cache,
+                limit=CARDS - len(rows),
+                now=moment,
+                expires_at=expires_at,
             )
             rows = mm.suggestions_for(session, participant_id=participant_id, limit=CARDS, now=moment)
         views: list[View] = []
@@ -172,8 +179,10 @@ async def suggestion_button(update: Update, context: KoppelContext) -> None:
             row = get_suggestion(session, suggestion_id=suggestion_id)
             other = session.get(Participant, mm.other_side(row, participant.id)) if row else None
             gone = other is None or other.status == ParticipantStatus.DELETED
+            expired = row is not None and row.status == SuggestionStatus.EXPIRED
+            key = "matches.gone" if gone else "matches.expired" if expired else "matches.stale"
             await drop_buttons(update)
-            await send(update, t(language, "matches.gone" if gone else "matches.stale"))
+            await send(update, t(language, key, days=context.settings.suggestion_expiry_days))
             return
         other = session.get(Participant, mm.other_side(outcome.suggestion, participant.id))
         name = other.name if other is not None and other.name else "…"

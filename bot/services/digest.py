@@ -38,6 +38,7 @@ from bot.settings import WEEKDAYS, Settings
 from bot.texts import LANGUAGES, catalogue, t
 from storage import engagement as store
 from storage import session_scope
+from storage import suggestions as suggestions_store
 from storage.models import Participant, ParticipantStatus, Suggestion
 from storage.outbox import enqueue_many
 
@@ -187,11 +188,14 @@ def _digest(
     new_rows: list[Suggestion] = []
     match_started = time.perf_counter()
     match_seconds = 0.0
+    # Lapsed suggestions first: the matcher must see them as expired pairs (cooldown), not as open ones.
+    suggestions_store.expire_due(session, now=now)
     if len(profiles) >= 2:
         matcher = matching.Matcher(profiles, matcher_config(settings))
         weekly = matcher.weekly(mm.build_history(session, now=now), now)
         match_seconds = time.perf_counter() - match_started
-        new_rows = _record_weekly(session, weekly, week=week, now=now)
+        expires_at = now + dt.timedelta(days=settings.suggestion_expiry_days)
+        new_rows = _record_weekly(session, weekly, week=week, now=now, expires_at=expires_at)
     new_for: dict[int, list[Suggestion]] = {}
     for row in new_rows:
         for pid in (row.participant_a_id, row.participant_b_id):
@@ -238,7 +242,12 @@ def _digest(
 
 
 def _record_weekly(
-    session: Session, weekly: dict[str, list[matching.Suggestion]], *, week: str, now: dt.datetime
+    session: Session,
+    weekly: dict[str, list[matching.Suggestion]],
+    *,
+    week: str,
+    now: dt.datetime,
+    expires_at: dt.datetime | None = None,
 ) -> list[Suggestion]:
     """This week's pairs as suggestion rows in one statement, each side's reasons, both sides shown now.
 
@@ -267,6 +276,7 @@ def _record_weekly(
                     "reasons": {mine: own, theirs: mirrored},
                     "shown_a_at": now,
                     "shown_b_at": now,
+                    "expires_at": expires_at,
                 }
             else:
                 row["reasons"] = {**row["reasons"], mine: own}

@@ -412,6 +412,7 @@ def _act_on_reason(
             cache=cache or mm.MatcherCache(),
             limit=1,
             now=now,
+            expires_at=now + dt.timedelta(days=settings.suggestion_expiry_days),
         )
         person = session.get(Participant, followup.participant_id)
         if not rows or person is None or person.chat_id is None:

@@ -366,11 +366,22 @@ def _release_memory() -> None:
 
 
 def find_new_suggestions(
-    session: Session, *, participant_id: int, cache: MatcherCache, limit: int, now: dt.datetime
+    session: Session,
+    *,
+    participant_id: int,
+    cache: MatcherCache,
+    limit: int,
+    now: dt.datetime,
+    expires_at: dt.datetime | None = None,
 ) -> list[Suggestion]:
-    """Ask the matcher for up to `limit` new partners for this person and record them (source `matches`)."""
+    """Ask the matcher for up to `limit` new partners for this person and record them (source `matches`).
+
+    New rows expire at `expires_at`; this person's lapsed suggestions are marked expired first, so the
+    matcher sees them as expired pairs (cooldown) rather than as open ones.
+    """
     if limit <= 0:
         return []
+    store.expire_due(session, now=now, participant_id=participant_id)
     matcher = cache.get(session, for_id=participant_id)
     pairs = store.pair_history(session, participant_id=participant_id)
     never = store.never_pairs(session, participant_id=participant_id)
@@ -396,7 +407,7 @@ def find_new_suggestions(
         )
     }
     found = [s for s in found if int(s.other_id) in current]
-    return record_suggestions(session, found, source="matches", week=None, now=now)
+    return record_suggestions(session, found, source="matches", week=None, now=now, expires_at=expires_at)
 
 
 # -- answering ---------------------------------------------------------------------------------------------
@@ -441,6 +452,9 @@ def answer_suggestion(
     elif suggestion.status != SuggestionStatus.PENDING:
         raise SuggestionClosed(f"suggestion {suggestion_id} is {suggestion.status}")
     elif suggestion.expires_at is not None and suggestion.expires_at <= now:
+        suggestion.status = SuggestionStatus.EXPIRED
+        suggestion.closed_at = suggestion.expires_at
+        session.add(suggestion)
         raise SuggestionClosed(f"suggestion {suggestion_id} expired")
 
     if side == "a":

@@ -6,6 +6,8 @@ that expired, and a person who blocked the bot while it was answering.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlmodel import Session, select
 
 from bot.app import KoppelApplication
@@ -15,11 +17,14 @@ from storage.invitations import create_invitation, get_or_create_event
 from storage.models import (
     Invitation,
     ItemKind,
+    OutboxMessage,
     Participant,
     ParticipantEvent,
     ProfileItem,
+    Suggestion,
+    SuggestionStatus,
 )
-from tests.bot.test_matches_e2e import seed
+from tests.bot.test_matches_e2e import card_for, school_and_installer, seed
 from tests.bot.test_onboarding_e2e import said
 
 
@@ -206,3 +211,67 @@ async def test_buttons_pressed_after_onboarding_finished_change_nothing(
     assert (after.role, after.profile_completed_at, after.conversation_state) == (
         before.role, before.profile_completed_at, None
     )  # fmt: skip
+
+
+# -- 3. suggestions expire -----------------------------------------------------------------------------
+async def test_a_suggestion_expires_and_a_late_answer_is_told_kindly(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    school_and_installer(engine)
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    start = dt.datetime.now(dt.UTC)
+    sanne.send("/matches")
+    await card_for(sanne, "Ruud Jansen")
+    card = next(m for m in sanne.messages if "Ruud Jansen" in m.plain_text)
+    with Session(engine) as session:
+        suggestion = session.exec(select(Suggestion)).one()
+    assert suggestion.expires_at is not None
+    assert abs(suggestion.expires_at - (start + dt.timedelta(days=28))) < dt.timedelta(minutes=5)
+
+    bot.bot_data.clock.set(start + dt.timedelta(days=29))
+    sanne.skip()
+    sanne.press("Ja, stel me voor", card)
+    await said(sanne, "verlopen")
+    assert "28 dagen" in sanne.last.plain_text and "/matches" in sanne.last.plain_text
+    assert not card.buttons
+    with Session(engine) as session:
+        suggestion = session.exec(select(Suggestion)).one()
+        assert suggestion.status == SuggestionStatus.EXPIRED and suggestion.answer_a is None
+        assert suggestion.answer_b is None
+        assert session.exec(select(OutboxMessage)).all() == []  # Ruud was not asked
+
+    # The expired pair rests (the matcher's cooldown): not suggested again the next day.
+    sanne.send("/matches")
+    await said(sanne, "geen nieuwe suggesties")
+    with Session(engine) as session:
+        assert len(session.exec(select(Suggestion)).all()) == 1
+
+
+async def test_lapsed_suggestions_are_marked_expired_before_new_ones_are_found(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    sanne_id, ruud_id = school_and_installer(engine)
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    sanne.send("/matches")
+    await card_for(sanne, "Ruud Jansen")
+    start = dt.datetime.now(dt.UTC)
+    bot.bot_data.clock.set(start + dt.timedelta(days=30))
+    sanne.skip()
+    sanne.send("/matches")  # nobody answered: the card is not shown again, and the row is closed
+    await said(sanne, "geen nieuwe suggesties")
+    with Session(engine) as session:
+        suggestion = session.exec(select(Suggestion)).one()
+        assert suggestion.status == SuggestionStatus.EXPIRED
+        assert suggestion.closed_at == suggestion.expires_at
+    # After the cooldown (eight weeks) the pair may come back, with a new expiry.
+    bot.bot_data.clock.set(start + dt.timedelta(days=28 + 57))
+    sanne.send("/matches")
+    await standin.wait_until(
+        lambda: sum("Ruud Jansen" in m.plain_text and bool(m.buttons) for m in sanne.messages) == 2,
+        what="a second card about Ruud",
+    )
+    with Session(engine) as session:
+        rows = session.exec(select(Suggestion).order_by(Suggestion.id)).all()
+        assert [row.status for row in rows] == [SuggestionStatus.EXPIRED, SuggestionStatus.PENDING]
+        assert rows[1].expires_at is not None and rows[1].expires_at > start + dt.timedelta(days=100)
+    del sanne_id, ruud_id

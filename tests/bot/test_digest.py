@@ -16,6 +16,7 @@ from storage.models import (
     OutboxMessage,
     ParticipantStatus,
     Suggestion,
+    SuggestionStatus,
 )
 from storage.participants import add_items, create_participant
 
@@ -153,6 +154,21 @@ def test_next_week_reminds_of_waiting_answers(engine, tuned) -> None:
         "wachten" in header.payload["text"] and "Ruud (Jansen Installatietechniek)" in header.payload["text"]
     )
     assert "wacht nog op je antwoord" in card.payload["text"]
+
+
+def test_digest_suggestions_expire_and_rest_until_the_cooldown(engine, tuned) -> None:
+    community(engine)
+    digest.run_digest(engine, settings=tuned, now=MONDAY_9)
+    with Session(engine) as session:
+        suggestion = session.exec(select(Suggestion)).one()
+        assert suggestion.expires_at == MONDAY_9 + dt.timedelta(days=tuned.suggestion_expiry_days)
+    # Five weeks on, nobody answered: the row is closed as expired, not reminded of, not paired again.
+    report = digest.run_digest(engine, settings=tuned, now=MONDAY_9 + dt.timedelta(days=35))
+    assert report.new_suggestions == 0 and report.reminders == 0
+    with Session(engine) as session:
+        suggestion = session.exec(select(Suggestion)).one()
+        assert suggestion.status == SuggestionStatus.EXPIRED
+        assert suggestion.closed_at == suggestion.expires_at
 
 
 def test_quiet_hours_make_the_digest_wait_but_force_sends_now(engine, tuned) -> None:
