@@ -10,6 +10,8 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.context import KoppelContext
 from bot.texts import language_for, t
+from storage import session_scope
+from storage.outbox import mark_blocked
 
 __all__ = ["leave_group", "on_error"]
 
@@ -35,15 +37,34 @@ async def leave_group(update: Update, context: KoppelContext) -> None:
         logger.info("could not leave a %s: %s", chat.type, type(exc).__name__)
 
 
+async def _mark_blocked(update: object, context: KoppelContext) -> None:
+    """After a 403 on a direct reply in a private chat: the person behind the chat becomes `blocked`."""
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type != ChatType.PRIVATE:
+        return
+    try:
+        with session_scope(context.engine) as session:
+            stopped = mark_blocked(session, chat_id=update.effective_chat.id, now=context.clock.now())
+    except Exception:  # the error handler must not fail itself
+        logger.exception("could not mark a participant as blocked")
+        return
+    logger.info(
+        "marked the person of update %s as blocked (%d queued messages stopped)", update.update_id, stopped
+    )
+
+
 async def on_error(update: object, context: KoppelContext) -> None:
     """Log the failure without personal data and tell the person, in their language, that nothing was lost."""
     error = context.error
     if isinstance(error, Forbidden):
-        # The person blocked the bot while we were answering: an expected outcome, not a failure.
+        # The person blocked the bot while we were answering: an expected outcome, not a failure. Mark them
+        # `blocked` exactly as the outbox sender does on a 403, so no digest or nudge is queued for them.
         logger.info(
             "could not answer update %s: the person blocked the bot",
             update.update_id if isinstance(update, Update) else "-",
         )
+        await _mark_blocked(update, context)
         return
     logger.error(
         "unhandled %s while handling update %s",

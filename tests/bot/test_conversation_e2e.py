@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from bot.app import KoppelApplication
 from bot.standin import BotAPIStandIn
+from bot.standin.server import Person
 from storage import session_scope
 from storage.invitations import create_invitation, get_or_create_event
 from storage.models import (
@@ -20,10 +21,12 @@ from storage.models import (
     OutboxMessage,
     Participant,
     ParticipantEvent,
+    ParticipantStatus,
     ProfileItem,
     Suggestion,
     SuggestionStatus,
 )
+from storage.outbox import enqueue
 from tests.bot.test_matches_e2e import card_for, school_and_installer, seed
 from tests.bot.test_onboarding_e2e import said
 
@@ -275,3 +278,40 @@ async def test_lapsed_suggestions_are_marked_expired_before_new_ones_are_found(
         assert [row.status for row in rows] == [SuggestionStatus.EXPIRED, SuggestionStatus.PENDING]
         assert rows[1].expires_at is not None and rows[1].expires_at > start + dt.timedelta(days=100)
     del sanne_id, ruud_id
+
+
+# -- 4. blocked while answering ------------------------------------------------------------------------
+async def test_a_person_who_blocked_the_bot_is_marked_blocked_on_a_direct_reply(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    person_id = seed(engine, 4007, "Kees Jansen", organisation="Kees BV", role="company",
+                     region="achterhoek", offers=("stages",), needs=("leerlingen",))  # fmt: skip
+    with session_scope(engine) as session:
+        enqueue(
+            session,
+            chat_id=4007,
+            participant_id=person_id,
+            kind="digest",
+            dedupe_key="digest:test",
+            text="later",
+            not_before=dt.datetime.now(dt.UTC) + dt.timedelta(days=3),
+        )
+    kees: Person = standin.person(4007, "Kees", language_code="nl")
+    standin.block(4007)
+    kees.send("/help")
+    await standin.wait_until(lambda: standin.status_counts[403] >= 1, what="a 403 to the blocked person")
+    await standin.wait_until(
+        lambda: participant(engine, 4007).status == ParticipantStatus.BLOCKED, what="status blocked"
+    )
+    assert kees.messages == []
+    person = participant(engine, 4007)
+    assert person.blocked_at is not None
+    with Session(engine) as session:
+        assert [row.state for row in session.exec(select(OutboxMessage)).all()] == ["blocked"]
+
+    # Unblocking and /start: they take part again.
+    standin.blocked.discard(4007)
+    kees.send("/start")
+    await said(kees, "Welkom terug")
+    person = participant(engine, 4007)
+    assert person.status == ParticipantStatus.ACTIVE and person.blocked_at is None
