@@ -1,8 +1,9 @@
 """Crash safety and scale-out with real processes: `python -m bot run|worker` against a stand-in in the test.
 
 kill -9 in the middle of a broadcast or of a digest's delivery: after a restart everything is delivered, and
-only a message that was in flight at the moment of the crash can arrive twice. On PostgreSQL, several
-worker processes share one outbox without sending anything twice.
+only a message that was in flight at the moment of the crash can arrive twice. kill -9 at random moments of
+an onboarding: the next process carries on from the stored state, and nothing is stored twice. On
+PostgreSQL, several worker processes share one outbox without sending anything twice.
 """
 
 from __future__ import annotations
@@ -128,6 +129,81 @@ def test_two_workers_share_one_outbox_on_postgresql_without_duplicates(
     counts = [int(output.split("stopped: ")[1].split(" sent")[0]) for output in (w1.output, w2.output)]
     assert sum(counts) == len(ids) and min(counts) > 0
     engine.dispose()
+
+
+# kill -9 at random moments of an onboarding: each answer is queued, then the bot is killed after a random
+# few milliseconds (before, while or after it handles the answer) and a new process takes over.
+ONBOARDING = [
+    ("send", "/start", "Welkom bij Koppelbot"),
+    ("press", "Akkoord", "Hoe heet je"),
+    ("send", "Piet Bakker", "organisatie"),
+    ("send", "Graafschap College", "Wat past het best"),
+    ("press", "hbo", "In welke regio"),
+    ("press", "Achterhoek", "Hoe ver"),
+    ("press", "buurregio", "bieden"),
+    ("send", "gastlessen over warmtepompen\nstageplekken installatietechniek", "• stageplekken"),
+    ("press", "Klaar", "zoek"),
+    ("send", "een bedrijf voor een praktijkopdracht", "• een bedrijf voor een praktijkopdracht"),
+    ("press", "Klaar", "thema"),
+    ("press", "Klaar", "Zo ziet je profiel eruit"),
+]
+
+
+@pytest.mark.slow
+def test_kill_9_at_any_moment_of_an_onboarding_then_restart_continues(
+    standin: BotAPIStandIn, database_url: str, engine, tmp_path: Path
+) -> None:
+    import random
+
+    rng = random.Random(20261124)
+    piet = standin.person(6500, "Piet", language_code="nl")
+    env = env_for(standin, database_url, rate=30.0)
+    processes: list[BotProcess] = []
+
+    def newest_says(fragment: str) -> bool:
+        return bool(piet.messages) and fragment.lower() in piet.last.plain_text.lower()
+
+    process = BotProcess("run", env=env, cwd=tmp_path, name="p0").start()
+    processes.append(process)
+    kills = 0
+    try:
+        for step, (action, value, then) in enumerate(ONBOARDING):
+            piet.send(value) if action == "send" else piet.press(value)
+            if step % 2 == 1:  # every other answer: kill -9 a few milliseconds after it was queued
+                time.sleep(rng.uniform(0.0, 0.25))
+                process.kill()
+                kills += 1
+                process = BotProcess("run", env=env, cwd=tmp_path, name=f"p{step}").start()
+                processes.append(process)
+            wait(lambda then=then: newest_says(then), 60, repr(then))
+        process.wait_for_output("polling for updates", 60)  # the last one took over, then stops cleanly
+        standin_quiet = len(piet.messages)
+        time.sleep(1.0)
+        assert len(piet.messages) == standin_quiet
+        assert process.terminate() == 0
+    finally:
+        for each in processes:
+            each.kill()
+    assert kills == len(ONBOARDING) // 2
+    with Session(engine) as session:
+        person = session.exec(select(Participant)).one()
+        assert (person.name, person.organisation, person.role, person.region, person.reach) == (
+            "Piet Bakker", "Graafschap College", "hbo", "achterhoek", "neighbours"
+        )  # fmt: skip
+        from storage.models import ItemKind, ProfileItem
+
+        items = session.exec(select(ProfileItem.kind, ProfileItem.text).order_by(col(ProfileItem.id))).all()
+    assert [text for kind, text in items if kind == ItemKind.OFFER] == [
+        "gastlessen over warmtepompen", "stageplekken installatietechniek"
+    ]  # fmt: skip
+    assert [text for kind, text in items if kind == ItemKind.NEED] == [
+        "een bedrijf voor een praktijkopdracht"
+    ]
+    # Every question was asked; a message repeats at most once, and only as often as the bot was killed.
+    texts = [m.plain_text for m in piet.messages]
+    assert all(any(then.lower() in text.lower() for text in texts) for _, _, then in ONBOARDING)
+    repeated = {text: n for text, n in Counter(texts).items() if n > 1}
+    assert all(n == 2 for n in repeated.values()) and len(repeated) <= kills, repeated
 
 
 @pytest.mark.slow
