@@ -137,8 +137,13 @@ async def on_text(update: Update, context: KoppelContext) -> None:
             return
         participant.last_seen_at = now(context)
         mode, step = state_step(participant)
+        answered = (participant.conversation_data or {}).get("answered")
         try:
-            if mode in ("ob", "ed") and step in TEXT_STEPS:
+            if mode in ("ob", "ed") and answered == message.message_id:
+                # The same message again: its answer was stored, then the bot died before the update was
+                # recorded as handled. Reading it as the answer to the next question would misfile it.
+                replies += current_views(session, participant)
+            elif mode in ("ob", "ed") and step in TEXT_STEPS:
                 set_text_field(session, participant=participant, step=step, text=text, now=now(context))
                 _advance(participant, step)
                 replies += current_views(session, participant)
@@ -170,6 +175,14 @@ async def on_text(update: Update, context: KoppelContext) -> None:
                 replies.append((t(language, "account.not_understood"), []))
         except InputProblem as problem:
             replies.append((t(language, problem.key, **problem.values), []))
+        if participant.conversation_state is not None and participant.conversation_state.startswith(
+            ("ob:", "ed:")
+        ):
+            # Stored with the answer in one transaction, so a replay of this message is recognised.
+            participant.conversation_data = {
+                **(participant.conversation_data or {}),
+                "answered": message.message_id,
+            }
         session.add(participant)
     if relay_to is not None:
         await suggestions.relay_text(update, context, suggestion_id=relay_to, text=text)

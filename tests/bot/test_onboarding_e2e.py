@@ -324,3 +324,37 @@ async def test_help_language_and_privacy(standin: BotAPIStandIn, bot: KoppelAppl
     assert [c["command"] for c in english.params["commands"]][: len(PARTICIPANT_COMMANDS)] == [
         name for name, _ in PARTICIPANT_COMMANDS
     ]
+
+
+async def test_an_answer_replayed_after_a_crash_is_not_read_as_the_next_answer(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    from sqlmodel import delete
+
+    from storage.models import ProcessedUpdate
+
+    piet = standin.person(2011, "Piet", language_code="nl")
+    piet.send("/start")
+    await said(piet, "Welkom")
+    piet.press("Akkoord")
+    await said(piet, "Hoe heet je")
+    name_update = piet.send("Piet Bakker")
+    await said(piet, "organisatie")
+    await standin.wait_idle()
+    # As if the bot died after storing the name but before recording the update as handled: Telegram
+    # delivers the same message again.
+    with session_scope(engine) as session:
+        session.exec(delete(ProcessedUpdate).where(ProcessedUpdate.update_id == name_update))  # type: ignore[call-overload]
+    before = len(piet.messages)
+    standin.replay(name_update)
+    await standin.wait_until(lambda: len(piet.messages) > before)
+    await standin.wait_idle()
+    assert "organisatie" in piet.last.plain_text  # the question the person is on, asked again
+    with Session(engine) as session:
+        person = session.exec(select(Participant)).one()
+        assert person.organisation is None and person.conversation_state == "ob:organisation"
+    piet.send("Graafschap College")
+    await said(piet, "Wat past het best")
+    with Session(engine) as session:
+        person = session.exec(select(Participant)).one()
+        assert (person.name, person.organisation) == ("Piet Bakker", "Graafschap College")
