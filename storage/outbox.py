@@ -22,7 +22,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from sqlalchemy import event, func, insert, or_, update
 from sqlalchemy.engine import Engine
@@ -34,6 +34,7 @@ from storage.types import utcnow
 
 __all__ = [
     "FILE_METHODS",
+    "Message",
     "add_enqueue_listener",
     "attachment",
     "claim_due",
@@ -118,40 +119,59 @@ def attachment(
     return part
 
 
-def _values(
-    *,
-    dedupe_key: str,
-    chat_id: int,
-    kind: str,
-    text: str | None = None,
-    participant_id: int | None = None,
-    reply_markup: dict[str, Any] | None = None,
-    parse_mode: str | None = "HTML",
-    method: str = "sendMessage",
-    extra: dict[str, Any] | None = None,
-    broadcast_id: int | None = None,
-    not_before: dt.datetime | None = None,
-    priority: int = 0,
-) -> dict[str, Any]:
-    payload: dict[str, Any] = dict(extra or {})
+class Message(TypedDict):
+    """One message to queue: `enqueue`'s keyword arguments, and an element of `enqueue_many`'s list.
+
+    `text` is the message text (or the caption for a photo/document, `parse_mode` "HTML" unless given);
+    `extra` holds other Bot API parameters; `not_before` holds the message back (quiet hours); a higher
+    `priority` is sent first.
+    """
+
+    dedupe_key: str
+    chat_id: int
+    kind: str
+    text: NotRequired[str | None]
+    participant_id: NotRequired[int | None]
+    reply_markup: NotRequired[dict[str, Any] | None]
+    parse_mode: NotRequired[str | None]
+    method: NotRequired[str]
+    extra: NotRequired[dict[str, Any] | None]
+    broadcast_id: NotRequired[int | None]
+    not_before: NotRequired[dt.datetime | None]
+    priority: NotRequired[int]
+
+
+_FIELDS = frozenset(Message.__annotations__)
+
+
+def _values(**message: Unpack[Message]) -> dict[str, Any]:
+    unknown = message.keys() - _FIELDS
+    if unknown:  # a misspelt keyword must not be dropped silently
+        raise TypeError(f"unknown outbox message fields: {', '.join(sorted(unknown))}")
+    method = message.get("method", "sendMessage")
+    payload: dict[str, Any] = dict(message.get("extra") or {})
+    text = message.get("text")
     if text is not None:
         payload["caption" if method in FILE_METHODS else "text"] = text
+    parse_mode = message.get("parse_mode", "HTML")
     if parse_mode:
         payload["parse_mode"] = parse_mode
+    reply_markup = message.get("reply_markup")
     if reply_markup is not None:
         payload["reply_markup"] = reply_markup
+    not_before = message.get("not_before")
     now = utcnow()
     return {
-        "dedupe_key": dedupe_key,
-        "chat_id": chat_id,
-        "participant_id": participant_id,
-        "kind": kind,
+        "dedupe_key": message["dedupe_key"],
+        "chat_id": message["chat_id"],
+        "participant_id": message.get("participant_id"),
+        "kind": message["kind"],
         "method": method,
         "payload": payload,
-        "broadcast_id": broadcast_id,
+        "broadcast_id": message.get("broadcast_id"),
         "not_before": not_before,
         "next_attempt_at": max(not_before or now, now),
-        "priority": priority,
+        "priority": message.get("priority", 0),
         "state": OutboxState.PENDING.value,
         "attempts": 0,
         "uncertain_deliveries": 0,
@@ -159,48 +179,16 @@ def _values(
     }
 
 
-def _row(**kwargs: Any) -> OutboxMessage:
-    return OutboxMessage(**_values(**kwargs))
-
-
-def enqueue(
-    session: Session,
-    *,
-    dedupe_key: str,
-    chat_id: int,
-    kind: str,
-    text: str | None = None,
-    participant_id: int | None = None,
-    reply_markup: dict[str, Any] | None = None,
-    parse_mode: str | None = "HTML",
-    method: str = "sendMessage",
-    extra: dict[str, Any] | None = None,
-    broadcast_id: int | None = None,
-    not_before: dt.datetime | None = None,
-    priority: int = 0,
-) -> OutboxMessage | None:
+def enqueue(session: Session, **message: Unpack[Message]) -> OutboxMessage | None:
     """Queue one message; returns the new row, or None when `dedupe_key` was queued before.
 
-    `text` is the message text (or the caption for a photo/document); `extra` holds other Bot API
-    parameters. The row is added to the session; the caller's transaction decides when it is committed.
+    The row is added to the session; the caller's transaction decides when it is committed.
     """
+    dedupe_key = message["dedupe_key"]
     existing = session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)).first()
     if existing is not None:
         return None
-    row = _row(
-        dedupe_key=dedupe_key,
-        chat_id=chat_id,
-        kind=kind,
-        text=text,
-        participant_id=participant_id,
-        reply_markup=reply_markup,
-        parse_mode=parse_mode,
-        method=method,
-        extra=extra,
-        broadcast_id=broadcast_id,
-        not_before=not_before,
-        priority=priority,
-    )
+    row = OutboxMessage(**_values(**message))
     session.add(row)
     session.flush()
     session.info.setdefault(_ENQUEUED, set()).add(_engine_key(session.get_bind()))  # type: ignore[arg-type]
