@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram.error import InvalidToken
 
-from bot.app import build_application
+from bot.app import KoppelApplication, build_application
 from bot.cli._common import fail, settings_with_logging
 from bot.runner import serve_polling, serve_webhook
+from bot.settings import Settings
 from storage import make_engine, upgrade
 from storage.locks import AlreadyRunning, SingleProcessLock
 
@@ -41,8 +45,27 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_with_logging()
     if settings.token is None:
         return fail(NO_TOKEN)
-    if args.webhook and (not settings.webhook_url or settings.webhook_secret is None):
+    if not args.webhook:
+        return serve(settings, serve_polling)
+    if not settings.webhook_url or settings.webhook_secret is None:
         return fail(NO_WEBHOOK_URL)
+    return serve(
+        settings,
+        functools.partial(
+            serve_webhook,
+            url=settings.webhook_url,
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            secret=settings.webhook_secret.get_secret_value(),
+        ),
+    )
+
+
+def serve(settings: Settings, serving: Callable[[KoppelApplication], Coroutine[Any, Any, None]]) -> int:
+    """Migrate, build the Application and run `serving` on it: one such process per database at a time.
+
+    `koppelbot run` and `koppelbot worker` both start this way; the exit code for the command line.
+    """
     try:
         lock = SingleProcessLock(settings.database_url).acquire()
     except AlreadyRunning as exc:
@@ -50,19 +73,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         upgrade(settings.database_url)
         application = build_application(settings, engine=make_engine(settings.database_url))
-        if args.webhook:
-            assert settings.webhook_url is not None and settings.webhook_secret is not None
-            asyncio.run(
-                serve_webhook(
-                    application,
-                    url=settings.webhook_url,
-                    listen=settings.webhook_listen,
-                    port=settings.webhook_port,
-                    secret=settings.webhook_secret.get_secret_value(),
-                )
-            )
-        else:
-            asyncio.run(serve_polling(application))
+        asyncio.run(serving(application))
     except InvalidToken:
         # PTB's message quotes the token; ours does not.
         return fail(REJECTED_TOKEN)

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.standin import BotAPIStandIn, Fault
 from tests.botprocess import ROOT, BotProcess
 
@@ -51,10 +53,11 @@ def test_no_token_in_debug_logs_while_requests_fail(tmp_path: Path) -> None:
     assert TOKEN not in output and SECRET_PART not in output
 
 
-def test_a_rejected_token_ends_with_one_line_without_the_token(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["run", "worker"])
+def test_a_rejected_token_ends_with_one_line_without_the_token(tmp_path: Path, command: str) -> None:
     with BotAPIStandIn(token="1111111:some-other-token-the-bot-does-not-have") as standin:
         result = subprocess.run(
-            [sys.executable, "-m", "bot", "run"],
+            [sys.executable, "-m", "bot", command],
             cwd=tmp_path,
             env={"PYTHONPATH": str(ROOT)} | _env(standin, tmp_path),
             capture_output=True,
