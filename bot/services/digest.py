@@ -263,17 +263,16 @@ def _record_weekly(
                 continue
             low, high = min(me, other), max(me, other)
             mine, theirs = ("a", "b") if me == low else ("b", "a")
-            own = [mm._reason_json(reason) for reason in item.reasons]  # noqa: SLF001 - same JSON as /matches
+            own = mm.reasons_json(item.reasons)
             row = rows.get((low, high))
             if row is None:
                 if (low, high) in taken:
                     continue
-                mirrored = [mm._reason_json(mm._mirror(reason)) for reason in item.reasons]  # noqa: SLF001
                 rows[(low, high)] = {
                     "participant_a_id": low,
                     "participant_b_id": high,
                     "score": item.score,
-                    "reasons": {mine: own, theirs: mirrored},
+                    "reasons": {mine: own, theirs: mm.reasons_json(item.reasons, mirrored=True)},
                     "shown_a_at": now,
                     "shown_b_at": now,
                     "expires_at": expires_at,

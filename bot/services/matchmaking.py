@@ -45,6 +45,7 @@ __all__ = [
     "mark_shown",
     "matching_suggestion",
     "other_side",
+    "reasons_json",
     "record_suggestions",
     "suggestions_for",
     "week_start",
@@ -139,6 +140,11 @@ def build_history(
 _MIRROR = {"need_offer": "offer_need", "offer_need": "need_offer"}
 
 
+def reasons_json(reasons: Iterable[matching.Reason], *, mirrored: bool = False) -> list[dict[str, Any]]:
+    """Reasons as stored in one side of `Suggestion.reasons`; `mirrored`: as the other side sees them."""
+    return [_reason_json(_mirror(reason) if mirrored else reason) for reason in reasons]
+
+
 def _reason_json(reason: matching.Reason) -> dict[str, Any]:
     return {
         "kind": reason.kind,
@@ -223,8 +229,8 @@ def record_suggestions(
         row = rows.get((low, high)) or store.find_open_pair(session, a_id=low, b_id=high)
         if row is None:
             reasons = {
-                my_side: [_reason_json(r) for r in item.reasons],
-                their_side: [_reason_json(_mirror(r)) for r in item.reasons],
+                my_side: reasons_json(item.reasons),
+                their_side: reasons_json(item.reasons, mirrored=True),
             }
             row = store.create_suggestion(
                 session,
@@ -239,7 +245,7 @@ def record_suggestions(
             )
         elif (low, high) in rows:
             # The same pair seen from the other side: its own reasons replace the mirrored ones.
-            row.reasons = {**(row.reasons or {}), my_side: [_reason_json(r) for r in item.reasons]}
+            row.reasons = {**(row.reasons or {}), my_side: reasons_json(item.reasons)}
             session.add(row)
         rows[(low, high)] = row
     session.flush()
