@@ -7,6 +7,7 @@ looks the same whether it answers /matches or arrives on its own.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 import matching
 from bot.callbacks import pack
@@ -32,6 +33,7 @@ View = tuple[str, Keyboard]
 _FIELD_KIND = {"offers": ItemKind.OFFER, "needs": ItemKind.NEED, "themes": ItemKind.THEME}
 
 
+@cache  # a handful of codes, on every card the digest renders
 def choice_label(language: str, step: str, code: str | None) -> str:
     """The person-facing label of a role, region or reach code."""
     if not code:
@@ -209,24 +211,43 @@ def _reasons(language: str, view: matching.Suggestion, other: Participant) -> li
     return [f"• {t(language, 'common.raw', value=line)}" for line in lines]
 
 
+@cache
+def _card_texts(language: str) -> dict[str, str]:
+    """The card's texts without placeholders, rendered once per language (the digest makes thousands)."""
+    keys = ("card_why", "card_question", "yes_button", "no_button", "later_button", "never_button")
+    return {key: t(language, f"matches.{key}") for key in keys}
+
+
 def suggestion_card(
-    language: str, *, suggestion_id: int, view: matching.Suggestion, other: Participant, new: bool = False
+    language: str,
+    *,
+    suggestion_id: int,
+    view: matching.Suggestion,
+    other: Participant,
+    new: bool = False,
+    title: str | None = None,
 ) -> View:
-    """A suggestion: who, organisation, role, region and why, with the four answers. No contact details."""
-    title = "matches.card_new" if new else "matches.card_title"
-    parts = [t(language, title, name=other.name or ""), _who(language, other), ""]
+    """A suggestion: who, organisation, role, region and why, with the four answers. No contact details.
+
+    The same card answers /matches and arrives through the outbox (digest, follow-up); `title`, already
+    rendered, replaces the first line there ("new this week", "still waiting for your answer").
+    """
+    if title is None:
+        title = t(language, "matches.card_new" if new else "matches.card_title", name=other.name or "")
+    texts = _card_texts(language)
+    parts = [title, _who(language, other), ""]
     reasons = _reasons(language, view, other)
     if reasons:
-        parts += [t(language, "matches.card_why"), *reasons, ""]
-    parts.append(t(language, "matches.card_question"))
+        parts += [texts["card_why"], *reasons, ""]
+    parts.append(texts["card_question"])
     rows: Keyboard = [
         [
-            Button(t(language, "matches.yes_button"), pack("sg", suggestion_id, "y")),
-            Button(t(language, "matches.no_button"), pack("sg", suggestion_id, "n")),
+            Button(texts["yes_button"], pack("sg", suggestion_id, "y")),
+            Button(texts["no_button"], pack("sg", suggestion_id, "n")),
         ],
         [
-            Button(t(language, "matches.later_button"), pack("sg", suggestion_id, "l")),
-            Button(t(language, "matches.never_button"), pack("sg", suggestion_id, "x")),
+            Button(texts["later_button"], pack("sg", suggestion_id, "l")),
+            Button(texts["never_button"], pack("sg", suggestion_id, "x")),
         ],
     ]
     return "\n".join(parts), rows

@@ -18,11 +18,9 @@ no suggestion for `SILENCE_AFTER` hears why and what would help, at most once pe
 from __future__ import annotations
 
 import datetime as dt
-import html
 import logging
 import time
 from dataclasses import asdict, dataclass
-from functools import cache
 from types import SimpleNamespace
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -31,11 +29,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 import matching
-from bot.callbacks import pack
+from bot.keyboards import to_dict
 from bot.services import matchmaking as mm
 from bot.services.quiet import next_allowed_for
 from bot.settings import WEEKDAYS, Settings
-from bot.texts import LANGUAGES, catalogue, t
+from bot.texts import t
+from bot.views import suggestion_card
 from storage import engagement as store
 from storage import session_scope
 from storage import suggestions as suggestions_store
@@ -50,7 +49,6 @@ __all__ = [
     "run_digest",
     "run_digest_if_due",
     "scheduled_moment",
-    "suggestion_card",
 ]
 
 logger = logging.getLogger(__name__)
@@ -202,8 +200,9 @@ def _digest(
             new_for.setdefault(pid, []).append(row)
     waiting = store.waiting_for_answer(session, now=now, exclude_ids=[row.id for row in new_rows if row.id])
 
-    wanted = set(new_for) | set(waiting)
-    people = _participants(session, wanted | set(recipients))
+    # Everybody named: the recipients, and the other sides of their new and waiting suggestions.
+    named = {_other(row, pid) for pid, rows in waiting.items() for row in rows[:WAITING_LISTED]}
+    people = _participants(session, set(new_for) | set(waiting) | named | set(recipients))
     messages: list[dict[str, Any]] = []
     counts = {"recipients": 0, "reminders": 0}
     for pid, (chat_id, language) in recipients.items():
@@ -341,56 +340,22 @@ def _messages_for(
     cards = [(row, True) for row in fresh] + [(row, False) for row in waiting[:REMINDER_CARDS]]
     for row, is_new in cards:
         other = people.get(_other(row, pid))
+        if other is None:  # never: the matcher's pairs and the waiting ones' other sides are all loaded
+            continue
+        assert row.id is not None
         title = t(language, "digest.card_new" if is_new else "digest.card_waiting", name=_display(other)[0])
-        text, markup = suggestion_card(language, suggestion=row, participant_id=pid, other=other, title=title)
+        text, keyboard = suggestion_card(
+            language, suggestion_id=row.id, view=mm.matching_suggestion(row, pid), other=other, title=title
+        )
         messages.append(
-            {**base, "dedupe_key": f"digest:{pid}:{week}:{row.id}", "text": text, "reply_markup": markup}
+            {
+                **base,
+                "dedupe_key": f"digest:{pid}:{week}:{row.id}",
+                "text": text,
+                "reply_markup": to_dict(keyboard),
+            }
         )
     return messages
-
-
-@cache
-def _fixed(language: str) -> dict[str, str]:
-    """The card texts without placeholders, rendered once per language (10,000 cards per run)."""
-    keys = ("card_why", "card_question", "yes_button", "no_button", "later_button", "never_button")
-    fixed = {key: t(language, f"digest.{key}") for key in keys}
-    fixed["reason_line"] = catalogue(language if language in LANGUAGES else "nl")["digest.reason_line"]
-    return fixed
-
-
-def suggestion_card(
-    language: str, *, suggestion: Suggestion, participant_id: int, other: Participant | None, title: str
-) -> tuple[str, dict[str, Any]]:
-    """One suggestion as message text and buttons (the four answers, prefix `sg` of the suggestions handler).
-
-    `title` is the first line, already rendered. No contact details: those come only after both say yes.
-    """
-    fixed = _fixed(language)
-    name, organisation = _display(other)
-    parts = [title]
-    if organisation:
-        parts.append(t(language, "digest.card_who", organisation=organisation))
-    view = mm.matching_suggestion(suggestion, participant_id)
-    reasons = matching.render_reasons(view, {view.other_id: name}, language)
-    if reasons:
-        parts += ["", fixed["card_why"]]
-        line = fixed["reason_line"]  # `t` escapes its values; so does this, faster
-        parts += [line.format(reason=html.escape(reason, quote=False)) for reason in reasons]
-    parts += ["", fixed["card_question"]]
-    sid = suggestion.id
-    markup = {
-        "inline_keyboard": [
-            [
-                {"text": fixed["yes_button"], "callback_data": pack("sg", sid, "y")},
-                {"text": fixed["no_button"], "callback_data": pack("sg", sid, "n")},
-            ],
-            [
-                {"text": fixed["later_button"], "callback_data": pack("sg", sid, "l")},
-                {"text": fixed["never_button"], "callback_data": pack("sg", sid, "x")},
-            ],
-        ]
-    }
-    return "\n".join(parts), markup
 
 
 def _silence_notices(

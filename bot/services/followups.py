@@ -33,11 +33,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.callbacks import pack
+from bot.keyboards import to_dict
 from bot.services import matchmaking as mm
-from bot.services.digest import suggestion_card
 from bot.services.quiet import next_allowed_for
 from bot.settings import Settings
 from bot.texts import t
+from bot.views import suggestion_card
 from storage import engagement as store
 from storage import session_scope
 from storage.models import (
@@ -419,11 +420,13 @@ def _act_on_reason(
             return outcome("answered_no_fresh")
         row = rows[0]
         partner = session.get(Participant, mm.other_side(row, followup.participant_id))
+        if partner is None or row.id is None:  # never: the matcher only suggests people who are there
+            return outcome("answered_no_fresh")
         title = t(person.language, "followup.fresh_card", name=_name(partner)[0])
-        text, markup = suggestion_card(
+        text, keyboard = suggestion_card(
             person.language,
-            suggestion=row,
-            participant_id=followup.participant_id,
+            suggestion_id=row.id,
+            view=mm.matching_suggestion(row, followup.participant_id),
             other=partner,
             title=title,
         )
@@ -435,7 +438,7 @@ def _act_on_reason(
             participant_id=person.id,
             kind="suggestion",
             text=text,
-            reply_markup=markup,
+            reply_markup=to_dict(keyboard),
         )
         mm.mark_shown(session, suggestion=row, participant_id=followup.participant_id, now=now)
         return outcome("answered_fresh", fresh_suggestion_id=row.id)

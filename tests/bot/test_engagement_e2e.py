@@ -54,7 +54,7 @@ async def test_missed_digest_is_sent_after_restart_and_only_once(
         header = await sanne.reply(timeout=15)
         assert "weekoverzicht" in header.plain_text
         card = await sanne.reply()
-        assert "Ruud" in card.plain_text and "Ja, graag" in card.button_texts[0]
+        assert "Ruud" in card.plain_text and "Ja, stel me voor" in card.button_texts[0]
         assert "weekoverzicht" in (await ruud.reply()).plain_text
         await ruud.reply()
         await application.bot_data.sender.idle()
