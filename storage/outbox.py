@@ -310,6 +310,17 @@ def _claimed(message_id: int, owner: str) -> Any:
     )
 
 
+def _update_claimed(session: Session, message_id: int, owner: str, values: dict[str, Any]) -> bool:
+    """Set `values` on a row only while `owner` still holds its claim; False when the claim was lost."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(_claimed(message_id, owner))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def mark_sent(
     session: Session, *, message_id: int, owner: str, telegram_message_id: int | None, now: dt.datetime
 ) -> bool:
@@ -317,21 +328,16 @@ def mark_sent(
 
     Returns False when the claim was lost (another worker took the row over after a stale timeout).
     """
-    result = session.execute(
-        update(OutboxMessage)
-        .where(_claimed(message_id, owner))
-        .values(
-            state=OutboxState.SENT,
-            telegram_message_id=telegram_message_id,
-            sent_at=now,
-            attempts=OutboxMessage.attempts + 1,
-            claimed_by=None,
-            claimed_at=None,
-            last_error=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    values: dict[str, Any] = {
+        "state": OutboxState.SENT,
+        "telegram_message_id": telegram_message_id,
+        "sent_at": now,
+        "attempts": OutboxMessage.attempts + 1,
+        "claimed_by": None,
+        "claimed_at": None,
+        "last_error": None,
+    }
+    return _update_claimed(session, message_id, owner, values)
 
 
 def reschedule(
@@ -356,13 +362,7 @@ def reschedule(
         values["attempts"] = OutboxMessage.attempts + 1
     if uncertain:
         values["uncertain_deliveries"] = OutboxMessage.uncertain_deliveries + 1
-    result = session.execute(
-        update(OutboxMessage)
-        .where(_claimed(message_id, owner))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return _update_claimed(session, message_id, owner, values)
 
 
 def mark_failed(
@@ -378,13 +378,7 @@ def mark_failed(
     }
     if uncertain:
         values["uncertain_deliveries"] = OutboxMessage.uncertain_deliveries + 1
-    result = session.execute(
-        update(OutboxMessage)
-        .where(_claimed(message_id, owner))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return _update_claimed(session, message_id, owner, values)
 
 
 def mark_blocked(session: Session, *, chat_id: int, now: dt.datetime) -> int:
