@@ -28,7 +28,7 @@ from storage.models import (
 )
 from storage.outbox import enqueue
 from tests.bot.test_matches_e2e import card_for, school_and_installer, seed
-from tests.bot.test_onboarding_e2e import said
+from tests.bot.test_onboarding_e2e import consent, said
 
 
 def participant(engine, telegram_id: int) -> Participant:
@@ -80,10 +80,7 @@ async def test_start_mid_onboarding_still_continues_where_the_person_was(
     standin: BotAPIStandIn, bot: KoppelApplication, engine
 ) -> None:
     eva = standin.person(4003, "Eva", language_code="nl")
-    eva.send("/start")
-    await said(eva, "Welkom bij Koppelbot")
-    eva.press("Akkoord")
-    await said(eva, "Hoe heet je")
+    await consent(eva)
     eva.send("Eva")
     await said(eva, "organisatie")
     eva.skip()
@@ -131,10 +128,7 @@ async def test_old_onboarding_buttons_are_refused_kindly_and_change_nothing(
     standin: BotAPIStandIn, bot: KoppelApplication, engine
 ) -> None:
     piet = standin.person(4005, "Piet", language_code="nl")
-    piet.send("/start")
-    await said(piet, "Welkom bij Koppelbot")
-    piet.press("Akkoord")
-    await said(piet, "Hoe heet je")
+    await consent(piet)
     name_question = piet.last
     piet.send("Piet Bakker")  # typed instead of "Houden": the name question keeps its button
     await said(piet, "organisatie")

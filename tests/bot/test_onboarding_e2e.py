@@ -22,12 +22,17 @@ async def said(person: Person, fragment: str, timeout: float = 10.0) -> None:
     )
 
 
-async def onboard_nl(person: Person, *, name_keep: bool = True, organisation: str = "Het Streek") -> None:
-    """Answer every question in Dutch, like a vmbo teacher in Ede."""
+async def consent(person: Person) -> None:
+    """/start and "Akkoord": the person is asked their name."""
     person.send("/start")
     await said(person, "Welkom bij Koppelbot")
     person.press("Akkoord")
     await said(person, "Hoe heet je")
+
+
+async def onboard_nl(person: Person, *, name_keep: bool = True, organisation: str = "Het Streek") -> None:
+    """Answer every question in Dutch, like a vmbo teacher in Ede."""
+    await consent(person)
     if name_keep:
         person.press("Houden")
     else:
@@ -167,10 +172,7 @@ async def test_restart_mid_onboarding_continues_where_the_person_was(
     piet = standin.person(2005, "Piet", language_code="nl")
     first = build_application(settings, engine=engine)
     async with polling(first, poll_timeout=0.5):
-        piet.send("/start")
-        await said(piet, "Welkom")
-        piet.press("Akkoord")
-        await said(piet, "Hoe heet je")
+        await consent(piet)
         piet.send("Piet Bakker")
         await said(piet, "organisatie")
         piet.send("Graafschap College")
@@ -191,10 +193,7 @@ async def test_restart_mid_onboarding_continues_where_the_person_was(
 
 async def test_odd_input_during_onboarding(standin: BotAPIStandIn, bot: KoppelApplication, engine) -> None:
     eva = standin.person(2006, "Eva", language_code="nl")
-    eva.send("/start")
-    await said(eva, "Welkom")
-    eva.press("Akkoord")
-    await said(eva, "Hoe heet je")
+    await consent(eva)
     eva.send("x" * 10_000)
     await said(eva, "te lang")
     eva.send("   ")
@@ -334,10 +333,7 @@ async def test_an_answer_replayed_after_a_crash_is_not_read_as_the_next_answer(
     from storage.models import ProcessedUpdate
 
     piet = standin.person(2011, "Piet", language_code="nl")
-    piet.send("/start")
-    await said(piet, "Welkom")
-    piet.press("Akkoord")
-    await said(piet, "Hoe heet je")
+    await consent(piet)
     name_update = piet.send("Piet Bakker")
     await said(piet, "organisatie")
     await standin.wait_idle()
