@@ -142,6 +142,30 @@ def _undo_keyboard(language: str, suggestion_id: int) -> Keyboard:
     return [[Button(t(language, "matches.undo_button"), pack("sg", suggestion_id, "u"))]]
 
 
+def _answer(
+    session: Session, context: KoppelContext, participant_id: int, suggestion_id: int, answer: AnswerValue
+) -> tuple[mm.AnswerOutcome | None, str | None, str | None]:
+    """Store the answer; returns (outcome, text key if the suggestion is closed, text key if refused)."""
+    try:
+        outcome = mm.answer_suggestion(
+            session,
+            suggestion_id=suggestion_id,
+            participant_id=participant_id,
+            answer=answer,
+            now=now(context),
+        )
+    except (mm.UnknownSuggestion, mm.NotASide):
+        logger.warning("refused a suggestion button from someone who is not a side")
+        return None, None, "matches.not_yours"
+    except mm.SuggestionClosed:
+        row = get_suggestion(session, suggestion_id=suggestion_id)
+        other = session.get(Participant, mm.other_side(row, participant_id)) if row else None
+        gone = other is None or other.status == ParticipantStatus.DELETED
+        expired = row is not None and row.status == SuggestionStatus.EXPIRED
+        return None, "matches.gone" if gone else "matches.expired" if expired else "matches.stale", None
+    return outcome, None, None
+
+
 async def suggestion_button(update: Update, context: KoppelContext) -> None:
     """`sg:<id>:y|n|l|x|u`: answer a suggestion (yes, no, later, never, undo), only one's own."""
     query = update.callback_query
@@ -157,36 +181,30 @@ async def suggestion_button(update: Update, context: KoppelContext) -> None:
     if code not in _ANSWERS and code != "u":
         return
     answer = _ANSWERS.get(code, AnswerValue.LATER)  # undo reopens: the same as "later"
+    # Replies go out after the transaction committed: no database lock is held across a Bot API call, and
+    # what the person is told is already stored when they read it.
+    refusal: str | None = None
+    closed: str | None = None
+    outcome: mm.AnswerOutcome | None = None
+    name, introduced = "…", False
     with session_scope(context.engine) as session:
         participant = participant_of(session, update)
         language = language_of(update, participant)
         if participant is None or participant.id is None:
-            await send(update, t(language, "matches.not_yours"))
-            return
-        try:
-            outcome = mm.answer_suggestion(
-                session,
-                suggestion_id=suggestion_id,
-                participant_id=participant.id,
-                answer=answer,
-                now=now(context),
-            )
-        except (mm.UnknownSuggestion, mm.NotASide):
-            logger.warning("refused a suggestion button from someone who is not a side")
-            await send(update, t(language, "matches.not_yours"))
-            return
-        except mm.SuggestionClosed:
-            row = get_suggestion(session, suggestion_id=suggestion_id)
-            other = session.get(Participant, mm.other_side(row, participant.id)) if row else None
-            gone = other is None or other.status == ParticipantStatus.DELETED
-            expired = row is not None and row.status == SuggestionStatus.EXPIRED
-            key = "matches.gone" if gone else "matches.expired" if expired else "matches.stale"
-            await drop_buttons(update)
-            await send(update, t(language, key, days=context.settings.suggestion_expiry_days))
-            return
-        other = session.get(Participant, mm.other_side(outcome.suggestion, participant.id))
-        name = other.name if other is not None and other.name else "…"
-        introduced = outcome.suggestion.status == SuggestionStatus.INTRODUCED
+            refusal = "matches.not_yours"
+        else:
+            outcome, closed, refusal = _answer(session, context, participant.id, suggestion_id, answer)
+        if outcome is not None and participant is not None and participant.id is not None:
+            other = session.get(Participant, mm.other_side(outcome.suggestion, participant.id))
+            name = other.name if other is not None and other.name else "…"
+            introduced = outcome.suggestion.status == SuggestionStatus.INTRODUCED
+    if refusal is not None:
+        await send(update, t(language, refusal))
+        return
+    if closed is not None:
+        await drop_buttons(update)
+        await send(update, t(language, closed, days=context.settings.suggestion_expiry_days))
+        return
     if introduced:
         text, rows = t(language, "matches.answered_introduced"), []
     elif code == "u":
