@@ -17,6 +17,8 @@ class MatchConfig:
         neighbour_bonus: relative bonus for pairs in neighbouring regions.
         cross_region_bonus: relative bonus for pairs in different regions (to encourage bridges); applied
             on top of ``neighbour_bonus`` for neighbouring regions.
+        audience_weight: relative bonus per direction in which one side's offers or needs name the other's
+            kind of organisation ("bedrijven die ...", "hbo-stagiairs", "scholieren"; data/audience.txt).
         generic_damping: multiplier on the weight of words in data/generic.txt ("leerlingen", "techniek").
         broader_weight: weight of a broader concept implied by the thesaurus (warmtepomp -> duurzame energie)
             relative to the concept itself.
@@ -50,6 +52,7 @@ class MatchConfig:
     same_region_bonus: float = 0.3
     neighbour_bonus: float = 0.02
     cross_region_bonus: float = 0.0
+    audience_weight: float = 0.25
     generic_damping: float = 0.25
     broader_weight: float = 0.35
     unique_term_weight: float = 0.5

@@ -119,7 +119,46 @@ class ProfileIndex:
         self.offer_phrases, self.offer_start, self.offer_count = self._phrase_matrix(self.offer_vectors)
         self.theme_matrix = self._phrase_matrix([(v,) for v in self.theme_vectors])[0]
         self.left, self.right = self._matrices()
+        self.audience_sought, self.audience_is = self._audiences()
         self.candidate_left, self.candidate_right = self._candidate_matrices()
+
+    # -- audiences -------------------------------------------------------------------------------------
+    def _audiences(self) -> tuple[np.ndarray, np.ndarray]:
+        """Whom each participant's offers and needs name (rows sum to at most 1) and what it is (0/1).
+
+        A participant's own kinds (and those its role could be) are self-description, not whom it seeks.
+        """
+        audiences = self.thesaurus.audiences
+        sought = np.zeros((self.n, len(audiences)), dtype=np.float64)
+        is_ = np.zeros((self.n, len(audiences)), dtype=np.float64)
+        analyse = self.analyser.analyse
+        for i, p in enumerate(self.profiles):
+            named: set[str] | None = None
+            used = {
+                t for group in (self.offer_terms[i], self.need_terms[i]) for phrase in group for t in phrase
+            }
+            found: list[int] = []
+            for k, (_, terms, always, when_named) in enumerate(audiences):
+                if p.role in always:
+                    is_[i, k] = 1.0
+                elif p.role in when_named:
+                    if named is None:
+                        named = set(analyse(p.organisation))
+                    if terms & named:
+                        is_[i, k] = 1.0
+                elif terms & used:
+                    found.append(k)
+            if found:
+                sought[i, found] = 1.0 / len(found)
+        return sought, is_
+
+    def audience_match(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """How far each side's text names the other's kind, summed over both directions (0..2)."""
+        if len(rows) == 0 or self.audience_is.shape[1] == 0:
+            return np.zeros(len(rows), dtype=np.float64)
+        forward = (self.audience_sought[rows] * self.audience_is[cols]).sum(axis=1)
+        backward = (self.audience_sought[cols] * self.audience_is[rows]).sum(axis=1)
+        return np.asarray(forward + backward, dtype=np.float64)
 
     # -- vectors ---------------------------------------------------------------------------------------
     def phrase_vector(self, terms: tuple[str, ...]) -> Vector:

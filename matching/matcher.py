@@ -187,6 +187,8 @@ class Matcher:
         # Score each unordered pair in one orientation so that a->b and b->a are bit-identical.
         lo, hi = np.minimum(rows, cols), np.maximum(rows, cols)
         scores = self._index.pair_scores(lo, hi) * self._rules.modifiers(lo, hi)
+        if self.config.audience_weight:
+            scores = scores * (1.0 + self.config.audience_weight * self._index.audience_match(lo, hi))
         if history is not None and history.unresponsive_reports:
             reports = np.array(
                 [history.unresponsive_reports.get(p.id, 0) for p in self.profiles], dtype=np.float64

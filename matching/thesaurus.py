@@ -102,6 +102,8 @@ class Thesaurus:
         max_phrase_len: the longest variant in tokens.
         combinations: (concept, first terms, second terms): a phrase with a term of each group means the
             concept ("training" + "docent" -> docentprofessionalisering); both terms are replaced by it.
+        audiences: (key, terms naming it, roles that always are it, roles that are it when their
+            organisation's name contains one of the terms), from ``audience.txt``.
     """
 
     phrases: Mapping[tuple[str, ...], str]
@@ -111,10 +113,15 @@ class Thesaurus:
     generic: frozenset[str]
     max_phrase_len: int
     combinations: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = ()
+    audiences: tuple[tuple[str, frozenset[str], frozenset[str], frozenset[str]], ...] = ()
 
 
 def _stem_tokens(text: str) -> tuple[str, ...]:
     return tuple(stem(t) for t in fold(text).split())
+
+
+def _codes(text: str) -> frozenset[str]:
+    return frozenset(c.strip() for c in text.split(",") if c.strip())
 
 
 @cache
@@ -159,9 +166,17 @@ def load_thesaurus() -> Thesaurus:
             for group in (first, second)
         )
         combinations.append((fold(head).replace(" ", ""), groups[0], groups[1]))
+    audiences = []
+    for line in _lines("audience.txt"):
+        head, _, rest = line.partition("=")
+        naming, _, roles_text = rest.partition("|")
+        always, _, named = roles_text.partition("|")
+        terms = frozenset(phrases.get(key, key[0]) for w in naming.split(",") if (key := _stem_tokens(w)))
+        audiences.append((fold(head).replace(" ", ""), terms, _codes(always), _codes(named)))
     return Thesaurus(
         phrases=phrases,
         combinations=tuple(combinations),
+        audiences=tuple(audiences),
         broader=broader,
         known=frozenset(known),
         stopwords=stopwords,

@@ -250,3 +250,44 @@ def test_with_profile_adds_a_newcomer_without_changing_the_original():
     assert "school" not in {p.id for p in m.profiles}
     replaced = bigger.with_profile(Profile(**{**newcomer.__dict__, "needs": ("procesoperators",)}))
     assert len(replaced.profiles) == len(bigger.profiles)
+
+
+def audience_profiles():
+    return [
+        prof("firm", needs=["hbo-stagiairs elektrotechniek"], offers=["rondleiding op ons bedrijf"]),
+        prof("han", offers=["afstudeerstagiairs elektrotechniek"], role="hbo", org="Hogeschool Oost"),
+        prof("roc", offers=["stagiairs elektrotechniek"], role="mbo", org="ROC Oost"),
+        prof("other-firm", offers=["stagiairs elektrotechniek"], role="company"),
+        prof("vmbo", offers=["leerlingen voor een challenge"], role="school", org="Vmbo De Sprong"),
+        prof("college", offers=["leerlingen voor een challenge"], role="school", org="Het College"),
+        prof("lab", needs=["vmbo-leerlingen voor een challenge"], role="company"),
+    ]
+
+
+def test_a_need_naming_a_kind_of_organisation_favours_that_kind():
+    # "hbo-stagiairs": the hogeschool outranks the mbo school with the same offer.
+    m = Matcher(audience_profiles())
+    assert m.score("firm", "han") > m.score("firm", "roc") > 0
+    assert ids(m.suggest_for("firm", top_k=1)) == ["han"]
+    # "vmbo-leerlingen": a school named vmbo outranks a school of unknown level (both are schools).
+    assert m.score("lab", "vmbo") > m.score("lab", "college") > 0
+
+
+def test_naming_ones_own_kind_is_self_description_and_audience_never_makes_a_match_alone():
+    m = Matcher(audience_profiles())
+    # The firm's "ons bedrijf" does not favour other companies.
+    without = Matcher(audience_profiles(), MatchConfig(audience_weight=0.0))
+    assert m.score("firm", "other-firm") == without.score("firm", "other-firm")
+    # Naming a kind without sharing any topic makes no suggestion.
+    lonely = [prof("a", needs=["bedrijven die meedoen"], role="coordinator"), prof("b", offers=["lassen"])]
+    assert Matcher(lonely).score("a", "b") == 0.0
+
+
+def test_audience_file_uses_known_role_codes():
+    from matching import ROLES
+    from matching.thesaurus import load_thesaurus
+
+    audiences = load_thesaurus().audiences
+    assert {key for key, *_ in audiences} >= {"bedrijf", "school", "mbo", "hbo"}
+    for _, terms, always, when_named in audiences:
+        assert terms and (always | when_named) <= set(ROLES)

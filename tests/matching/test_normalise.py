@@ -102,6 +102,8 @@ def test_stop_words_only_give_empty_form():
         ("vrouwelijke rolmodellen", "girls day"),
         ("iemand die komt vertellen", "gastles"),
         ("factory tours", "rondleidingen"),
+        # words that must not be split as compounds ("schol" + "ier", "bedrijf" + "lev")
+        ("scholieren", "scholier"),
     ],
 )
 def test_more_equivalent_phrases_normalise_alike(a, b):
@@ -119,3 +121,10 @@ def test_more_equivalent_phrases_normalise_alike(a, b):
 )
 def test_more_different_concepts_stay_different(a, b):
     assert normalise_phrase(a) != normalise_phrase(b)
+
+
+@pytest.mark.parametrize(
+    ("text", "term"), [("scholieren", "scholier"), ("gastdocenten uit het bedrijfsleven", "bedrijfslef")]
+)
+def test_common_words_are_not_split_into_fragments(text, term):
+    assert term in normalise_phrase(text).split()
