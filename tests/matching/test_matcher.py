@@ -291,3 +291,14 @@ def test_audience_file_uses_known_role_codes():
     assert {key for key, *_ in audiences} >= {"bedrijf", "school", "mbo", "hbo"}
     for _, terms, always, when_named in audiences:
         assert terms and (always | when_named) <= set(ROLES)
+
+
+def test_a_teacher_internship_is_a_kind_of_teacher_training():
+    # docentstage -> broader docentprofessionalisering: a partial match, below the same concept's.
+    profiles = [
+        prof("school", needs=["docentstages"], role="school"),
+        prof("academy", offers=["nascholing voor docenten"], role="training"),
+        prof("firm", offers=["docentstages"]),
+    ]
+    m = Matcher(profiles)
+    assert 0 < m.score("school", "academy") < m.score("school", "firm")
