@@ -137,7 +137,6 @@ class ProfileIndex:
             used = {
                 t for group in (self.offer_terms[i], self.need_terms[i]) for phrase in group for t in phrase
             }
-            found: list[int] = []
             for k, (_, terms, always, when_named) in enumerate(audiences):
                 if p.role in always:
                     is_[i, k] = 1.0
@@ -146,8 +145,9 @@ class ProfileIndex:
                         named = set(analyse(p.organisation))
                     if terms & named:
                         is_[i, k] = 1.0
-                elif terms & used:
-                    found.append(k)
+                if p.role in always or p.role in when_named:
+                    used -= terms  # words for one's own kind ("onze studenten") describe oneself
+            found = [k for k, (_, terms, always, when_named) in enumerate(audiences) if terms & used]
             if found:
                 sought[i, found] = 1.0 / len(found)
         return sought, is_

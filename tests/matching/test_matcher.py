@@ -302,3 +302,12 @@ def test_a_teacher_internship_is_a_kind_of_teacher_training():
     ]
     m = Matcher(profiles)
     assert 0 < m.score("school", "academy") < m.score("school", "firm")
+
+
+def test_an_mbo_school_writing_studenten_describes_itself_and_does_not_seek_a_hogeschool():
+    profiles = [
+        prof("roc", offers=["studenten elektrotechniek"], role="mbo"),
+        prof("han", needs=["elektrotechniek practicum"], role="hbo"),
+    ]
+    plain = Matcher(profiles, MatchConfig(audience_weight=0.0)).score("roc", "han")
+    assert Matcher(profiles).score("roc", "han") == plain > 0
