@@ -213,18 +213,17 @@ class ProfileIndex:
     ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
         """One row per phrase (a participant's phrases in a row), each participant's first row and count."""
         cols = self.columns
-        rows_, cols_, vals_ = [], [], []
         counts = np.array([len(g) for g in groups], dtype=np.int64)
         starts = np.cumsum(counts) - counts
-        row = 0
-        for group in groups:
-            for vec in group:
-                for t, w in vec.items():
-                    rows_.append(row)
-                    cols_.append(cols[t])
-                    vals_.append(w)
-                row += 1
-        matrix = sp.csr_matrix((vals_, (rows_, cols_)), shape=(row, max(self.v, 1)), dtype=np.float64)
+        vectors = [vec for group in groups for vec in group]
+        lengths = np.fromiter((len(vec) for vec in vectors), dtype=np.int64, count=len(vectors))
+        indptr = np.zeros(len(vectors) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        total = int(indptr[-1])
+        indices = np.fromiter((cols[t] for vec in vectors for t in vec), dtype=np.int64, count=total)
+        data = np.fromiter((w for vec in vectors for w in vec.values()), dtype=np.float64, count=total)
+        matrix = sp.csr_matrix((data, indices, indptr), shape=(len(vectors), max(self.v, 1)))
+        matrix.sort_indices()
         return matrix, starts, counts
 
     def phrase_pairs(
@@ -298,7 +297,7 @@ class ProfileIndex:
     def pair_scores(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Exact linear score ``L[rows] . R[cols]`` for arrays of pairs."""
         out = np.zeros(len(rows), dtype=np.float64)
-        step = 200_000
+        step = 100_000  # rows of L and R sliced at once: bounds the peak memory of rescoring
         for start in range(0, len(rows), step):
             a = self.left[rows[start : start + step]]
             b = self.right[cols[start : start + step]]

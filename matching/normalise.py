@@ -47,6 +47,10 @@ class Analyser:
             if len(key) >= 2:
                 lengths.setdefault(key[0], set()).add(len(key))
         self._phrase_starts = {t: tuple(sorted(ls, reverse=True)) for t, ls in lengths.items()}
+        # Every term of a combinations.txt group: a phrase with none of them needs no combination check.
+        self._combined = frozenset(
+            t for _, first, second in self.thesaurus.combinations for t in first | second
+        )
 
     # -- single words -------------------------------------------------------------------------------
     def _concept(self, stemmed: str) -> str:
@@ -200,7 +204,9 @@ class Analyser:
         items = self._phrase_pass(items)
         items = self._phrase_pass([item for item in items if not item[1]])
         out = [token if is_concept else phrases.get((token,), token) for token, _, is_concept in items]
-        for concept, first, second in self.thesaurus.combinations:
+        for concept, first, second in (
+            self.thesaurus.combinations if not self._combined.isdisjoint(out) else ()
+        ):
             a = next((k for k, t in enumerate(out) if t in first), None)
             b = next((k for k, t in enumerate(out) if t in second), None)
             if a is not None and b is not None:

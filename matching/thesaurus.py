@@ -52,6 +52,7 @@ def _plural_s(w: str) -> bool:
     )
 
 
+@lru_cache(maxsize=262_144)
 def stem(word: str) -> str:
     """A light Dutch/English stemmer: plurals, doubled letters, final v/z. Same input, same output."""
     w = word
