@@ -26,6 +26,8 @@ class MatchConfig:
             shared, so it should only partly dilute that participant's phrase.
         phrase_norm_floor: a phrase vector is divided by max(its length, this floor), so phrases made of
             uninformative words stay weak instead of being scaled up to unit length.
+        phrase_pair_weight: extra weight for an offer and a need that share two informative terms (a pair
+            such as stage + elektrotechniek), on top of the two single-term matches; 0 switches it off.
         phrase_count_damping: each participant's summed offers (needs) are divided by count**damping, so
             listing many phrases helps a little but cannot dominate.
         min_score: suggestions below this score are not made.
@@ -58,6 +60,7 @@ class MatchConfig:
     unique_term_weight: float = 0.5
     phrase_norm_floor: float = 0.7
     phrase_count_damping: float = 0.25
+    phrase_pair_weight: float = 0.4
     min_score: float = 0.02
     max_per_organisation: int = 2
     candidate_pool: int = 30

@@ -118,7 +118,16 @@ class ProfileIndex:
         self.need_phrases, self.need_start, self.need_count = self._phrase_matrix(self.need_vectors)
         self.offer_phrases, self.offer_start, self.offer_count = self._phrase_matrix(self.offer_vectors)
         self.theme_matrix = self._phrase_matrix([(v,) for v in self.theme_vectors])[0]
-        self.left, self.right = self._matrices()
+        # Term-pair columns ("stage+elektrotechniek", see _term_pairs) follow the terms in the needs and
+        # offers blocks of L and R (not in the themes, nor in the phrase matrices the reasons use).
+        self.pair_columns: list[str] = []
+        pairs = self._term_pairs()
+        need_rows, offer_rows = self.need_phrases, self.offer_phrases
+        if pairs is not None:
+            need_pairs, offer_pairs, self.pair_columns = pairs
+            need_rows = sp.hstack([need_rows, need_pairs], format="csr")
+            offer_rows = sp.hstack([offer_rows, offer_pairs], format="csr")
+        self.left, self.right = self._matrices(need_rows, offer_rows)
         self.audience_sought, self.audience_is = self._audiences()
         self.candidate_left, self.candidate_right = self._candidate_matrices()
 
@@ -161,6 +170,71 @@ class ProfileIndex:
         return np.asarray(forward + backward, dtype=np.float64)
 
     # -- vectors ---------------------------------------------------------------------------------------
+    def _term_pairs(self) -> tuple[sp.csr_matrix, sp.csr_matrix, list[str]] | None:
+        """Term-pair blocks of the need and offer phrase matrices and their column names, or None.
+
+        Two phrases that share two informative terms ("stageplaatsen elektrotechniek" and "internships in
+        electrical engineering") should match by more than two single-term matches with different phrases
+        do. So every pair of informative terms (not generic, used by more than one participant; broader
+        concepts excluded) of a need or offer phrase gets an entry ``a+b`` of
+        ``sqrt(phrase_pair_weight * sqrt(w_a * w_b))`` from the two terms' weights in the normalised phrase
+        vector, outside the phrase norm. Only pairs written at least twice become columns.
+        """
+        pw = self.config.phrase_pair_weight
+        if pw <= 0 or self.v == 0:
+            return None
+        generic = self.thesaurus.generic
+        pairable = {t for t, c in self.df.items() if c > 1 and t not in generic}
+        scale = math.sqrt(pw)
+        base = self._vector_cache
+        # Counted per phrase occurrence, not per participant: a pair one participant writes twice gets a
+        # column it can never share, which changes no score.
+        occurrences = Counter(t for ph in (*self.need_terms, *self.offer_terms) for t in ph)
+        entries: dict[tuple[str, ...], list[tuple[str, float]]] = {}
+        counts: Counter[str] = Counter()
+        for terms, times in occurrences.items():
+            own = [t for t in terms if t in pairable]
+            if len(own) < 2:
+                continue
+            vector = base[terms]
+            if len(own) == 2:
+                a, b = sorted(own)
+                found = [(f"{a}+{b}", scale * (vector[a] * vector[b]) ** 0.25)]
+            else:
+                own.sort()
+                q = [vector[t] ** 0.25 for t in own]
+                found = [
+                    (f"{own[x]}+{own[y]}", scale * q[x] * q[y])
+                    for x in range(len(own))
+                    for y in range(x + 1, len(own))
+                ]
+            entries[terms] = found
+            for key, _ in found:
+                counts[key] += times
+        names = sorted(k for k, c in counts.items() if c >= 2)
+        if not names:
+            return None
+        column = {k: i for i, k in enumerate(names)}
+        kept = {
+            terms: cells
+            for terms, found in entries.items()
+            if (cells := [(column[k], w) for k, w in found if k in column])
+        }
+
+        def block(phrase_terms: list[tuple[tuple[str, ...], ...]]) -> sp.csr_matrix:
+            rows = [kept.get(t, ()) for ph in phrase_terms for t in ph]
+            lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+            indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=indptr[1:])
+            total = int(indptr[-1])
+            indices = np.fromiter((c for cells in rows for c, _ in cells), dtype=np.int64, count=total)
+            data = np.fromiter((w for cells in rows for _, w in cells), dtype=np.float64, count=total)
+            matrix = sp.csr_matrix((data, indices, indptr), shape=(len(rows), len(names)))
+            matrix.sort_indices()
+            return matrix
+
+        return block(self.need_terms), block(self.offer_terms), names
+
     def phrase_vector(self, terms: tuple[str, ...]) -> Vector:
         """Weighted, length-limited vector of one phrase's terms (broader concepts weighted down).
 
@@ -186,7 +260,9 @@ class ProfileIndex:
         self._vector_cache[terms] = result
         return result
 
-    def _matrices(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    def _matrices(
+        self, need_rows: sp.csr_matrix, offer_rows: sp.csr_matrix
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """``L`` and ``R`` from the phrase matrices: a participant's needs (offers) are the sum of its
         phrase vectors divided by count ** ``phrase_count_damping``."""
         cfg = self.config
@@ -199,8 +275,8 @@ class ProfileIndex:
             aggregate = sp.csr_matrix((scale, (owner, phrases)), shape=(self.n, matrix.shape[0]))
             return (aggregate @ matrix).tocsr()
 
-        needs = summed(self.need_phrases, self.need_count)
-        offers = summed(self.offer_phrases, self.offer_count)
+        needs = summed(need_rows, self.need_count)
+        offers = summed(offer_rows, self.offer_count)
         themes = self.theme_matrix
         left = sp.hstack([needs * sc, offers * sc, themes * st], format="csr")
         right = sp.hstack([offers * sc, needs * sc, themes * st], format="csr")
@@ -262,15 +338,19 @@ class ProfileIndex:
         return np.asarray(product.sum(axis=1)).ravel()
 
     def _candidate_matrices(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        """L and R without the most common terms: cheaper candidate generation, exact rescoring later."""
+        """L and R without the most common terms: cheaper candidate generation, exact rescoring later.
+
+        Term pairs are left out too: a pair is shared only where both its terms are, so it never adds a
+        candidate, only reorders them."""
         if self.n <= _EXACT_UP_TO or self.v == 0:
             return self.left, self.right
         limit = max(self.config.candidate_max_df * self.n, 50.0)
-        keep = np.ones(self.v, dtype=np.float64)
+        keep = np.ones(self.v + len(self.pair_columns), dtype=np.float64)  # terms, then term pairs
+        keep[self.theme_matrix.shape[1] :] = 0.0
         for term, k in self.columns.items():
             if self.df[term] > limit:
                 keep[k] = 0.0
-        mask = sp.diags(np.tile(keep, 3))
+        mask = sp.diags(np.concatenate([keep, keep, keep[: self.theme_matrix.shape[1]]]))
         return (self.left @ mask).tocsr(), (self.right @ mask).tocsr()
 
     # -- products ---------------------------------------------------------------------------------------

@@ -311,3 +311,21 @@ def test_an_mbo_school_writing_studenten_describes_itself_and_does_not_seek_a_ho
     ]
     plain = Matcher(profiles, MatchConfig(audience_weight=0.0)).score("roc", "han")
     assert Matcher(profiles).score("roc", "han") == plain > 0
+
+
+def test_one_phrase_sharing_two_informative_terms_beats_two_phrases_sharing_one_each():
+    # "stageplaatsen elektrotechniek" asked; a offers exactly that (plus something else), b offers
+    # internship places and, separately, something about electrical engineering.
+    profiles = [
+        prof("school", needs=["stageplaatsen elektrotechniek"], role="school"),
+        prof("a", offers=["stageplaatsen elektrotechniek", "rondleiding"]),
+        prof("b", offers=["stageplaatsen", "elektrotechniek"]),
+        prof("c", offers=["rondleiding lassen"], needs=["gastles"]),
+    ]
+    m = Matcher(profiles)
+    assert m.score("school", "a") > m.score("school", "b") > 0
+    plain = Matcher(profiles, MatchConfig(phrase_pair_weight=0.0))
+    assert plain.score("school", "a") < plain.score("school", "b")
+    # The pair bonus is a term-pair entry of the phrase vectors; reasons still list plain terms only.
+    reasons = m.suggest_for("school", top_k=1)[0].reasons
+    assert all("+" not in t for r in reasons for t in r.terms)
