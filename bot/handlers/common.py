@@ -10,6 +10,7 @@ from sqlmodel import Session
 from telegram import CallbackQuery, Update
 from telegram.error import BadRequest, TelegramError
 
+from bot.callbacks import Callback, CallbackError, unpack
 from bot.context import KoppelContext
 from bot.keyboards import Keyboard, to_markup
 from bot.services.matchmaking import MatcherCache
@@ -26,6 +27,7 @@ __all__ = [
     "matcher_cache",
     "now",
     "participant_of",
+    "pressed",
     "send",
     "send_views",
 ]
@@ -87,6 +89,21 @@ async def answer_query(query: CallbackQuery, text: str | None = None, *, alert: 
         await query.answer(text, show_alert=alert)
     except TelegramError as exc:
         logger.info("could not answer a callback query: %s", type(exc).__name__)
+
+
+async def pressed(update: Update, prefix: str) -> tuple[CallbackQuery, Callback] | None:
+    """The press and its data for `prefix`; None when there is none or its data is unreadable (answered then).
+
+    A readable press is not answered here: the handler answers it once, with a short text where needed.
+    """
+    query = update.callback_query
+    if query is None:
+        return None
+    try:
+        return query, unpack(query.data, prefix=prefix)
+    except CallbackError:
+        await answer_query(query)
+        return None
 
 
 async def edit_or_send(update: Update, text: str, rows: Keyboard | None = None) -> None:

@@ -11,7 +11,7 @@ import logging
 from sqlmodel import Session
 from telegram import Update
 
-from bot.callbacks import CallbackError, unpack
+from bot.callbacks import CallbackError
 from bot.context import KoppelContext
 from bot.handlers import suggestions
 from bot.handlers.common import (
@@ -22,6 +22,7 @@ from bot.handlers.common import (
     language_of,
     now,
     participant_of,
+    pressed,
     send,
     send_views,
 )
@@ -236,14 +237,10 @@ async def step_button(update: Update, context: KoppelContext) -> None:
     A button counts only for the question that is open now; one from an earlier question (or pressed after
     onboarding finished, or after /cancel) changes nothing and gets a short answer instead.
     """
-    query = update.callback_query
-    if query is None or update.effective_user is None:
+    press = await pressed(update, "ob")
+    if press is None or update.effective_user is None:
         return
-    try:
-        data = unpack(query.data, prefix="ob")
-    except CallbackError:
-        await answer_query(query)
-        return
+    query, data = press
     action = data.args[0] if data.args else ""
     target = data.args[1] if len(data.args) > 1 else None
     replies: list[View] = []
@@ -312,14 +309,10 @@ async def _close_question(update: Update, language: str, answer: str | None) -> 
 
 async def theme_button(update: Update, context: KoppelContext) -> None:
     """`th:<index>` toggles a common theme; `th:done` ends the themes question."""
-    query = update.callback_query
-    if query is None:
+    press = await pressed(update, "th")
+    if press is None:
         return
-    try:
-        data = unpack(query.data, prefix="th")
-    except CallbackError:
-        await answer_query(query)
-        return
+    query, data = press
     action = data.args[0] if data.args else ""
     stale: tuple[str, list[View]] | None = None
     chosen: str | None = None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.callbacks import CallbackError, unpack
+from bot.callbacks import CallbackError
 from bot.context import KoppelContext
-from bot.handlers.common import answer_query, edit_or_send, language_of, now, participant_of, send
+from bot.handlers.common import answer_query, edit_or_send, language_of, now, participant_of, pressed, send
 from bot.handlers.onboarding import current_views, refuse_stale, stale_answer
 from bot.services.participants import ITEM_STEPS, STEPS, state_step
 from bot.texts import t
@@ -41,14 +41,10 @@ async def profile_button(update: Update, context: KoppelContext) -> None:
 
     ✕ works only while the question of that item's kind is open: an old list's ✕ changes nothing.
     """
-    query = update.callback_query
-    if query is None:
+    press = await pressed(update, "pf")
+    if press is None:
         return
-    try:
-        data = unpack(query.data, prefix="pf")
-    except CallbackError:
-        await answer_query(query)
-        return
+    query, data = press
     action = data.args[0] if data.args else ""
     toast: str | None = None
     stale: tuple[str, list[View]] | None = None
