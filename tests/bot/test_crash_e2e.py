@@ -62,6 +62,17 @@ def sent_rows(engine) -> int:  # type: ignore[no-untyped-def]
         return count_by_state(session)["sent"]
 
 
+def in_flight_after_kill(engine, *, total: int) -> set[int]:  # type: ignore[no-untyped-def]
+    """The chats whose message was being sent when the sender was killed (checks it was killed mid-way)."""
+    with Session(engine) as session:
+        assert count_by_state(session)["sent"] < total  # really killed mid-way
+        return set(
+            session.exec(
+                select(OutboxMessage.chat_id).where(col(OutboxMessage.state) == OutboxState.SENDING)
+            ).all()
+        )
+
+
 def deliveries(standin: BotAPIStandIn, ids: list[int]) -> Counter[int]:
     return Counter({i: len(standin.bot_messages(i)) for i in ids})
 
@@ -76,13 +87,7 @@ def test_kill_9_during_a_broadcast_then_restart_completes_it(
     with BotProcess("run", env=env, cwd=tmp_path, name="first") as first:
         wait(lambda: sum(deliveries(standin, ids).values()) >= 50, 60, "50 deliveries")
         first.kill()
-    with Session(engine) as session:
-        in_flight = set(
-            session.exec(
-                select(OutboxMessage.chat_id).where(col(OutboxMessage.state) == OutboxState.SENDING)
-            ).all()
-        )
-        assert count_by_state(session)["sent"] < len(ids)  # really killed mid-way
+    in_flight = in_flight_after_kill(engine, total=len(ids))
     with BotProcess("run", env=env, cwd=tmp_path, name="second") as second:
         wait(lambda: all(standin.bot_messages(i) for i in ids), 60, "every chat")
         wait(lambda: sent_rows(engine) == len(ids), 30, "every row sent")
@@ -233,13 +238,7 @@ def test_kill_9_while_a_digest_is_delivered_then_restart_completes_it_once(
     with BotProcess("run", env=env, cwd=tmp_path, name="first") as first:
         wait(lambda: delivered() >= sum(expected.values()) // 3, 60, "a third of the digest")
         first.kill()
-    with Session(engine) as session:
-        in_flight = set(
-            session.exec(
-                select(OutboxMessage.chat_id).where(col(OutboxMessage.state) == OutboxState.SENDING)
-            ).all()
-        )
-        assert count_by_state(session)["sent"] < sum(expected.values())  # really killed mid-way
+    in_flight = in_flight_after_kill(engine, total=sum(expected.values()))
     with BotProcess("run", env=env, cwd=tmp_path, name="second") as second:
         wait(lambda: sent_rows(engine) == sum(expected.values()), 90, "every digest row sent")
         time.sleep(0.5)
