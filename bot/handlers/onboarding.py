@@ -176,9 +176,7 @@ async def on_text(update: Update, context: KoppelContext) -> None:
                 replies.append((t(language, "account.not_understood"), []))
         except InputProblem as problem:
             replies.append((t(language, problem.key, **problem.values), []))
-        if participant.conversation_state is not None and participant.conversation_state.startswith(
-            ("ob:", "ed:")
-        ):
+        if state_step(participant)[0] in ("ob", "ed"):  # still in a question after this answer
             # Stored with the answer in one transaction, so a replay of this message is recognised.
             participant.conversation_data = {
                 **(participant.conversation_data or {}),
