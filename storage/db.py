@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event
@@ -19,6 +20,7 @@ __all__ = [
     "make_engine",
     "normalise_url",
     "session_scope",
+    "sqlite_path",
     "transaction",
 ]
 
@@ -43,6 +45,16 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
     if isinstance(engine_or_url, Engine):
         return engine_or_url.dialect.name == "sqlite"
     return make_url(normalise_url(engine_or_url)).get_backend_name() == "sqlite"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of an SQLite URL (None for PostgreSQL or an in-memory database)."""
+    if not is_sqlite(url):
+        return None
+    database = make_url(normalise_url(url)).database
+    if not database or database == ":memory:":
+        return None
+    return Path(database)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

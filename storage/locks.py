@@ -18,9 +18,9 @@ from types import TracebackType
 from typing import IO, Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
-from storage.db import is_sqlite, normalise_url
+from storage.db import sqlite_path
 
 __all__ = ["AdvisoryLocks", "AlreadyRunning", "SingleProcessLock", "lock_key", "sqlite_lock_path"]
 
@@ -79,12 +79,10 @@ class AdvisoryLocks:
 
 def sqlite_lock_path(url: str) -> Path | None:
     """The lock file next to an SQLite database file (None for PostgreSQL or an in-memory database)."""
-    if not is_sqlite(url):
+    database = sqlite_path(url)
+    if database is None:
         return None
-    database = make_url(normalise_url(url)).database
-    if not database or database == ":memory:":
-        return None
-    return Path(database).resolve().with_name(Path(database).name + ".lock")
+    return database.resolve().with_name(database.name + ".lock")
 
 
 class SingleProcessLock:

@@ -7,6 +7,7 @@ KOPPELBOT_REQUIRE_POSTGRES=1 (as in CI) a missing or unreachable server is an er
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -130,6 +131,39 @@ async def bot(settings: Settings, engine: Engine) -> AsyncIterator[KoppelApplica
     application = build_application(settings, engine=engine)
     async with polling(application, poll_timeout=1.0):
         yield application
+
+
+@contextlib.contextmanager
+def _new_postgres_database() -> Iterator[str]:
+    admin = make_url(normalise_url(_postgres_admin_url()))
+    admin_url = admin.render_as_string(hide_password=False)
+    name = f"koppelbot_empty_{secrets.token_hex(4)}"
+    admin_engine = make_engine(admin_url)
+    try:
+        with admin_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a brand-new database without any table: an SQLite file, and a PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    with _new_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def empty_postgres_url() -> Iterator[str]:
+    """The URL of a brand-new PostgreSQL database without any table (dropped after the test)."""
+    with _new_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture
