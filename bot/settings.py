@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Amsterdam"
     default_language: Literal["nl", "en"] = "nl"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object a line, for log collectors
 
     # Webhook mode (`koppelbot run --webhook`)
     webhook_url: str | None = None
@@ -168,6 +169,11 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @property
     def tz(self) -> ZoneInfo:

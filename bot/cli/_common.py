@@ -24,5 +24,7 @@ def fail(message: str, code: int = 2) -> int:
 def settings_with_logging() -> Settings:
     """Load the settings and configure logging from them (with the token redacted)."""
     settings = load_settings()
-    configure_logging(settings.log_level_number, secrets=(settings.token or "",))
+    configure_logging(
+        settings.log_level_number, secrets=(settings.token or "",), log_format=settings.log_format
+    )
     return settings
