@@ -21,6 +21,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("run", "run"),
     ("worker", "worker"),
     ("db", "db"),
+    ("status", "status"),
     ("match", "match"),
     ("import", "import_"),
     ("export", "export"),

@@ -15,12 +15,15 @@ Jobs read the time from `bot_data.clock`, so tests and the demo can move it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.services import digest, followups
+from storage import session_scope
+from storage.status import record_round
 
 __all__ = [
     "CHECK_INTERVAL",
@@ -94,8 +97,14 @@ async def followup_job(context: Any) -> None:
     data = context.bot_data
     async with _lock(data):
         try:
-            await asyncio.to_thread(
-                followups.run_followups, data.engine, settings=data.settings, now=data.clock.now()
-            )
+            await asyncio.to_thread(_followup_round, data)
         except Exception:
             logger.exception("the follow-up round failed; the next round tries again")
+
+
+def _followup_round(data: Any) -> None:
+    """One follow-up round, and the moment it finished (for `koppelbot status`)."""
+    now = data.clock.now()
+    report = followups.run_followups(data.engine, settings=data.settings, now=now)
+    with session_scope(data.engine) as session:
+        record_round(session, name="followups", now=now, details=dataclasses.asdict(report))
