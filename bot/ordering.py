@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot import metrics
 from storage.db import transaction
 from storage.locks import AdvisoryLocks, lock_key
 from storage.updates import prune_processed_updates, record_processed, was_processed
@@ -83,10 +84,12 @@ class PersonOrderedProcessor(BaseUpdateProcessor):
             await coroutine
             return
         key = person_key(update)
+        received = time.perf_counter()
         async with self._person(key):
             update_id = update.update_id
             if transaction(self.engine, lambda session: was_processed(session, update_id=update_id)):
                 self.replayed += 1
+                metrics.UPDATES_REPLAYED.inc()
                 logger.info("update %s was handled before; skipped", update_id)
                 if isinstance(coroutine, Coroutine):
                     coroutine.close()
@@ -98,6 +101,8 @@ class PersonOrderedProcessor(BaseUpdateProcessor):
                 self._max_seen[key] = max(update_id, self._max_seen.get(key, 0))
             await coroutine
             self.handled += 1
+            metrics.UPDATES_HANDLED.inc()
+            metrics.UPDATE_SECONDS.observe(time.perf_counter() - received)
             prune = self.handled % PRUNE_EVERY == 0
 
             def record(session: Any) -> None:

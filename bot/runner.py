@@ -33,6 +33,7 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBUserWarning
 
+from bot import health, metrics
 from bot.app import KoppelApplication, allowed_updates
 
 __all__ = ["polling", "serve_polling", "serve_webhook", "serve_worker", "webhook", "working"]
@@ -44,15 +45,19 @@ LONG_POLL_MARGIN = 5.0  # a long poll's read timeout: its own timeout plus this
 
 
 @contextlib.asynccontextmanager
-async def _running(application: KoppelApplication) -> AsyncIterator[None]:
-    """initialize → post_init → start … stop → shutdown → post_shutdown."""
+async def _running(
+    application: KoppelApplication, mode: health.Mode, *, health_served_on: int | None = None
+) -> AsyncIterator[None]:
+    """initialize → post_init → start (and the health server) … stop → shutdown → post_shutdown."""
+    health.watch(application, mode)
     await application.initialize()
     try:
         if application.post_init is not None:
             await application.post_init(application)
         await application.start()
         try:
-            yield
+            async with health.serving(application, skip_port=health_served_on):
+                yield
         finally:
             if application.running:
                 await application.stop()
@@ -76,6 +81,7 @@ async def _retry_forever(what: str, call: object) -> None:
             await call()  # type: ignore[operator]
             return
         except RetryAfter as exc:
+            metrics.count_rate_limited("setup")
             await asyncio.sleep(_seconds(exc.retry_after))
         except NetworkError as exc:
             logger.warning("%s failed (%s); retrying in %.1fs", what, type(exc).__name__, delay)
@@ -90,6 +96,7 @@ def _seconds(value: object) -> float:
 async def _poll(application: KoppelApplication, timeout: float) -> None:
     """Fetch a batch, handle it completely, then confirm it with the next getUpdates."""
     bot = application.bot
+    vitals = health.state_of(application)
     offset: int | None = None
     delay = 0.5
     outage = False
@@ -110,6 +117,7 @@ async def _poll(application: KoppelApplication, timeout: float) -> None:
         except TimedOut:
             continue  # a long poll that nobody answered in time: just ask again
         except RetryAfter as exc:
+            metrics.count_rate_limited("polling")
             await asyncio.sleep(_seconds(exc.retry_after))
             continue
         except (InvalidToken, Conflict) as exc:
@@ -125,6 +133,8 @@ async def _poll(application: KoppelApplication, timeout: float) -> None:
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_BACKOFF)
             continue
+        if vitals is not None:
+            vitals.fetched()
         if outage:
             logger.warning("the Bot API is reachable again")
         outage, delay = False, 0.5
@@ -168,14 +178,14 @@ def _read_updates(raw: list[Any], bot: Any) -> tuple[list[Update], int | None]:
 @contextlib.asynccontextmanager
 async def working(application: KoppelApplication) -> AsyncIterator[None]:
     """Like `polling`, but receive no updates: only the outbox sender and the scheduled jobs run."""
-    async with _running(application):
+    async with _running(application, "worker"):
         yield
 
 
 @contextlib.asynccontextmanager
 async def polling(application: KoppelApplication, *, poll_timeout: float = 10.0) -> AsyncIterator[None]:
     """Connect (getMe), run post_init, poll for updates and process them until the block ends."""
-    async with _running(application):
+    async with _running(application, "polling"):
         await _retry_forever("deleteWebhook", application.bot.delete_webhook)
         task = asyncio.create_task(_poll(application, poll_timeout), name="koppelbot-polling")
         try:
@@ -218,11 +228,6 @@ class _WebhookHandler(tornado.web.RequestHandler):
             logger.error("webhook request failed: %s", getattr(typ, "__name__", typ))
 
 
-class _HealthHandler(tornado.web.RequestHandler):
-    def get(self) -> None:
-        self.write("ok")
-
-
 @contextlib.asynccontextmanager
 async def webhook(
     application: KoppelApplication,
@@ -240,15 +245,16 @@ async def webhook(
     """
     path = urlsplit(url).path or "/"
     routes = [
-        (r"/healthz", _HealthHandler),
+        *health.routes(application),
         (re.escape(path), _WebhookHandler, {"koppel": application, "secret": secret}),
     ]
-    server = tornado.httpserver.HTTPServer(tornado.web.Application(routes), xheaders=True)
+    app = tornado.web.Application(routes, log_function=health.log_request)
+    server = tornado.httpserver.HTTPServer(app, xheaders=True)
     sockets = tornado.netutil.bind_sockets(port, address=listen)
     server.add_sockets(sockets)
     bound = sockets[0].getsockname()[1]
     try:
-        async with _running(application):
+        async with _running(application, "webhook", health_served_on=bound):
             if register:
 
                 async def set_webhook() -> None:

@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
 
+    # Health checks and metrics: /healthz and /metrics on HEALTH_LISTEN:HEALTH_PORT in every mode (off when
+    # HEALTH_PORT is empty; 0 picks a free port). Unhealthy when no getUpdates succeeded for
+    # HEALTH_UPDATES_MINUTES (polling), or the oldest due outbox message waited HEALTH_BACKLOG_MINUTES.
+    health_port: int | None = Field(default=None, ge=0, le=65535)
+    health_listen: str = "127.0.0.1"
+    health_updates_minutes: float = Field(default=5.0, gt=0)
+    health_backlog_minutes: float = Field(default=15.0, gt=0)
+
     # Updates of different people handled at the same time (one person's are always one at a time)
     concurrent_updates: int = Field(default=32, ge=1, le=1024)
 
@@ -105,6 +113,11 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("health_port", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("nudge_days", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot import metrics
 from bot.jobs.sender import OutboxSender
 
 __all__ = ["OutboxSender", "start_jobs", "stop_jobs"]
@@ -24,6 +25,7 @@ async def start_jobs(application: Any) -> None:
         return
     sender = OutboxSender.from_settings(application.bot, data.engine, data.settings, clock=data.clock)
     data.sender = sender
+    metrics.watch_sender(sender)
     await sender.start()
     from bot.jobs import schedule  # noqa: PLC0415 - keeps the import graph light for the sender alone
 
@@ -38,3 +40,4 @@ async def stop_jobs(application: Any) -> None:
         return
     data.sender = None
     await sender.stop()
+    metrics.retire_sender(sender)
