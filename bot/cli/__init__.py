@@ -22,6 +22,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("worker", "worker"),
     ("db", "db"),
     ("status", "status"),
+    ("health", "health"),
     ("match", "match"),
     ("import", "import_"),
     ("export", "export"),

@@ -33,6 +33,7 @@ from storage import make_engine, outbox, session_scope, upgrade
 from storage.db import normalise_url, sqlite_path
 from storage.models import OutboxMessage, OutboxState
 from storage.types import utcnow
+from tests.bot.test_cli import koppelbot
 from tests.bot.test_webhook import SECRET, free_port
 
 MODES = ["polling", "webhook", "worker"]
@@ -299,3 +300,31 @@ async def test_metrics_are_scraped_in_prometheus_format(standin: BotAPIStandIn, 
     assert after[("koppelbot_database_up", ())] == 1
     assert after[("koppelbot_healthy", ())] == 0  # a parked message
     assert ("process_resident_memory_bytes", ()) in after or os.name != "posix"
+
+
+async def test_koppelbot_health_asks_the_running_bot(
+    tmp_path: Path, standin: BotAPIStandIn, sqlite_file: str
+) -> None:
+    upgrade(sqlite_file)
+    engine = make_engine(sqlite_file)
+    settings = make_settings(standin, sqlite_file)
+    try:
+        async with running("worker", settings, engine) as (_application, port, _):
+            env = {"HEALTH_PORT": str(port), "HEALTH_LISTEN": "0.0.0.0", "DATABASE_URL": sqlite_file}
+            healthy = await asyncio.to_thread(koppelbot, "health", cwd=tmp_path, env=env)
+            assert (healthy.returncode, healthy.stdout) == (0, "ok\n")
+            with session_scope(engine) as session:
+                outbox.enqueue(session, dedupe_key="refused", chat_id=UNKNOWN_CHAT, kind="test", text="x")
+            await healthz_becomes(port, 503, "parked")
+            unhealthy = await asyncio.to_thread(koppelbot, "health", cwd=tmp_path, env=env)
+            assert unhealthy.returncode == 1
+            assert (
+                unhealthy.stdout == "outbox: 1 parked message(s); an organiser can retry them with /outbox\n"
+            )
+    finally:
+        engine.dispose()
+    gone = await asyncio.to_thread(koppelbot, "health", cwd=tmp_path, env={"HEALTH_PORT": str(port)})
+    assert gone.returncode == 1
+    assert gone.stderr.startswith(f"koppelbot: no answer from http://127.0.0.1:{port}/healthz")
+    unset = await asyncio.to_thread(koppelbot, "health", cwd=tmp_path)
+    assert unset.returncode == 2 and "HEALTH_PORT is not set" in unset.stderr
