@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -36,7 +37,7 @@ from bot.handlers import (
 from bot.jobs import start_jobs, stop_jobs
 from bot.ordering import PersonOrderedProcessor
 from bot.settings import Settings
-from bot.texts import LANGUAGES, t
+from bot.texts import DEFAULT, LANGUAGES, set_default_language, t
 
 __all__ = ["KoppelApplication", "build_application", "post_init", "post_shutdown", "post_stop"]
 
@@ -61,16 +62,42 @@ PARTICIPANT_COMMANDS: tuple[tuple[str, str], ...] = (
 
 
 async def post_init(application: KoppelApplication) -> None:
-    """Runs once the bot is connected: register the command menu per language."""
+    """Runs once the bot is connected: the default language, the command menu and profile per language."""
     bot = application.bot
+    default = application.bot_data.settings.default_language
+    set_default_language(default)
     for language in LANGUAGES:
         commands = [BotCommand(name, t(language, key)) for name, key in PARTICIPANT_COMMANDS]
         await bot.set_my_commands(
-            commands, scope=BotCommandScopeDefault(), language_code=None if language == "nl" else language
+            commands, scope=BotCommandScopeDefault(), language_code=None if language == default else language
         )
+    await describe_bot(application, default)
     await organiser.set_organiser_menus(application)
     await start_jobs(application)
     logger.info("bot @%s is ready", bot.username)
+
+
+async def describe_bot(application: KoppelApplication, default: str) -> None:
+    """The texts Telegram shows before the first message (description) and on the bot's profile (short
+    description), per language, and `default`'s for every other language. Set only when they changed.
+
+    Cosmetic: a failure is logged and the bot starts anyway.
+    """
+    bot = application.bot
+    targets: list[tuple[str | None, str]] = [
+        (None, default),
+        *((language, language) for language in LANGUAGES),
+    ]
+    try:
+        for code, language in targets:
+            description = t(language, "about.description")
+            if (await bot.get_my_description(language_code=code)).description != description:
+                await bot.set_my_description(description, language_code=code)
+            short = t(language, "about.short_description")
+            if (await bot.get_my_short_description(language_code=code)).short_description != short:
+                await bot.set_my_short_description(short, language_code=code)
+    except TelegramError as exc:
+        logger.warning("could not set the bot's description in Telegram (%s)", type(exc).__name__)
 
 
 async def post_stop(application: KoppelApplication) -> None:
@@ -79,8 +106,9 @@ async def post_stop(application: KoppelApplication) -> None:
 
 
 async def post_shutdown(application: KoppelApplication) -> None:
-    """Release long-lived clients."""
+    """Release long-lived clients (and the process-wide default language)."""
     await stop_jobs(application)
+    set_default_language(DEFAULT)
     executor = application.bot_data.extras.pop("matches_executor", None)
     if executor is not None:
         executor.shutdown(wait=True)

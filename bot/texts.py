@@ -3,7 +3,8 @@
 Each TOML file is a domain (`start.toml` → keys `start.<name>`), so features keep their texts apart. Values
 are HTML (Telegram's parse mode) with `{placeholders}`; every value passed in is HTML-escaped here, so a
 name like `<b>Eve</b>` is shown, never interpreted. Dutch is the default; a key missing in a language falls
-back to Dutch (a test keeps the catalogues complete).
+back to Dutch (a test keeps the catalogues complete). People whose Telegram language has no catalogue get
+DEFAULT_LANGUAGE (`language_for`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LANGUAGES", "Markup", "catalogue", "language_for", "t"]
+__all__ = ["LANGUAGES", "Markup", "catalogue", "language_for", "set_default_language", "t"]
 
 LOCALES = Path(__file__).with_name("locales")
 LANGUAGES = ("nl", "en")
@@ -46,11 +47,26 @@ def catalogue(language: str) -> dict[str, str]:
     return texts
 
 
-def language_for(code: str | None) -> str:
-    """The catalogue language for a Telegram `language_code` (en-GB → en; anything else → nl)."""
+# The language for people whose Telegram language is none of LANGUAGES: DEFAULT_LANGUAGE, set when the bot
+# starts (bot.app.post_init). One value per process, like the settings it comes from.
+_fallback = {"language": DEFAULT}
+
+
+def set_default_language(language: str) -> None:
+    """Use `language` for people whose Telegram language has no catalogue (DEFAULT_LANGUAGE)."""
+    if language not in LANGUAGES:
+        raise ValueError(f"no catalogue for {language!r}")
+    _fallback["language"] = language
+
+
+def language_for(code: str | None, default: str | None = None) -> str:
+    """The catalogue language for a Telegram `language_code` (en-GB → en; anything else → the default).
+
+    The default is `default` when given, else DEFAULT_LANGUAGE (see `set_default_language`).
+    """
     if code and code.split("-")[0].lower() in LANGUAGES:
         return code.split("-")[0].lower()
-    return DEFAULT
+    return default or _fallback["language"]
 
 
 def _escape(value: object) -> str:

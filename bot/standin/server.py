@@ -653,6 +653,37 @@ class BotAPIStandIn:
         scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
         return self.commands.get((scope, params.get("language_code") or ""), [])
 
+    @property
+    def descriptions(self) -> dict[tuple[str, str], str]:
+        """The bot's profile texts: (`description` or `short_description`, language code or "") → text."""
+        found: dict[tuple[str, str], str] = self.__dict__.setdefault("_descriptions", {})
+        return found
+
+    def _set_profile_text(self, params: dict[str, Any], kind: str, limit: int) -> bool:
+        value = str(params.get(kind) or "")
+        if len(value) > limit:
+            raise _BadRequest(f"{kind.upper()}_TOO_LONG")
+        key = (kind, str(params.get("language_code") or ""))
+        if value:
+            self.descriptions[key] = value
+        else:
+            self.descriptions.pop(key, None)
+        return True
+
+    def _api_setMyDescription(self, params: dict[str, Any]) -> bool:
+        return self._set_profile_text(params, "description", 512)
+
+    def _api_getMyDescription(self, params: dict[str, Any]) -> dict[str, Any]:
+        language = str(params.get("language_code") or "")
+        return {"description": self.descriptions.get(("description", language), "")}
+
+    def _api_setMyShortDescription(self, params: dict[str, Any]) -> bool:
+        return self._set_profile_text(params, "short_description", 120)
+
+    def _api_getMyShortDescription(self, params: dict[str, Any]) -> dict[str, Any]:
+        language = str(params.get("language_code") or "")
+        return {"short_description": self.descriptions.get(("short_description", language), "")}
+
     def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         callback_id = str(params.get("callback_query_id"))
         if callback_id in self.callback_answers:

@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from bot.texts import LANGUAGES, Markup, catalogue, language_for, t
+from bot.texts import LANGUAGES, Markup, catalogue, language_for, set_default_language, t
 
 
 def _placeholders(template: str) -> set[str]:
@@ -35,6 +35,20 @@ def test_values_are_html_escaped_but_markup_is_kept() -> None:
 )
 def test_language_for_telegram_codes(code: str | None, language: str) -> None:
     assert language_for(code) == language
+
+
+@pytest.mark.parametrize(
+    ("code", "language"), [("nl", "nl"), ("en-US", "en"), ("de", "en"), (None, "en"), ("fr", "en")]
+)
+def test_language_for_falls_back_to_the_default_language(code: str | None, language: str) -> None:
+    assert language_for(code, "en") == language
+    set_default_language("en")
+    try:
+        assert language_for(code) == language
+    finally:
+        set_default_language("nl")
+    with pytest.raises(ValueError, match="no catalogue"):
+        set_default_language("de")
 
 
 def test_unknown_language_falls_back_to_dutch() -> None:
