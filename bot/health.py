@@ -36,13 +36,26 @@ from bot import metrics
 from storage import session_scope
 from storage.status import OutboxHealth, outbox_health
 
-__all__ = ["HealthState", "Verdict", "check", "routes", "serving", "state_of", "watch"]
+__all__ = [
+    "HealthPortUnavailable",
+    "HealthState",
+    "Verdict",
+    "check",
+    "routes",
+    "serving",
+    "state_of",
+    "watch",
+]
 
 logger = logging.getLogger(__name__)
 
 Mode = Literal["polling", "webhook", "worker"]
 DATABASE_TIMEOUT = 5.0
 PATHS = ("/healthz", "/metrics")
+
+
+class HealthPortUnavailable(Exception):
+    """HEALTH_PORT cannot be listened on; the message says so in one line."""
 
 
 @dataclass
@@ -189,7 +202,13 @@ async def serving(application: Any, *, skip_port: int | None = None) -> AsyncIte
         return
     app = tornado.web.Application(routes(application), log_function=log_request)
     server = tornado.httpserver.HTTPServer(app)
-    sockets = tornado.netutil.bind_sockets(port, address=settings.health_listen)
+    try:
+        sockets = tornado.netutil.bind_sockets(port, address=settings.health_listen)
+    except OSError as exc:
+        raise HealthPortUnavailable(
+            f"HEALTH_PORT {port} on HEALTH_LISTEN {settings.health_listen} cannot be used: "
+            f"{exc.strerror or exc} (another program there? choose another port)"
+        ) from None
     server.add_sockets(sockets)
     bound = int(sockets[0].getsockname()[1])
     state = state_of(application)

@@ -12,6 +12,7 @@ from telegram.error import InvalidToken
 
 from bot.app import KoppelApplication, build_application
 from bot.cli._common import fail, settings_with_logging
+from bot.health import HealthPortUnavailable
 from bot.runner import serve_polling, serve_webhook
 from bot.settings import Settings
 from storage import make_engine, upgrade
@@ -77,6 +78,8 @@ def serve(settings: Settings, serving: Callable[[KoppelApplication], Coroutine[A
     except InvalidToken:
         # PTB's message quotes the token; ours does not.
         return fail(REJECTED_TOKEN)
+    except HealthPortUnavailable as exc:
+        return fail(str(exc))
     finally:
         lock.release()
     return 0

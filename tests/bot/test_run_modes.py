@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +53,21 @@ def test_webhook_mode_without_url_or_secret_stops_with_one_line(tmp_path: Path) 
         "koppelbot: --webhook needs WEBHOOK_URL (the public https:// address Telegram posts to, e.g. "
         "https://bot.example.org/telegram) and WEBHOOK_SECRET"
     ]
+
+
+def test_a_health_port_in_use_stops_the_bot_with_one_line(tmp_path: Path, standin: BotAPIStandIn) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            "TELEGRAM_BOT_TOKEN": standin.token,
+            "TELEGRAM_API_BASE_URL": standin.base_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}",
+            "HEALTH_PORT": str(port),
+        }
+        result = run_once("worker", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"koppelbot: HEALTH_PORT {port} on HEALTH_LISTEN 127.0.0.1 cannot be used: ")
+    assert "Traceback" not in result.stderr
