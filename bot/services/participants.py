@@ -151,7 +151,9 @@ def register(
     registration = Registration(participant, created=True)
     if token:
         assert participant.id is not None
-        redemption = redeem_invitation(session, token=token, participant_id=participant.id, now=now)
+        redemption = redeem_invitation(
+            session, token=token, participant_id=participant.id, telegram_id=telegram_id, now=now
+        )
         registration.problem = redemption.problem
         if redemption.problem is None:
             registration.invited = True
@@ -164,14 +166,16 @@ def register(
 def join_by_invitation(
     session: Session, *, participant: Participant, token: str, now: dt.datetime
 ) -> Registration:
-    """`/start <token>` from someone already registered: join the invitation's event, change nothing else.
+    """`/start <token>` from someone already registered: join an event-wide link's event, change nothing else.
 
-    The profile is theirs now, so nothing is prefilled, and a personal invitation is not used up (it may
-    have been forwarded to them).
+    The profile is theirs now, so nothing is prefilled; a personal invitation is refused and left unused
+    (it is its owner's only, and someone registered gains nothing from it).
     """
     assert participant.id is not None
     registration = Registration(participant, created=False)
-    redemption = redeem_invitation(session, token=token, participant_id=participant.id, now=now, use_up=False)
+    redemption = redeem_invitation(
+        session, token=token, participant_id=participant.id, now=now, registered=True
+    )
     registration.problem = redemption.problem
     if redemption.problem is None and redemption.event_id is not None:
         store.join_event(session, participant_id=participant.id, event_id=redemption.event_id)
