@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 import matching
+from bot.services.cleaning import strip_controls
 from storage import participants as store
 from storage import suggestions as suggestion_store
 from storage.invitations import Redemption, RedemptionProblem, redeem_invitation
@@ -106,8 +107,8 @@ def next_state(step: str) -> str:
 
 # -- input rules -------------------------------------------------------------------------------------------
 def clean_text(text: str | None, *, limit: int) -> str:
-    """Trimmed single-spaced text within `limit` characters, or InputProblem."""
-    value = " ".join((text or "").split())
+    """Trimmed single-spaced text within `limit` characters (control characters dropped), or InputProblem."""
+    value = " ".join(strip_controls(text or "").split())
     if not value:
         raise InputProblem("onboarding.empty_text")
     if len(value) > limit:
@@ -119,7 +120,7 @@ def split_items(text: str | None) -> list[str]:
     """Several items in one message, separated by ; , or new lines; each within ITEM_MAX characters."""
     if text is not None and len(text) > MESSAGE_MAX:
         raise InputProblem("onboarding.too_long", limit=MESSAGE_MAX)
-    items = [" ".join(part.split()) for part in _SEPARATORS.split(text or "")]
+    items = [" ".join(part.split()) for part in _SEPARATORS.split(strip_controls(text or ""))]
     items = [item.strip(" .-•*") for item in items]
     items = [item for item in items if item]
     if not items:
