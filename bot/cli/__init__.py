@@ -27,6 +27,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("invites", "invites"),
     ("broadcast", "broadcast"),
     ("digest", "digest"),
+    ("retention", "retention"),
     ("demo", "demo"),
 )
 
