@@ -64,7 +64,8 @@ REWRITE_WINDOW = dt.timedelta(hours=25)  # erasures this recent make the daily p
 
 
 def months_before(moment: dt.datetime, months: int) -> dt.datetime:
-    """The same moment `months` calendar months earlier (the 31st becomes the month's last day)."""
+    """The same moment `months` calendar months earlier (later when negative; the 31st becomes the month's
+    last day)."""
     index = moment.year * 12 + moment.month - 1 - months
     year, month = divmod(index, 12)
     day = min(moment.day, calendar.monthrange(year, month + 1)[1])
@@ -115,7 +116,11 @@ class RetentionReport:
 def _warning(row: RetentionRow, *, now: dt.datetime, settings: Settings) -> dict[str, Any] | None:
     if row.chat_id is None or row.status not in (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED):
         return None
-    day = (now + dt.timedelta(days=WARNING_DAYS)).astimezone(settings.tz).date()
+    # The first daily pass after this moment erases them: the warning says "after <that day>".
+    due = max(
+        now + dt.timedelta(days=WARNING_DAYS), months_before(row.last_activity, -settings.retention_months)
+    )
+    day = due.astimezone(settings.tz).date()
     not_before = next_allowed_for(now, settings)
     keep = [[Button(t(row.language, "retention.button"), pack("ret", "keep"))]]
     return {

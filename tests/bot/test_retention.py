@@ -47,6 +47,8 @@ DAY = dt.timedelta(days=1)
         (dt.datetime(2026, 3, 31, tzinfo=dt.UTC), 1, dt.datetime(2026, 2, 28, tzinfo=dt.UTC)),
         (dt.datetime(2026, 1, 15, tzinfo=dt.UTC), 2, dt.datetime(2025, 11, 15, tzinfo=dt.UTC)),
         (dt.datetime(2028, 3, 31, tzinfo=dt.UTC), 1, dt.datetime(2028, 2, 29, tzinfo=dt.UTC)),
+        (dt.datetime(2025, 1, 31, tzinfo=dt.UTC), -1, dt.datetime(2025, 2, 28, tzinfo=dt.UTC)),  # later
+        (dt.datetime(2025, 12, 5, tzinfo=dt.UTC), -12, dt.datetime(2026, 12, 5, tzinfo=dt.UTC)),
     ],
 )
 def test_months_before_counts_calendar_months(
