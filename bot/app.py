@@ -17,6 +17,7 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -31,6 +32,7 @@ from bot.handlers import (
     organiser,
     organiser_broadcast,
     profile,
+    retention,
     start,
     suggestions,
 )
@@ -150,6 +152,8 @@ def build_application(settings: Settings, *, engine: Engine, clock: Clock | None
 
 def register_handlers(application: KoppelApplication) -> None:
     """Every handler, in the order that matters."""
+    # Group -2: every update of a person counts as activity (the retention clock); it never answers.
+    application.add_handler(TypeHandler(Update, retention.record_activity), group=-2)
     # Group -1: the bot is for private chats; in a group or channel it says so and leaves.
     application.add_handler(
         MessageHandler(filters.ChatType.GROUPS | filters.UpdateType.CHANNEL_POSTS, errors.leave_group),
@@ -201,6 +205,7 @@ def register_handlers(application: KoppelApplication) -> None:
         "relay": suggestions.relay_button,
         "lang": account.language_button,
         "del": account.delete_button,
+        "ret": retention.keep_button,
     }
     for prefix, callback in participant_buttons.items():
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern(prefix)))

@@ -36,12 +36,27 @@ from telegram.warnings import PTBUserWarning
 from bot import health, metrics
 from bot.app import KoppelApplication, allowed_updates
 
-__all__ = ["polling", "serve_polling", "serve_webhook", "serve_worker", "webhook", "working"]
+__all__ = [
+    "polling",
+    "serve_polling",
+    "serve_webhook",
+    "serve_worker",
+    "strong_webhook_secret",
+    "webhook",
+    "working",
+]
 
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF = 5.0
 LONG_POLL_MARGIN = 5.0  # a long poll's read timeout: its own timeout plus this
+# Telegram's secret_token: 1-256 of A-Z a-z 0-9 _ -; we ask at least 16, so it cannot be guessed.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
+
+
+def strong_webhook_secret(secret: str | None) -> bool:
+    """True for a webhook secret that authenticates: 16 to 256 of A-Z a-z 0-9 _ -."""
+    return secret is not None and _WEBHOOK_SECRET.fullmatch(secret) is not None
 
 
 @contextlib.asynccontextmanager
@@ -199,7 +214,7 @@ async def polling(application: KoppelApplication, *, poll_timeout: float = 10.0)
 class _WebhookHandler(tornado.web.RequestHandler):
     """Telegram POSTs one update; it is answered once handled (or found to be handled before)."""
 
-    def initialize(self, koppel: KoppelApplication, secret: str | None) -> None:
+    def initialize(self, koppel: KoppelApplication, secret: str) -> None:
         self.koppel = koppel
         self.secret = secret
 
@@ -207,11 +222,10 @@ class _WebhookHandler(tornado.web.RequestHandler):
         """Telegram sends no cookies: the secret token header authenticates it instead."""
 
     async def post(self) -> None:
-        if self.secret is not None:
-            given = self.request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-            if not hmac.compare_digest(given.encode(), self.secret.encode()):
-                logger.warning("refused a webhook request without the right secret token")
-                raise tornado.web.HTTPError(403)
+        given = self.request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            logger.warning("refused a webhook request without the right secret token")
+            raise tornado.web.HTTPError(403)
         if self.request.headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
             raise tornado.web.HTTPError(403)
         try:
@@ -241,8 +255,11 @@ async def webhook(
     """Serve `url`'s path on listen:port (behind a TLS reverse proxy) and tell Telegram to POST there.
 
     Yields the port actually listened on (useful with port 0). Several processes may serve one URL: each
-    registers the same webhook, and stopping one does not delete it.
+    registers the same webhook, and stopping one does not delete it. Without a strong `secret` (see
+    `strong_webhook_secret`) it refuses to serve: anyone could post forged updates.
     """
+    if secret is None or not strong_webhook_secret(secret):
+        raise ValueError("a webhook needs a secret of at least 16 characters (A-Z a-z 0-9 _ -)")
     path = urlsplit(url).path or "/"
     routes = [
         *health.routes(application),

@@ -109,6 +109,12 @@ class Settings(BaseSettings):
     # Organisers: seconds between two edits of a broadcast's progress message (Telegram limits edits)
     broadcast_progress_seconds: float = Field(default=5.0, ge=0.1)
 
+    # Privacy (AVG/GDPR): who is responsible and whom to ask, both shown in /privacy; months of inactivity
+    # after which a person's data is erased (they are warned a month before)
+    privacy_controller: str | None = None
+    privacy_contact: str | None = None
+    retention_months: int = Field(default=12, ge=2, le=120)
+
     @field_validator("organiser_ids", "quiet_days", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -154,6 +160,11 @@ class Settings(BaseSettings):
         if not value.replace("_", "").isalnum():
             raise ValueError("a bot username holds only letters, digits and _, e.g. koppelbot_bot")
         return value
+
+    @field_validator("privacy_controller", "privacy_contact")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return " ".join(value.split()) or None if value is not None else None
 
     @field_validator("timezone")
     @classmethod

@@ -63,6 +63,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted and overwritten content is zeroed instead of left in free space: an erased name must not stay
+    # readable in the file (storage.privacy checkpoints the WAL after an erasure for the same reason).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

@@ -1,5 +1,10 @@
 """Invitations: personal (single use, expiring) and event-wide deep links `t.me/<bot>?start=<token>`.
 
+A personal invitation is its owner's only: the first person to register with it (or, when the organiser knew
+their Telegram id, only that person) uses it up; nobody else can use it afterwards, and someone already
+registered cannot use it at all (they gain nothing from it, and it must stay usable for its owner). An
+event-wide link works for anyone until it expires.
+
 Tokens are unguessable (`secrets.token_urlsafe`, 32 random bytes → 43 characters of A–Z a–z 0–9 _ -), within
 Telegram's 64-character `/start` payload limit.
 """
@@ -37,7 +42,9 @@ class InvitationKind(StrEnum):
 class RedemptionProblem(StrEnum):
     UNKNOWN = "unknown"
     EXPIRED = "expired"
-    USED = "used"
+    USED = "used"  # a personal invitation someone else used
+    NOT_YOURS = "not_yours"  # a personal invitation made for another Telegram user
+    PERSONAL = "personal"  # a personal invitation followed by someone who is registered already
 
 
 @dataclass(frozen=True)
@@ -79,10 +86,14 @@ def create_invitation(
     email: str | None = None,
     prefill: dict[str, Any] | None = None,
     source_key: str | None = None,
+    telegram_id: int | None = None,
     ttl: dt.timedelta | None = dt.timedelta(days=60),
     now: dt.datetime | None = None,
 ) -> Invitation:
-    """A new invitation; with `source_key` (an import row's identity) creating it again returns the first."""
+    """A new invitation; with `source_key` (an import row's identity) creating it again returns the first.
+
+    With `telegram_id` a personal invitation works only for that Telegram user.
+    """
     if source_key is not None:
         existing = session.exec(select(Invitation).where(Invitation.source_key == source_key)).first()
         if existing is not None:
@@ -96,6 +107,7 @@ def create_invitation(
         email=email,
         prefill=dict(prefill or {}),
         source_key=source_key,
+        telegram_id=telegram_id,
         created_at=now,
         expires_at=now + ttl if ttl is not None else None,
     )
@@ -109,13 +121,16 @@ def redeem_invitation(
     *,
     token: str,
     participant_id: int,
+    telegram_id: int | None = None,
     now: dt.datetime | None = None,
-    use_up: bool = True,
+    registered: bool = False,
 ) -> Redemption:
-    """Use a token: personal ones once and before they expire; event-wide ones by anyone until they expire.
+    """Use a token: personal ones once, by their owner, before they expire; event-wide ones by anyone until
+    they expire.
 
-    With `use_up=False` (someone already registered following a link) a personal invitation is only
-    checked, not marked used, so it still works for the person it was made for.
+    `registered` says the person already had a profile before following the link: a personal invitation is
+    then refused (PERSONAL) and left as it is. `telegram_id` is checked against a personal invitation made
+    for one Telegram user (NOT_YOURS).
     """
     now = now or utcnow()
     invitation = session.exec(select(Invitation).where(Invitation.token == token)).first() if token else None
@@ -124,10 +139,12 @@ def redeem_invitation(
     if invitation.expires_at is not None and invitation.expires_at <= now:
         return Redemption(invitation.id, invitation.event_id, {}, RedemptionProblem.EXPIRED)
     if invitation.kind == InvitationKind.PERSONAL:
+        if registered:
+            return Redemption(invitation.id, None, {}, RedemptionProblem.PERSONAL)
         if invitation.used_at is not None and invitation.participant_id != participant_id:
-            return Redemption(invitation.id, invitation.event_id, {}, RedemptionProblem.USED)
-        if not use_up:
-            return Redemption(invitation.id, invitation.event_id, {})
+            return Redemption(invitation.id, None, {}, RedemptionProblem.USED)
+        if invitation.telegram_id is not None and invitation.telegram_id != telegram_id:
+            return Redemption(invitation.id, None, {}, RedemptionProblem.NOT_YOURS)
         invitation.used_at = invitation.used_at or now
         invitation.participant_id = participant_id
         session.add(invitation)

@@ -166,7 +166,8 @@ class Participant(SQLModel, table=True):
     conversation_state: str | None = Field(default=None, sa_column=Column(String(64)))
     conversation_data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     unresponsive_reports: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
-    last_seen_at: dt.datetime | None = _ts()
+    last_seen_at: dt.datetime | None = _ts()  # last interaction (to the hour): the retention clock
+    retention_warned_at: dt.datetime | None = _ts()  # "erased in a month unless you take part" was queued
     last_silence_notice_at: dt.datetime | None = _ts()
     paused_at: dt.datetime | None = _ts()
     blocked_at: dt.datetime | None = _ts()
@@ -385,6 +386,8 @@ class Invitation(SQLModel, table=True):
         default=None, sa_column=Column(String(200), unique=True)
     )  # idempotent import
     participant_id: int | None = _fk("participant.id", nullable=True, ondelete="SET NULL")
+    # The Telegram user it is for, when the organiser knew it: nobody else can redeem it.
+    telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: dt.datetime = _created()
     expires_at: dt.datetime | None = _ts()
     used_at: dt.datetime | None = _ts()

@@ -9,6 +9,12 @@ Life of a row: `pending` → (claimed) `sending` → `sent`, or back to `pending
 (organisers see parked rows and can requeue them), or `blocked` when the person blocked the bot. A claim
 that is not finished within the stale timeout (the claiming process died) is claimed again by anyone.
 
+Privacy: a row's payload (the message text, buttons, files) is kept only as long as it is needed to deliver
+it. `mark_sent` empties it in the statement that records the delivery, so a relayed message or an
+introduction is not stored once it arrived; the row's bookkeeping (who, when, which kind, Telegram's message
+id) stays. A row that cannot be delivered keeps its payload while an organiser may still retry it, until
+`give_up_undelivered` (the daily retention pass) empties it: parked rows are then cancelled.
+
 Payload: `text` (sendMessage) or `caption` (sendPhoto/sendDocument), `parse_mode`, `reply_markup` (a dict
 in Bot API JSON form) and any other Bot API parameter by name. A file for sendPhoto/sendDocument is given
 with `attachment(...)`: `<photo|document>` (a Telegram file_id or URL), `<photo|document>_path` (a file
@@ -41,6 +47,7 @@ __all__ = [
     "count_by_state",
     "enqueue",
     "enqueue_many",
+    "give_up_undelivered",
     "list_parked",
     "mark_blocked",
     "mark_failed",
@@ -326,10 +333,12 @@ def mark_sent(
 ) -> bool:
     """Record a confirmed delivery: state `sent` and the Telegram message id, in one statement.
 
+    The payload is emptied in the same statement: what was delivered is not kept (see the module notes).
     Returns False when the claim was lost (another worker took the row over after a stale timeout).
     """
     values: dict[str, Any] = {
         "state": OutboxState.SENT,
+        "payload": {},
         "telegram_message_id": telegram_message_id,
         "sent_at": now,
         "attempts": OutboxMessage.attempts + 1,
@@ -401,6 +410,37 @@ def mark_blocked(session: Session, *, chat_id: int, now: dt.datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def give_up_undelivered(session: Session, *, created_before: dt.datetime) -> int:
+    """Empty the payloads of rows that will not be delivered and were queued before `created_before`.
+
+    Parked rows (an organiser could still retry them) become `cancelled`; blocked and cancelled rows keep
+    their state. Returns how many rows had a payload emptied.
+    """
+    final = [OutboxState.PARKED, OutboxState.BLOCKED, OutboxState.CANCELLED]
+    rows = session.exec(
+        select(OutboxMessage.id, OutboxMessage.payload)
+        .where(col(OutboxMessage.state).in_(final))
+        .where(col(OutboxMessage.created_at) < created_before)
+    ).all()
+    ids = [row_id for row_id, payload in rows if payload]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(chunk))
+            .values(payload={})
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(chunk))
+            .where(col(OutboxMessage.state) == OutboxState.PARKED)
+            .values(state=OutboxState.CANCELLED, last_error="given up: not delivered in time")
+            .execution_options(synchronize_session=False)
+        )
+    return len(ids)
 
 
 def release_claims(session: Session, *, owner: str, message_ids: Sequence[int] | None = None) -> int:

@@ -7,23 +7,35 @@
 - their profile items, never-suggest rows (both directions) and event memberships are deleted;
 - their pending suggestions are withdrawn, and the reasons stored on every suggestion they were part of
   (which quote their offers and needs) are cleared, so the other side sees "this person has left";
-- outbox rows to them, and rows about their suggestions (introductions, relayed messages) are deleted;
-- the personal fields of invitations they redeemed are cleared;
+- outbox rows to them, and rows about their suggestions (cards, digest cards, introductions, relayed
+  messages) are deleted;
+- the personal fields of invitations they redeemed are cleared (an import's row key quotes the name);
 - project descriptions of their introductions are cleared (they may quote either side).
+
+`erase_participants` is the one path every erasure takes (`/delete`, the retention pass): the rows above in
+one transaction, then `scrub_files`, so the erased values do not stay readable in the database files either:
+SQLite runs with `secure_delete` (freed space is zeroed) and its WAL is checkpointed and truncated at once;
+on PostgreSQL the touched tables are vacuumed at once and rewritten by the next daily retention pass. What
+stays elsewhere (PostgreSQL's WAL segments until they are recycled, backups until they expire) is described
+in docs/operations.md.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, or_, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
+from storage.db import SQLITE_BUSY_TIMEOUT_MS, transaction
 from storage.models import (
+    FollowUp,
     Introduction,
     Invitation,
     NeverSuggest,
@@ -37,7 +49,34 @@ from storage.models import (
 )
 from storage.types import utcnow
 
-__all__ = ["ErasureReport", "erase_participant", "find_values", "suggestion_outbox_prefixes"]
+__all__ = [
+    "ERASURE_TABLES",
+    "ErasureReport",
+    "erase_participant",
+    "erase_participants",
+    "find_values",
+    "followups_of",
+    "invitations_of",
+    "relayed_messages_of",
+    "scrub_files",
+    "suggestion_outbox_prefixes",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The tables an erasure changes (vacuumed afterwards on PostgreSQL).
+ERASURE_TABLES = (
+    "participant",
+    "profile_item",
+    "never_suggest",
+    "participant_event",
+    "suggestion",
+    "introduction",
+    "outbox",
+    "invitation",
+)
+_VACUUM_LOCK_TIMEOUT = "500ms"  # below PostgreSQL's deadlock_timeout (1 s)
+_CHECKPOINT_WAIT_MS = 1000
 
 
 @dataclass(frozen=True)
@@ -103,12 +142,14 @@ def erase_participant(
         assert suggestion.id is not None
         for prefix in suggestion_outbox_prefixes(suggestion.id):
             outbox_filters.append(col(OutboxMessage.dedupe_key).startswith(prefix))
+        # The digest's card about this suggestion to the other side: `digest:<other>:<week>:<suggestion>`.
+        outbox_filters.append(col(OutboxMessage.dedupe_key).like(f"digest:%:%:{suggestion.id}"))
     outbox = session.exec(delete(OutboxMessage).where(or_(*outbox_filters)))
 
     invitations = session.exec(
         update(Invitation)
         .where(col(Invitation.participant_id) == participant_id)
-        .values(name=None, email=None, prefill={})
+        .values(name=None, email=None, prefill={}, telegram_id=None, source_key=None)
     )
     session.exec(
         update(Introduction)
@@ -135,6 +176,7 @@ def erase_participant(
     participant.deleted_at = now
     participant.updated_at = now
     participant.last_seen_at = None
+    participant.retention_warned_at = None
     session.add(participant)
     session.flush()
     return ErasureReport(
@@ -145,6 +187,116 @@ def erase_participant(
         suggestions_scrubbed=len(suggestions),
         outbox_rows=outbox.rowcount,  # type: ignore[attr-defined]
         invitations=invitations.rowcount,  # type: ignore[attr-defined]
+    )
+
+
+def erase_participants(
+    engine: Engine, *, participant_ids: Sequence[int], now: dt.datetime | None = None, rewrite: bool = False
+) -> list[ErasureReport]:
+    """Erase these participants in one transaction, then scrub the database files (`scrub_files`, with
+    `rewrite`); the reports of those found.
+
+    The one path of every erasure (`/delete`, the retention pass). Safe to run again: erasing a tombstone
+    changes nothing that matters.
+    """
+    if not participant_ids:
+        return []
+    moment = now or utcnow()
+
+    def work(session: Session) -> list[ErasureReport]:
+        reports = [erase_participant(session, participant_id=pid, now=moment) for pid in participant_ids]
+        return [report for report in reports if report is not None]
+
+    reports = transaction(engine, work)
+    scrub_files(engine, rewrite=rewrite)
+    return reports
+
+
+def scrub_files(engine: Engine, *, rewrite: bool = False) -> bool:
+    """Make erased values unreadable in the database files too; False when it had to be postponed.
+
+    SQLite (with `secure_delete` on, see storage.db: freed space is zeroed at once; builds differ in their
+    default): checkpoint the WAL into the database file and truncate it, so old page versions holding erased
+    values are gone. A checkpoint needs every reader on the newest snapshot; when one is busy for more than
+    a second, it waits for the next erasure or the daily pass.
+
+    PostgreSQL: VACUUM the tables an erasure touches, so no old row version is visible to any query. The
+    bytes of removed versions may stay in the pages' free space until the space is reused: `rewrite=True`
+    (the daily retention pass, after a day with erasures) rewrites the tables with VACUUM FULL, which locks
+    each table for the moment of its rewrite. A table whose lock is not free within half a second waits for
+    the next time. WAL segments and backups are not touched (see docs/operations.md).
+    """
+    if engine.dialect.name == "sqlite":
+        return _checkpoint(engine)
+    if engine.dialect.name == "postgresql":
+        return _vacuum(engine, full=rewrite)
+    return True
+
+
+def _checkpoint(engine: Engine) -> bool:
+    # A TRUNCATE checkpoint holds back new writers while it waits for readers: wait briefly, else postpone.
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={_CHECKPOINT_WAIT_MS}")
+            try:
+                busy, _, _ = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            finally:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    except Exception as exc:  # the erasure itself is committed; this only hurries the file along
+        logger.warning("could not checkpoint the database after an erasure: %s", type(exc).__name__)
+        return False
+    if busy:
+        logger.info("the WAL checkpoint after an erasure was postponed: a reader was busy")
+    return not busy
+
+
+def _vacuum(engine: Engine, *, full: bool) -> bool:
+    # One table at a time, each giving up quickly on a lock (before PostgreSQL's deadlock check would pick a
+    # victim among the handlers queued behind it); a table that could not be done waits for the next pass.
+    command = "VACUUM FULL" if full else "VACUUM"
+    skipped = 0
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"SET lock_timeout = '{_VACUUM_LOCK_TIMEOUT}'")
+        try:
+            for table in ERASURE_TABLES:
+                try:
+                    conn.exec_driver_sql(f"{command} {table}")
+                except Exception as exc:
+                    skipped += 1
+                    logger.info("%s %s postponed: %s", command, table, type(exc).__name__)
+        finally:
+            conn.exec_driver_sql("RESET lock_timeout")
+    return skipped == 0
+
+
+def relayed_messages_of(
+    session: Session, *, sender_id: int, suggestion_ids: Iterable[int]
+) -> list[OutboxMessage]:
+    """The messages `sender_id` had relayed within these suggestions (`relay:<suggestion>:<sender>:...`)."""
+    prefixes = [f"relay:{sid}:{sender_id}:" for sid in suggestion_ids]
+    if not prefixes:
+        return []
+    filters = [col(OutboxMessage.dedupe_key).startswith(prefix) for prefix in prefixes]
+    return list(
+        session.exec(select(OutboxMessage).where(or_(*filters)).order_by(col(OutboxMessage.id))).all()
+    )
+
+
+def followups_of(session: Session, *, participant_id: int) -> list[FollowUp]:
+    """The follow-up questions sent (or planned) to the participant, with their answers."""
+    return list(
+        session.exec(
+            select(FollowUp).where(FollowUp.participant_id == participant_id).order_by(col(FollowUp.id))
+        ).all()
+    )
+
+
+def invitations_of(session: Session, *, participant_id: int) -> list[Invitation]:
+    """The invitations the participant came through."""
+    return list(
+        session.exec(
+            select(Invitation).where(Invitation.participant_id == participant_id).order_by(col(Invitation.id))
+        ).all()
     )
 
 

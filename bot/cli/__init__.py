@@ -29,6 +29,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("invites", "invites"),
     ("broadcast", "broadcast"),
     ("digest", "digest"),
+    ("retention", "retention"),
     ("demo", "demo"),
 )
 

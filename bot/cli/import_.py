@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from bot.cli._common import echo, fail, settings_with_logging
-from bot.services.imports import import_profiles
+from bot.services.imports import ImportFileError, import_profiles, read_profiles
 from storage import make_engine, upgrade
 
 HELP = "Import participants (telegram_id + consent=yes) and personal invitations (the rest) from a CSV file."
@@ -32,22 +32,23 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return fail(f"cannot read {path}: {exc.strerror or exc}")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")  # an Excel "CSV" saved without UTF-8
+        text, encoding = read_profiles(data)
+    except ImportFileError as exc:
+        echo(f"{path.name}: {exc}")
+        echo("Nothing was imported.")
+        return 1
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         report = import_profiles(engine, text, invite_ttl=dt.timedelta(days=settings.invite_ttl_days))
     finally:
         engine.dispose()
+    echo(f"Read {path.name} as {encoding}.")
     echo(
         f"Participants: {report.participants_created} new, {report.participants_existing} already there. "
         f"Invitations: {report.invitations_created} new, {report.invitations_existing} already there."
     )
     for line, message in report.errors:
         echo(f"{path.name}:{line}: {message}")
-    if report.errors:
-        echo(f"{len(report.errors)} bad row(s) not imported; the good rows were imported.")
-        return 1
-    return 0
+    echo(report.summary())
+    return 1 if report.errors else 0

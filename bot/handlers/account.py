@@ -3,6 +3,7 @@ friendly answers to unknown commands and old buttons."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -23,12 +24,13 @@ from bot.handlers.common import (
 )
 from bot.handlers.onboarding import current_views
 from bot.keyboards import Button
-from bot.services.participants import export_data, state_step
+from bot.services.mydata import personal_data
+from bot.services.participants import state_step
 from bot.texts import LANGUAGES, t
 from storage import session_scope
 from storage.models import ParticipantStatus
 from storage.participants import set_status
-from storage.privacy import erase_participant
+from storage.privacy import erase_participants
 from storage.suggestions import withdraw_pending
 
 __all__ = [
@@ -150,7 +152,13 @@ async def privacy(update: Update, context: KoppelContext) -> None:
     """What is stored, why, for how long, and who sees it."""
     with session_scope(context.engine) as session:
         lang = language_of(update, participant_of(session, update))
-    await send(update, t(lang, "account.privacy"))
+    settings = context.settings
+    lines = [t(lang, "account.privacy", months=settings.retention_months)]
+    if settings.privacy_controller:
+        lines.append(t(lang, "account.privacy_controller", controller=settings.privacy_controller))
+    if settings.privacy_contact:
+        lines.append(t(lang, "account.privacy_contact", contact=settings.privacy_contact))
+    await send(update, "\n".join(lines))
 
 
 async def mydata(update: Update, context: KoppelContext) -> None:
@@ -158,7 +166,7 @@ async def mydata(update: Update, context: KoppelContext) -> None:
     with session_scope(context.engine) as session:
         participant = participant_of(session, update)
         lang = language_of(update, participant)
-        data = export_data(session, participant=participant) if participant is not None else None
+        data = personal_data(session, participant=participant) if participant is not None else None
     if data is None or update.effective_chat is None:
         await send(update, t(lang, "account.not_registered"))
         return
@@ -196,12 +204,15 @@ async def delete_button(update: Update, context: KoppelContext) -> None:
     with session_scope(context.engine) as session:
         participant = participant_of(session, update)
         lang = language_of(update, participant)
-        if participant is None or participant.id is None:
-            await edit_or_send(update, t(lang, "account.not_registered"))
-            return
-        if answer == "yes":
-            erase_participant(session, participant_id=participant.id, now=now(context))
-            logger.info("participant %s erased their data", participant.id)
+        participant_id = participant.id if participant is not None else None
+    if participant_id is None:
+        await edit_or_send(update, t(lang, "account.not_registered"))
+        return
+    if answer == "yes":  # the same erasure as the retention pass (rows, then the database files)
+        await asyncio.to_thread(
+            erase_participants, context.engine, participant_ids=[participant_id], now=now(context)
+        )
+        logger.info("participant %s erased their data", participant_id)
     await edit_or_send(update, t(lang, "account.deleted" if answer == "yes" else "account.delete_kept"))
 
 

@@ -18,6 +18,7 @@ from bot.context import KoppelContext
 from bot.keyboards_dict import markup_from_dict
 from bot.services import followups as service
 from bot.services import matchmaking as mm
+from bot.services.cleaning import strip_controls
 from bot.texts import language_for, t
 from storage import session_scope
 from storage.participants import get_by_telegram_id, set_conversation
@@ -112,7 +113,7 @@ async def project_text(update: Update, context: KoppelContext) -> None:
         ):
             return  # not ours: the other text handlers take it
         language = participant.language
-        description = " ".join(message.text.split())
+        description = " ".join(strip_controls(message.text).split())
         if not description:
             reply = t(language, "followup.project_empty")
         else:

@@ -30,6 +30,7 @@ from bot.services.broadcasts import (
     role_label,
     theme_segment,
 )
+from bot.services.cleaning import strip_controls
 from bot.services.numbers import count
 from bot.texts import Markup, language_for, t
 from matching import REGIONS, ROLES
@@ -236,7 +237,7 @@ async def draft_text(update: Update, context: KoppelContext) -> None:
         draft_id = draft.id
         assert draft_id is not None
         if step == "text":
-            text = message.text_html  # Telegram formatting (bold, links, ...) survives as HTML
+            text = strip_controls(message.text_html)  # Telegram formatting (bold, links…) survives as HTML
             if len(text) > MAX_BROADCAST_TEXT:
                 await message.reply_text(
                     t(language, "broadcast.too_long", limit=count(MAX_BROADCAST_TEXT, language))
@@ -246,7 +247,7 @@ async def draft_text(update: Update, context: KoppelContext) -> None:
             draft.segment = _with_ui(draft.segment, step="segment")
             session.add(draft)
         elif step == "theme":
-            keyword = message.text.strip()
+            keyword = " ".join(strip_controls(message.text).split())
             if not keyword or len(keyword) > 100:
                 await message.reply_text(t(language, "broadcast.ask_theme"))
                 return

@@ -168,10 +168,10 @@ async def consent(update: Update, context: KoppelContext) -> None:
         await send(update, t(language, "onboarding.consent_again"))
     elif registration.problem is not None:
         key = {
-            RedemptionProblem.UNKNOWN: "onboarding.invite_unknown",
             RedemptionProblem.EXPIRED: "onboarding.invite_expired",
             RedemptionProblem.USED: "onboarding.invite_used",
-        }[registration.problem]
+            RedemptionProblem.NOT_YOURS: "onboarding.invite_not_yours",
+        }.get(registration.problem, "onboarding.invite_unknown")
         await send(update, t(language, key))
     elif registration.invited:
         if registration.event_name:

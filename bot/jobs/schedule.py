@@ -7,7 +7,8 @@ outbox), so a missed trigger, a restart or a second worker never loses or double
   start-up (and every `CHECK_INTERVAL`) whether this week's digest is due and not done, within
   DIGEST_GRACE_HOURS: a digest missed while the bot was down is sent after the restart;
 - follow-up nudges: every `FOLLOWUP_INTERVAL`, follow-ups are planned for new introductions and due ones
-  are queued (quiet hours respected).
+  are queued (quiet hours respected);
+- the retention pass: once a day (JobRun `retention:<date>`), see bot.services.retention.
 
 Jobs read the time from `bot_data.clock`, so tests and the demo can move it.
 """
@@ -55,8 +56,10 @@ def schedule_jobs(application: Any) -> None:
         logger.warning("no job queue (install python-telegram-bot[job-queue]); scheduled jobs are off")
         return
     from bot.handlers.organiser import schedule_organiser_jobs
+    from bot.handlers.retention import schedule_retention
 
     schedule_organiser_jobs(application)
+    schedule_retention(application)
     settings = application.bot_data.settings
     trigger = CronTrigger(
         day_of_week=settings.digest_day,

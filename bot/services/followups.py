@@ -35,6 +35,7 @@ from sqlmodel import Session
 from bot.callbacks import pack
 from bot.keyboards import to_dict
 from bot.services import matchmaking as mm
+from bot.services.cleaning import strip_controls
 from bot.services.quiet import next_allowed_for
 from bot.settings import Settings
 from bot.texts import t
@@ -485,7 +486,7 @@ def record_project(
         introduction.participant_b_id,
     ):
         raise NotYours("not a side of this introduction")
-    introduction.project_description = " ".join(description.split())[:PROJECT_MAX]
+    introduction.project_description = " ".join(strip_controls(description).split())[:PROJECT_MAX]
     introduction.project_started_at = introduction.project_started_at or now
     _contacted(introduction, now)
     introduction.status = IntroductionStatus.PROJECT

@@ -5,13 +5,20 @@ separated by `;`, optional `reach`, extra columns ignored) plus optional `telegr
 `language` (nl/en), `email` and `event` (an event code). A row with a `telegram_id` and `consent=yes` becomes
 an active participant at once; any other row becomes a personal invitation whose link prefills the profile.
 
-Every row is checked on its own: bad rows are reported by line and the good ones are still imported.
-Importing the same file again changes nothing (participants are keyed by Telegram id, invitations by the
-row's id and name).
+Every row is checked on its own: bad rows are reported by line with their reason and the good ones are
+still imported. A row follows the chat's rules: a name of at most 100 characters, an organisation of at
+most 150, at most 12 items per list of at most 200 characters each; control characters (NUL and the like)
+are dropped from every cell. A `telegram_id` used by two rows is reported on the second. Importing the same
+file again changes nothing (participants are keyed by Telegram id, invitations by the row's id and name).
+
+`read_profiles(bytes)` reads the file: UTF-8 with or without BOM, UTF-16 (with a BOM, or plain text saved
+"Unicode" without one) and Windows-1252 (an Excel "CSV" saved without UTF-8) are recognised; a workbook, a
+binary file or another encoding is refused with one line (`ImportFileError`) instead of being misread.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -22,14 +29,25 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from bot.services.cleaning import strip_controls
+from bot.services.participants import ITEM_MAX, LIMITS
 from matching import normalise_phrase, parse_region, parse_role
 from matching.codes import parse_reach
 from storage import session_scope
 from storage.imports import ImportedItem, import_participant, invitation_exists, link_event
 from storage.invitations import InvitationKind, create_invitation, get_or_create_event
 from storage.models import ItemKind
+from storage.participants import MAX_ITEMS_PER_KIND
 
-__all__ = ["REQUIRED_COLUMNS", "ImportReport", "ImportRow", "import_profiles", "parse_profiles"]
+__all__ = [
+    "REQUIRED_COLUMNS",
+    "ImportFileError",
+    "ImportReport",
+    "ImportRow",
+    "import_profiles",
+    "parse_profiles",
+    "read_profiles",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +57,86 @@ _YES = {"yes", "ja", "y", "j", "true", "1", "akkoord"}
 _NO = {"no", "nee", "n", "false", "0", ""}
 _EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 _EVENT_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_LISTS = (("offers", "offer"), ("needs", "need"), ("interests", "interest"))
+_BOMS = (  # longest first: a UTF-32 LE BOM starts with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+_CONTAINERS = (  # files people save by mistake instead of a CSV
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip file"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)"),
+    (b"%PDF", "a PDF file"),
+)
+_SAVE_AS_CSV = "in Excel choose Save as → CSV UTF-8 (comma delimited), then import that file"
+
+
+class ImportFileError(ValueError):
+    """The file cannot be read as a profiles CSV at all; the message says why in one line."""
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' for mostly-ASCII text saved as UTF-16 without a BOM, else None."""
+    sample = data[:4000]
+    if len(sample) < 4 or len(data) % 2:
+        return None
+    pairs = len(sample) // 2
+    even_zeros = sample[0::2].count(0)
+    odd_zeros = sample[1::2].count(0)
+    if odd_zeros > 0.4 * pairs and even_zeros < 0.05 * pairs:
+        return "utf-16-le"
+    if even_zeros > 0.4 * pairs and odd_zeros < 0.05 * pairs:
+        return "utf-16-be"
+    return None
+
+
+def _looks_like_text(text: str) -> bool:
+    controls = sum(1 for ch in text if (ch < " " and ch not in "\t\r\n") or "\x7f" <= ch <= "\x9f")
+    return controls <= max(2, len(text) // 100)
+
+
+def read_profiles(data: bytes) -> tuple[str, str]:
+    """The text of a profiles file and the name of the encoding it was read in; ImportFileError when it is
+    not a text file in UTF-8, UTF-16 or Windows-1252."""
+    if not data.strip():
+        raise ImportFileError("the file is empty: expected a header row " + ",".join(REQUIRED_COLUMNS))
+    for signature, what in _CONTAINERS:
+        if data.startswith(signature):
+            raise ImportFileError(f"this is {what}, not a CSV file: {_SAVE_AS_CSV}")
+    found: tuple[str, str] | None = None
+    for bom, codec, name in _BOMS:
+        if data.startswith(bom):
+            found = (codec, name)
+            break
+    if found is None:
+        utf16 = _utf16_without_bom(data)
+        if utf16 is not None:
+            found = (utf16, "UTF-16")
+        elif b"\x00" in data:
+            raise ImportFileError(f"this is a binary file, not a CSV file: {_SAVE_AS_CSV}")
+    if found is not None:
+        codec, name = found
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            raise ImportFileError(
+                f"the file says it is {name} but is not valid {name}: {_SAVE_AS_CSV}"
+            ) from None
+    else:
+        try:
+            text, name = data.decode("utf-8"), "UTF-8"
+        except UnicodeDecodeError:
+            try:
+                text, name = data.decode("cp1252"), "Windows-1252"
+            except UnicodeDecodeError:
+                raise ImportFileError(
+                    f"the file is not in UTF-8, UTF-16 or Windows-1252: {_SAVE_AS_CSV}"
+                ) from None
+    if not _looks_like_text(text):
+        raise ImportFileError(f"this does not look like a text file: {_SAVE_AS_CSV}")
+    return text.removeprefix("\ufeff"), name
 
 
 @dataclass(frozen=True)
@@ -81,14 +179,37 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def good_rows(self) -> int:
+        """Rows imported now or found imported before."""
+        return (
+            self.participants_created
+            + self.participants_existing
+            + self.invitations_created
+            + self.invitations_existing
+        )
+
+    def summary(self) -> str:
+        """One true line about the outcome (the counts line and the errors come before it)."""
+        if not self.errors:
+            return f"All {self.good_rows} row(s) are in."
+        if self.good_rows == 0:
+            return f"Nothing was imported: {len(self.errors)} problem(s), see above."
+        return (
+            f"{len(self.errors)} bad row(s) not imported; the other {self.good_rows} row(s) are in "
+            "(new, or there already)."
+        )
+
 
 def _split(cell: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in cell.split(";") if part.strip())
+    """The items of a list cell: separated by `;` or new lines, each single-spaced."""
+    parts = (" ".join(part.split()) for part in re.split(r"[;\n]", cell))
+    return tuple(part for part in parts if part)
 
 
 def parse_profiles(text: str) -> tuple[list[ImportRow], list[tuple[int, str]]]:
     """The valid rows and the errors `(line, message)` of a profiles CSV; a bad header is line 1's error."""
-    text = text.removeprefix("\ufeff")
+    text = strip_controls(text.removeprefix("\ufeff"))
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -108,6 +229,7 @@ def parse_profiles(text: str) -> tuple[list[ImportRow], list[tuple[int, str]]]:
     rows: list[ImportRow] = []
     errors: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
+    seen_telegram: dict[int, int] = {}
     line = 1
     while True:
         start = line + 1
@@ -127,10 +249,15 @@ def parse_profiles(text: str) -> tuple[list[ImportRow], list[tuple[int, str]]]:
             continue
         cell = {name: raw[k].strip() for name, k in position.items()}
         problem, row = _row(start, cell, seen)
+        if row is not None and row.telegram_id is not None and row.telegram_id in seen_telegram:
+            first = seen_telegram[row.telegram_id]
+            problem, row = f"telegram_id {row.telegram_id} is also on line {first}", None
         if problem:
             errors.append((start, problem))
         elif row is not None:
             seen[row.row_id] = start
+            if row.telegram_id is not None:
+                seen_telegram[row.telegram_id] = start
             rows.append(row)
     return rows, errors
 
@@ -141,8 +268,12 @@ def _row(line: int, cell: dict[str, str], seen: dict[str, int]) -> tuple[str | N
         return "empty id", None
     if row_id in seen:
         return f"duplicate id {row_id!r} (first on line {seen[row_id]})", None
-    if not cell["name"]:
+    name, organisation = " ".join(cell["name"].split()), " ".join(cell["organisation"].split())
+    if not name:
         return "empty name", None
+    for column, value in (("name", name), ("organisation", organisation)):
+        if len(value) > LIMITS[column]:
+            return f"{column} is longer than {LIMITS[column]} characters", None
     reach = parse_reach(cell.get("reach", ""))
     if reach is None:
         return f"unknown reach {cell['reach']!r} (use own, neighbours or anywhere)", None
@@ -169,11 +300,17 @@ def _row(line: int, cell: dict[str, str], seen: dict[str, int]) -> tuple[str | N
     offers, needs, themes = _split(cell["offers"]), _split(cell["needs"]), _split(cell["interests"])
     if not (offers or needs or themes):
         return "no offers, needs or interests", None
+    for (column, singular), items in zip(_LISTS, (offers, needs, themes), strict=True):
+        if len(items) > MAX_ITEMS_PER_KIND:
+            return f"{column}: {len(items)} items, at most {MAX_ITEMS_PER_KIND}", None
+        for number, item in enumerate(items, start=1):
+            if len(item) > ITEM_MAX:
+                return f"{singular} {number} ({item[:30]}…) is longer than {ITEM_MAX} characters", None
     return None, ImportRow(
         line=line,
         row_id=row_id,
-        name=cell["name"][:200],
-        organisation=cell["organisation"][:200],
+        name=name,
+        organisation=organisation,
         role=parse_role(cell["role"]),
         region=parse_region(cell["region"]),
         reach=reach,
@@ -249,6 +386,7 @@ def import_profiles(
                         email=row.email,
                         prefill=_prefill(row),
                         source_key=row.source_key,
+                        telegram_id=row.telegram_id,  # known but without consent: only they may use it
                         ttl=invite_ttl,
                         now=now,
                     )

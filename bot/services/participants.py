@@ -10,23 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 import matching
+from bot.services.cleaning import strip_controls
 from storage import participants as store
-from storage import suggestions as suggestion_store
 from storage.invitations import Redemption, RedemptionProblem, redeem_invitation
 from storage.models import (
     Event,
-    Introduction,
     Invitation,
     ItemKind,
-    NeverSuggest,
     Participant,
-    ParticipantEvent,
-    ParticipantStatus,
     ProfileItem,
 )
 
@@ -42,7 +37,6 @@ __all__ = [
     "choose",
     "clean_text",
     "completeness",
-    "export_data",
     "items_by_kind",
     "join_by_invitation",
     "next_state",
@@ -106,8 +100,8 @@ def next_state(step: str) -> str:
 
 # -- input rules -------------------------------------------------------------------------------------------
 def clean_text(text: str | None, *, limit: int) -> str:
-    """Trimmed single-spaced text within `limit` characters, or InputProblem."""
-    value = " ".join((text or "").split())
+    """Trimmed single-spaced text within `limit` characters (control characters dropped), or InputProblem."""
+    value = " ".join(strip_controls(text or "").split())
     if not value:
         raise InputProblem("onboarding.empty_text")
     if len(value) > limit:
@@ -119,7 +113,7 @@ def split_items(text: str | None) -> list[str]:
     """Several items in one message, separated by ; , or new lines; each within ITEM_MAX characters."""
     if text is not None and len(text) > MESSAGE_MAX:
         raise InputProblem("onboarding.too_long", limit=MESSAGE_MAX)
-    items = [" ".join(part.split()) for part in _SEPARATORS.split(text or "")]
+    items = [" ".join(part.split()) for part in _SEPARATORS.split(strip_controls(text or ""))]
     items = [item.strip(" .-•*") for item in items]
     items = [item for item in items if item]
     if not items:
@@ -151,7 +145,9 @@ def register(
     registration = Registration(participant, created=True)
     if token:
         assert participant.id is not None
-        redemption = redeem_invitation(session, token=token, participant_id=participant.id, now=now)
+        redemption = redeem_invitation(
+            session, token=token, participant_id=participant.id, telegram_id=telegram_id, now=now
+        )
         registration.problem = redemption.problem
         if redemption.problem is None:
             registration.invited = True
@@ -164,14 +160,16 @@ def register(
 def join_by_invitation(
     session: Session, *, participant: Participant, token: str, now: dt.datetime
 ) -> Registration:
-    """`/start <token>` from someone already registered: join the invitation's event, change nothing else.
+    """`/start <token>` from someone already registered: join an event-wide link's event, change nothing else.
 
-    The profile is theirs now, so nothing is prefilled, and a personal invitation is not used up (it may
-    have been forwarded to them).
+    The profile is theirs now, so nothing is prefilled; a personal invitation is refused and left unused
+    (it is its owner's only, and someone registered gains nothing from it).
     """
     assert participant.id is not None
     registration = Registration(participant, created=False)
-    redemption = redeem_invitation(session, token=token, participant_id=participant.id, now=now, use_up=False)
+    redemption = redeem_invitation(
+        session, token=token, participant_id=participant.id, now=now, registered=True
+    )
     registration.problem = redemption.problem
     if redemption.problem is None and redemption.event_id is not None:
         store.join_event(session, participant_id=participant.id, event_id=redemption.event_id)
@@ -338,76 +336,3 @@ def completeness(participant: Participant, items: dict[str, list[ProfileItem]]) 
     if total_items < 3:
         tips.append("profile.tip.more_items")
     return min(100, score), tips
-
-
-# -- export ------------------------------------------------------------------------------------------------
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-def export_data(session: Session, *, participant: Participant) -> dict[str, Any]:
-    """Everything stored about the participant, as JSON-ready data (for /mydata)."""
-    assert participant.id is not None
-    pid = participant.id
-    person = {
-        "id": pid,
-        "telegram_id": participant.telegram_id,
-        "username": participant.username,
-        "name": participant.name,
-        "organisation": participant.organisation,
-        "role": participant.role,
-        "region": participant.region,
-        "reach": participant.reach,
-        "language": participant.language,
-        "email": participant.email,
-        "status": participant.status,
-        "consent_at": _iso(participant.consent_at),
-        "profile_completed_at": _iso(participant.profile_completed_at),
-        "paused_at": _iso(participant.paused_at),
-        "created_at": _iso(participant.created_at),
-        "conversation_state": participant.conversation_state,
-    }
-    items = [
-        {"kind": item.kind, "text": item.text, "created_at": _iso(item.created_at)}
-        for item in store.items_of(session, participant_id=pid)
-    ]
-    suggestions = []
-    for row in suggestion_store.suggestions_of(session, participant_id=pid):
-        side = suggestion_store.side_of(row, pid)
-        other_id = row.participant_b_id if side == "a" else row.participant_a_id
-        entry: dict[str, Any] = {
-            "id": row.id,
-            "status": row.status,
-            "your_answer": row.answer_a if side == "a" else row.answer_b,
-            "created_at": _iso(row.created_at),
-        }
-        other = session.get(Participant, other_id)
-        if other is not None and other.status != ParticipantStatus.DELETED:
-            entry["other"] = {"name": other.name, "organisation": other.organisation}
-        suggestions.append(entry)
-    introductions = [
-        {
-            "id": intro.id,
-            "suggestion_id": intro.suggestion_id,
-            "status": intro.status,
-            "introduced_at": _iso(intro.introduced_at),
-            "project_description": intro.project_description,
-        }
-        for intro in session.exec(
-            select(Introduction).where(
-                (Introduction.participant_a_id == pid) | (Introduction.participant_b_id == pid)
-            )
-        ).all()
-    ]
-    never = session.exec(select(NeverSuggest.other_id).where(NeverSuggest.participant_id == pid)).all()
-    events = session.exec(
-        select(Event.name).join(ParticipantEvent).where(ParticipantEvent.participant_id == pid)
-    ).all()
-    return {
-        "participant": person,
-        "profile_items": items,
-        "suggestions": suggestions,
-        "introductions": introductions,
-        "never_suggest_count": len(never),
-        "events": list(events),
-    }

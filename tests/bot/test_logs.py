@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 from bot.logs import JsonFormatter, RedactingFilter, redact
+from storage.migrate import head_revision
 from tests.bot.test_cli import koppelbot
 
 TOKEN = "123456789:AAH-secret_token_value_abcdefghijkl"
@@ -77,7 +78,9 @@ def test_log_format_json_makes_the_command_line_log_json(tmp_path: Path) -> None
     result = koppelbot("db", "upgrade", cwd=tmp_path, env={"LOG_FORMAT": "JSON"})
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stderr.splitlines()]
-    assert [record["message"] for record in records] == ["database schema migrated from empty to 0002"]
+    assert [record["message"] for record in records] == [
+        f"database schema migrated from empty to {head_revision()}"
+    ]
     assert records[0]["logger"] == "storage.migrate" and records[0]["level"] == "INFO"
     wrong = koppelbot("db", "upgrade", cwd=tmp_path, env={"LOG_FORMAT": "xml"})
     assert wrong.returncode == 2 and "setting LOG_FORMAT is invalid" in wrong.stderr

@@ -222,7 +222,7 @@ async def test_mydata_sends_everything_as_json(
     assert data["participant"]["name"] == "Sanne de Vries"
     assert data["participant"]["telegram_id"] == 3001
     assert {item["text"] for item in data["profile_items"]} >= {"gastlessen over warmtepompen"}
-    assert data["suggestions"][0]["status"] == "pending"
+    assert data["suggestions"][0]["your_answer"] is None and data["suggestions"][0]["introduced"] is False
 
 
 async def test_delete_leaves_no_personal_data_anywhere(

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from storage import outbox, session_scope
+from storage.migrate import head_revision
 from storage.models import JobRun, OutboxMessage, OutboxState, Participant, ProcessedUpdate
 from storage.status import last_round, record_round
 from storage.types import utcnow
@@ -28,7 +29,7 @@ def status_lines(tmp_path: Path, url: str) -> dict[str, str]:
 def test_status_of_a_fresh_database(tmp_path: Path, database_url: str) -> None:
     lines = status_lines(tmp_path, database_url)
     assert lines["Koppelbot"] == "0.1.0"
-    assert lines["Schema"] == "0002 (the newest)"
+    assert lines["Schema"] == f"{head_revision()} (the newest)"
     assert lines["Participants"] == "0 active, 0 paused, 0 blocked, 0 deleted (0 in all)"
     assert lines["Outbox"] == "0 pending, 0 being sent, 0 parked; nothing due"
     assert lines["Last digest"] == "none yet"

@@ -110,3 +110,16 @@ async def test_a_health_check_answers_for_the_reverse_proxy(webhook_bot) -> None
             return bytes(response.read())
 
     assert await asyncio.to_thread(get) == b"ok"
+
+
+@pytest.mark.parametrize("weak", [None, "", "kort-geheim", "spaties in een geheim!!"])
+async def test_a_webhook_without_a_strong_secret_is_never_served(
+    settings: Settings, engine: Engine, weak: str | None
+) -> None:
+    port = free_port()
+    application = build_application(settings, engine=engine)
+    with pytest.raises(ValueError, match="at least 16 characters"):
+        async with webhook(application, url=f"http://127.0.0.1:{port}/t", port=port, secret=weak):
+            pass
+    with socket.socket() as sock:  # nothing listens on the port
+        assert sock.connect_ex(("127.0.0.1", port)) != 0

@@ -156,3 +156,20 @@ def test_skip_locked_lets_two_workers_claim_disjoint_rows(migrated_urls) -> None
         with engine.begin() as conn:
             conn.exec_driver_sql("DELETE FROM outbox")
         engine.dispose()
+
+
+def test_a_delivered_message_keeps_its_bookkeeping_but_not_its_text(engine) -> None:
+    with session_scope(engine) as session:
+        markup = {"inline_keyboard": [[{"text": "Antwoord", "callback_data": "relay:1"}]]}
+        enqueue(
+            session, dedupe_key="relay:1:2:3", chat_id=7, kind="relay", text="bel 0612", reply_markup=markup
+        )
+    (row,) = _claim(engine, "a")
+    with session_scope(engine) as session:
+        assert mark_sent(session, message_id=row.id, owner="a", telegram_message_id=99, now=NOW)
+    with Session(engine) as session:
+        sent = session.exec(select(OutboxMessage)).one()
+    assert sent.payload == {}
+    assert (sent.state, sent.telegram_message_id, sent.sent_at, sent.chat_id, sent.kind, sent.dedupe_key) == (
+        OutboxState.SENT, 99, NOW, 7, "relay", "relay:1:2:3",
+    )  # fmt: skip

@@ -50,9 +50,10 @@ def test_erase_participant_leaves_only_a_tombstone(engine) -> None:
         event = get_or_create_event(session, code="ede-2022", name="Ede")
         join_event(session, participant_id=eve.id, event_id=event.id)  # type: ignore[arg-type]
         invitation = create_invitation(
-            session, name="Eve Zonneveld", email="eve@zonnig.example", prefill={"organisation": "Zonnig"}
-        )
-        redeem_invitation(session, token=invitation.token, participant_id=eve.id, now=NOW)
+            session, name="Eve Zonneveld", email="eve@zonnig.example", prefill={"organisation": "Zonnig"},
+            source_key="import:e1:eve zonneveld", telegram_id=777001,
+        )  # fmt: skip
+        redeem_invitation(session, token=invitation.token, participant_id=eve.id, telegram_id=777001, now=NOW)
         eve_id, bob_id = eve.id, bob.id
 
     needles: list[str | int] = ["Eve Zonneveld", "eve_zonnig", "Zonnig Techniek", "eve@zonnig.example"]

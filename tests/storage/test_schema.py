@@ -27,6 +27,7 @@ def test_upgrade_builds_every_table_on_an_empty_sqlite_file(sqlite_file: str) ->
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA secure_delete")).scalar() == 1  # erased values are zeroed
     engine.dispose()
 
 
