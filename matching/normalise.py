@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from rapidfuzz import fuzz, process
 
-from matching.thesaurus import Thesaurus, fold, load_thesaurus, stem
+from matching.thesaurus import MAX_WORD, Thesaurus, clip, fold, load_thesaurus, stem
 
 _LINKS = ("", "s", "e", "en")  # Dutch linking morphemes between compound parts
 
@@ -65,36 +65,51 @@ class Analyser:
         return None
 
     def split_compound(self, word: str) -> tuple[str, ...] | None:
-        """Split a folded word into known stems ("zonnepaneleninstallatie" -> zonnepanel, installatie)."""
+        """Split a folded word into known stems ("zonnepaneleninstallatie" -> zonnepanel, installatie).
+
+        Longest known tail first (Dutch compounds are head-final), then a known head or a head that splits
+        itself. Heads are split with an explicit stack, not recursion, and words longer than ``MAX_WORD``
+        are not split: the work per word is bounded whatever the input.
+        """
         if word in self._split_cache:
             return self._split_cache[word]
-        result: tuple[str, ...] | None = None
+        if len(word) > MAX_WORD:
+            return None
+        stack = [word]
+        while stack:
+            result, head = self._split_once(stack[-1])
+            if head is not None:
+                stack.append(head)  # split this head first, then try the word again
+                continue
+            self._split_cache[stack.pop()] = result
+        return self._split_cache[word]
+
+    def _split_once(self, word: str) -> tuple[tuple[str, ...] | None, str | None]:
+        """``(split, None)``, or ``(None, head)`` when a head must be split first."""
         n = len(word)
-        if n >= 6:
-            # Longest known tail first (Dutch compounds are head-final), then a known or splittable head.
-            for i in range(3, n - 2):
-                tail = self._known_stem(word[i:])
-                if tail is None:
+        if n < 6:
+            return None, None
+        for i in range(3, n - 2):
+            tail = self._known_stem(word[i:])
+            if tail is None:
+                continue
+            head_full = word[:i]
+            for link in _LINKS:
+                if link and not head_full.endswith(link):
                     continue
-                head_full = word[:i]
-                for link in _LINKS:
-                    if link and not head_full.endswith(link):
-                        continue
-                    head = head_full[: len(head_full) - len(link)] if link else head_full
-                    if len(head) < 3:
-                        continue
-                    known_head = self._known_stem(head)
-                    if known_head is not None:
-                        result = (known_head, tail)
-                        break
-                    sub = self.split_compound(head) if len(head) >= 6 else None
+                head = head_full[: len(head_full) - len(link)] if link else head_full
+                if len(head) < 3:
+                    continue
+                known_head = self._known_stem(head)
+                if known_head is not None:
+                    return (known_head, tail), None
+                if len(head) >= 6:
+                    if head not in self._split_cache:
+                        return None, head
+                    sub = self._split_cache[head]
                     if sub is not None:
-                        result = (*sub, tail)
-                        break
-                if result is not None:
-                    break
-        self._split_cache[word] = result
-        return result
+                        return (*sub, tail), None
+        return None, None
 
     def split_loose(self, word: str) -> tuple[str, ...] | None:
         """Split a compound of which only one side is known (tried after typo correction)."""
@@ -133,7 +148,7 @@ class Analyser:
             return cached
         s = stem(word)
         parts: tuple[str, ...]
-        if s in self.static_known or len(word) < 6 or not word.isalpha():
+        if s in self.static_known or len(word) < 6 or len(word) > MAX_WORD or not word.isalpha():
             parts = (s,)
         else:
             split = self.split_compound(word)
@@ -184,6 +199,7 @@ class Analyser:
 
     def analyse(self, text: str) -> tuple[str, ...]:
         """Terms of a phrase, in order of first appearance, without repeats."""
+        text = clip(text)
         cached = self._phrase_cache.get(text)
         if cached is not None:
             return cached

@@ -23,9 +23,37 @@ _APOSTROPHE_ENDING = re.compile(r"(?<=[a-z0-9])['’‘`](?:ers|er|s|tje|tjes)\b
 _KEEP_FINAL_S = frozenset({"mens", "kans", "eens", "cursus"})
 
 
-@lru_cache(maxsize=262_144)
+#: Longest word that is stemmed, split or corrected; a longer "word" (pasted data, an attack) is cut to this.
+MAX_WORD = 48
+#: Characters of one phrase that are read (chat items are at most 200; imports may carry anything).
+MAX_PHRASE = 2000
+# Control characters other than white space, and invisible format characters (soft hyphen, zero-width
+# space and joiners, direction marks): removed, so "warmte\u00adpomp" is one word, as a person reads it.
+_INVISIBLE = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
+)
+
+
+def clip(text: str) -> str:
+    """The first ``MAX_PHRASE`` characters of a text, not ending in a cut word."""
+    if len(text) <= MAX_PHRASE:
+        return text
+    text = text[:MAX_PHRASE]
+    cut = text.rfind(" ")
+    return text[:cut] if cut > 0 else text
+
+
 def fold(text: str) -> str:
-    """Lower-case, strip accents and turn every run of non-alphanumerics into one space."""
+    """Lower-case, strip accents and turn every run of non-alphanumerics into one space.
+
+    Invisible characters are removed first; only the first ``MAX_PHRASE`` characters are read.
+    """
+    return _fold(clip(text))
+
+
+@lru_cache(maxsize=262_144)
+def _fold(text: str) -> str:
+    text = _INVISIBLE.sub("", text)
     if "'" in text or "\u2019" in text or "\u2018" in text or "`" in text:
         text = _APOSTROPHE_ENDING.sub("", text.lower())
     if text.isascii():
@@ -56,8 +84,8 @@ def _plural_s(w: str) -> bool:
 def stem(word: str) -> str:
     """A light Dutch/English stemmer: plurals, doubled letters, final v/z. Same input, same output."""
     w = word
-    if len(w) <= 3 or not w.isalpha():
-        return w
+    if len(w) <= 3 or len(w) > MAX_WORD or not w.isalpha():
+        return w[:MAX_WORD]
     if w.endswith("ies") and len(w) > 5:
         w = w[:-3] + "y"
     elif w.endswith("heden") and len(w) > 7:
