@@ -33,9 +33,9 @@ Vector = dict[str, float]
 # shares any term); above it, a per-participant top-n product over the less common terms.
 _EXACT_UP_TO = 800
 
-try:  # optional accelerator for candidate generation; a pure scipy fallback is used otherwise.
+try:  # optional accelerator for candidate generation (the ``fast`` extra); pure scipy otherwise.
     from sparse_dot_topn import sp_matmul_topn as _sp_matmul_topn  # type: ignore[import-untyped]
-except ImportError:  # pragma: no cover - exercised only without the package
+except ImportError:  # tested in tests/matching/test_candidates.py
     _sp_matmul_topn = None
 
 
@@ -367,8 +367,8 @@ class ProfileIndex:
             return coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64)
         if _sp_matmul_topn is not None:
             product = _sp_matmul_topn(a, b, top_n=top, threshold=0.0, n_threads=-1)
-        else:  # pragma: no cover
-            product = _blocked_topn(a, b, top)
+        else:
+            product = blocked_topn(a, b, top)
         coo = product.tocoo()
         rows, cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
         keep = rows != cols
@@ -390,19 +390,32 @@ class ProfileIndex:
         return np.asarray(product.todense()).ravel()
 
 
-def _blocked_topn(a: sp.csr_matrix, b: sp.csr_matrix, top: int) -> sp.csr_matrix:  # pragma: no cover
-    blocks = []
-    for start in range(0, a.shape[0], 1000):
-        block = (a[start : start + 1000] @ b).tocsr()
-        rows, cols, vals = [], [], []
-        for r in range(block.shape[0]):
-            lo, hi = block.indptr[r], block.indptr[r + 1]
-            data, idx = block.data[lo:hi], block.indices[lo:hi]
-            if len(data) > top:
-                sel = np.argpartition(-data, top - 1)[:top]
-                data, idx = data[sel], idx[sel]
-            rows.extend([r] * len(data))
-            cols.extend(idx.tolist())
-            vals.extend(data.tolist())
-        blocks.append(sp.csr_matrix((vals, (rows, cols)), shape=block.shape))
-    return sp.vstack(blocks).tocsr()
+def blocked_topn(a: sp.csr_matrix, b: sp.csr_matrix, top: int, block: int = 1000) -> sp.csr_matrix:
+    """The ``top`` largest entries of each row of ``a @ b``, in blocks of rows (pure scipy and numpy).
+
+    The default candidate generation without the optional ``sparse_dot_topn`` package (the ``fast``
+    extra, which has no wheel for some platforms, e.g. Linux on ARM); the same entries up to ties.
+    """
+    rows_out, cols_out, vals_out = [], [], []
+    for start in range(0, a.shape[0], block):
+        product = (a[start : start + block] @ b).tocsr()
+        product.eliminate_zeros()
+        indptr, data = product.indptr, product.data
+        counts = np.diff(indptr)
+        keep = [np.arange(indptr[r], indptr[r + 1]) for r in np.flatnonzero((counts > 0) & (counts <= top))]
+        for r in np.flatnonzero(counts > top).tolist():
+            lo = indptr[r]
+            keep.append(lo + np.argpartition(-data[lo : indptr[r + 1]], top - 1)[:top])
+        if not keep:
+            continue
+        chosen = np.concatenate(keep)
+        row = np.repeat(np.arange(product.shape[0], dtype=np.int64), counts)
+        rows_out.append(row[chosen] + start)
+        cols_out.append(product.indices[chosen])
+        vals_out.append(data[chosen])
+    if not rows_out:
+        return sp.csr_matrix((a.shape[0], b.shape[1]), dtype=np.float64)
+    return sp.csr_matrix(
+        (np.concatenate(vals_out), (np.concatenate(rows_out), np.concatenate(cols_out))),
+        shape=(a.shape[0], b.shape[1]),
+    )
