@@ -8,6 +8,7 @@ Dutch compound into known parts, or corrected as a typo of a known word. The res
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 from rapidfuzz import fuzz, process
@@ -15,6 +16,8 @@ from rapidfuzz import fuzz, process
 from matching.thesaurus import MAX_WORD, Thesaurus, clip, fold, load_thesaurus, stem
 
 _LINKS = ("", "s", "e", "en")  # Dutch linking morphemes between compound parts
+_CLAUSE = re.compile(r"[,;:.!?()\[\]/|\n]+| - ")
+_NEGATION_REACH = 6  # words after a "geen"/"no" that it negates at most
 
 
 class Analyser:
@@ -197,15 +200,58 @@ class Analyser:
                 i += 1
         return out
 
+    def without_negated(self, text: str) -> list[str]:
+        """The folded words of a phrase, less those it negates ("geen stagiairs meer, wel bbl" -> wel bbl).
+
+        A negation scope runs from a cue ("geen", "no", "zonder") to the end of its clause (punctuation,
+        "maar", "but", ...) and covers at most six words; "niet nodig", "not needed" negate what precedes
+        them in their clause (data/negation.txt).
+        """
+        words = fold(text).split()
+        negation = self.thesaurus.negation
+        if negation is None or (
+            negation.before.isdisjoint(words) and not any(seq[0] in words for seq in negation.after)
+        ):
+            return words
+        kept: list[str] = []
+        for clause in _CLAUSE.split(text):
+            clause_words = fold(clause).split()
+            keep = [True] * len(clause_words)
+            for k in range(len(clause_words)):
+                for seq in negation.after:
+                    if tuple(clause_words[k : k + len(seq)]) == seq:
+                        start = next(
+                            (j + 1 for j in range(k - 1, -1, -1) if clause_words[j] in negation.ends), 0
+                        )
+                        keep[start : k + len(seq)] = [False] * (k + len(seq) - start)
+            k = 0
+            while k < len(clause_words):
+                word = clause_words[k]
+                following = clause_words[k + 1] if k + 1 < len(clause_words) else ""
+                if word in negation.before and following not in negation.exceptions:
+                    keep[k] = False
+                    reach = 0
+                    k += 1
+                    while k < len(clause_words) and reach < _NEGATION_REACH:
+                        if clause_words[k] in negation.ends:
+                            break
+                        keep[k] = False
+                        reach += 1
+                        k += 1
+                    continue
+                k += 1
+            kept.extend(w for w, ok in zip(clause_words, keep, strict=True) if ok)
+        return kept
+
     def analyse(self, text: str) -> tuple[str, ...]:
-        """Terms of a phrase, in order of first appearance, without repeats."""
+        """Terms of a phrase, in order of first appearance, without repeats; negated words left out."""
         text = clip(text)
         cached = self._phrase_cache.get(text)
         if cached is not None:
             return cached
         stems: list[str] = []
         stop: list[bool] = []
-        for word in fold(text).split():
+        for word in self.without_negated(text):
             if word in self._stopwords or (len(word) < 2 and not word.isdigit()):
                 # Kept for multi-word thesaurus phrases ("zij instromer", "train the trainer"), else dropped.
                 stems.append(stem(word))

@@ -143,6 +143,17 @@ class Thesaurus:
     max_phrase_len: int
     combinations: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = ()
     audiences: tuple[tuple[str, frozenset[str], frozenset[str], frozenset[str]], ...] = ()
+    negation: Negation | None = None
+
+
+@dataclass(frozen=True)
+class Negation:
+    """Negation cues from ``negation.txt`` (folded words; ``after`` holds word sequences)."""
+
+    before: frozenset[str]
+    after: tuple[tuple[str, ...], ...]
+    exceptions: frozenset[str]
+    ends: frozenset[str]
 
 
 def _stem_tokens(text: str) -> tuple[str, ...]:
@@ -202,7 +213,18 @@ def load_thesaurus() -> Thesaurus:
         always, _, named = roles_text.partition("|")
         terms = frozenset(phrases.get(key, key[0]) for w in naming.split(",") if (key := _stem_tokens(w)))
         audiences.append((fold(head).replace(" ", ""), terms, _codes(always), _codes(named)))
+    fields = {}
+    for line in _lines("negation.txt"):
+        head, _, rest = line.partition("=")
+        fields[head.strip()] = [fold(w) for w in rest.split(",") if fold(w)]
+    negation = Negation(
+        before=frozenset(fields.get("before", ())),
+        after=tuple(tuple(w.split()) for w in fields.get("after", ())),
+        exceptions=frozenset(fields.get("not", ())),
+        ends=frozenset(fields.get("end", ())),
+    )
     return Thesaurus(
+        negation=negation,
         phrases=phrases,
         combinations=tuple(combinations),
         audiences=tuple(audiences),
