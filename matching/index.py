@@ -32,11 +32,21 @@ Vector = dict[str, float]
 # Up to this many participants, candidate generation is the exact full sparse product (every pair that
 # shares any term); above it, a per-participant top-n product over the less common terms.
 _EXACT_UP_TO = 800
+_EDUCATION = frozenset({"school", "mbo", "hbo"})  # roles whose offered internships are their students
 
 try:  # optional accelerator for candidate generation (the ``fast`` extra); pure scipy otherwise.
     from sparse_dot_topn import sp_matmul_topn as _sp_matmul_topn  # type: ignore[import-untyped]
 except ImportError:  # tested in tests/matching/test_candidates.py
     _sp_matmul_topn = None
+
+
+def _as_persons(
+    phrases: tuple[tuple[str, ...], ...], to_person: dict[str, str]
+) -> tuple[tuple[str, ...], ...]:
+    """Phrases with their place concepts replaced by the person counterparts ("stage" -> "stagiair")."""
+    if not any(to_person.keys() & set(ph) for ph in phrases):
+        return phrases
+    return tuple(tuple(dict.fromkeys(to_person.get(t, t) for t in ph)) for ph in phrases)
 
 
 def population_analyser(phrases: Iterable[str], thesaurus: Thesaurus) -> Analyser:
@@ -78,11 +88,23 @@ class ProfileIndex:
         self.config = config
         self.n = len(self.profiles)
         self.thesaurus = load_thesaurus()
+        self.counterpart: dict[str, str] = {}
+        for person, place in self.thesaurus.counterparts:
+            self.counterpart[person], self.counterpart[place] = place, person
+        self._swapped: dict[str, sp.csr_matrix] = {}
         all_phrases = [p for prof in self.profiles for p in (*prof.offers, *prof.needs, *prof.themes)]
         self.analyser = population_analyser(all_phrases, self.thesaurus)
         analyse = self.analyser.analyse
         self.offer_terms = [tuple(analyse(t) for t in p.offers) for p in self.profiles]
         self.need_terms = [tuple(analyse(t) for t in p.needs) for p in self.profiles]
+        # A school offering "stages" or "BBL" offers the people who fill them (its students), and a company
+        # needing them needs those people: there, place concepts are read as their person counterparts.
+        to_person = {place: person for person, place in self.thesaurus.counterparts}
+        for i, p in enumerate(self.profiles):
+            if p.role in _EDUCATION:
+                self.offer_terms[i] = _as_persons(self.offer_terms[i], to_person)
+            elif p.role == "company":
+                self.need_terms[i] = _as_persons(self.need_terms[i], to_person)
         self.theme_terms = [tuple(analyse(t) for t in p.themes) for p in self.profiles]
 
         broader = self.thesaurus.broader
@@ -154,8 +176,14 @@ class ProfileIndex:
                         named = set(analyse(p.organisation))
                     if terms & named:
                         is_[i, k] = 1.0
-                if p.role in always or p.role in when_named:
-                    used -= terms  # words for one's own kind ("onze studenten") describe oneself
+            # Words for one's own kind ("onze studenten") describe oneself. A kind one's role could be but
+            # one's name says one is not (a "Vmbo ..." writing "groep 8") is someone sought.
+            knows_kind = any(
+                is_[i, k] for k, (*_, when_named) in enumerate(audiences) if p.role in when_named
+            )
+            for k, (_, terms, always, when_named) in enumerate(audiences):
+                if p.role in always or is_[i, k] or (p.role in when_named and not knows_kind):
+                    used -= terms
             found = [k for k, (_, terms, always, when_named) in enumerate(audiences) if terms & used]
             if found:
                 sought[i, found] = 1.0 / len(found)
@@ -278,11 +306,59 @@ class ProfileIndex:
         needs = summed(need_rows, self.need_count)
         offers = summed(offer_rows, self.offer_count)
         themes = self.theme_matrix
+        self.topics, self.degree = self._topics(needs, offers), np.zeros(self.n)
+        swap = self._counterpart_swap(needs.shape[1])
+        self.has_counterpart = {
+            "needs": np.asarray((needs @ swap).getnnz(axis=1) > 0),
+            "offers": np.asarray((offers @ swap).getnnz(axis=1) > 0),
+        }
+        self.phrase_swap = sp.csr_matrix(swap[: self.v, : self.v]) if self.v else sp.csr_matrix((1, 1))
         left = sp.hstack([needs * sc, offers * sc, themes * st], format="csr")
-        right = sp.hstack([offers * sc, needs * sc, themes * st], format="csr")
+        right = sp.hstack(
+            [(offers + needs @ swap) * sc, (needs + offers @ swap) * sc, themes * st], format="csr"
+        )
         left.eliminate_zeros()
         right.eliminate_zeros()
+        # Each participant's total linear overlap with everyone, relative to the average (for reciprocity).
+        degree = left @ np.asarray(right.sum(axis=0)).ravel()
+        positive = degree[degree > 0]
+        self.degree = degree / float(positive.mean()) if len(positive) else degree
         return left, right
+
+    def _topics(self, needs: sp.csr_matrix, offers: sp.csr_matrix) -> sp.csr_matrix:
+        """Each participant's topics as a unit row vector: the terms of its offers, needs and themes that
+        are no kind of activity or audience (data/activities.txt), not generic and used by someone else."""
+        activities, generic = self.thesaurus.activities, self.thesaurus.generic
+        keep = np.zeros(max(self.v, 1), dtype=np.float64)
+        for term, k in self.columns.items():
+            if term not in activities and term not in generic and self.df[term] > 1:
+                keep[k] = 1.0
+        width = self.theme_matrix.shape[1]
+        total = (needs[:, :width] + offers[:, :width] + self.theme_matrix) @ sp.diags(keep[:width])
+        total = sp.csr_matrix(total)
+        norms = np.sqrt(np.asarray(total.multiply(total).sum(axis=1)).ravel())
+        return sp.csr_matrix(sp.diags(1.0 / np.maximum(norms, 1e-12)) @ total)
+
+    def _counterpart_swap(self, width: int) -> sp.csr_matrix:
+        """``width`` x ``width`` matrix exchanging each person concept's column with its place concept's
+        (and term pairs with them: "stagiair+elektrotechniek" <-> "stage+elektrotechniek")."""
+        other = self.counterpart
+        names = {term: k for term, k in self.columns.items() if term in other}
+        rows, cols = [], []
+        for term, k in names.items():
+            if other[term] in self.columns:
+                rows.append(k)
+                cols.append(self.columns[other[term]])
+        pair_index = {name: self.v + k for k, name in enumerate(self.pair_columns)}
+        for name, k in pair_index.items():
+            a, b = name.split("+")
+            if a in other or b in other:
+                swapped = "+".join(sorted((other.get(a, a), other.get(b, b))))
+                if swapped in pair_index:
+                    rows.append(k)
+                    cols.append(pair_index[swapped])
+        data = np.ones(len(rows), dtype=np.float64)
+        return sp.csr_matrix((data, (rows, cols)), shape=(width, width))
 
     def _phrase_matrix(
         self, groups: Sequence[tuple[Vector, ...]]
@@ -305,16 +381,23 @@ class ProfileIndex:
     def phrase_pairs(
         self, kind: str, rows: np.ndarray, cols: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """All (pair number, own phrase, other phrase, cosine) for ``need_offer`` or ``offer_need``.
+        """All (pair number, own phrase, other phrase, cosine) for ``need_offer``, ``offer_need``,
+        ``need_need`` or ``offer_offer`` (the last two through counterparts: "stagiairs" <-> "stageplekken").
 
         Phrase numbers are positions within the participant's own needs/offers tuple.
         """
-        if kind == "need_offer":
-            own_m, own_s, own_c = self.need_phrases, self.need_start, self.need_count
-            oth_m, oth_s, oth_c = self.offer_phrases, self.offer_start, self.offer_count
-        else:
-            own_m, own_s, own_c = self.offer_phrases, self.offer_start, self.offer_count
-            oth_m, oth_s, oth_c = self.need_phrases, self.need_start, self.need_count
+        needs = (self.need_phrases, self.need_start, self.need_count)
+        offers = (self.offer_phrases, self.offer_start, self.offer_count)
+        (own_m, own_s, own_c), (oth_m, oth_s, oth_c) = {
+            "need_offer": (needs, offers),
+            "offer_need": (offers, needs),
+            "need_need": (needs, needs),
+            "offer_offer": (offers, offers),
+        }[kind]
+        if kind in ("need_need", "offer_offer"):  # the other's phrase read as its counterpart
+            if kind not in self._swapped:
+                self._swapped[kind] = (oth_m @ self.phrase_swap).tocsr()
+            oth_m = self._swapped[kind]
         ca, cb = own_c[rows], oth_c[cols]
         total = ca * cb
         pair = np.repeat(np.arange(len(rows), dtype=np.int64), total)
@@ -375,17 +458,34 @@ class ProfileIndex:
         return rows[keep], cols[keep]
 
     def pair_scores(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Exact linear score ``L[rows] . R[cols]`` for arrays of pairs."""
+        """Exact linear score of arrays of pairs: ``L[rows] . R[cols]``, times the topic gate and divided by
+        the reciprocal normalisation (see ``MatchConfig``)."""
+        cfg = self.config
         out = np.zeros(len(rows), dtype=np.float64)
         step = 100_000  # rows of L and R sliced at once: bounds the peak memory of rescoring
         for start in range(0, len(rows), step):
-            a = self.left[rows[start : start + step]]
-            b = self.right[cols[start : start + step]]
-            out[start : start + step] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+            r, c = rows[start : start + step], cols[start : start + step]
+            linear = np.asarray(self.left[r].multiply(self.right[c]).sum(axis=1)).ravel()
+            if cfg.topic_gate < 1.0:
+                linear *= self.topic_gate(r, c)
+            out[start : start + step] = linear
+        if cfg.reciprocal_weight:
+            degree = np.maximum(self.degree, 1e-3)
+            out /= (degree[rows] * degree[cols]) ** (cfg.reciprocal_weight / 2)
         return out
 
+    def topic_gate(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Per pair: ``topic_gate`` when both name topics that have nothing in common, rising to 1 at a
+        topic cosine of ``topic_gate_cosine``; 1 when either names no topic."""
+        cfg = self.config
+        cosine = np.asarray(self.topics[rows].multiply(self.topics[cols]).sum(axis=1)).ravel()
+        has = np.diff(self.topics.indptr) > 0
+        gate = cfg.topic_gate + (1.0 - cfg.topic_gate) * np.minimum(1.0, cosine / cfg.topic_gate_cosine)
+        return np.where(has[rows] & has[cols], gate, 1.0)
+
     def row_scores(self, row: int) -> np.ndarray:
-        """Exact linear score of one participant against everyone (dense, length n)."""
+        """Raw overlap ``L[row] . R`` of one participant with everyone (dense, length n): which pairs
+        ``pair_scores`` can give a score above zero."""
         product = self.right @ self.left[row].T
         return np.asarray(product.todense()).ravel()
 

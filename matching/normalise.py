@@ -50,9 +50,14 @@ class Analyser:
             if len(key) >= 2:
                 lengths.setdefault(key[0], set()).add(len(key))
         self._phrase_starts = {t: tuple(sorted(ls, reverse=True)) for t, ls in lengths.items()}
+        # Words that can start a negation: a phrase with none of them needs no negation scope.
+        negation = self.thesaurus.negation
+        self._cues = (
+            negation.before | {seq[0] for seq in negation.after} if negation is not None else frozenset()
+        )
         # Every term of a combinations.txt group: a phrase with none of them needs no combination check.
         self._combined = frozenset(
-            t for _, first, second in self.thesaurus.combinations for t in first | second
+            t for _, first, second, _ in self.thesaurus.combinations for t in first | second
         )
 
     # -- single words -------------------------------------------------------------------------------
@@ -209,9 +214,7 @@ class Analyser:
         """
         words = fold(text).split()
         negation = self.thesaurus.negation
-        if negation is None or (
-            negation.before.isdisjoint(words) and not any(seq[0] in words for seq in negation.after)
-        ):
+        if negation is None or self._cues.isdisjoint(words):
             return words
         kept: list[str] = []
         for clause in _CLAUSE.split(text):
@@ -266,13 +269,16 @@ class Analyser:
         items = self._phrase_pass(items)
         items = self._phrase_pass([item for item in items if not item[1]])
         out = [token if is_concept else phrases.get((token,), token) for token, _, is_concept in items]
-        for concept, first, second in (
+        for concept, first, second, ordered in (
             self.thesaurus.combinations if not self._combined.isdisjoint(out) else ()
         ):
             a = next((k for k, t in enumerate(out) if t in first), None)
             b = next((k for k, t in enumerate(out) if t in second), None)
-            if a is not None and b is not None:
-                out = [concept if k == min(a, b) else t for k, t in enumerate(out) if k != max(a, b)]
+            if a is not None and b is not None and (not ordered or a < b):
+                if ordered:  # every later word of the second group is part of the combination
+                    out = [concept if k == a else t for k, t in enumerate(out) if k <= a or t not in second]
+                else:
+                    out = [concept if k == min(a, b) else t for k, t in enumerate(out) if k != max(a, b)]
         result = tuple(dict.fromkeys(out))
         if len(self._phrase_cache) < 500_000:
             self._phrase_cache[text] = result

@@ -129,10 +129,17 @@ class Thesaurus:
         stopwords: folded stop words of Dutch and English.
         generic: terms (concepts or stems) that almost everyone writes; damped when weighting.
         max_phrase_len: the longest variant in tokens.
-        combinations: (concept, first terms, second terms): a phrase with a term of each group means the
-            concept ("training" + "docent" -> docentprofessionalisering); both terms are replaced by it.
+        combinations: (concept, first terms, second terms, ordered): a phrase with a term of each group
+            means the concept ("training" + "docent" -> docentprofessionalisering); both terms are replaced
+            by it. When ``ordered``, only if the first group's term comes first ("studenten voor een stage"
+            is a person, "stageplekken voor studenten" a place).
         audiences: (key, terms naming it, roles that always are it, roles that are it when their
             organisation's name contains one of the terms), from ``audience.txt``.
+        negation: negation cues, from ``negation.txt``.
+        counterparts: (person concept, place concept) pairs that match across sides, from
+            ``counterparts.txt`` ("stagiair" sought by a company <-> "stage" sought by a school).
+        activities: concepts that say what kind of collaboration or audience a phrase is about (gastles,
+            stage, subsidie, vmbo, ...) rather than its topic, from ``activities.txt``.
     """
 
     phrases: Mapping[tuple[str, ...], str]
@@ -141,9 +148,11 @@ class Thesaurus:
     stopwords: frozenset[str]
     generic: frozenset[str]
     max_phrase_len: int
-    combinations: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = ()
+    combinations: tuple[tuple[str, frozenset[str], frozenset[str], bool], ...] = ()
     audiences: tuple[tuple[str, frozenset[str], frozenset[str], frozenset[str]], ...] = ()
     negation: Negation | None = None
+    counterparts: tuple[tuple[str, str], ...] = ()
+    activities: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -200,12 +209,13 @@ def load_thesaurus() -> Thesaurus:
     combinations = []
     for line in _lines("combinations.txt"):
         head, _, rest = line.partition("=")
-        first, _, second = rest.partition("&")
+        ordered = ">" in rest
+        first, _, second = rest.partition(">" if ordered else "&")
         groups = tuple(
             frozenset(phrases.get(key, key[0]) for w in group.split(",") if len(key := _stem_tokens(w)) == 1)
             for group in (first, second)
         )
-        combinations.append((fold(head).replace(" ", ""), groups[0], groups[1]))
+        combinations.append((fold(head).replace(" ", ""), groups[0], groups[1], ordered))
     audiences = []
     for line in _lines("audience.txt"):
         head, _, rest = line.partition("=")
@@ -223,7 +233,19 @@ def load_thesaurus() -> Thesaurus:
         exceptions=frozenset(fields.get("not", ())),
         ends=frozenset(fields.get("end", ())),
     )
+    counterparts = []
+    for line in _lines("counterparts.txt"):
+        person, _, place = line.partition("<>")
+        counterparts.append((fold(person).replace(" ", ""), fold(place).replace(" ", "")))
+    activities = frozenset(
+        phrases.get(key, key[0])
+        for line in _lines("activities.txt")
+        for w in line.split(",")
+        if (key := _stem_tokens(w))
+    )
     return Thesaurus(
+        activities=activities,
+        counterparts=tuple(counterparts),
         negation=negation,
         phrases=phrases,
         combinations=tuple(combinations),
