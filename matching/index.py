@@ -7,6 +7,9 @@ Every participant gets two sparse row vectors over ``3 * V`` columns (V = distin
 
 so that ``L[a] . R[b] = wc * (needs_a . offers_b + offers_a . needs_b) + wt * themes_a . themes_b``: the
 symmetric linear part of the pair score (complementarity both ways plus shared themes) is one sparse product.
+``R`` also carries the counterparts (data/counterparts.txt): its offers block is ``offers + swap(needs)`` and
+its needs block ``needs + swap(offers)``, so a need for interns meets a need for internship places.
+``pair_scores`` multiplies the product by the topic gate and divides it by the reciprocal normalisation.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 The role fit is a prior table blended with a fit learnt from the population: how often each role's
 offers and needs name the kinds of organisation the other role is (data/audience.txt).
 
-The linear part of the score (complementarity both ways plus shared themes) comes from ``index.py``;
-the final score is ``linear * role_factor * region_factor * unresponsive_factor``.
+The linear part of the score (complementarity both ways plus shared themes, topic gate and reciprocal
+normalisation) comes from ``index.py``; the final score is
+``linear * role_factor * region_factor * audience_factor * unresponsive_factor``.
 """
 
 from __future__ import annotations
