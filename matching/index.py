@@ -26,7 +26,7 @@ from rapidfuzz import fuzz, process
 from matching.config import MatchConfig
 from matching.normalise import Analyser
 from matching.profile import Profile
-from matching.thesaurus import Thesaurus, fold, load_thesaurus, stem
+from matching.thesaurus import Thesaurus, clip, fold, load_thesaurus, stem
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def population_analyser(phrases: Iterable[str], thesaurus: Thesaurus) -> Analyse
     """An analyser that also knows the population's own words (for compounds) and its typos."""
     token_counts: Counter[str] = Counter()
     for phrase in phrases:
-        token_counts.update(set(fold(phrase).split()))
+        token_counts.update(set(fold(clip(phrase)).split()))
     stopwords = thesaurus.stopwords
     stem_counts: Counter[str] = Counter()
     for token, count in token_counts.items():
@@ -309,21 +309,29 @@ class ProfileIndex:
         needs = summed(need_rows, self.need_count)
         offers = summed(offer_rows, self.offer_count)
         themes = self.theme_matrix
-        self.topics, self.degree = self._topics(needs, offers), np.zeros(self.n)
+        self.topics = self._topics(needs, offers)
         swap = self._counterpart_swap(needs.shape[1])
+        needs_swapped, offers_swapped = (needs @ swap).tocsr(), (offers @ swap).tocsr()
         self.has_counterpart = {
-            "needs": np.asarray((needs @ swap).getnnz(axis=1) > 0),
-            "offers": np.asarray((offers @ swap).getnnz(axis=1) > 0),
+            "needs": np.diff(needs_swapped.indptr) > 0,
+            "offers": np.diff(offers_swapped.indptr) > 0,
         }
         self.phrase_swap = sp.csr_matrix(swap[: self.v, : self.v]) if self.v else sp.csr_matrix((1, 1))
-        left = sp.hstack([needs * sc, offers * sc, themes * st], format="csr")
+        # The topic vectors ride along as the last columns of L and R: one slice per pair gives both the
+        # linear score and the topic cosine (see pair_scores).
+        left = sp.hstack([needs * sc, offers * sc, themes * st, self.topics], format="csr")
         right = sp.hstack(
-            [(offers + needs @ swap) * sc, (needs + offers @ swap) * sc, themes * st], format="csr"
+            [(offers + needs_swapped) * sc, (needs + offers_swapped) * sc, themes * st, self.topics],
+            format="csr",
         )
         left.eliminate_zeros()
         right.eliminate_zeros()
+        self.topic_width = self.topics.shape[1]
+        width = left.shape[1]
+        self._linear_part = np.r_[np.ones(width - self.topic_width), np.zeros(self.topic_width)]
+        self._topic_part = 1.0 - self._linear_part
         # Each participant's total linear overlap with everyone, relative to the average (for reciprocity).
-        degree = left @ np.asarray(right.sum(axis=0)).ravel()
+        degree = left @ (np.asarray(right.sum(axis=0)).ravel() * self._linear_part)
         positive = degree[degree > 0]
         self.degree = degree / float(positive.mean()) if len(positive) else degree
         return left, right
@@ -429,14 +437,16 @@ class ProfileIndex:
         Term pairs are left out too: a pair is shared only where both its terms are, so it never adds a
         candidate, only reorders them."""
         if self.n <= _EXACT_UP_TO or self.v == 0:
-            return self.left, self.right
+            linear = sp.diags(self._linear_part)  # without the topic columns
+            return (self.left @ linear).tocsr(), (self.right @ linear).tocsr()
         limit = max(self.config.candidate_max_df * self.n, 50.0)
         keep = np.ones(self.v + len(self.pair_columns), dtype=np.float64)  # terms, then term pairs
         keep[self.theme_matrix.shape[1] :] = 0.0
         for term, k in self.columns.items():
             if self.df[term] > limit:
                 keep[k] = 0.0
-        mask = sp.diags(np.concatenate([keep, keep, keep[: self.theme_matrix.shape[1]]]))
+        width = self.theme_matrix.shape[1]
+        mask = sp.diags(np.concatenate([keep, keep, keep[:width], np.zeros(self.topic_width)]))
         return (self.left @ mask).tocsr(), (self.right @ mask).tocsr()
 
     # -- products ---------------------------------------------------------------------------------------
@@ -466,30 +476,29 @@ class ProfileIndex:
         cfg = self.config
         out = np.zeros(len(rows), dtype=np.float64)
         step = 100_000  # rows of L and R sliced at once: bounds the peak memory of rescoring
+        has = np.diff(self.topics.indptr) > 0
         for start in range(0, len(rows), step):
             r, c = rows[start : start + step], cols[start : start + step]
-            linear = np.asarray(self.left[r].multiply(self.right[c]).sum(axis=1)).ravel()
+            product = self.left[r].multiply(self.right[c]).tocsr()
+            linear = product @ self._linear_part
             if cfg.topic_gate < 1.0:
-                linear *= self.topic_gate(r, c)
+                gate = self._gate(product @ self._topic_part)
+                linear *= np.where(has[r] & has[c], gate, 1.0)
             out[start : start + step] = linear
         if cfg.reciprocal_weight:
             degree = np.maximum(self.degree, 1e-3)
             out /= (degree[rows] * degree[cols]) ** (cfg.reciprocal_weight / 2)
         return out
 
-    def topic_gate(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Per pair: ``topic_gate`` when both name topics that have nothing in common, rising to 1 at a
-        topic cosine of ``topic_gate_cosine``; 1 when either names no topic."""
+    def _gate(self, cosine: np.ndarray) -> np.ndarray:
+        """The topic gate for topic cosines: ``topic_gate`` at 0, rising to 1 at ``topic_gate_cosine``."""
         cfg = self.config
-        cosine = np.asarray(self.topics[rows].multiply(self.topics[cols]).sum(axis=1)).ravel()
-        has = np.diff(self.topics.indptr) > 0
-        gate = cfg.topic_gate + (1.0 - cfg.topic_gate) * np.minimum(1.0, cosine / cfg.topic_gate_cosine)
-        return np.where(has[rows] & has[cols], gate, 1.0)
+        return cfg.topic_gate + (1.0 - cfg.topic_gate) * np.minimum(1.0, cosine / cfg.topic_gate_cosine)
 
     def row_scores(self, row: int) -> np.ndarray:
         """Raw overlap ``L[row] . R`` of one participant with everyone (dense, length n): which pairs
         ``pair_scores`` can give a score above zero."""
-        product = self.right @ self.left[row].T
+        product = self.right @ self.left[row].multiply(self._linear_part).T
         return np.asarray(product.todense()).ravel()
 
 

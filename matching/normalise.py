@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 from rapidfuzz import fuzz, process
 
-from matching.thesaurus import MAX_WORD, Thesaurus, clip, fold, load_thesaurus, stem
+from matching.thesaurus import MAX_PHRASE, MAX_WORD, Thesaurus, clip, fold, load_thesaurus, stem
 
 _LINKS = ("", "s", "e", "en")  # Dutch linking morphemes between compound parts
 _CLAUSE = re.compile(r"[,;:.!?()\[\]/|\n]+| - ")
@@ -248,7 +248,8 @@ class Analyser:
 
     def analyse(self, text: str) -> tuple[str, ...]:
         """Terms of a phrase, in order of first appearance, without repeats; negated words left out."""
-        text = clip(text)
+        if len(text) > MAX_PHRASE:
+            text = clip(text)
         cached = self._phrase_cache.get(text)
         if cached is not None:
             return cached
@@ -272,6 +273,8 @@ class Analyser:
         for concept, first, second, ordered in (
             self.thesaurus.combinations if not self._combined.isdisjoint(out) else ()
         ):
+            if first.isdisjoint(out) or second.isdisjoint(out):
+                continue
             a = next((k for k, t in enumerate(out) if t in first), None)
             b = next((k for k, t in enumerate(out) if t in second), None)
             if a is not None and b is not None and (not ordered or a < b):

@@ -103,16 +103,30 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
             swapped[key] = {index.counterpart.get(t, t): w for t, w in vector.items()}
         return swapped[key]
 
+    phrase_texts = {"needs": [p.needs for p in profiles], "offers": [p.offers for p in profiles]}
+    # Per kind: (kind, own and other vectors, own and other texts, read the other's as counterpart)
+    sides = [
+        (
+            kind,
+            vectors[_OWN_GROUP[kind]],
+            vectors[_OTHER_GROUP[kind]],
+            phrase_texts[_OWN_GROUP[kind]],
+            phrase_texts[_OTHER_GROUP[kind]],
+            kind in ("need_need", "offer_offer"),
+        )
+        for kind, *_ in found
+    ]
+
     def phrase_reason(column: int, pos: int, i: int, j: int) -> Reason:
-        kind, a, b, scores = found[column // 2]
+        kind, own_vectors, other_vectors, own_texts, other_texts, swap = sides[column // 2]
+        _, a, b, scores = found[column // 2]
         x, y = a[pos], b[pos]
-        own, other = _OWN_GROUP[kind], _OTHER_GROUP[kind]
-        theirs = vectors[other][j][y]
-        if kind in ("need_need", "offer_offer"):
+        theirs = other_vectors[j][y]
+        if swap:
             theirs = counterpart(theirs)
-        terms = _shared_terms(vectors[own][i][x], theirs)
-        texts = getattr(profiles[i], own)[x], getattr(profiles[j], other)[y]
-        return Reason(kind, texts[0], texts[1], terms, weight=scores[pos] * wc)
+        mine = own_vectors[i][x]
+        terms = tuple([t for t in mine if t in theirs])  # in the order of the participant's own phrase
+        return Reason(kind, own_texts[i][x], other_texts[j][y], terms, weight=scores[pos] * wc)
 
     theme_scores = index.theme_pair_scores(rows, cols)
     theme_list = theme_scores.tolist()

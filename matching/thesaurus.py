@@ -43,17 +43,14 @@ def clip(text: str) -> str:
     return text[:cut] if cut > 0 else text
 
 
+@lru_cache(maxsize=262_144)
 def fold(text: str) -> str:
     """Lower-case, strip accents and turn every run of non-alphanumerics into one space.
 
-    Invisible characters are removed first; only the first ``MAX_PHRASE`` characters are read.
+    Invisible characters are removed first. Callers ``clip`` texts that may be long (profile text).
     """
-    return _fold(clip(text))
-
-
-@lru_cache(maxsize=262_144)
-def _fold(text: str) -> str:
-    text = _INVISIBLE.sub("", text)
+    if not (text.isascii() and text.isprintable()):
+        text = _INVISIBLE.sub("", text)
     if "'" in text or "\u2019" in text or "\u2018" in text or "`" in text:
         text = _APOSTROPHE_ENDING.sub("", text.lower())
     if text.isascii():
