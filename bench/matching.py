@@ -1,6 +1,6 @@
 """Speed of the matching engine beside the TF-IDF + sparse_dot_topn approach on synthetic profiles.
 
-Usage:  PYTHONPATH=. python bench/matching.py [--sizes 1000,10000,50000] [--top 5] [--seed 7]
+Usage:  PYTHONPATH=. python bench/matching.py [--sizes 1000,10000,50000] [--top 5] [--seed 7] [--pure]
 
 Each (approach, size) runs in its own subprocess, so peak memory (``ru_maxrss``) and whole-process time
 (interpreter start, imports, data generation, matching) are measured separately. "match s" is the time
@@ -11,7 +11,8 @@ Synthetic participants: 3 offers, 3 needs, 4 themes each. Phrases combine an act
 "stageplekken", "company visit", ...) with a topic; topics are drawn Zipf-like from real domain topics
 plus a long tail of generated compound words whose number grows with the population (Heaps-like
 vocabulary growth); some phrases carry generic words ("voor leerlingen") and 4% of words get a typo.
-Needs: numpy, scipy, scikit-learn, sparse_dot_topn, rapidfuzz.
+Needs: numpy, scipy, scikit-learn, sparse_dot_topn, rapidfuzz. ``--pure`` times the engine as installed
+without the optional ``fast`` extra (sparse_dot_topn made unimportable in the engine's subprocess).
 """
 
 from __future__ import annotations
@@ -204,6 +205,9 @@ def synthetic_profiles(n: int, seed: int = 7) -> list[dict[str, object]]:
 
 def _child(approach: str, n: int, top: int, seed: int) -> None:
     started = time.perf_counter()
+    if approach == "engine-pure":
+        sys.modules["sparse_dot_topn"] = None  # type: ignore[assignment]  # as without the 'fast' extra
+        approach = "engine"
     rows = synthetic_profiles(n, seed)
     if approach == "engine":
         from matching import Matcher, Profile, parse_region, parse_role
@@ -271,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-tfidf", action="store_true", help="time the engine only")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per measurement (default 900)")
-    parser.add_argument("--child", choices=("engine", "tfidf"), help=argparse.SUPPRESS)
+    parser.add_argument("--pure", action="store_true", help="engine without sparse_dot_topn (pure scipy)")
+    parser.add_argument("--child", choices=("engine", "engine-pure", "tfidf"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     if args.child:
@@ -284,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         "| tfidf process s | tfidf peak MB | tfidf/engine (match) |\n|---|---|---|---|---|---|---|---|\n"
     )
     for n in sizes:
-        e = _run("engine", n, args.top, args.seed, args.timeout)
+        e = _run("engine-pure" if args.pure else "engine", n, args.top, args.seed, args.timeout)
         t = None if args.skip_tfidf else _run("tfidf", n, args.top, args.seed, args.timeout)
         late = "not run" if args.skip_tfidf else f"> {args.timeout:.0f}"
         cells = [f"{n:,}"]

@@ -13,6 +13,8 @@ class MatchConfig:
         complementarity_weight: weight of offers-vs-needs similarity, summed over both directions.
         theme_weight: weight of shared themes (cosine of weighted theme terms).
         role_weight: how strongly role fit modifies the score (0 = ignore roles, 1 = fully multiplicative).
+        learned_role_weight: share of the role fit learnt from the population (how often one role's texts
+            name the kinds of organisation another role is) against the fixed prior table (0 = prior only).
         same_region_bonus: relative bonus for pairs in the same region (easy to meet).
         neighbour_bonus: relative bonus for pairs in neighbouring regions.
         cross_region_bonus: relative bonus for pairs in different regions (to encourage bridges); applied
@@ -30,6 +32,14 @@ class MatchConfig:
             such as stage + elektrotechniek), on top of the two single-term matches; 0 switches it off.
         phrase_count_damping: each participant's summed offers (needs) are divided by count**damping, so
             listing many phrases helps a little but cannot dominate.
+        topic_gate: score multiplier for two participants who both name topics (warmtepompen, food, ...)
+            that have nothing in common, e.g. a shared "BBL" with electrical work on one side and bicycle
+            repair on the other; it rises to 1 as their topics' cosine reaches ``topic_gate_cosine``.
+        topic_gate_cosine: topic cosine from which two participants' topics count as fully compatible.
+        reciprocal_weight: exponent alpha of the reciprocal normalisation
+            ``score / (d_a * d_b) ** (alpha / 2)``, ``d`` a participant's total overlap with everyone
+            (relative to the average): a pair is good when it stands out for both sides, not when one side
+            overlaps a little with everyone.
         min_score: suggestions below this score are not made.
 
     Ranking and fairness:
@@ -50,7 +60,8 @@ class MatchConfig:
 
     complementarity_weight: float = 1.0
     theme_weight: float = 0.4
-    role_weight: float = 0.3
+    role_weight: float = 0.6
+    learned_role_weight: float = 0.6
     same_region_bonus: float = 0.3
     neighbour_bonus: float = 0.02
     cross_region_bonus: float = 0.0
@@ -61,6 +72,9 @@ class MatchConfig:
     phrase_norm_floor: float = 0.7
     phrase_count_damping: float = 0.25
     phrase_pair_weight: float = 0.4
+    topic_gate: float = 0.7
+    topic_gate_cosine: float = 0.3
+    reciprocal_weight: float = 0.25
     min_score: float = 0.02
     max_per_organisation: int = 2
     candidate_pool: int = 30

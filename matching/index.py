@@ -7,6 +7,9 @@ Every participant gets two sparse row vectors over ``3 * V`` columns (V = distin
 
 so that ``L[a] . R[b] = wc * (needs_a . offers_b + offers_a . needs_b) + wt * themes_a . themes_b``: the
 symmetric linear part of the pair score (complementarity both ways plus shared themes) is one sparse product.
+``R`` also carries the counterparts (data/counterparts.txt): its offers block is ``offers + swap(needs)`` and
+its needs block ``needs + swap(offers)``, so a need for interns meets a need for internship places.
+``pair_scores`` multiplies the product by the topic gate and divides it by the reciprocal normalisation.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from rapidfuzz import fuzz, process
 from matching.config import MatchConfig
 from matching.normalise import Analyser
 from matching.profile import Profile
-from matching.thesaurus import Thesaurus, fold, load_thesaurus, stem
+from matching.thesaurus import Thesaurus, clip, fold, load_thesaurus, stem
 
 logger = logging.getLogger(__name__)
 
@@ -32,18 +35,28 @@ Vector = dict[str, float]
 # Up to this many participants, candidate generation is the exact full sparse product (every pair that
 # shares any term); above it, a per-participant top-n product over the less common terms.
 _EXACT_UP_TO = 800
+_EDUCATION = frozenset({"school", "mbo", "hbo"})  # roles whose offered internships are their students
 
-try:  # optional accelerator for candidate generation; a pure scipy fallback is used otherwise.
+try:  # optional accelerator for candidate generation (the ``fast`` extra); pure scipy otherwise.
     from sparse_dot_topn import sp_matmul_topn as _sp_matmul_topn  # type: ignore[import-untyped]
-except ImportError:  # pragma: no cover - exercised only without the package
+except ImportError:  # tested in tests/matching/test_candidates.py
     _sp_matmul_topn = None
+
+
+def _as_persons(
+    phrases: tuple[tuple[str, ...], ...], to_person: dict[str, str]
+) -> tuple[tuple[str, ...], ...]:
+    """Phrases with their place concepts replaced by the person counterparts ("stage" -> "stagiair")."""
+    if not any(to_person.keys() & set(ph) for ph in phrases):
+        return phrases
+    return tuple(tuple(dict.fromkeys(to_person.get(t, t) for t in ph)) for ph in phrases)
 
 
 def population_analyser(phrases: Iterable[str], thesaurus: Thesaurus) -> Analyser:
     """An analyser that also knows the population's own words (for compounds) and its typos."""
     token_counts: Counter[str] = Counter()
     for phrase in phrases:
-        token_counts.update(set(fold(phrase).split()))
+        token_counts.update(set(fold(clip(phrase)).split()))
     stopwords = thesaurus.stopwords
     stem_counts: Counter[str] = Counter()
     for token, count in token_counts.items():
@@ -78,11 +91,23 @@ class ProfileIndex:
         self.config = config
         self.n = len(self.profiles)
         self.thesaurus = load_thesaurus()
+        self.counterpart: dict[str, str] = {}
+        for person, place in self.thesaurus.counterparts:
+            self.counterpart[person], self.counterpart[place] = place, person
+        self._swapped: dict[str, sp.csr_matrix] = {}
         all_phrases = [p for prof in self.profiles for p in (*prof.offers, *prof.needs, *prof.themes)]
         self.analyser = population_analyser(all_phrases, self.thesaurus)
         analyse = self.analyser.analyse
         self.offer_terms = [tuple(analyse(t) for t in p.offers) for p in self.profiles]
         self.need_terms = [tuple(analyse(t) for t in p.needs) for p in self.profiles]
+        # A school offering "stages" or "BBL" offers the people who fill them (its students), and a company
+        # needing them needs those people: there, place concepts are read as their person counterparts.
+        to_person = {place: person for person, place in self.thesaurus.counterparts}
+        for i, p in enumerate(self.profiles):
+            if p.role in _EDUCATION:
+                self.offer_terms[i] = _as_persons(self.offer_terms[i], to_person)
+            elif p.role == "company":
+                self.need_terms[i] = _as_persons(self.need_terms[i], to_person)
         self.theme_terms = [tuple(analyse(t) for t in p.themes) for p in self.profiles]
 
         broader = self.thesaurus.broader
@@ -154,8 +179,14 @@ class ProfileIndex:
                         named = set(analyse(p.organisation))
                     if terms & named:
                         is_[i, k] = 1.0
-                if p.role in always or p.role in when_named:
-                    used -= terms  # words for one's own kind ("onze studenten") describe oneself
+            # Words for one's own kind ("onze studenten") describe oneself. A kind one's role could be but
+            # one's name says one is not (a "Vmbo ..." writing "groep 8") is someone sought.
+            knows_kind = any(
+                is_[i, k] for k, (*_, when_named) in enumerate(audiences) if p.role in when_named
+            )
+            for k, (_, terms, always, when_named) in enumerate(audiences):
+                if p.role in always or is_[i, k] or (p.role in when_named and not knows_kind):
+                    used -= terms
             found = [k for k, (_, terms, always, when_named) in enumerate(audiences) if terms & used]
             if found:
                 sought[i, found] = 1.0 / len(found)
@@ -278,11 +309,67 @@ class ProfileIndex:
         needs = summed(need_rows, self.need_count)
         offers = summed(offer_rows, self.offer_count)
         themes = self.theme_matrix
-        left = sp.hstack([needs * sc, offers * sc, themes * st], format="csr")
-        right = sp.hstack([offers * sc, needs * sc, themes * st], format="csr")
+        self.topics = self._topics(needs, offers)
+        swap = self._counterpart_swap(needs.shape[1])
+        needs_swapped, offers_swapped = (needs @ swap).tocsr(), (offers @ swap).tocsr()
+        self.has_counterpart = {
+            "needs": np.diff(needs_swapped.indptr) > 0,
+            "offers": np.diff(offers_swapped.indptr) > 0,
+        }
+        self.phrase_swap = sp.csr_matrix(swap[: self.v, : self.v]) if self.v else sp.csr_matrix((1, 1))
+        # The topic vectors ride along as the last columns of L and R: one slice per pair gives both the
+        # linear score and the topic cosine (see pair_scores).
+        left = sp.hstack([needs * sc, offers * sc, themes * st, self.topics], format="csr")
+        right = sp.hstack(
+            [(offers + needs_swapped) * sc, (needs + offers_swapped) * sc, themes * st, self.topics],
+            format="csr",
+        )
         left.eliminate_zeros()
         right.eliminate_zeros()
+        self.topic_width = self.topics.shape[1]
+        width = left.shape[1]
+        self._linear_part = np.r_[np.ones(width - self.topic_width), np.zeros(self.topic_width)]
+        self._topic_part = 1.0 - self._linear_part
+        # Each participant's total linear overlap with everyone, relative to the average (for reciprocity).
+        degree = left @ (np.asarray(right.sum(axis=0)).ravel() * self._linear_part)
+        positive = degree[degree > 0]
+        self.degree = degree / float(positive.mean()) if len(positive) else degree
         return left, right
+
+    def _topics(self, needs: sp.csr_matrix, offers: sp.csr_matrix) -> sp.csr_matrix:
+        """Each participant's topics as a unit row vector: the terms of its offers, needs and themes that
+        are no kind of activity or audience (data/activities.txt), not generic and used by someone else."""
+        activities, generic = self.thesaurus.activities, self.thesaurus.generic
+        keep = np.zeros(max(self.v, 1), dtype=np.float64)
+        for term, k in self.columns.items():
+            if term not in activities and term not in generic and self.df[term] > 1:
+                keep[k] = 1.0
+        width = self.theme_matrix.shape[1]
+        total = (needs[:, :width] + offers[:, :width] + self.theme_matrix) @ sp.diags(keep[:width])
+        total = sp.csr_matrix(total)
+        norms = np.sqrt(np.asarray(total.multiply(total).sum(axis=1)).ravel())
+        return sp.csr_matrix(sp.diags(1.0 / np.maximum(norms, 1e-12)) @ total)
+
+    def _counterpart_swap(self, width: int) -> sp.csr_matrix:
+        """``width`` x ``width`` matrix exchanging each person concept's column with its place concept's
+        (and term pairs with them: "stagiair+elektrotechniek" <-> "stage+elektrotechniek")."""
+        other = self.counterpart
+        names = {term: k for term, k in self.columns.items() if term in other}
+        rows, cols = [], []
+        for term, k in names.items():
+            if other[term] in self.columns:
+                rows.append(k)
+                cols.append(self.columns[other[term]])
+        pair_index = {name: self.v + k for k, name in enumerate(self.pair_columns)}
+        for name, k in pair_index.items():
+            a, b = name.split("+")
+            if a in other or b in other:
+                swapped = "+".join(sorted((other.get(a, a), other.get(b, b))))
+                if swapped in pair_index:
+                    rows.append(k)
+                    cols.append(pair_index[swapped])
+        data = np.ones(len(rows), dtype=np.float64)
+        return sp.csr_matrix((data, (rows, cols)), shape=(width, width))
 
     def _phrase_matrix(
         self, groups: Sequence[tuple[Vector, ...]]
@@ -305,16 +392,23 @@ class ProfileIndex:
     def phrase_pairs(
         self, kind: str, rows: np.ndarray, cols: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """All (pair number, own phrase, other phrase, cosine) for ``need_offer`` or ``offer_need``.
+        """All (pair number, own phrase, other phrase, cosine) for ``need_offer``, ``offer_need``,
+        ``need_need`` or ``offer_offer`` (the last two through counterparts: "stagiairs" <-> "stageplekken").
 
         Phrase numbers are positions within the participant's own needs/offers tuple.
         """
-        if kind == "need_offer":
-            own_m, own_s, own_c = self.need_phrases, self.need_start, self.need_count
-            oth_m, oth_s, oth_c = self.offer_phrases, self.offer_start, self.offer_count
-        else:
-            own_m, own_s, own_c = self.offer_phrases, self.offer_start, self.offer_count
-            oth_m, oth_s, oth_c = self.need_phrases, self.need_start, self.need_count
+        needs = (self.need_phrases, self.need_start, self.need_count)
+        offers = (self.offer_phrases, self.offer_start, self.offer_count)
+        (own_m, own_s, own_c), (oth_m, oth_s, oth_c) = {
+            "need_offer": (needs, offers),
+            "offer_need": (offers, needs),
+            "need_need": (needs, needs),
+            "offer_offer": (offers, offers),
+        }[kind]
+        if kind in ("need_need", "offer_offer"):  # the other's phrase read as its counterpart
+            if kind not in self._swapped:
+                self._swapped[kind] = (oth_m @ self.phrase_swap).tocsr()
+            oth_m = self._swapped[kind]
         ca, cb = own_c[rows], oth_c[cols]
         total = ca * cb
         pair = np.repeat(np.arange(len(rows), dtype=np.int64), total)
@@ -343,14 +437,16 @@ class ProfileIndex:
         Term pairs are left out too: a pair is shared only where both its terms are, so it never adds a
         candidate, only reorders them."""
         if self.n <= _EXACT_UP_TO or self.v == 0:
-            return self.left, self.right
+            linear = sp.diags(self._linear_part)  # without the topic columns
+            return (self.left @ linear).tocsr(), (self.right @ linear).tocsr()
         limit = max(self.config.candidate_max_df * self.n, 50.0)
         keep = np.ones(self.v + len(self.pair_columns), dtype=np.float64)  # terms, then term pairs
         keep[self.theme_matrix.shape[1] :] = 0.0
         for term, k in self.columns.items():
             if self.df[term] > limit:
                 keep[k] = 0.0
-        mask = sp.diags(np.concatenate([keep, keep, keep[: self.theme_matrix.shape[1]]]))
+        width = self.theme_matrix.shape[1]
+        mask = sp.diags(np.concatenate([keep, keep, keep[:width], np.zeros(self.topic_width)]))
         return (self.left @ mask).tocsr(), (self.right @ mask).tocsr()
 
     # -- products ---------------------------------------------------------------------------------------
@@ -367,42 +463,71 @@ class ProfileIndex:
             return coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64)
         if _sp_matmul_topn is not None:
             product = _sp_matmul_topn(a, b, top_n=top, threshold=0.0, n_threads=-1)
-        else:  # pragma: no cover
-            product = _blocked_topn(a, b, top)
+        else:
+            product = blocked_topn(a, b, top)
         coo = product.tocoo()
         rows, cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
         keep = rows != cols
         return rows[keep], cols[keep]
 
     def pair_scores(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Exact linear score ``L[rows] . R[cols]`` for arrays of pairs."""
+        """Exact linear score of arrays of pairs: ``L[rows] . R[cols]``, times the topic gate and divided by
+        the reciprocal normalisation (see ``MatchConfig``)."""
+        cfg = self.config
         out = np.zeros(len(rows), dtype=np.float64)
         step = 100_000  # rows of L and R sliced at once: bounds the peak memory of rescoring
+        has = np.diff(self.topics.indptr) > 0
         for start in range(0, len(rows), step):
-            a = self.left[rows[start : start + step]]
-            b = self.right[cols[start : start + step]]
-            out[start : start + step] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+            r, c = rows[start : start + step], cols[start : start + step]
+            product = self.left[r].multiply(self.right[c]).tocsr()
+            linear = product @ self._linear_part
+            if cfg.topic_gate < 1.0:
+                gate = self._gate(product @ self._topic_part)
+                linear *= np.where(has[r] & has[c], gate, 1.0)
+            out[start : start + step] = linear
+        if cfg.reciprocal_weight:
+            degree = np.maximum(self.degree, 1e-3)
+            out /= (degree[rows] * degree[cols]) ** (cfg.reciprocal_weight / 2)
         return out
 
+    def _gate(self, cosine: np.ndarray) -> np.ndarray:
+        """The topic gate for topic cosines: ``topic_gate`` at 0, rising to 1 at ``topic_gate_cosine``."""
+        cfg = self.config
+        return cfg.topic_gate + (1.0 - cfg.topic_gate) * np.minimum(1.0, cosine / cfg.topic_gate_cosine)
+
     def row_scores(self, row: int) -> np.ndarray:
-        """Exact linear score of one participant against everyone (dense, length n)."""
-        product = self.right @ self.left[row].T
+        """Raw overlap ``L[row] . R`` of one participant with everyone (dense, length n): which pairs
+        ``pair_scores`` can give a score above zero."""
+        product = self.right @ self.left[row].multiply(self._linear_part).T
         return np.asarray(product.todense()).ravel()
 
 
-def _blocked_topn(a: sp.csr_matrix, b: sp.csr_matrix, top: int) -> sp.csr_matrix:  # pragma: no cover
-    blocks = []
-    for start in range(0, a.shape[0], 1000):
-        block = (a[start : start + 1000] @ b).tocsr()
-        rows, cols, vals = [], [], []
-        for r in range(block.shape[0]):
-            lo, hi = block.indptr[r], block.indptr[r + 1]
-            data, idx = block.data[lo:hi], block.indices[lo:hi]
-            if len(data) > top:
-                sel = np.argpartition(-data, top - 1)[:top]
-                data, idx = data[sel], idx[sel]
-            rows.extend([r] * len(data))
-            cols.extend(idx.tolist())
-            vals.extend(data.tolist())
-        blocks.append(sp.csr_matrix((vals, (rows, cols)), shape=block.shape))
-    return sp.vstack(blocks).tocsr()
+def blocked_topn(a: sp.csr_matrix, b: sp.csr_matrix, top: int, block: int = 1000) -> sp.csr_matrix:
+    """The ``top`` largest entries of each row of ``a @ b``, in blocks of rows (pure scipy and numpy).
+
+    The default candidate generation without the optional ``sparse_dot_topn`` package (the ``fast``
+    extra, which has no wheel for some platforms, e.g. Linux on ARM); the same entries up to ties.
+    """
+    rows_out, cols_out, vals_out = [], [], []
+    for start in range(0, a.shape[0], block):
+        product = (a[start : start + block] @ b).tocsr()
+        product.eliminate_zeros()
+        indptr, data = product.indptr, product.data
+        counts = np.diff(indptr)
+        keep = [np.arange(indptr[r], indptr[r + 1]) for r in np.flatnonzero((counts > 0) & (counts <= top))]
+        for r in np.flatnonzero(counts > top).tolist():
+            lo = indptr[r]
+            keep.append(lo + np.argpartition(-data[lo : indptr[r + 1]], top - 1)[:top])
+        if not keep:
+            continue
+        chosen = np.concatenate(keep)
+        row = np.repeat(np.arange(product.shape[0], dtype=np.int64), counts)
+        rows_out.append(row[chosen] + start)
+        cols_out.append(product.indices[chosen])
+        vals_out.append(data[chosen])
+    if not rows_out:
+        return sp.csr_matrix((a.shape[0], b.shape[1]), dtype=np.float64)
+    return sp.csr_matrix(
+        (np.concatenate(vals_out), (np.concatenate(rows_out), np.concatenate(cols_out))),
+        shape=(a.shape[0], b.shape[1]),
+    )

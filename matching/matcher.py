@@ -35,7 +35,9 @@ class Matcher:
             dup = next(p.id for p in self.profiles if p.id in seen or seen.add(p.id))  # type: ignore[func-returns-value]
             raise ValueError(f"duplicate participant id: {dup!r}")
         self._index = ProfileIndex(self.profiles, self.config)
-        self._rules = PairRules(self.profiles, self.config)
+        self._rules = PairRules(
+            self.profiles, self.config, self._index.audience_sought, self._index.audience_is
+        )
         ids = [p.id for p in self.profiles]
         self._tie_rank = np.argsort(np.argsort(np.array(ids, dtype=object), kind="stable"), kind="stable")
 

@@ -8,13 +8,16 @@ Dutch compound into known parts, or corrected as a typo of a known word. The res
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 from rapidfuzz import fuzz, process
 
-from matching.thesaurus import Thesaurus, fold, load_thesaurus, stem
+from matching.thesaurus import MAX_PHRASE, MAX_WORD, Thesaurus, clip, fold, load_thesaurus, stem
 
 _LINKS = ("", "s", "e", "en")  # Dutch linking morphemes between compound parts
+_CLAUSE = re.compile(r"[,;:.!?()\[\]/|\n]+| - ")
+_NEGATION_REACH = 6  # words after a "geen"/"no" that it negates at most
 
 
 class Analyser:
@@ -47,9 +50,14 @@ class Analyser:
             if len(key) >= 2:
                 lengths.setdefault(key[0], set()).add(len(key))
         self._phrase_starts = {t: tuple(sorted(ls, reverse=True)) for t, ls in lengths.items()}
+        # Words that can start a negation: a phrase with none of them needs no negation scope.
+        negation = self.thesaurus.negation
+        self._cues = (
+            negation.before | {seq[0] for seq in negation.after} if negation is not None else frozenset()
+        )
         # Every term of a combinations.txt group: a phrase with none of them needs no combination check.
         self._combined = frozenset(
-            t for _, first, second in self.thesaurus.combinations for t in first | second
+            t for _, first, second, _ in self.thesaurus.combinations for t in first | second
         )
 
     # -- single words -------------------------------------------------------------------------------
@@ -65,36 +73,51 @@ class Analyser:
         return None
 
     def split_compound(self, word: str) -> tuple[str, ...] | None:
-        """Split a folded word into known stems ("zonnepaneleninstallatie" -> zonnepanel, installatie)."""
+        """Split a folded word into known stems ("zonnepaneleninstallatie" -> zonnepanel, installatie).
+
+        Longest known tail first (Dutch compounds are head-final), then a known head or a head that splits
+        itself. Heads are split with an explicit stack, not recursion, and words longer than ``MAX_WORD``
+        are not split: the work per word is bounded whatever the input.
+        """
         if word in self._split_cache:
             return self._split_cache[word]
-        result: tuple[str, ...] | None = None
+        if len(word) > MAX_WORD:
+            return None
+        stack = [word]
+        while stack:
+            result, head = self._split_once(stack[-1])
+            if head is not None:
+                stack.append(head)  # split this head first, then try the word again
+                continue
+            self._split_cache[stack.pop()] = result
+        return self._split_cache[word]
+
+    def _split_once(self, word: str) -> tuple[tuple[str, ...] | None, str | None]:
+        """``(split, None)``, or ``(None, head)`` when a head must be split first."""
         n = len(word)
-        if n >= 6:
-            # Longest known tail first (Dutch compounds are head-final), then a known or splittable head.
-            for i in range(3, n - 2):
-                tail = self._known_stem(word[i:])
-                if tail is None:
+        if n < 6:
+            return None, None
+        for i in range(3, n - 2):
+            tail = self._known_stem(word[i:])
+            if tail is None:
+                continue
+            head_full = word[:i]
+            for link in _LINKS:
+                if link and not head_full.endswith(link):
                     continue
-                head_full = word[:i]
-                for link in _LINKS:
-                    if link and not head_full.endswith(link):
-                        continue
-                    head = head_full[: len(head_full) - len(link)] if link else head_full
-                    if len(head) < 3:
-                        continue
-                    known_head = self._known_stem(head)
-                    if known_head is not None:
-                        result = (known_head, tail)
-                        break
-                    sub = self.split_compound(head) if len(head) >= 6 else None
+                head = head_full[: len(head_full) - len(link)] if link else head_full
+                if len(head) < 3:
+                    continue
+                known_head = self._known_stem(head)
+                if known_head is not None:
+                    return (known_head, tail), None
+                if len(head) >= 6:
+                    if head not in self._split_cache:
+                        return None, head
+                    sub = self._split_cache[head]
                     if sub is not None:
-                        result = (*sub, tail)
-                        break
-                if result is not None:
-                    break
-        self._split_cache[word] = result
-        return result
+                        return (*sub, tail), None
+        return None, None
 
     def split_loose(self, word: str) -> tuple[str, ...] | None:
         """Split a compound of which only one side is known (tried after typo correction)."""
@@ -133,7 +156,7 @@ class Analyser:
             return cached
         s = stem(word)
         parts: tuple[str, ...]
-        if s in self.static_known or len(word) < 6 or not word.isalpha():
+        if s in self.static_known or len(word) < 6 or len(word) > MAX_WORD or not word.isalpha():
             parts = (s,)
         else:
             split = self.split_compound(word)
@@ -182,14 +205,57 @@ class Analyser:
                 i += 1
         return out
 
+    def without_negated(self, text: str) -> list[str]:
+        """The folded words of a phrase, less those it negates ("geen stagiairs meer, wel bbl" -> wel bbl).
+
+        A negation scope runs from a cue ("geen", "no", "zonder") to the end of its clause (punctuation,
+        "maar", "but", ...) and covers at most six words; "niet nodig", "not needed" negate what precedes
+        them in their clause (data/negation.txt).
+        """
+        words = fold(text).split()
+        negation = self.thesaurus.negation
+        if negation is None or self._cues.isdisjoint(words):
+            return words
+        kept: list[str] = []
+        for clause in _CLAUSE.split(text):
+            clause_words = fold(clause).split()
+            keep = [True] * len(clause_words)
+            for k in range(len(clause_words)):
+                for seq in negation.after:
+                    if tuple(clause_words[k : k + len(seq)]) == seq:
+                        start = next(
+                            (j + 1 for j in range(k - 1, -1, -1) if clause_words[j] in negation.ends), 0
+                        )
+                        keep[start : k + len(seq)] = [False] * (k + len(seq) - start)
+            k = 0
+            while k < len(clause_words):
+                word = clause_words[k]
+                following = clause_words[k + 1] if k + 1 < len(clause_words) else ""
+                if word in negation.before and following not in negation.exceptions:
+                    keep[k] = False
+                    reach = 0
+                    k += 1
+                    while k < len(clause_words) and reach < _NEGATION_REACH:
+                        if clause_words[k] in negation.ends:
+                            break
+                        keep[k] = False
+                        reach += 1
+                        k += 1
+                    continue
+                k += 1
+            kept.extend(w for w, ok in zip(clause_words, keep, strict=True) if ok)
+        return kept
+
     def analyse(self, text: str) -> tuple[str, ...]:
-        """Terms of a phrase, in order of first appearance, without repeats."""
+        """Terms of a phrase, in order of first appearance, without repeats; negated words left out."""
+        if len(text) > MAX_PHRASE:
+            text = clip(text)
         cached = self._phrase_cache.get(text)
         if cached is not None:
             return cached
         stems: list[str] = []
         stop: list[bool] = []
-        for word in fold(text).split():
+        for word in self.without_negated(text):
             if word in self._stopwords or (len(word) < 2 and not word.isdigit()):
                 # Kept for multi-word thesaurus phrases ("zij instromer", "train the trainer"), else dropped.
                 stems.append(stem(word))
@@ -204,13 +270,18 @@ class Analyser:
         items = self._phrase_pass(items)
         items = self._phrase_pass([item for item in items if not item[1]])
         out = [token if is_concept else phrases.get((token,), token) for token, _, is_concept in items]
-        for concept, first, second in (
+        for concept, first, second, ordered in (
             self.thesaurus.combinations if not self._combined.isdisjoint(out) else ()
         ):
+            if first.isdisjoint(out) or second.isdisjoint(out):
+                continue
             a = next((k for k, t in enumerate(out) if t in first), None)
             b = next((k for k, t in enumerate(out) if t in second), None)
-            if a is not None and b is not None:
-                out = [concept if k == min(a, b) else t for k, t in enumerate(out) if k != max(a, b)]
+            if a is not None and b is not None and (not ordered or a < b):
+                if ordered:  # every later word of the second group is part of the combination
+                    out = [concept if k == a else t for k, t in enumerate(out) if k <= a or t not in second]
+                else:
+                    out = [concept if k == min(a, b) else t for k, t in enumerate(out) if k != max(a, b)]
         result = tuple(dict.fromkeys(out))
         if len(self._phrase_cache) < 500_000:
             self._phrase_cache[text] = result

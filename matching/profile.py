@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from matching.thesaurus import fold
+from matching.thesaurus import clip, fold
 
 _LEGAL_FORMS = frozenset(
     {"bv", "b v", "nv", "vof", "stichting", "foundation", "ltd", "gmbh", "inc", "de", "het"}
@@ -45,6 +45,6 @@ class Profile:
 
 def organisation_key(organisation: str) -> str:
     """Normalised organisation name used for same-organisation exclusion and diversity ("" if none)."""
-    folded = re.sub(r"\b(b v|n v|v o f)\b", " ", fold(organisation))
+    folded = re.sub(r"\b(b v|n v|v o f)\b", " ", fold(clip(organisation)))
     words = [w for w in folded.split() if w not in _LEGAL_FORMS]
     return " ".join(words)

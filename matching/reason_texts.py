@@ -15,6 +15,8 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
     "nl": {
         "need_offer": "Jij zoekt: {own} — {name} biedt: {other}",
         "offer_need": "Jij biedt: {own} — {name} zoekt: {other}",
+        "need_need": "Jij zoekt: {own} — {name} zoekt: {other}",
+        "offer_offer": "Jij biedt: {own} — {name} biedt: {other}",
         "themes": "Gedeelde thema's: {themes}",
         "regions_same": "Jullie zitten allebei {region}",
         "regions_other": "Regio: jij {own_region}, {name} {other_region}",
@@ -22,6 +24,8 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
     "en": {
         "need_offer": "You are looking for: {own} — {name} offers: {other}",
         "offer_need": "You offer: {own} — {name} is looking for: {other}",
+        "need_need": "You are looking for: {own} — {name} is looking for: {other}",
+        "offer_offer": "You offer: {own} — {name} offers: {other}",
         "themes": "Shared themes: {themes}",
         "regions_same": "You are both {region}",
         "regions_other": "Regions: you {own_region}, {name} {other_region}",

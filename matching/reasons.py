@@ -11,7 +11,12 @@ from matching.profile import Profile
 from matching.reason_texts import DEFAULT_LANGUAGE, REGION_NAMES, TEMPLATES
 from matching.suggestion import Reason, Suggestion
 
-_MAX_PER_DIRECTION = 2
+_MAX_PHRASE_REASONS = 3
+# Phrase reasons: one's need met by the other's offer and the reverse, then the counterparts (one's need
+# for interns against the other's need for an internship place, both offers likewise).
+_PHRASE_KINDS = ("need_offer", "offer_need", "need_need", "offer_offer")
+_OWN_GROUP = {"need_offer": "needs", "offer_need": "offers", "need_need": "needs", "offer_offer": "offers"}
+_OTHER_GROUP = {"need_offer": "offers", "offer_need": "needs", "need_need": "needs", "offer_offer": "offers"}
 _MIN_PHRASE_SCORE = 0.02
 
 
@@ -60,47 +65,80 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
     cfg = index.config
     wc = cfg.complementarity_weight or 1.0
     n_pairs = len(rows)
-    chosen: dict[str, tuple[list[int], list[int], list[int], list[int], list[float]]] = {}
-    for kind in ("need_offer", "offer_need"):
-        pair, a, b, scores = index.phrase_pairs(kind, rows, cols)
+    profiles, themes_of = index.profiles, index.theme_vectors
+    # Per pair, the best phrase pairs of every kind (two per kind at most), as columns of one matrix:
+    # kind 0 first, kind 0 second, kind 1 first, ...; the strongest _MAX_PHRASE_REASONS become reasons.
+    found: list[tuple[str, list[int], list[int], list[float]]] = []
+    weights = np.full((n_pairs, 2 * len(_PHRASE_KINDS)), -1.0)
+    positions = np.full((n_pairs, 2 * len(_PHRASE_KINDS)), -1, dtype=np.int64)
+    for c, kind in enumerate(_PHRASE_KINDS):
+        if kind in ("need_need", "offer_offer"):
+            # Only pairs where both sides have a counterpart concept in that group can have such a reason.
+            has = index.has_counterpart[_OWN_GROUP[kind]]
+            subset = np.flatnonzero(has[rows] & has[cols])
+            pair, a, b, scores = index.phrase_pairs(kind, rows[subset], cols[subset])
+            pair = subset[pair]
+        else:
+            pair, a, b, scores = index.phrase_pairs(kind, rows, cols)
         keep = scores >= _MIN_PHRASE_SCORE
         pair, a, b, scores = pair[keep], a[keep], b[keep], scores[keep]
-        first, second = _pick(pair, a, b, scores, n_pairs)
+        for d, pos in enumerate(_pick(pair, a, b, scores, n_pairs)):
+            has = pos >= 0
+            weights[has, 2 * c + d] = scores[pos[has]]
+            positions[:, 2 * c + d] = pos
         # Plain lists: indexing them per pair below is much cheaper than indexing numpy arrays.
-        chosen[kind] = (first.tolist(), second.tolist(), a.tolist(), b.tolist(), scores.tolist())
+        found.append((kind, a.tolist(), b.tolist(), scores.tolist()))
+    order = np.argsort(-weights, axis=1, kind="stable")[:, :_MAX_PHRASE_REASONS]
+    best = np.take_along_axis(positions, order, axis=1)
+    best[np.take_along_axis(weights, order, axis=1) < 0] = -1
+    order_list, best_list = order.tolist(), best.tolist()
 
-    def phrase_reasons(kind: str, k: int, i: int, j: int) -> list[Reason]:
-        first, second, a, b, scores = chosen[kind]
-        if kind == "need_offer":
-            own_texts, own_vectors = profiles[i].needs, index.need_vectors[i]
-            other_texts, other_vectors = profiles[j].offers, index.offer_vectors[j]
-        else:
-            own_texts, own_vectors = profiles[i].offers, index.offer_vectors[i]
-            other_texts, other_vectors = profiles[j].needs, index.need_vectors[j]
-        out = []
-        for pos in (first[k], second[k]):
-            if pos < 0:
-                break
-            x, y = a[pos], b[pos]
-            terms = _shared_terms(own_vectors[x], other_vectors[y])
-            out.append(Reason(kind, own_texts[x], other_texts[y], terms, weight=scores[pos] * wc))
-        return out
+    vectors = {"needs": index.need_vectors, "offers": index.offer_vectors}
+    swapped: dict[tuple[str, ...], Vector] = {}
+
+    def counterpart(vector: Vector) -> Vector:
+        """A phrase vector read as its counterpart ("stagiair" as "stage" and the reverse)."""
+        key = tuple(sorted(vector))
+        if key not in swapped:
+            swapped[key] = {index.counterpart.get(t, t): w for t, w in vector.items()}
+        return swapped[key]
+
+    phrase_texts = {"needs": [p.needs for p in profiles], "offers": [p.offers for p in profiles]}
+    # Per kind: (kind, own and other vectors, own and other texts, read the other's as counterpart)
+    sides = [
+        (
+            kind,
+            vectors[_OWN_GROUP[kind]],
+            vectors[_OTHER_GROUP[kind]],
+            phrase_texts[_OWN_GROUP[kind]],
+            phrase_texts[_OTHER_GROUP[kind]],
+            kind in ("need_need", "offer_offer"),
+        )
+        for kind, *_ in found
+    ]
+
+    def phrase_reason(column: int, pos: int, i: int, j: int) -> Reason:
+        kind, own_vectors, other_vectors, own_texts, other_texts, swap = sides[column // 2]
+        _, a, b, scores = found[column // 2]
+        x, y = a[pos], b[pos]
+        theirs = other_vectors[j][y]
+        if swap:
+            theirs = counterpart(theirs)
+        mine = own_vectors[i][x]
+        terms = tuple([t for t in mine if t in theirs])  # in the order of the participant's own phrase
+        return Reason(kind, own_texts[i][x], other_texts[j][y], terms, weight=scores[pos] * wc)
 
     theme_scores = index.theme_pair_scores(rows, cols)
-    profiles, themes_of = index.profiles, index.theme_vectors
-    any_need_offer = [pos >= 0 for pos in chosen["need_offer"][0]]
-    any_offer_need = [pos >= 0 for pos in chosen["offer_need"][0]]
     theme_list = theme_scores.tolist()
     out: list[tuple[Reason, ...]] = []
     for k, (i, j) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
         me, other = profiles[i], profiles[j]
-        reasons: list[Reason] = []
-        if any_need_offer[k]:
-            reasons += phrase_reasons("need_offer", k, i, j)
-        if any_offer_need[k]:
-            reasons += phrase_reasons("offer_need", k, i, j)
-            if any_need_offer[k]:
-                reasons.sort(key=lambda r: -r.weight)
+        # The strongest need-offer fits first (need_offer before offer_need on equal weight).
+        reasons = [
+            phrase_reason(column, pos, i, j)
+            for column, pos in zip(order_list[k], best_list[k], strict=True)
+            if pos >= 0
+        ]
         theme_score = theme_list[k]
         if theme_score >= _MIN_PHRASE_SCORE / 2:
             shared = _shared_terms(themes_of[i], themes_of[j])
@@ -150,7 +188,7 @@ def render_reasons(
     name = _name_of(suggestion.other_id, profiles_by_id_or_names)
     lines: list[str] = []
     for reason in suggestion.reasons:
-        if reason.kind in ("need_offer", "offer_need"):
+        if reason.kind in _PHRASE_KINDS:
             lines.append(texts[reason.kind].format(own=reason.own_text, other=reason.other_text, name=name))
         elif reason.kind == "themes":
             lines.append(texts["themes"].format(themes=", ".join(reason.themes)))

@@ -1,7 +1,11 @@
 """Pair rules: who may be paired at all, and the role and region modifiers of a pair's score.
 
-The linear part of the score (complementarity both ways plus shared themes) comes from ``index.py``;
-the final score is ``linear * role_factor * region_factor * unresponsive_factor``.
+The role fit is a prior table blended with a fit learnt from the population: how often each role's
+offers and needs name the kinds of organisation the other role is (data/audience.txt).
+
+The linear part of the score (complementarity both ways plus shared themes, topic gate and reciprocal
+normalisation) comes from ``index.py``; the final score is
+``linear * role_factor * region_factor * audience_factor * unresponsive_factor``.
 """
 
 from __future__ import annotations
@@ -68,7 +72,13 @@ def _code_index(codes: Sequence[str], value: str, default: str) -> int:
 class PairRules:
     """Vectorised eligibility and modifiers over participant index arrays (internal)."""
 
-    def __init__(self, profiles: Sequence[Profile], config: MatchConfig) -> None:
+    def __init__(
+        self,
+        profiles: Sequence[Profile],
+        config: MatchConfig,
+        audience_sought: np.ndarray | None = None,
+        audience_is: np.ndarray | None = None,
+    ) -> None:
         self.config = config
         self.role = np.array([_code_index(ROLES, p.role, "other") for p in profiles], dtype=np.int64)
         self.region = np.array([_code_index(REGIONS, p.region, "outside") for p in profiles], dtype=np.int64)
@@ -84,8 +94,10 @@ class PairRules:
         self.admit = np.array(
             [[[reach_admits(reach, a, b) for b in REGIONS] for a in REGIONS] for reach in REACHES], dtype=bool
         )
-        fit = np.array([[role_fit(a, b) for b in ROLES] for a in ROLES], dtype=np.float64)
-        self.role_factor = 1.0 - config.role_weight + config.role_weight * fit
+        self.fit = np.array([[role_fit(a, b) for b in ROLES] for a in ROLES], dtype=np.float64)
+        if audience_sought is not None and audience_is is not None:
+            self.fit = self._learnt_fit(self.fit, audience_sought, audience_is)
+        self.role_factor = 1.0 - config.role_weight + config.role_weight * self.fit
         region_factor = np.ones((len(REGIONS), len(REGIONS)), dtype=np.float64)
         for x, a in enumerate(REGIONS):
             for y, b in enumerate(REGIONS):
@@ -96,6 +108,30 @@ class PairRules:
                     if b in NEIGHBOURS.get(a, frozenset()):
                         region_factor[x, y] += config.neighbour_bonus
         self.region_factor = region_factor
+
+    def _learnt_fit(self, prior: np.ndarray, sought: np.ndarray, is_: np.ndarray) -> np.ndarray:
+        """Role fit learnt from how the population's texts name kinds of partners, blended with the prior.
+
+        ``sought[i]``: the kinds (data/audience.txt) participant i's offers and needs name, summing to 1 or
+        0; ``is_[i]``: the kinds it is (0/1). A role's affinity for another is how often its members name
+        what the other's members are, in both directions; the strongest affinity counts as 1.
+        """
+        gamma = self.config.learned_role_weight
+        if gamma <= 0 or sought.shape[1] == 0:
+            return prior
+        seeks = np.zeros((len(ROLES), sought.shape[1]))
+        kind = np.zeros((len(ROLES), sought.shape[1]))
+        for r in range(len(ROLES)):
+            members = self.role == r
+            if members.any():
+                seeks[r] = sought[members].mean(axis=0)
+                kind[r] = is_[members].mean(axis=0)
+        affinity = seeks @ kind.T
+        affinity = affinity + affinity.T
+        top = float(affinity.max())
+        if top <= 0:
+            return prior
+        return np.asarray((1.0 - gamma) * prior + gamma * affinity / top, dtype=np.float64)
 
     def allowed(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Pairs that may be suggested: not self, both active, other organisation, reach both ways."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: Reason kinds, most important first.
-REASON_KINDS: tuple[str, ...] = ("need_offer", "offer_need", "themes", "regions")
+REASON_KINDS: tuple[str, ...] = ("need_offer", "offer_need", "need_need", "offer_offer", "themes", "regions")
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,9 +14,13 @@ class Reason:
 
     Fields:
         kind: ``need_offer`` (participant needs what the other offers), ``offer_need`` (participant offers
-            what the other needs), ``themes`` (shared themes) or ``regions`` (where both are).
-        own_text: the participant's own phrase (their need for ``need_offer``, offer for ``offer_need``).
-        other_text: the other's phrase (their offer for ``need_offer``, need for ``offer_need``).
+            what the other needs), ``need_need`` / ``offer_offer`` (counterparts: the participant needs
+            interns, the other an internship place; or both offer the two halves), ``themes`` (shared
+            themes) or ``regions`` (where both are). Phrase kinds come first, strongest first.
+        own_text: the participant's own phrase (their need for ``need_offer``/``need_need``, offer for
+            ``offer_need``/``offer_offer``).
+        other_text: the other's phrase (their offer for ``need_offer``, need for ``offer_need``, need for
+            ``need_need``, offer for ``offer_offer``).
         terms: the normalised terms the two phrases share (e.g. ``("gastles", "warmtepomp")``).
         themes: shared themes in the participant's own wording (``themes`` kind).
         regions: (participant's region, other's region) codes (``regions`` kind).

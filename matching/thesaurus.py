@@ -23,9 +23,34 @@ _APOSTROPHE_ENDING = re.compile(r"(?<=[a-z0-9])['’‘`](?:ers|er|s|tje|tjes)\b
 _KEEP_FINAL_S = frozenset({"mens", "kans", "eens", "cursus"})
 
 
+#: Longest word that is stemmed, split or corrected; a longer "word" (pasted data, an attack) is cut to this.
+MAX_WORD = 48
+#: Characters of one phrase that are read (chat items are at most 200; imports may carry anything).
+MAX_PHRASE = 2000
+# Control characters other than white space, and invisible format characters (soft hyphen, zero-width
+# space and joiners, direction marks): removed, so "warmte\u00adpomp" is one word, as a person reads it.
+_INVISIBLE = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
+)
+
+
+def clip(text: str) -> str:
+    """The first ``MAX_PHRASE`` characters of a text, not ending in a cut word."""
+    if len(text) <= MAX_PHRASE:
+        return text
+    text = text[:MAX_PHRASE]
+    cut = text.rfind(" ")
+    return text[:cut] if cut > 0 else text
+
+
 @lru_cache(maxsize=262_144)
 def fold(text: str) -> str:
-    """Lower-case, strip accents and turn every run of non-alphanumerics into one space."""
+    """Lower-case, strip accents and turn every run of non-alphanumerics into one space.
+
+    Invisible characters are removed first. Callers ``clip`` texts that may be long (profile text).
+    """
+    if not (text.isascii() and text.isprintable()):
+        text = _INVISIBLE.sub("", text)
     if "'" in text or "\u2019" in text or "\u2018" in text or "`" in text:
         text = _APOSTROPHE_ENDING.sub("", text.lower())
     if text.isascii():
@@ -56,8 +81,8 @@ def _plural_s(w: str) -> bool:
 def stem(word: str) -> str:
     """A light Dutch/English stemmer: plurals, doubled letters, final v/z. Same input, same output."""
     w = word
-    if len(w) <= 3 or not w.isalpha():
-        return w
+    if len(w) <= 3 or len(w) > MAX_WORD or not w.isalpha():
+        return w[:MAX_WORD]
     if w.endswith("ies") and len(w) > 5:
         w = w[:-3] + "y"
     elif w.endswith("heden") and len(w) > 7:
@@ -101,10 +126,17 @@ class Thesaurus:
         stopwords: folded stop words of Dutch and English.
         generic: terms (concepts or stems) that almost everyone writes; damped when weighting.
         max_phrase_len: the longest variant in tokens.
-        combinations: (concept, first terms, second terms): a phrase with a term of each group means the
-            concept ("training" + "docent" -> docentprofessionalisering); both terms are replaced by it.
+        combinations: (concept, first terms, second terms, ordered): a phrase with a term of each group
+            means the concept ("training" + "docent" -> docentprofessionalisering); both terms are replaced
+            by it. When ``ordered``, only if the first group's term comes first ("studenten voor een stage"
+            is a person, "stageplekken voor studenten" a place).
         audiences: (key, terms naming it, roles that always are it, roles that are it when their
             organisation's name contains one of the terms), from ``audience.txt``.
+        negation: negation cues, from ``negation.txt``.
+        counterparts: (person concept, place concept) pairs that match across sides, from
+            ``counterparts.txt`` ("stagiair" sought by a company <-> "stage" sought by a school).
+        activities: concepts that say what kind of collaboration or audience a phrase is about (gastles,
+            stage, subsidie, vmbo, ...) rather than its topic, from ``activities.txt``.
     """
 
     phrases: Mapping[tuple[str, ...], str]
@@ -113,8 +145,21 @@ class Thesaurus:
     stopwords: frozenset[str]
     generic: frozenset[str]
     max_phrase_len: int
-    combinations: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = ()
+    combinations: tuple[tuple[str, frozenset[str], frozenset[str], bool], ...] = ()
     audiences: tuple[tuple[str, frozenset[str], frozenset[str], frozenset[str]], ...] = ()
+    negation: Negation | None = None
+    counterparts: tuple[tuple[str, str], ...] = ()
+    activities: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Negation:
+    """Negation cues from ``negation.txt`` (folded words; ``after`` holds word sequences)."""
+
+    before: frozenset[str]
+    after: tuple[tuple[str, ...], ...]
+    exceptions: frozenset[str]
+    ends: frozenset[str]
 
 
 def _stem_tokens(text: str) -> tuple[str, ...]:
@@ -161,12 +206,13 @@ def load_thesaurus() -> Thesaurus:
     combinations = []
     for line in _lines("combinations.txt"):
         head, _, rest = line.partition("=")
-        first, _, second = rest.partition("&")
+        ordered = ">" in rest
+        first, _, second = rest.partition(">" if ordered else "&")
         groups = tuple(
             frozenset(phrases.get(key, key[0]) for w in group.split(",") if len(key := _stem_tokens(w)) == 1)
             for group in (first, second)
         )
-        combinations.append((fold(head).replace(" ", ""), groups[0], groups[1]))
+        combinations.append((fold(head).replace(" ", ""), groups[0], groups[1], ordered))
     audiences = []
     for line in _lines("audience.txt"):
         head, _, rest = line.partition("=")
@@ -174,7 +220,30 @@ def load_thesaurus() -> Thesaurus:
         always, _, named = roles_text.partition("|")
         terms = frozenset(phrases.get(key, key[0]) for w in naming.split(",") if (key := _stem_tokens(w)))
         audiences.append((fold(head).replace(" ", ""), terms, _codes(always), _codes(named)))
+    fields = {}
+    for line in _lines("negation.txt"):
+        head, _, rest = line.partition("=")
+        fields[head.strip()] = [fold(w) for w in rest.split(",") if fold(w)]
+    negation = Negation(
+        before=frozenset(fields.get("before", ())),
+        after=tuple(tuple(w.split()) for w in fields.get("after", ())),
+        exceptions=frozenset(fields.get("not", ())),
+        ends=frozenset(fields.get("end", ())),
+    )
+    counterparts = []
+    for line in _lines("counterparts.txt"):
+        person, _, place = line.partition("<>")
+        counterparts.append((fold(person).replace(" ", ""), fold(place).replace(" ", "")))
+    activities = frozenset(
+        phrases.get(key, key[0])
+        for line in _lines("activities.txt")
+        for w in line.split(",")
+        if (key := _stem_tokens(w))
+    )
     return Thesaurus(
+        activities=activities,
+        counterparts=tuple(counterparts),
+        negation=negation,
         phrases=phrases,
         combinations=tuple(combinations),
         audiences=tuple(audiences),

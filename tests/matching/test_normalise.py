@@ -128,3 +128,24 @@ def test_more_different_concepts_stay_different(a, b):
 )
 def test_common_words_are_not_split_into_fragments(text, term):
     assert term in normalise_phrase(text).split()
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        # what a phrase says it does not want or offer is left out, to the end of its clause
+        ("geen stagiairs meer", ""),
+        ("no funding needed", ""),
+        ("subsidie niet nodig", ""),
+        ("we zoeken GEEN gastlessen of excursies, maar wel een docentstage", "docentstage"),
+        ("geen gastlessen maar een bedrijfsbezoek", "bedrijfsbezoek"),
+        ("stagiairs hebben we al; wel BBL-leerlingen", "BBL-leerlingen"),
+        ("zij-instromers zonder technische achtergrond", "zij-instromers"),
+        ("internships, not guest lectures", "internships"),
+        # "not only" is no negation
+        ("niet alleen gastlessen", "gastlessen"),
+        ("not only internships", "internships"),
+    ],
+)
+def test_negated_words_are_left_out(text, meant):
+    assert normalise_phrase(text) == normalise_phrase(meant)
