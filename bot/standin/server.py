@@ -269,7 +269,10 @@ class BotAPIStandIn:
         server.daemon_threads = True
         self.port = server.server_address[1]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="bot-api-standin", daemon=True)
+        # Poll for shutdown every 20 ms (the default 0.5 s was waited out by `stop()` in every test's teardown).
+        self._thread = threading.Thread(
+            target=lambda: server.serve_forever(poll_interval=0.02), name="bot-api-standin", daemon=True
+        )
         self._thread.start()
         if self.webhook.get("url"):
             self._start_webhook_delivery()
