@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
@@ -19,8 +19,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.access import Handler
 from bot.callbacks import pattern
 from bot.clock import Clock
+from bot.commands import COMMANDS, set_default_menu, set_organiser_menu
 from bot.context import BotData, KoppelContext
 from bot.handlers import (
     account,
@@ -33,10 +35,11 @@ from bot.handlers import (
     start,
     suggestions,
 )
-from bot.jobs import start_jobs, stop_jobs
+from bot.jobs.schedule import start_jobs, stop_jobs
 from bot.ordering import PersonOrderedProcessor
+from bot.services import db
+from bot.services import organisers as organiser_service
 from bot.settings import Settings
-from bot.texts import LANGUAGES, t
 
 __all__ = ["KoppelApplication", "build_application", "post_init", "post_shutdown", "post_stop"]
 
@@ -44,31 +47,39 @@ logger = logging.getLogger(__name__)
 
 KoppelApplication = Application[Any, KoppelContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 
-# The participant command menu: (command, catalogue key of its one-line description).
-PARTICIPANT_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", "menu.start"),
-    ("profile", "menu.profile"),
-    ("matches", "menu.matches"),
-    ("pause", "menu.pause"),
-    ("resume", "menu.resume"),
-    ("language", "menu.language"),
-    ("privacy", "menu.privacy"),
-    ("mydata", "menu.mydata"),
-    ("delete", "menu.delete"),
-    ("cancel", "menu.cancel"),
-    ("help", "menu.help"),
-)
+# The handler of every command in `bot.commands.COMMANDS` (the table says who may use it and its texts).
+COMMAND_HANDLERS: dict[str, Handler] = {
+    "start": start.start,
+    "profile": profile.profile,
+    "matches": suggestions.matches,
+    "pause": account.pause,
+    "resume": account.resume,
+    "language": account.language,
+    "privacy": account.privacy,
+    "mydata": account.mydata,
+    "delete": account.delete,
+    "cancel": account.cancel,
+    "help": account.help_command,
+    # Organiser commands (each refuses everybody else politely: bot.access.organiser_only).
+    "broadcast": organiser_broadcast.broadcast,
+    "stats": organiser.stats,
+    "unmet": organiser.unmet,
+    "export": organiser.export,
+    "invite": organiser.invite,
+    "organisers": organiser.organisers,
+    "outbox": organiser.outbox,
+    "digest_now": organiser.digest_now,
+}
 
 
 async def post_init(application: KoppelApplication) -> None:
-    """Runs once the bot is connected: register the command menu per language."""
+    """Runs once the bot is connected: the command menus (everybody's, each organiser's), then the jobs."""
     bot = application.bot
-    for language in LANGUAGES:
-        commands = [BotCommand(name, t(language, key)) for name, key in PARTICIPANT_COMMANDS]
-        await bot.set_my_commands(
-            commands, scope=BotCommandScopeDefault(), language_code=None if language == "nl" else language
-        )
-    await organiser.set_organiser_menus(application)
+    await set_default_menu(bot)
+    data = application.bot_data
+    configured = data.settings.organiser_ids
+    for telegram_id in await db.run(data.engine, lambda s: organiser_service.ids(s, configured=configured)):
+        await set_organiser_menu(bot, telegram_id)
     await start_jobs(application)
     logger.info("bot @%s is ready", bot.username)
 
@@ -122,6 +133,9 @@ def build_application(settings: Settings, *, engine: Engine, clock: Clock | None
 
 def register_handlers(application: KoppelApplication) -> None:
     """Every handler, in the order that matters."""
+    unhandled = {command.name for command in COMMANDS} ^ set(COMMAND_HANDLERS)
+    if unhandled:
+        raise RuntimeError(f"commands without a handler or a row in bot.commands: {sorted(unhandled)}")
     # Group -1: the bot is for private chats; in a group or channel it says so and leaves.
     application.add_handler(
         MessageHandler(filters.ChatType.GROUPS | filters.UpdateType.CHANNEL_POSTS, errors.leave_group),
@@ -135,34 +149,8 @@ def register_handlers(application: KoppelApplication) -> None:
     )
     # Group 0: commands, then callbacks, then free text (the first match wins).
     private = filters.ChatType.PRIVATE
-    participant_commands = {
-        "start": start.start,
-        "profile": profile.profile,
-        "matches": suggestions.matches,
-        "pause": account.pause,
-        "resume": account.resume,
-        "language": account.language,
-        "privacy": account.privacy,
-        "mydata": account.mydata,
-        "delete": account.delete,
-        "cancel": account.cancel,
-        "help": account.help_command,
-    }
-    for name, callback in participant_commands.items():
-        application.add_handler(CommandHandler(name, callback, filters=private))
-    # Organiser commands (each refuses everybody else politely).
-    organiser_commands = {
-        "organisers": organiser.organisers,
-        "broadcast": organiser_broadcast.broadcast,
-        "stats": organiser.stats,
-        "unmet": organiser.unmet,
-        "export": organiser.export,
-        "invite": organiser.invite,
-        "outbox": organiser.outbox,
-        "digest_now": organiser.digest_now,
-    }
-    for name, callback in organiser_commands.items():
-        application.add_handler(CommandHandler(name, callback, filters=private))
+    for command in COMMANDS:
+        application.add_handler(CommandHandler(command.name, COMMAND_HANDLERS[command.name], filters=private))
     # Participant buttons, one pattern per callback prefix.
     participant_buttons = {
         "consent": start.consent,

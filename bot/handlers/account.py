@@ -10,6 +10,7 @@ import logging
 from telegram import Update
 
 from bot.callbacks import CallbackError, pack, unpack
+from bot.commands import help_text
 from bot.context import KoppelContext
 from bot.handlers import start as start_handlers
 from bot.handlers.common import (
@@ -55,7 +56,7 @@ async def help_command(update: Update, context: KoppelContext) -> None:
     """Every command with one line each."""
     with session_scope(context.engine) as session:
         language = language_of(update, participant_of(session, update))
-    await send(update, t(language, "account.help"))
+    await send(update, help_text(language))
 
 
 async def language(update: Update, context: KoppelContext) -> None:

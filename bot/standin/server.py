@@ -269,7 +269,7 @@ class BotAPIStandIn:
         server.daemon_threads = True
         self.port = server.server_address[1]
         self._server = server
-        # Poll for shutdown every 20 ms (the default 0.5 s was waited out by `stop()` in every test's teardown).
+        # Poll for shutdown every 20 ms (the default 0.5 s was waited out by every test teardown).
         self._thread = threading.Thread(
             target=lambda: server.serve_forever(poll_interval=0.02), name="bot-api-standin", daemon=True
         )
