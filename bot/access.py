@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 
@@ -20,7 +21,7 @@ __all__ = ["Handler", "organiser_only"]
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[Update, KoppelContext], Awaitable[None]]
+Handler = Callable[[Update, KoppelContext], Coroutine[Any, Any, None]]
 
 
 def organiser_only(handler: Handler) -> Handler:

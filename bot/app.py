@@ -92,9 +92,7 @@ async def post_stop(application: KoppelApplication) -> None:
 async def post_shutdown(application: KoppelApplication) -> None:
     """Release long-lived clients."""
     await stop_jobs(application)
-    executor = application.bot_data.extras.pop("matches_executor", None)
-    if executor is not None:
-        executor.shutdown(wait=True)
+    application.bot_data.match_executor.shutdown(wait=True)
     application.bot_data.engine.dispose()
 
 
@@ -108,7 +106,7 @@ def build_application(settings: Settings, *, engine: Engine, clock: Clock | None
     if token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     the_clock = clock or Clock()
-    context_types = ContextTypes(
+    context_types = ContextTypes(  # type: ignore[call-overload]  # PTB calls bot_data(): a factory will do
         context=KoppelContext, bot_data=lambda: BotData(settings=settings, engine=engine, clock=the_clock)
     )
     application: KoppelApplication = (
@@ -152,7 +150,7 @@ def register_handlers(application: KoppelApplication) -> None:
     for command in COMMANDS:
         application.add_handler(CommandHandler(command.name, COMMAND_HANDLERS[command.name], filters=private))
     # Participant buttons, one pattern per callback prefix.
-    participant_buttons = {
+    participant_buttons: dict[str, Handler] = {
         "consent": start.consent,
         "ob": onboarding.step_button,
         "th": onboarding.theme_button,
@@ -165,7 +163,7 @@ def register_handlers(application: KoppelApplication) -> None:
     for prefix, callback in participant_buttons.items():
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern(prefix)))
     # Organiser buttons (each checks on the server that the presser is an organiser).
-    organiser_buttons = {
+    organiser_buttons: dict[str, Handler] = {
         "bc": organiser_broadcast.broadcast_button,
         "st": organiser.stats_button,
         "ud": organiser.unmet_button,

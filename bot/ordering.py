@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from storage.db import transaction
+from bot.services import db
 from storage.locks import AdvisoryLocks, lock_key
 from storage.updates import prune_processed_updates, record_processed, was_processed
 
@@ -85,7 +85,7 @@ class PersonOrderedProcessor(BaseUpdateProcessor):
         key = person_key(update)
         async with self._person(key):
             update_id = update.update_id
-            if transaction(self.engine, lambda session: was_processed(session, update_id=update_id)):
+            if await db.run(self.engine, lambda session: was_processed(session, update_id=update_id)):
                 self.replayed += 1
                 logger.info("update %s was handled before; skipped", update_id)
                 if isinstance(coroutine, Coroutine):
@@ -105,7 +105,7 @@ class PersonOrderedProcessor(BaseUpdateProcessor):
                 if prune:
                     prune_processed_updates(session)
 
-            transaction(self.engine, record)
+            await db.run(self.engine, record)
 
     @asynccontextmanager
     async def _person(self, key: int | None) -> AsyncIterator[None]:

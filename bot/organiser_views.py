@@ -12,9 +12,11 @@ from bot.callbacks import pack
 from bot.keyboards import Button, Keyboard, grid
 from bot.numbers import count
 from bot.texts import Markup, catalogue, t
+from matching import REGIONS, ROLES
 
 __all__ = [
     "choice_keyboard",
+    "code_choices",
     "describe_segment",
     "event_label",
     "preview_text",
@@ -39,6 +41,13 @@ def region_label(language: str, code: str) -> str:
 def role_label(language: str, code: str) -> str:
     """A role code's name for people ("company" → "bedrijf")."""
     return catalogue(language).get(f"organiser.role.{code}", code)
+
+
+def code_choices(language: str, dimension: str) -> list[tuple[str, str]]:
+    """(code, label) of every region or role, for the segment buttons."""
+    if dimension == "region":
+        return [(code, region_label(language, code)) for code in REGIONS]
+    return [(code, role_label(language, code)) for code in ROLES]
 
 
 def event_label(language: str, name: str, participants: int) -> str:

@@ -225,7 +225,7 @@ async def invite(update: Update, context: KoppelContext) -> None:
     if message is None:
         return
     language = _language(update)
-    code = (context.args or [None])[0]
+    code = context.args[0] if context.args else None
     if code is not None and (len(code) > 64 or not code.replace("-", "").replace("_", "").isalnum()):
         await message.reply_text(t(language, "invite.bad_code"))
         return
@@ -311,6 +311,7 @@ async def digest_now(update: Update, context: KoppelContext) -> None:
         now=context.clock.now(),
         force=True,
         owner="digest_now",
+        matcher=context.bot_data.matcher,
     )
     await message.reply_text(
         t(

@@ -24,19 +24,17 @@ from bot.keyboards import Keyboard, to_markup
 from bot.numbers import count
 from bot.organiser_views import (
     choice_keyboard,
+    code_choices,
     event_label,
     preview_keyboard,
     preview_text,
     progress_keyboard,
-    region_label,
-    role_label,
     segment_keyboard,
 )
 from bot.services import broadcasts as service
 from bot.services import db
 from bot.services.broadcasts import PREVIEW, SEGMENT, THEME, TOO_LONG
 from bot.texts import language_for, t
-from matching import REGIONS, ROLES
 
 __all__ = ["DraftTextFilter", "broadcast", "broadcast_button", "draft_text", "start_prefilled_draft"]
 
@@ -220,10 +218,8 @@ async def _choose(
         if update.effective_user is not None:
             await context.bot.send_message(update.effective_user.id, t(language, "broadcast.ask_theme"))
         return
-    if dimension == "region":
-        choices = [(code, region_label(language, code)) for code in REGIONS]
-    elif dimension == "role":
-        choices = [(code, role_label(language, code)) for code in ROLES]
+    if dimension in ("region", "role"):
+        choices = code_choices(language, dimension)
     elif dimension == "event":
         events = await db.run(context.engine, service.events)
         choices = [(str(event_id), event_label(language, name, n)) for event_id, name, n in events]

@@ -107,7 +107,9 @@ async def _digest(context: Any, *, catch_up: bool) -> None:
     run = digest.run_digest_if_due if catch_up else digest.run_digest
     async with _lock(data):
         try:
-            report = await db.call(run, data.engine, settings=data.settings, now=data.clock.now())
+            report = await db.call(
+                run, data.engine, settings=data.settings, now=data.clock.now(), matcher=data.matcher
+            )
         except Exception:
             logger.exception("the digest failed; the next check tries again")
             return
