@@ -243,7 +243,7 @@ async def webhook(
         (r"/healthz", _HealthHandler),
         (re.escape(path), _WebhookHandler, {"koppel": application, "secret": secret}),
     ]
-    server = tornado.httpserver.HTTPServer(tornado.web.Application(routes), xheaders=True)
+    server = tornado.httpserver.HTTPServer(tornado.web.Application(routes), xheaders=True)  # type: ignore[arg-type]
     sockets = tornado.netutil.bind_sockets(port, address=listen)
     server.add_sockets(sockets)
     bound = sockets[0].getsockname()[1]
