@@ -79,7 +79,7 @@ def current_views(session: Session, participant: Participant, telegram_name: str
 
 def resumed_views(session: Session, participant: Participant, telegram_name: str | None = None) -> list[View]:
     """For /start, consent and /matches: put an idle unfinished profile back on its first open question."""
-    if participant.conversation_state is None and participant.profile_completed_at is None:
+    if state_of(participant) is None and participant.profile_completed_at is None:
         assert participant.id is not None
         items = participants.items_by_kind(session, participant_id=participant.id)
         conversation.enter(participant, conversation.resume(participant, items))
