@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.services import digest
+from bot.services import matchmaking as mm
 from bot.settings import Settings
 from storage import session_scope
 from storage.models import (
@@ -211,3 +212,17 @@ def test_a_crashed_run_is_taken_over(engine, tuned) -> None:
 def test_scheduled_moment(now, expected) -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert digest.scheduled_moment(now, settings) == expected
+
+
+def test_the_digest_pairs_with_the_one_matcher_of_the_process(engine, tuned) -> None:
+    """The bot's one matcher (settings' MatchConfig) serves the digest; people who had theirs sit it out."""
+    ids = community(engine)
+    tuned = tuned.model_copy(update={"cross_region_bonus": 0.37})
+    matcher = mm.MatcherCache(mm.match_config(tuned))
+    assert matcher.config.cross_region_bonus == 0.37 and matcher.config.weekly_new_per_person == 3
+    with session_scope(engine) as session:
+        matcher.get(session, for_id=ids["sanne"])  # /matches built it earlier
+    report = digest.run_digest(engine, settings=tuned, now=MONDAY_9, matcher=matcher)
+    assert report.new_suggestions == 1 and matcher.builds == 1  # the same index, not a second one
+    forced = digest.run_digest(engine, settings=tuned, now=MONDAY_9, force=True, matcher=matcher)
+    assert forced.already_had_digest == 2 and forced.new_suggestions == 0 and matcher.builds == 1
