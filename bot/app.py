@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -21,8 +21,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.access import Handler
 from bot.callbacks import pattern
 from bot.clock import Clock
+from bot.commands import COMMANDS, set_default_menu, set_organiser_menu
 from bot.context import BotData, KoppelContext
 from bot.handlers import (
     account,
@@ -36,8 +38,10 @@ from bot.handlers import (
     start,
     suggestions,
 )
-from bot.jobs import start_jobs, stop_jobs
+from bot.jobs.schedule import start_jobs, stop_jobs
 from bot.ordering import PersonOrderedProcessor
+from bot.services import db
+from bot.services import organisers as organiser_service
 from bot.settings import Settings
 from bot.texts import DEFAULT, LANGUAGES, set_default_language, t
 
@@ -47,34 +51,43 @@ logger = logging.getLogger(__name__)
 
 KoppelApplication = Application[Any, KoppelContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 
-# The participant command menu: (command, catalogue key of its one-line description).
-PARTICIPANT_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", "menu.start"),
-    ("profile", "menu.profile"),
-    ("matches", "menu.matches"),
-    ("pause", "menu.pause"),
-    ("resume", "menu.resume"),
-    ("language", "menu.language"),
-    ("privacy", "menu.privacy"),
-    ("mydata", "menu.mydata"),
-    ("delete", "menu.delete"),
-    ("cancel", "menu.cancel"),
-    ("help", "menu.help"),
-)
+# The handler of every command in `bot.commands.COMMANDS` (the table says who may use it and its texts).
+COMMAND_HANDLERS: dict[str, Handler] = {
+    "start": start.start,
+    "profile": profile.profile,
+    "matches": suggestions.matches,
+    "pause": account.pause,
+    "resume": account.resume,
+    "language": account.language,
+    "privacy": account.privacy,
+    "mydata": account.mydata,
+    "delete": account.delete,
+    "cancel": account.cancel,
+    "help": account.help_command,
+    # Organiser commands (each refuses everybody else politely: bot.access.organiser_only).
+    "broadcast": organiser_broadcast.broadcast,
+    "stats": organiser.stats,
+    "unmet": organiser.unmet,
+    "export": organiser.export,
+    "invite": organiser.invite,
+    "organisers": organiser.organisers,
+    "outbox": organiser.outbox,
+    "digest_now": organiser.digest_now,
+}
 
 
 async def post_init(application: KoppelApplication) -> None:
-    """Runs once the bot is connected: the default language, the command menu and profile per language."""
+    """Runs once the bot is connected: the default language, the command menus (everybody's, each
+    organiser's) and the bot's description per language, then the jobs."""
     bot = application.bot
-    default = application.bot_data.settings.default_language
+    data = application.bot_data
+    default = data.settings.default_language
     set_default_language(default)
-    for language in LANGUAGES:
-        commands = [BotCommand(name, t(language, key)) for name, key in PARTICIPANT_COMMANDS]
-        await bot.set_my_commands(
-            commands, scope=BotCommandScopeDefault(), language_code=None if language == default else language
-        )
+    await set_default_menu(bot)
     await describe_bot(application, default)
-    await organiser.set_organiser_menus(application)
+    configured = data.settings.organiser_ids
+    for telegram_id in await db.run(data.engine, lambda s: organiser_service.ids(s, configured=configured)):
+        await set_organiser_menu(bot, telegram_id)
     await start_jobs(application)
     logger.info("bot @%s is ready", bot.username)
 
@@ -111,9 +124,7 @@ async def post_shutdown(application: KoppelApplication) -> None:
     """Release long-lived clients (and the process-wide default language)."""
     await stop_jobs(application)
     set_default_language(DEFAULT)
-    executor = application.bot_data.extras.pop("matches_executor", None)
-    if executor is not None:
-        executor.shutdown(wait=True)
+    application.bot_data.match_executor.shutdown(wait=True)
     application.bot_data.engine.dispose()
 
 
@@ -127,7 +138,7 @@ def build_application(settings: Settings, *, engine: Engine, clock: Clock | None
     if token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     the_clock = clock or Clock()
-    context_types = ContextTypes(
+    context_types = ContextTypes(  # type: ignore[call-overload]  # PTB calls bot_data(): a factory will do
         context=KoppelContext, bot_data=lambda: BotData(settings=settings, engine=engine, clock=the_clock)
     )
     application: KoppelApplication = (
@@ -152,6 +163,9 @@ def build_application(settings: Settings, *, engine: Engine, clock: Clock | None
 
 def register_handlers(application: KoppelApplication) -> None:
     """Every handler, in the order that matters."""
+    unhandled = {command.name for command in COMMANDS} ^ set(COMMAND_HANDLERS)
+    if unhandled:
+        raise RuntimeError(f"commands without a handler or a row in bot.commands: {sorted(unhandled)}")
     # Group -2: every update of a person counts as activity (the retention clock); it never answers.
     application.add_handler(TypeHandler(Update, retention.record_activity), group=-2)
     # Group -1: the bot is for private chats; in a group or channel it says so and leaves.
@@ -167,36 +181,10 @@ def register_handlers(application: KoppelApplication) -> None:
     )
     # Group 0: commands, then callbacks, then free text (the first match wins).
     private = filters.ChatType.PRIVATE
-    participant_commands = {
-        "start": start.start,
-        "profile": profile.profile,
-        "matches": suggestions.matches,
-        "pause": account.pause,
-        "resume": account.resume,
-        "language": account.language,
-        "privacy": account.privacy,
-        "mydata": account.mydata,
-        "delete": account.delete,
-        "cancel": account.cancel,
-        "help": account.help_command,
-    }
-    for name, callback in participant_commands.items():
-        application.add_handler(CommandHandler(name, callback, filters=private))
-    # Organiser commands (each refuses everybody else politely).
-    organiser_commands = {
-        "organisers": organiser.organisers,
-        "broadcast": organiser_broadcast.broadcast,
-        "stats": organiser.stats,
-        "unmet": organiser.unmet,
-        "export": organiser.export,
-        "invite": organiser.invite,
-        "outbox": organiser.outbox,
-        "digest_now": organiser.digest_now,
-    }
-    for name, callback in organiser_commands.items():
-        application.add_handler(CommandHandler(name, callback, filters=private))
+    for command in COMMANDS:
+        application.add_handler(CommandHandler(command.name, COMMAND_HANDLERS[command.name], filters=private))
     # Participant buttons, one pattern per callback prefix.
-    participant_buttons = {
+    participant_buttons: dict[str, Handler] = {
         "consent": start.consent,
         "ob": onboarding.step_button,
         "th": onboarding.theme_button,
@@ -210,7 +198,7 @@ def register_handlers(application: KoppelApplication) -> None:
     for prefix, callback in participant_buttons.items():
         application.add_handler(CallbackQueryHandler(callback, pattern=pattern(prefix)))
     # Organiser buttons (each checks on the server that the presser is an organiser).
-    organiser_buttons = {
+    organiser_buttons: dict[str, Handler] = {
         "bc": organiser_broadcast.broadcast_button,
         "st": organiser.stats_button,
         "ud": organiser.unmet_button,

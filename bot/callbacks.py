@@ -12,6 +12,7 @@ from dataclasses import dataclass
 __all__ = ["Callback", "CallbackError", "pack", "pattern", "unpack"]
 
 MAX_BYTES = 64
+MAX_ID = 2**31 - 1  # the largest row id a database integer column holds (PostgreSQL refuses more)
 _PART = re.compile(r"^[A-Za-z0-9_\-.]*$")
 
 
@@ -27,13 +28,13 @@ class Callback:
     args: tuple[str, ...]
 
     def int_arg(self, index: int) -> int:
-        """Argument `index` as a positive integer, or CallbackError."""
+        """Argument `index` as a row id (0 to MAX_ID), or CallbackError."""
         try:
             value = int(self.args[index])
         except (IndexError, ValueError) as exc:
             raise CallbackError(f"bad argument {index} for {self.prefix!r}") from exc
-        if value < 0:
-            raise CallbackError(f"negative argument {index} for {self.prefix!r}")
+        if not 0 <= value <= MAX_ID:
+            raise CallbackError(f"argument {index} for {self.prefix!r} is out of range")
         return value
 
 

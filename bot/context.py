@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy.engine import Engine
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
+from bot.services.matchmaking import MatcherCache, match_config
 from bot.settings import Settings
 
 __all__ = ["BotData", "KoppelContext"]
@@ -22,7 +24,15 @@ class BotData:
     engine: Engine
     clock: Clock = field(default_factory=Clock)  # scheduled work reads the time here; tests may set it
     sender: Any = None  # the running bot.jobs.sender.OutboxSender, when this process delivers the outbox
+    matcher: MatcherCache = field(init=False)  # the one matcher of the process: /matches, digest, follow-ups
+    # One worker thread for the matcher's work: rebuilds never run twice at once, glibc keeps one arena.
+    match_executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="matches")
+    )
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.matcher = MatcherCache(match_config(self.settings))
 
 
 class KoppelContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -1,4 +1,8 @@
-"""Inline keyboards as plain data: sent directly (InlineKeyboardMarkup) or through the outbox (dict)."""
+"""Inline keyboards, built one way: rows of `Button`s from small pure `build_*` functions (views).
+
+The same rows become an InlineKeyboardMarkup for a direct reply (`to_markup`) or Bot API JSON for an outbox
+row (`to_dict`), so a card looks the same whichever way it travels.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-__all__ = ["Button", "Keyboard", "to_dict", "to_markup"]
+__all__ = ["Button", "Keyboard", "grid", "to_dict", "to_markup"]
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,11 @@ class Button:
 
 
 Keyboard = list[list[Button]]
+
+
+def grid(buttons: list[Button], per_row: int) -> Keyboard:
+    """Buttons in rows of `per_row`."""
+    return [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
 
 
 def to_markup(rows: Keyboard | None) -> InlineKeyboardMarkup | None:

@@ -31,7 +31,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 from bot import metrics
-from storage.db import transaction
+from bot.services import db
 from storage.locks import AdvisoryLocks, lock_key
 from storage.updates import prune_processed_updates, record_processed, was_processed
 
@@ -87,7 +87,7 @@ class PersonOrderedProcessor(BaseUpdateProcessor):
         received = time.perf_counter()
         async with self._person(key):
             update_id = update.update_id
-            if transaction(self.engine, lambda session: was_processed(session, update_id=update_id)):
+            if await db.run(self.engine, lambda session: was_processed(session, update_id=update_id)):
                 self.replayed += 1
                 metrics.UPDATES_REPLAYED.inc()
                 logger.info("update %s was handled before; skipped", update_id)
@@ -110,7 +110,7 @@ class PersonOrderedProcessor(BaseUpdateProcessor):
                 if prune:
                     prune_processed_updates(session)
 
-            transaction(self.engine, record)
+            await db.run(self.engine, record)
 
     @asynccontextmanager
     async def _person(self, key: int | None) -> AsyncIterator[None]:

@@ -265,7 +265,7 @@ async def webhook(
         *health.routes(application),
         (re.escape(path), _WebhookHandler, {"koppel": application, "secret": secret}),
     ]
-    app = tornado.web.Application(routes, log_function=health.log_request)
+    app = tornado.web.Application(routes, log_function=health.log_request)  # type: ignore[arg-type]
     server = tornado.httpserver.HTTPServer(app, xheaders=True)
     sockets = tornado.netutil.bind_sockets(port, address=listen)
     server.add_sockets(sockets)

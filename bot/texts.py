@@ -17,7 +17,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LANGUAGES", "Markup", "catalogue", "language_for", "set_default_language", "t"]
+__all__ = [
+    "LANGUAGES",
+    "Markup",
+    "catalogue",
+    "default_language",
+    "language_for",
+    "set_default_language",
+    "t",
+]
 
 LOCALES = Path(__file__).with_name("locales")
 LANGUAGES = ("nl", "en")
@@ -57,6 +65,11 @@ def set_default_language(language: str) -> None:
     if language not in LANGUAGES:
         raise ValueError(f"no catalogue for {language!r}")
     _fallback["language"] = language
+
+
+def default_language() -> str:
+    """DEFAULT_LANGUAGE of this process (see `set_default_language`)."""
+    return _fallback["language"]
 
 
 def language_for(code: str | None, default: str | None = None) -> str:

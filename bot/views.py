@@ -1,7 +1,9 @@
-"""What the participant sees: pure functions from stored rows to (HTML text, keyboard), in their language.
+"""What the participant sees: pure functions from resolved data to (HTML text, keyboard), in their language.
 
-Used by the handlers for direct replies and by the services for outbox messages, so a suggestion card
-looks the same whether it answers /matches or arrives on its own.
+Used by the conversation for direct replies and by the services for outbox messages, so a suggestion card
+looks the same whether it answers /matches or arrives on its own. Nothing here reads the database or asks
+the matcher: the caller passes the rows and the suggestion it resolved. The questions come from the field
+table (`bot.fields`).
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ from functools import cache
 
 import matching
 from bot.callbacks import pack
-from bot.keyboards import Button, Keyboard
-from bot.services.participants import ITEM_STEPS, STEPS, THEME_COUNT
+from bot.fields import FIELDS, THEME_COUNT, Field, FieldKind
+from bot.keyboards import Button, Keyboard, grid
 from bot.texts import t
-from storage.models import ItemKind, Participant, ProfileItem
+from storage.models import Participant, ProfileItem
 
 __all__ = [
     "View",
-    "ask_step",
+    "ask_field",
+    "consent_keyboard",
     "choice_label",
     "contact_link",
     "introduction_view",
@@ -30,7 +33,14 @@ __all__ = [
 
 View = tuple[str, Keyboard]
 
-_FIELD_KIND = {"offers": ItemKind.OFFER, "needs": ItemKind.NEED, "themes": ItemKind.THEME}
+
+def consent_keyboard(language: str, token: str | None = None) -> Keyboard:
+    """The two answers to the consent question (an invitation token rides along, unstored)."""
+    yes = pack("consent", "yes", language, token) if token else pack("consent", "yes", language)
+    return [
+        [Button(t(language, "start.consent_button"), yes)],
+        [Button(t(language, "start.decline_button"), pack("consent", "no"))],
+    ]
 
 
 @cache  # a handful of codes, on every card the digest renders
@@ -56,90 +66,67 @@ def _item_lines(language: str, items: Sequence[ProfileItem]) -> str:
     return "\n".join(f"• {t(language, 'common.raw', value=item.text)}" for item in items)
 
 
-def ask_step(
+def ask_field(
     language: str,
-    step: str,
-    *,
+    field: Field,
     participant: Participant,
     items: dict[str, list[ProfileItem]],
+    *,
     onboarding: bool,
     telegram_name: str | None = None,
 ) -> View:
-    """The question for one profile step, with its buttons."""
-    head = t(language, "onboarding.step_of", number=STEPS.index(step) + 1, total=len(STEPS)) + "\n"
+    """The question of one profile field, with its buttons (`onboarding`: with "step n of m", no way back)."""
+    head = t(language, "onboarding.step_of", number=FIELDS.index(field) + 1, total=len(FIELDS)) + "\n"
     head = head if onboarding else ""
-    rows: Keyboard = []
-    if step in ("name", "organisation"):
-        text = head + t(language, f"onboarding.ask_{step}")
-        current = getattr(participant, step) or (telegram_name if step == "name" else None)
+    back: Keyboard = [] if onboarding else [[Button(t(language, "profile.back_button"), pack("pf", "back"))]]
+    if field.kind is FieldKind.TEXT:
+        current = field.value(participant) or (telegram_name if field.name == "name" else None)
+        rows: Keyboard = []
         if current:
-            rows.append(
-                [
-                    Button(
-                        t(language, "onboarding.keep_button", value=_short(current, 40)),
-                        pack("ob", "keep", step),
-                    )
-                ]
-            )
-        if not onboarding:
-            rows.append([Button(t(language, "profile.back_button"), pack("pf", "back"))])
-        return text, rows
-    if step in ("role", "region", "reach"):
-        text = head + t(language, f"onboarding.ask_{step}")
-        codes = {"role": matching.ROLES, "region": matching.REGIONS, "reach": matching.REACHES}[step]
-        current = getattr(participant, step)
-        per_row = 1 if step == "reach" else 2
+            keep = t(language, "onboarding.keep_button", value=_short(current, 40))
+            rows.append([Button(keep, pack("ob", "keep", field.name))])
+        return head + t(language, f"onboarding.ask_{field.name}"), rows + back
+    if field.kind is FieldKind.CHOICE:
+        chosen = field.value(participant)
         buttons = [
             Button(
-                ("✓ " if code == current else "") + choice_label(language, step, code), pack("ob", step, code)
+                ("✓ " if code == chosen else "") + choice_label(language, field.name, code),
+                pack("ob", field.name, code),
             )
-            for code in codes
+            for code in field.codes
         ]
-        rows = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
-        if not onboarding:
-            rows.append([Button(t(language, "profile.back_button"), pack("pf", "back"))])
-        return text, rows
-    if step in ("offers", "needs"):
-        own = items.get(_FIELD_KIND[step], [])
+        return head + t(language, f"onboarding.ask_{field.name}"), grid(buttons, field.per_row) + back
+    own = list(field.items(items))
+    if field.kind is FieldKind.ITEMS:
         if own:  # the question was asked already: show the list so far, short
-            label = t(language, f"profile.field.{step}")
+            label = t(language, f"profile.field.{field.name}")
             text = (
                 head + t(language, "onboarding.items_field", field=label) + "\n" + _item_lines(language, own)
             )
             text += "\n\n" + t(language, "onboarding.items_more")
         else:
-            text = head + t(language, f"onboarding.ask_{step}")
-        rows = [
-            [Button(t(language, "onboarding.remove_button", item=_short(i.text)), pack("pf", "rm", i.id))]
-            for i in own
-        ]
-        done = (
-            t(language, "onboarding.done_button")
-            if own or not onboarding
-            else t(language, "onboarding.skip_button")
-        )
-        rows.append([Button(done, pack("ob", "done", step))])
+            text = head + t(language, f"onboarding.ask_{field.name}")
+        rows = [[_remove_button(language, item)] for item in own]
+        done = "onboarding.done_button" if own or not onboarding else "onboarding.skip_button"
+        rows.append([Button(t(language, done), pack("ob", "done", field.name))])
         return text, rows
-    if step == "themes":
-        own = items.get(ItemKind.THEME, [])
-        chosen = {item.text.casefold() for item in own}
-        labels = theme_labels(language)
-        text = head + t(language, "onboarding.ask_themes")
-        custom = [item for item in own if item.text.casefold() not in {label.casefold() for label in labels}]
-        if custom:
-            text += "\n\n" + t(language, "onboarding.items_so_far") + "\n" + _item_lines(language, custom)
-        buttons = [
-            Button(("✓ " if label.casefold() in chosen else "") + label, pack("th", index))
-            for index, label in enumerate(labels)
-        ]
-        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-        rows += [
-            [Button(t(language, "onboarding.remove_button", item=_short(i.text)), pack("pf", "rm", i.id))]
-            for i in custom
-        ]
-        rows.append([Button(t(language, "onboarding.done_button"), pack("th", "done"))])
-        return text, rows
-    raise ValueError(f"unknown step {step!r}")
+    chosen_themes = {item.text.casefold() for item in own}
+    labels = theme_labels(language)
+    text = head + t(language, f"onboarding.ask_{field.name}")
+    custom = [item for item in own if item.text.casefold() not in {label.casefold() for label in labels}]
+    if custom:
+        text += "\n\n" + t(language, "onboarding.items_so_far") + "\n" + _item_lines(language, custom)
+    buttons = [
+        Button(("✓ " if label.casefold() in chosen_themes else "") + label, pack("th", index))
+        for index, label in enumerate(labels)
+    ]
+    rows = [*grid(buttons, 2), *([_remove_button(language, item)] for item in custom)]
+    rows.append([Button(t(language, "onboarding.done_button"), pack("th", "done"))])
+    return text, rows
+
+
+def _remove_button(language: str, item: ProfileItem) -> Button:
+    return Button(t(language, "onboarding.remove_button", item=_short(item.text)), pack("pf", "rm", item.id))
 
 
 def _profile_lines(language: str, participant: Participant, items: dict[str, list[ProfileItem]]) -> list[str]:
@@ -147,22 +134,21 @@ def _profile_lines(language: str, participant: Participant, items: dict[str, lis
         return t(language, "profile.line", label=t(language, f"profile.field.{field}"), value=value)
 
     empty = t(language, "profile.empty")
-    lines = [
-        line("name", participant.name or empty),
-        line("organisation", participant.organisation or empty),
-        line("role", choice_label(language, "role", participant.role)),
-        line("region", choice_label(language, "region", participant.region)),
-        line("reach", choice_label(language, "reach", participant.reach)),
-    ]
-    for field in ITEM_STEPS:
-        texts = [item.text for item in items.get(_FIELD_KIND[field], [])]
-        lines.append(line(field, "; ".join(texts) if texts else empty))
+    lines = []
+    for field in FIELDS:
+        if field.kind is FieldKind.TEXT:
+            lines.append(line(field.name, field.value(participant) or empty))
+        elif field.kind is FieldKind.CHOICE:
+            lines.append(line(field.name, choice_label(language, field.name, field.value(participant))))
+        else:
+            texts = [item.text for item in field.items(items)]
+            lines.append(line(field.name, "; ".join(texts) if texts else empty))
     return lines
 
 
 def _edit_buttons(language: str) -> Keyboard:
-    buttons = [Button(t(language, f"profile.field.{field}"), pack("pf", "ed", field)) for field in STEPS]
-    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    buttons = [Button(t(language, f"profile.field.{f.name}"), pack("pf", "ed", f.name)) for f in FIELDS]
+    return grid(buttons, 2)
 
 
 def summary_view(language: str, participant: Participant, items: dict[str, list[ProfileItem]]) -> View:

@@ -1,4 +1,4 @@
-"""Queries behind the engagement jobs: job-run claims, digest recipients, waiting answers, follow-ups, funnel.
+"""Queries behind the engagement jobs: job-run claims, digest recipients, waiting answers, follow-ups.
 
 All functions take the session (the caller commits) and keyword-only arguments.
 """
@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, insert, or_, update
+from sqlalchemy import String, cast, func, literal, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -32,20 +32,17 @@ from storage.models import (
 
 __all__ = [
     "Recipient",
-    "already_sent_keys",
     "cancel_followups",
     "claim_job_run",
     "create_followups",
     "digest_recipients",
+    "digest_sent_to",
     "due_followups",
     "finish_job_run",
-    "funnel",
     "get_job_run",
     "introductions_without_followups",
     "item_counts",
-    "insert_suggestions",
     "last_suggested_at",
-    "open_pairs",
     "waiting_for_answer",
 ]
 
@@ -113,14 +110,15 @@ def digest_recipients(session: Session) -> list[Recipient]:
     ]
 
 
-def already_sent_keys(session: Session, *, prefix: str, suffix: str) -> set[str]:
-    """Outbox dedupe keys that start with `prefix` and end with `suffix` (e.g. this week's digests)."""
-    pattern = f"{prefix}%{suffix}"
-    return set(
-        session.exec(
-            select(OutboxMessage.dedupe_key).where(col(OutboxMessage.dedupe_key).like(pattern))
-        ).all()
-    )
+def digest_sent_to(session: Session, *, week: str) -> set[int]:
+    """The participants whose digest for `week` is queued already (its first message is in the outbox)."""
+    header = literal("digest:") + cast(col(OutboxMessage.participant_id), String) + literal(f":{week}")
+    rows = session.exec(
+        select(OutboxMessage.participant_id)
+        .where(col(OutboxMessage.kind) == "digest")
+        .where(col(OutboxMessage.dedupe_key) == header)
+    ).all()
+    return {pid for pid in rows if pid is not None}
 
 
 def waiting_for_answer(
@@ -165,37 +163,6 @@ def waiting_for_answer(
             assert row.id is not None
             rows[row.id] = row
     return {me: [rows[sid] for sid in sids if sid in rows] for me, sids in wanted.items()}
-
-
-def open_pairs(session: Session) -> set[tuple[int, int]]:
-    """(a, b) of every pending or introduced suggestion."""
-    rows = session.exec(
-        select(Suggestion.participant_a_id, Suggestion.participant_b_id).where(
-            col(Suggestion.status).in_([SuggestionStatus.PENDING, SuggestionStatus.INTRODUCED])
-        )
-    ).all()
-    return {(a, b) for a, b in rows}
-
-
-def insert_suggestions(
-    session: Session, rows: list[dict[str, Any]], *, source: str, week: str, now: dt.datetime
-) -> list[int]:
-    """Insert many new pending suggestions at once (dicts of Suggestion columns); returns their ids in order.
-
-    Every dict needs `participant_a_id < participant_b_id`, `score` and `reasons`; `status`, `source`, `week`
-    and `created_at` are set here (and added to the dicts). Used by the weekly digest, where one statement
-    per pair would be too slow.
-    """
-    if not rows:
-        return []
-    for row in rows:
-        if not row["participant_a_id"] < row["participant_b_id"]:
-            raise ValueError("participant_a_id must be lower than participant_b_id")
-        row.update(status=SuggestionStatus.PENDING.value, source=source, week=week, created_at=now)
-    result = session.execute(
-        insert(Suggestion).returning(col(Suggestion.id), sort_by_parameter_order=True), rows
-    )
-    return [int(sid) for sid in result.scalars().all()]
 
 
 def last_suggested_at(session: Session) -> dict[int, dt.datetime]:
@@ -297,35 +264,3 @@ def cancel_followups(
         query.values(state=FollowUpState.CANCELLED).execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def funnel(session: Session) -> dict[str, int]:
-    """suggested → accepted (at least one yes) → introduced → contacted → project started."""
-    suggested = session.exec(select(func.count()).select_from(Suggestion)).one()
-    accepted = session.exec(
-        select(func.count())
-        .select_from(Suggestion)
-        .where(or_(col(Suggestion.answer_a) == "yes", col(Suggestion.answer_b) == "yes"))
-    ).one()
-    introduced = session.exec(select(func.count()).select_from(Introduction)).one()
-    contacted = session.exec(
-        select(func.count())
-        .select_from(Introduction)
-        .where(
-            or_(
-                col(Introduction.contacted_at).is_not(None), col(Introduction.project_started_at).is_not(None)
-            )
-        )
-    ).one()
-    project = session.exec(
-        select(func.count())
-        .select_from(Introduction)
-        .where(col(Introduction.project_started_at).is_not(None))
-    ).one()
-    return {
-        "suggested": int(suggested),
-        "accepted": int(accepted),
-        "introduced": int(introduced),
-        "contacted": int(contacted),
-        "project_started": int(project),
-    }

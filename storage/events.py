@@ -11,7 +11,12 @@ from storage.invitations import InvitationKind, create_invitation, get_or_create
 from storage.models import Event, Invitation, ParticipantEvent
 from storage.types import utcnow
 
-__all__ = ["event_invitation", "list_events", "personal_invitations"]
+__all__ = ["event_by_code", "event_invitation", "list_events", "personal_invitations"]
+
+
+def event_by_code(session: Session, *, code: str) -> Event | None:
+    """The event with this code, or None."""
+    return session.exec(select(Event).where(Event.code == code)).first()
 
 
 def list_events(session: Session, *, limit: int = 20) -> list[tuple[Event, int]]:

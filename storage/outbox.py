@@ -72,22 +72,30 @@ def add_enqueue_listener(engine: Engine, callback: Callable[[], None]) -> Callab
     """Call `callback` after every commit that enqueued rows on `engine`'s database (in this process).
 
     The callback may run in any thread; it must be quick and thread-safe. Returns a function that removes
-    the listener again.
+    the listener again. The session hooks that notice such commits exist only while a listener does
+    (importing this module registers nothing).
     """
     key = _engine_key(engine)
     with _listeners_lock:
         _listeners.setdefault(key, []).append(callback)
+        if not event.contains(OrmSession, "after_commit", _notify_enqueued):
+            event.listen(OrmSession, "after_commit", _notify_enqueued)
+            event.listen(OrmSession, "after_rollback", _forget_enqueued)
 
     def remove() -> None:
         with _listeners_lock:
             callbacks = _listeners.get(key, [])
             if callback in callbacks:
                 callbacks.remove(callback)
+            if not callbacks:
+                _listeners.pop(key, None)
+            if not _listeners and event.contains(OrmSession, "after_commit", _notify_enqueued):
+                event.remove(OrmSession, "after_commit", _notify_enqueued)
+                event.remove(OrmSession, "after_rollback", _forget_enqueued)
 
     return remove
 
 
-@event.listens_for(OrmSession, "after_commit")
 def _notify_enqueued(session: OrmSession) -> None:
     engines = session.info.pop(_ENQUEUED, None)
     if not engines:
@@ -99,7 +107,6 @@ def _notify_enqueued(session: OrmSession) -> None:
             callback()
 
 
-@event.listens_for(OrmSession, "after_rollback")
 def _forget_enqueued(session: OrmSession) -> None:
     session.info.pop(_ENQUEUED, None)
 

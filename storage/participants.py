@@ -1,4 +1,4 @@
-"""Participants and their profile items: lookups, creation at consent, profile edits, conversation state.
+"""Participants and their profile items: lookups, creation at consent, profile edits, personal records.
 
 Every change to what the matcher sees (profile fields, items, status) touches `Participant.updated_at`, so
 caches of the matcher can tell when to rebuild (`profile_fingerprint`).
@@ -9,39 +9,42 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from storage.models import ItemKind, Participant, ParticipantEvent, ParticipantStatus, ProfileItem
+from storage.models import (
+    Event,
+    Introduction,
+    ItemKind,
+    NeverSuggest,
+    Participant,
+    ParticipantEvent,
+    ParticipantStatus,
+    ProfileItem,
+)
 from storage.types import utcnow
 
 __all__ = [
     "MAX_ITEMS_PER_KIND",
+    "PersonalRecords",
     "ProfileRow",
     "active_profiles",
     "add_items",
-    "clear_items",
+    "by_ids",
     "create_participant",
     "get_by_telegram_id",
-    "get_participant",
     "items_of",
     "join_event",
+    "personal_records",
     "profile_fingerprint",
     "remove_item",
-    "set_conversation",
     "set_status",
     "touch",
 ]
 
 MAX_ITEMS_PER_KIND = 12
-
-
-def get_participant(session: Session, *, participant_id: int) -> Participant | None:
-    """The participant with this id, or None."""
-    return session.get(Participant, participant_id)
 
 
 def get_by_telegram_id(session: Session, *, telegram_id: int) -> Participant | None:
@@ -80,15 +83,6 @@ def create_participant(
 def touch(participant: Participant, *, now: dt.datetime | None = None) -> None:
     """Mark the participant's profile as changed (the matcher cache rebuilds)."""
     participant.updated_at = now or utcnow()
-
-
-def set_conversation(
-    session: Session, *, participant: Participant, state: str | None, data: dict[str, Any] | None = None
-) -> None:
-    """Store where the person is in a multi-step conversation (survives restarts)."""
-    participant.conversation_state = state
-    participant.conversation_data = dict(data or {})
-    session.add(participant)
 
 
 def set_status(
@@ -160,25 +154,47 @@ def remove_item(
     return item
 
 
-def clear_items(
-    session: Session, *, participant: Participant, kind: ItemKind, now: dt.datetime | None = None
-) -> int:
-    """Remove every item of one kind; returns how many."""
-    assert participant.id is not None
-    items = items_of(session, participant_id=participant.id, kind=kind)
-    for item in items:
-        session.delete(item)
-    touch(participant, now=now)
-    session.add(participant)
-    session.flush()
-    return len(items)
-
-
 def join_event(session: Session, *, participant_id: int, event_id: int) -> None:
     """Record that the participant came through this event (idempotent)."""
     if session.get(ParticipantEvent, (participant_id, event_id)) is None:
         session.add(ParticipantEvent(participant_id=participant_id, event_id=event_id))
         session.flush()
+
+
+def by_ids(session: Session, *, ids: Iterable[int]) -> dict[int, Participant]:
+    """The participants with these ids (in chunks: SQLite allows a limited number of parameters)."""
+    found: dict[int, Participant] = {}
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), 900):
+        query = select(Participant).where(col(Participant.id).in_(wanted[start : start + 900]))
+        for person in session.exec(query).all():
+            assert person.id is not None
+            found[person.id] = person
+    return found
+
+
+@dataclass(frozen=True)
+class PersonalRecords:
+    """What else is stored about one participant, for their own export (/mydata)."""
+
+    introductions: list[Introduction]
+    never_suggest_count: int
+    event_names: list[str]
+
+
+def personal_records(session: Session, *, participant_id: int) -> PersonalRecords:
+    """The participant's introductions, how many people they never want suggested, and their events."""
+    pid = participant_id
+    introductions = session.exec(
+        select(Introduction).where(
+            (Introduction.participant_a_id == pid) | (Introduction.participant_b_id == pid)
+        )
+    ).all()
+    never = session.exec(select(NeverSuggest.other_id).where(NeverSuggest.participant_id == pid)).all()
+    events = session.exec(
+        select(Event.name).join(ParticipantEvent).where(ParticipantEvent.participant_id == pid)
+    ).all()
+    return PersonalRecords(list(introductions), len(never), list(events))
 
 
 @dataclass(frozen=True)

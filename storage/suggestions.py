@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, insert, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -33,13 +33,14 @@ __all__ = [
     "create_introduction",
     "create_suggestion",
     "expire_due",
-    "find_open_pair",
     "get_suggestion",
     "inactive_ids",
     "incoming_since",
+    "insert_suggestions",
     "introduction_for",
     "never_pairs",
     "open_for",
+    "open_pair_ids",
     "pair_history",
     "remove_never",
     "side_of",
@@ -74,16 +75,45 @@ def get_suggestion(session: Session, *, suggestion_id: int) -> Suggestion | None
     return session.get(Suggestion, suggestion_id)
 
 
-def find_open_pair(session: Session, *, a_id: int, b_id: int) -> Suggestion | None:
-    """The pending or introduced suggestion for this pair (either order), or None."""
-    low, high = min(a_id, b_id), max(a_id, b_id)
-    return session.exec(
-        select(Suggestion).where(
-            Suggestion.participant_a_id == low,
-            Suggestion.participant_b_id == high,
-            col(Suggestion.status).in_(OPEN_STATUSES),
+def open_pair_ids(
+    session: Session, *, participant_ids: Iterable[int] | None = None
+) -> dict[tuple[int, int], int]:
+    """(a, b) → id of every pending or introduced suggestion (only those touching `participant_ids`)."""
+    query = sa_select(
+        col(Suggestion.participant_a_id), col(Suggestion.participant_b_id), col(Suggestion.id)
+    ).where(col(Suggestion.status).in_(OPEN_STATUSES))
+    if participant_ids is None:
+        return {(a, b): sid for a, b, sid in session.execute(query).all()}
+    wanted = sorted(set(participant_ids))
+    found: dict[tuple[int, int], int] = {}
+    for start in range(0, len(wanted), 450):
+        chunk = wanted[start : start + 450]
+        touching = or_(
+            col(Suggestion.participant_a_id).in_(chunk), col(Suggestion.participant_b_id).in_(chunk)
         )
-    ).first()
+        found.update({(a, b): sid for a, b, sid in session.execute(query.where(touching)).all()})
+    return found
+
+
+def insert_suggestions(
+    session: Session, rows: list[dict[str, Any]], *, source: str, week: str | None, now: dt.datetime
+) -> list[int]:
+    """Insert many new pending suggestions at once (dicts of Suggestion columns); returns their ids in order.
+
+    Every dict needs `participant_a_id < participant_b_id`, `score` and `reasons`; `status`, `source`, `week`
+    and `created_at` are set here (and added to the dicts). One statement however many pairs (the weekly
+    digest records thousands).
+    """
+    if not rows:
+        return []
+    for row in rows:
+        if not row["participant_a_id"] < row["participant_b_id"]:
+            raise ValueError("participant_a_id must be lower than participant_b_id")
+        row.update(status=SuggestionStatus.PENDING.value, source=source, week=week, created_at=now)
+    result = session.execute(
+        insert(Suggestion).returning(col(Suggestion.id), sort_by_parameter_order=True), rows
+    )
+    return [int(sid) for sid in result.scalars().all()]
 
 
 def create_suggestion(

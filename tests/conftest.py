@@ -29,6 +29,16 @@ from storage.db import normalise_url
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without TEST_DATABASE_URL, skip the PostgreSQL variants before any of their fixtures start."""
+    if os.environ.get("TEST_DATABASE_URL") or os.environ.get("KOPPELBOT_REQUIRE_POSTGRES") == "1":
+        return
+    skip = pytest.mark.skip(reason="TEST_DATABASE_URL is not set")
+    for item in items:
+        if item.get_closest_marker("postgres") is not None:
+            item.add_marker(skip)
+
+
 def _postgres_admin_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
@@ -112,7 +122,7 @@ def standin() -> Iterator[BotAPIStandIn]:
 
 
 @pytest.fixture
-def settings(standin: BotAPIStandIn, database_url: str) -> Settings:
+def settings(database_url: str, standin: BotAPIStandIn) -> Settings:
     """Production settings pointed at the stand-in and the test database (no .env file read)."""
     return Settings(
         _env_file=None,  # type: ignore[call-arg]

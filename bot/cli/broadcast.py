@@ -10,14 +10,14 @@ import argparse
 import html
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.cli._common import echo, fail, settings_with_logging
 from bot.services.broadcasts import theme_segment
 from matching import REGIONS, ROLES, parse_region, parse_role
 from storage import make_engine, session_scope, upgrade
 from storage.broadcasts import count_recipients, create_draft, start_broadcast
-from storage.models import Event
+from storage.events import event_by_code
 
 HELP = "Send a message to everyone or to a segment, through the outbox (add --yes to send)."
 
@@ -47,7 +47,7 @@ def _segment(args: argparse.Namespace, session: Session) -> dict[str, Any] | str
             return f"unknown role {args.role!r}; use one of {', '.join(ROLES)}"
         segment["role"] = role
     if args.event:
-        event = session.exec(select(Event).where(Event.code == args.event)).first()
+        event = event_by_code(session, code=args.event)
         if event is None:
             return f"no event with code {args.event!r}"
         segment["event"] = event.id

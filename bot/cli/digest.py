@@ -28,10 +28,11 @@ def run(args: argparse.Namespace) -> int:
         if args.now:
             report = run_digest(engine, settings=settings, now=utcnow(), force=True, owner="cli")
         else:
-            report = run_digest_if_due(engine, settings=settings, now=utcnow())
-            if report is None:
+            due = run_digest_if_due(engine, settings=settings, now=utcnow())
+            if due is None:
                 echo("No digest is due: this week's was sent already, or its moment has not come.")
                 return 0
+            report = due
     finally:
         engine.dispose()
     echo(

@@ -10,17 +10,14 @@ import datetime as dt
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.app import KoppelApplication
+from bot.services.imports import import_profiles
 
-if TYPE_CHECKING:
-    from bot.demo.world import DemoWorld
-
-__all__ = ["has_callback", "has_command", "import_community", "has_followups", "prepare", "run_followups"]
+__all__ = ["has_callback", "has_command", "has_followups", "import_community", "run_followups"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +45,8 @@ def has_callback(application: KoppelApplication, data: str) -> bool:
     return False
 
 
-def import_community(engine: Engine, path: Path, *, invite_ttl: dt.timedelta) -> int | None:
-    """Import the community as `koppelbot import --profiles` does; None when import is not available."""
-    try:
-        from bot.services.imports import import_profiles
-    except ImportError:
-        return None
+def import_community(engine: Engine, path: Path, *, invite_ttl: dt.timedelta) -> int:
+    """Import the community as `koppelbot import --profiles` does; returns how many people were created."""
     report = import_profiles(engine, path.read_text(encoding="utf-8"), invite_ttl=invite_ttl)
     if report.errors:
         line, problem = report.errors[0]
@@ -75,8 +68,3 @@ async def run_followups(application: KoppelApplication) -> None:
     assert application.job_queue is not None
     for job in application.job_queue.get_jobs_by_name(FOLLOWUPS_JOB):
         await job.run(application)
-
-
-def prepare(world: DemoWorld) -> None:
-    """Hook for features that need setting up before the bot starts (e.g. a controllable clock)."""
-    del world

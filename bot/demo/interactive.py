@@ -12,15 +12,16 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable
 
-from bot.demo import features
+from bot.demo.features import has_followups, run_followups
 from bot.demo.story import say
 from bot.demo.transcript import Actor, Choice, Transcript
 from bot.demo.world import DemoWorld
+from bot.texts import t
 
 __all__ = ["READER", "play_interactive", "stdin_lines"]
 
 READER = Actor(7001, "Jij", "Jij")
-YES_LABEL = "Ja, stel me voor"
+YES_LABEL = t("nl", "matches.yes_button")  # the sample community answers in Dutch
 QUIT = {"/quit", "/exit"}
 DAYS = "/dagen"  # the demo's own command: let days pass
 
@@ -91,12 +92,12 @@ class _Session:
         if not days:
             self.transcript.note(say("days_usage"))
             return
-        if not features.has_followups(self.world.application):
+        if not has_followups(self.world.application):
             self.transcript.note(say("unavailable", beat=say("beat_nudge")))
             return
         when = self.world.days_later(days).astimezone(self.world.settings.tz)
         self.transcript.note(say("days_later", days=days, when=f"{when:%d-%m %H:%M}"))
-        await features.run_followups(self.world.application)
+        await run_followups(self.world.application)
         await self.settle()
 
     def _autopilot(self) -> bool:

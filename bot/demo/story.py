@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.demo import features
+from bot.demo.features import has_callback, has_command, has_followups, run_followups
 from bot.demo.phone import Phone, StoryError
 from bot.demo.transcript import Actor, Transcript
 from bot.demo.world import ORGANISER_ID, DemoWorld
@@ -124,7 +124,7 @@ class Story:
         welcome = await self.teacher.send("/start")
         if not welcome:
             raise StoryError("the bot did not answer /start")
-        if not features.has_callback(self.world.application, "consent:yes"):
+        if not has_callback(self.world.application, "consent:yes"):
             self.unavailable(say("beat_consent"))
             return
         await self.teacher.press(t("nl", "start.consent_button"))
@@ -153,7 +153,7 @@ class Story:
 
     async def suggestions(self) -> None:
         self.transcript.heading(say("suggestions_heading"))
-        if not features.has_command(self.world.application, "matches"):
+        if not has_command(self.world.application, "matches"):
             self.unavailable(say("beat_matches"))
             return
         finish = t("nl", "onboarding.finish_button")
@@ -231,17 +231,17 @@ class Story:
 
     async def days_pass(self, days: int) -> bool:
         """Move the bot's clock `days` days on and run the scheduled follow-ups; False if there are none."""
-        if not features.has_followups(self.world.application):
+        if not has_followups(self.world.application):
             return False
         when = self.world.days_later(days).astimezone(self.world.settings.tz)
         self.transcript.note(say("days_later", days=days, when=f"{when:%d-%m %H:%M}"))
-        await features.run_followups(self.world.application)
+        await run_followups(self.world.application)
         await self.teacher.settle()
         return True
 
     async def organiser(self) -> None:
         self.transcript.heading(say("organiser_heading"))
-        if not features.has_command(self.world.application, "stats"):
+        if not has_command(self.world.application, "stats"):
             self.unavailable(say("beat_stats"))
             return
         inge = Phone(self.world, self.transcript, ORGANISER)

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from bot.app import KoppelApplication, build_application
 from bot.clock import Clock
 from bot.demo.community import COMMUNITY_CSV, Member, read_members
+from bot.demo.features import import_community
 from bot.logs import RedactingFilter
 from bot.runner import polling
 from bot.settings import Settings
@@ -151,8 +152,6 @@ def _log_to_file(folder: Path, secret: str) -> logging.Handler:
 @contextlib.asynccontextmanager
 async def demo_world(*, keep: bool = False, community: Path = COMMUNITY_CSV) -> AsyncIterator[DemoWorld]:
     """Start the stand-in, build a fresh database with the sample community, run the bot; clean up after."""
-    from bot.demo import features  # the bridge to features that may not exist in this version
-
     folder = Path(tempfile.mkdtemp(prefix="koppelbot-demo-"))
     handler: logging.Handler | None = None
     try:
@@ -165,14 +164,13 @@ async def demo_world(*, keep: bool = False, community: Path = COMMUNITY_CSV) -> 
             members = read_members(community)
             for member in members:
                 standin.person(member.telegram_id, member.first_name, language_code=member.language)
-            imported = features.import_community(
+            imported = import_community(
                 engine, community, invite_ttl=dt.timedelta(days=settings.invite_ttl_days)
             )
             # A clock the story can move forward (days pass in seconds); it starts at the real time.
             clock = Clock(dt.datetime.now(dt.UTC))
             application = build_application(settings, engine=engine, clock=clock)
             world = DemoWorld(folder, standin, settings, engine, application, members, clock, imported)
-            features.prepare(world)
             async with polling(application, poll_timeout=1.0):
                 yield world
     finally:

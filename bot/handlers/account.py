@@ -3,7 +3,6 @@ friendly answers to unknown commands and old buttons."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import logging
@@ -11,27 +10,14 @@ import logging
 from telegram import Update
 
 from bot.callbacks import CallbackError, pack, unpack
+from bot.commands import help_text
 from bot.context import KoppelContext
-from bot.handlers import start as start_handlers
-from bot.handlers.common import (
-    answer_query,
-    drop_buttons,
-    edit_or_send,
-    language_of,
-    now,
-    participant_of,
-    send,
-)
-from bot.handlers.onboarding import current_views
+from bot.handlers.common import answer_query, drop_buttons, edit_or_send, now, person_of, send, send_views
+from bot.handlers.start import welcome
 from bot.keyboards import Button
-from bot.services.mydata import personal_data
-from bot.services.participants import state_step
+from bot.services import account, db, participants
+from bot.services.participants import Person
 from bot.texts import LANGUAGES, t
-from storage import session_scope
-from storage.models import ParticipantStatus
-from storage.participants import set_status
-from storage.privacy import erase_participants
-from storage.suggestions import withdraw_pending
 
 __all__ = [
     "cancel",
@@ -53,17 +39,22 @@ logger = logging.getLogger(__name__)
 _LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
 
+async def _language(update: Update, context: KoppelContext) -> tuple[Person | None, str]:
+    person = person_of(update)
+    if person is None:
+        return None, "nl"
+    return person, await db.run(context.engine, lambda s: account.language(s, person=person))
+
+
 async def help_command(update: Update, context: KoppelContext) -> None:
     """Every command with one line each."""
-    with session_scope(context.engine) as session:
-        language = language_of(update, participant_of(session, update))
-    await send(update, t(language, "account.help"))
+    _, language = await _language(update, context)
+    await send(update, help_text(language))
 
 
 async def language(update: Update, context: KoppelContext) -> None:
     """Offer Nederlands and English."""
-    with session_scope(context.engine) as session:
-        current = language_of(update, participant_of(session, update))
+    _, current = await _language(update, context)
     rows = [[Button(_LANGUAGE_NAMES[code], pack("lang", code)) for code in LANGUAGES]]
     await send(update, t(current, "account.language_ask"), rows)
 
@@ -71,7 +62,8 @@ async def language(update: Update, context: KoppelContext) -> None:
 async def language_button(update: Update, context: KoppelContext) -> None:
     """`lang:<code>`: switch the language (before consent: only this conversation, nothing stored)."""
     query = update.callback_query
-    if query is None:
+    person = person_of(update)
+    if query is None or person is None:
         return
     await answer_query(query)
     try:
@@ -80,78 +72,45 @@ async def language_button(update: Update, context: KoppelContext) -> None:
         return
     if code not in LANGUAGES:
         return
-    with session_scope(context.engine) as session:
-        participant = participant_of(session, update)
-        if participant is not None:
-            participant.language = code
-            session.add(participant)
-            views = current_views(session, participant) if state_step(participant)[0] else []
+    views = await db.run(context.engine, lambda s: account.switch_language(s, person=person, language=code))
     await drop_buttons(update)
-    if participant is None:
-        await start_handlers.welcome(update, code)
+    if views is None:
+        await welcome(update, code)
         return
     await send(update, t(code, "account.language_set"))
-    for text, rows in views:
-        await send(update, text, rows)
+    await send_views(update, views)
 
 
 async def pause(update: Update, context: KoppelContext) -> None:
     """No suggestions or nudges until /resume; open suggestions are withdrawn."""
-    with session_scope(context.engine) as session:
-        participant = participant_of(session, update)
-        lang = language_of(update, participant)
-        if participant is None or participant.id is None:
-            await send(update, t(lang, "account.not_registered"))
-            return
-        if participant.status == ParticipantStatus.PAUSED:
-            key = "account.already_paused"
-        else:
-            set_status(session, participant=participant, status=ParticipantStatus.PAUSED, now=now(context))
-            withdraw_pending(session, participant_id=participant.id, now=now(context))
-            key = "account.paused"
+    person, moment = person_of(update), now(context)
+    if person is None:
+        return
+    lang, key = await db.run(context.engine, lambda s: account.pause(s, person=person, now=moment))
     await send(update, t(lang, key))
 
 
 async def resume(update: Update, context: KoppelContext) -> None:
     """Take part again after /pause."""
-    with session_scope(context.engine) as session:
-        participant = participant_of(session, update)
-        lang = language_of(update, participant)
-        if participant is None:
-            await send(update, t(lang, "account.not_registered"))
-            return
-        if participant.status == ParticipantStatus.PAUSED:
-            set_status(session, participant=participant, status=ParticipantStatus.ACTIVE, now=now(context))
-            key = "account.resumed"
-        else:
-            key = "account.not_paused"
+    person, moment = person_of(update), now(context)
+    if person is None:
+        return
+    lang, key = await db.run(context.engine, lambda s: account.resume(s, person=person, now=moment))
     await send(update, t(lang, key))
 
 
 async def cancel(update: Update, context: KoppelContext) -> None:
     """Leave any half-finished step (what was already answered stays)."""
-    with session_scope(context.engine) as session:
-        participant = participant_of(session, update)
-        lang = language_of(update, participant)
-        mode = state_step(participant)[0] if participant is not None else None
-        if participant is not None and mode is not None:
-            participant.conversation_state = None
-            participant.conversation_data = {}
-            session.add(participant)
-    if mode is None:
-        await send(update, t(lang, "account.cancel_nothing"))
-    elif mode == "ob":
-        await send(update, t(lang, "onboarding.cancelled"))
-    elif mode == "relay":
-        await send(update, t(lang, "matches.relay_cancelled"))
-    else:
-        await send(update, t(lang, "account.cancel_done"))
+    person = person_of(update)
+    if person is None:
+        return
+    lang, key = await db.run(context.engine, lambda s: account.cancel(s, person=person))
+    await send(update, t(lang, key))
 
 
 async def privacy(update: Update, context: KoppelContext) -> None:
     """What is stored, why, for how long, and who sees it."""
-    with session_scope(context.engine) as session:
-        lang = language_of(update, participant_of(session, update))
+    _, lang = await _language(update, context)
     settings = context.settings
     lines = [t(lang, "account.privacy", months=settings.retention_months)]
     if settings.privacy_controller:
@@ -163,10 +122,10 @@ async def privacy(update: Update, context: KoppelContext) -> None:
 
 async def mydata(update: Update, context: KoppelContext) -> None:
     """Everything stored about the person, as a JSON file."""
-    with session_scope(context.engine) as session:
-        participant = participant_of(session, update)
-        lang = language_of(update, participant)
-        data = personal_data(session, participant=participant) if participant is not None else None
+    person = person_of(update)
+    if person is None:
+        return
+    lang, data = await db.run(context.engine, lambda s: account.my_data(s, person=person))
     if data is None or update.effective_chat is None:
         await send(update, t(lang, "account.not_registered"))
         return
@@ -178,10 +137,11 @@ async def mydata(update: Update, context: KoppelContext) -> None:
 
 async def delete(update: Update, context: KoppelContext) -> None:
     """Ask for confirmation before erasing everything."""
-    with session_scope(context.engine) as session:
-        participant = participant_of(session, update)
-        lang = language_of(update, participant)
-    if participant is None:
+    person = person_of(update)
+    if person is None:
+        return
+    lang, known = await db.run(context.engine, lambda s: account.known(s, person=person))
+    if not known:
         await send(update, t(lang, "account.not_registered"))
         return
     rows = [
@@ -194,32 +154,26 @@ async def delete(update: Update, context: KoppelContext) -> None:
 async def delete_button(update: Update, context: KoppelContext) -> None:
     """`del:yes` erases the presser's own data (never anyone else's); `del:no` keeps it."""
     query = update.callback_query
-    if query is None:
+    person = person_of(update)
+    if query is None or person is None:
         return
     await answer_query(query)
     try:
         answer = unpack(query.data, prefix="del").args[0]
     except (CallbackError, IndexError):
         return
-    with session_scope(context.engine) as session:
-        participant = participant_of(session, update)
-        lang = language_of(update, participant)
-        participant_id = participant.id if participant is not None else None
-    if participant_id is None:
-        await edit_or_send(update, t(lang, "account.not_registered"))
-        return
-    if answer == "yes":  # the same erasure as the retention pass (rows, then the database files)
-        await asyncio.to_thread(
-            erase_participants, context.engine, participant_ids=[participant_id], now=now(context)
-        )
-        logger.info("participant %s erased their data", participant_id)
-    await edit_or_send(update, t(lang, "account.deleted" if answer == "yes" else "account.delete_kept"))
+    lang, key, erase = await db.run(
+        context.engine, lambda s: account.delete(s, person=person, confirmed=answer == "yes")
+    )
+    if erase is not None:  # the same erasure as the retention pass (rows, then the database files)
+        await db.call(participants.erase, context.engine, participant_id=erase, now=now(context))
+        logger.info("participant %s erased their data", erase)
+    await edit_or_send(update, t(lang, key))
 
 
 async def unknown_command(update: Update, context: KoppelContext) -> None:
     """A command the bot does not know: point to /help."""
-    with session_scope(context.engine) as session:
-        lang = language_of(update, participant_of(session, update))
+    _, lang = await _language(update, context)
     await send(update, t(lang, "account.unknown_command"))
 
 
@@ -228,6 +182,5 @@ async def unknown_button(update: Update, context: KoppelContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    with session_scope(context.engine) as session:
-        lang = language_of(update, participant_of(session, update))
+    _, lang = await _language(update, context)
     await answer_query(query, t(lang, "account.old_button"), alert=True)

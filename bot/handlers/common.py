@@ -1,4 +1,4 @@
-"""Small helpers the participant handlers share: who is talking, in which language, and how to reply."""
+"""Small helpers the participant handlers share: who is talking, and how to reply to a message or a press."""
 
 from __future__ import annotations
 
@@ -6,27 +6,24 @@ import contextlib
 import datetime as dt
 import logging
 
-from sqlmodel import Session
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot.callbacks import Callback, CallbackError, unpack
 from bot.context import KoppelContext
 from bot.keyboards import Keyboard, to_markup
-from bot.services.matchmaking import MatcherCache
-from bot.services.participants import items_by_kind
-from bot.texts import language_for
+from bot.services.participants import Person
+from bot.services.profile import Reply
+from bot.texts import Markup, t
 from bot.views import View
-from storage.models import Participant, ProfileItem
-from storage.participants import get_by_telegram_id
 
 __all__ = [
     "answer_query",
+    "deliver",
+    "drop_buttons",
     "edit_or_send",
-    "language_of",
-    "matcher_cache",
     "now",
-    "participant_of",
+    "person_of",
     "pressed",
     "send",
     "send_views",
@@ -40,33 +37,12 @@ def now(context: KoppelContext) -> dt.datetime:
     return context.clock.now()
 
 
-def participant_of(session: Session, update: Update) -> Participant | None:
-    """The participant who sent this update (None before consent, and after deletion)."""
-    if update.effective_user is None:
+def person_of(update: Update) -> Person | None:
+    """Who sent this update (None for updates without a user, such as channel posts)."""
+    user = update.effective_user
+    if user is None:
         return None
-    return get_by_telegram_id(session, telegram_id=update.effective_user.id)
-
-
-def language_of(update: Update, participant: Participant | None) -> str:
-    """The participant's chosen language, else their Telegram language (nl by default)."""
-    if participant is not None and participant.language:
-        return participant.language
-    return language_for(update.effective_user.language_code if update.effective_user else None)
-
-
-def items_of(session: Session, participant: Participant) -> dict[str, list[ProfileItem]]:
-    """The participant's profile items per kind."""
-    assert participant.id is not None
-    return items_by_kind(session, participant_id=participant.id)
-
-
-def matcher_cache(bot_data_extras: dict[str, object]) -> MatcherCache:
-    """The one matcher cache of this process (created on first use)."""
-    cache = bot_data_extras.get("matcher_cache")
-    if not isinstance(cache, MatcherCache):
-        cache = MatcherCache()
-        bot_data_extras["matcher_cache"] = cache
-    return cache
+    return Person(user.id, user.language_code, user.full_name, user.first_name, user.username)
 
 
 async def send(update: Update, text: str, rows: Keyboard | None = None) -> None:
@@ -127,3 +103,41 @@ async def drop_buttons(update: Update) -> None:
         return
     with contextlib.suppress(TelegramError):
         await query.edit_message_reply_markup(reply_markup=None)
+
+
+async def _close_question(update: Update, language: str, answer: str | None) -> None:
+    """Take the buttons off an answered question, showing the answer under it when there is one."""
+    message = update.callback_query.message if update.callback_query else None
+    if answer is None or not isinstance(message, Message) or not message.text_html:
+        await drop_buttons(update)
+        return
+    await edit_or_send(
+        update, t(language, "onboarding.answered", question=Markup(message.text_html), answer=answer)
+    )
+
+
+async def deliver(update: Update, reply: Reply) -> None:
+    """Send a turn's reply: to a typed message, or to a press (see `bot.services.profile.Reply`)."""
+    query = update.callback_query
+    if not reply.registered:
+        text = t(reply.language, "account.not_registered")
+        if query is None:
+            await send(update, text)
+        else:
+            await answer_query(query)
+            await edit_or_send(update, text)
+        return
+    views = reply.views
+    if query is not None:
+        if reply.stale:  # an old button: a short answer, its keyboard taken away, where the person is now
+            await answer_query(query, reply.toast)
+            await drop_buttons(update)
+            await send_views(update, views)
+            return
+        await answer_query(query, reply.toast, alert=reply.alert)
+        if reply.close:
+            await _close_question(update, reply.language, reply.echo)
+        if reply.edit and views:
+            await edit_or_send(update, *views[0])
+            views = views[1:]
+    await send_views(update, views)

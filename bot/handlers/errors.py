@@ -9,9 +9,8 @@ from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
 
 from bot.context import KoppelContext
+from bot.services import db, participants
 from bot.texts import language_for, t
-from storage import session_scope
-from storage.outbox import mark_blocked
 
 __all__ = ["leave_group", "on_error"]
 
@@ -43,9 +42,11 @@ async def _mark_blocked(update: object, context: KoppelContext) -> None:
         return
     if update.effective_chat.type != ChatType.PRIVATE:
         return
+    chat_id, moment = update.effective_chat.id, context.clock.now()
     try:
-        with session_scope(context.engine) as session:
-            stopped = mark_blocked(session, chat_id=update.effective_chat.id, now=context.clock.now())
+        stopped = await db.run(
+            context.engine, lambda s: participants.mark_chat_blocked(s, chat_id=chat_id, now=moment)
+        )
     except Exception:  # the error handler must not fail itself
         logger.exception("could not mark a participant as blocked")
         return

@@ -10,21 +10,25 @@ outbox), so a missed trigger, a restart or a second worker never loses or double
   are queued (quiet hours respected);
 - the retention pass: once a day (JobRun `retention:<date>`), see bot.services.retention.
 
-Jobs read the time from `bot_data.clock`, so tests and the demo can move it.
+Jobs read the time from `bot_data.clock`, so tests and the demo can move it. `start_jobs(application)` and
+`stop_jobs(application)` are called from the application's post_init and post_stop (see `bot.app`), so
+`koppelbot run`, `koppelbot worker`, the demo and the end-to-end tests all run them the same way.
+`RUN_JOBS=false` leaves them out of a process (e.g. extra webhook processes).
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.services import digest, followups
-from storage import session_scope
-from storage.status import record_round
+from bot import metrics
+from bot.jobs.organiser import schedule_organiser_jobs
+from bot.jobs.retention import schedule_retention
+from bot.jobs.sender import OutboxSender
+from bot.services import db, digest, followups
 
 __all__ = [
     "CHECK_INTERVAL",
@@ -33,6 +37,8 @@ __all__ = [
     "digest_job",
     "followup_job",
     "schedule_jobs",
+    "start_jobs",
+    "stop_jobs",
 ]
 
 logger = logging.getLogger(__name__)
@@ -49,15 +55,35 @@ def _lock(data: Any) -> asyncio.Lock:
     return lock
 
 
+async def start_jobs(application: Any) -> None:
+    """Start the outbox sender and schedule the periodic jobs on the application's job queue."""
+    data = application.bot_data
+    if not data.settings.run_jobs or data.sender is not None:
+        return
+    sender = OutboxSender.from_settings(application.bot, data.engine, data.settings, clock=data.clock)
+    data.sender = sender
+    metrics.watch_sender(sender)
+    await sender.start()
+    schedule_jobs(application)
+
+
+async def stop_jobs(application: Any) -> None:
+    """Stop the outbox sender (in-flight sends finish, claimed rows go back to pending)."""
+    data = application.bot_data
+    sender = data.sender
+    if sender is None:
+        return
+    data.sender = None
+    await sender.stop()
+    metrics.retire_sender(sender)
+
+
 def schedule_jobs(application: Any) -> None:
     """Register the digest trigger, the digest catch-up check and the follow-up round."""
     job_queue = application.job_queue
     if job_queue is None:
         logger.warning("no job queue (install python-telegram-bot[job-queue]); scheduled jobs are off")
         return
-    from bot.handlers.organiser import schedule_organiser_jobs
-    from bot.handlers.retention import schedule_retention
-
     schedule_organiser_jobs(application)
     schedule_retention(application)
     settings = application.bot_data.settings
@@ -87,7 +113,9 @@ async def _digest(context: Any, *, catch_up: bool) -> None:
     run = digest.run_digest_if_due if catch_up else digest.run_digest
     async with _lock(data):
         try:
-            report = await asyncio.to_thread(run, data.engine, settings=data.settings, now=data.clock.now())
+            report = await db.call(
+                run, data.engine, settings=data.settings, now=data.clock.now(), matcher=data.matcher
+            )
         except Exception:
             logger.exception("the digest failed; the next check tries again")
             return
@@ -100,14 +128,6 @@ async def followup_job(context: Any) -> None:
     data = context.bot_data
     async with _lock(data):
         try:
-            await asyncio.to_thread(_followup_round, data)
+            await db.call(followups.run_followups, data.engine, settings=data.settings, now=data.clock.now())
         except Exception:
             logger.exception("the follow-up round failed; the next round tries again")
-
-
-def _followup_round(data: Any) -> None:
-    """One follow-up round, and the moment it finished (for `koppelbot status`)."""
-    now = data.clock.now()
-    report = followups.run_followups(data.engine, settings=data.settings, now=now)
-    with session_scope(data.engine) as session:
-        record_round(session, name="followups", now=now, details=dataclasses.asdict(report))

@@ -298,7 +298,7 @@ class OutboxSender:
             claimed = 0
             if free > 0:
                 try:
-                    rows = await self._db(lambda session, free=free: self._claim(session, free))
+                    rows = await self._db(lambda session, free=free: self._claim(session, free))  # type: ignore[misc]
                     failures = 0
                 except Exception:
                     failures += 1

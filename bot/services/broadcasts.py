@@ -1,4 +1,4 @@
-"""Broadcast rules that handlers, the progress job and the CLI share: segments, previews, progress."""
+"""Broadcasts for the handlers, the progress job and the CLI: the draft conversation, segments, progress."""
 
 from __future__ import annotations
 
@@ -9,27 +9,59 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.services.numbers import count
-from bot.texts import catalogue, t
-from matching import normalise_phrase
+from bot.cleaning import strip_controls
+from bot.numbers import count
+from bot.texts import t
+from matching import REGIONS, ROLES, normalise_phrase
 from storage import session_scope
-from storage.broadcasts import cancel_broadcast, progress_counts, running_broadcasts
+from storage.broadcasts import (
+    cancel_broadcast,
+    count_recipients,
+    create_draft,
+    open_draft,
+    progress_counts,
+    running_broadcasts,
+    start_broadcast,
+)
+from storage.db import transaction
+from storage.events import list_events
 from storage.models import Broadcast, BroadcastStatus, Event
+from storage.organisers import is_organiser
 from storage.types import utcnow
 
 # A broadcast started in Telegram gets its progress message just after its rows are queued; until then (or
 # for this long, should sending it have failed) the progress job leaves it alone.
 PROGRESS_MESSAGE_GRACE = dt.timedelta(minutes=1)
 
+# The draft's steps (`ui.step`): what the organiser's next text or press means.
+TEXT, THEME, SEGMENT, PREVIEW, SENDING = "text", "theme", "segment", "preview", "sending"
+TOO_LONG = "too_long"
+DRAFT = BroadcastStatus.DRAFT
+MAX_BROADCAST_TEXT = 3500  # leaves room for the preview's own lines within Telegram's 4096
+
 __all__ = [
+    "MAX_BROADCAST_TEXT",
+    "DraftInput",
+    "Preview",
     "ProgressEdit",
-    "describe_segment",
+    "discard",
+    "expects_text",
     "due",
+    "events",
+    "halt",
+    "new_draft",
+    "prefilled_draft",
+    "preview",
     "progress_text",
     "progress_updates",
-    "region_label",
-    "role_label",
+    "queue",
+    "record_progress_message",
+    "segment_for",
+    "status_for",
+    "take_text",
     "theme_segment",
+    "update_draft",
+    "waiting_for_text",
 ]
 
 
@@ -39,31 +71,180 @@ def theme_segment(keyword: str) -> dict[str, Any]:
     return {"theme": keyword, "theme_terms": normalise_phrase(keyword).split()}
 
 
-def describe_segment(session: Session, segment: dict[str, Any], language: str) -> str:
-    """The segment in words ("iedereen", "regio Achterhoek · rol bedrijf"), HTML-escaped."""
-    parts = []
-    if segment.get("region"):
-        parts.append(t(language, "broadcast.seg_region", region=region_label(language, segment["region"])))
-    if segment.get("role"):
-        parts.append(t(language, "broadcast.seg_role", role=role_label(language, segment["role"])))
-    if segment.get("event") is not None:
-        event = session.get(Event, int(segment["event"]))
-        parts.append(t(language, "broadcast.seg_event", event=event.name if event else "?"))
-    if segment.get("theme") is not None:
-        parts.append(t(language, "broadcast.seg_theme", theme=segment["theme"]))
-    return " · ".join(parts) if parts else t(language, "broadcast.seg_all")
+# -- drafts (the /broadcast conversation) -------------------------------------------------------------
+def _step(draft: Broadcast) -> str | None:
+    ui = draft.segment.get("ui") or {}
+    return str(ui["step"]) if "step" in ui else None
 
 
-def region_label(language: str, code: str) -> str:
-    """A region code's name for people ("arnhem-nijmegen" → "Arnhem-Nijmegen")."""
-    return catalogue(language).get(f"organiser.region.{code}", code)
+def _with_ui(segment: dict[str, Any], **changes: object) -> dict[str, Any]:
+    ui = {**(segment.get("ui") or {}), **changes}
+    return {**segment, "ui": ui}
 
 
-def role_label(language: str, code: str) -> str:
-    """A role code's name for people ("company" → "bedrijf")."""
-    return catalogue(language).get(f"organiser.role.{code}", code)
+def _filters(segment: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in segment.items() if key != "ui"}
 
 
+def waiting_for_text(session: Session, *, telegram_id: int, configured: list[int]) -> bool:
+    """True when an organiser's draft waits for its message or theme keyword (their next text is for it)."""
+    draft = open_draft(session, created_by=telegram_id)
+    if draft is None or _step(draft) not in {TEXT, THEME}:
+        return False
+    return is_organiser(session, telegram_id=telegram_id, configured=configured)
+
+
+def expects_text(engine: Engine, *, telegram_id: int, configured: list[int]) -> bool:
+    """`waiting_for_text` in its own transaction, for PTB's synchronous message filter."""
+    return transaction(
+        engine, lambda session: waiting_for_text(session, telegram_id=telegram_id, configured=configured)
+    )
+
+
+def new_draft(session: Session, *, created_by: int, language: str) -> None:
+    """Start a draft that waits for its message."""
+    create_draft(session, created_by=created_by, segment={"ui": {"language": language, "step": TEXT}})
+
+
+def prefilled_draft(
+    session: Session, *, created_by: int, language: str, text: str, segment: dict[str, Any]
+) -> int:
+    """A draft with text and segment filled in (from the unmet-demand report), ready for its preview."""
+    draft = create_draft(
+        session,
+        created_by=created_by,
+        text=text,
+        segment={**segment, "ui": {"language": language, "step": PREVIEW}},
+    )
+    assert draft.id is not None
+    return draft.id
+
+
+@dataclass(frozen=True)
+class DraftInput:
+    """What the organiser's text did to their draft: `next` is the step now (or the problem)."""
+
+    draft_id: int
+    next: str  # SEGMENT (ask for it), PREVIEW (show it), TOO_LONG, or THEME (ask again)
+
+
+def take_text(session: Session, *, created_by: int, html: str, plain: str) -> DraftInput | None:
+    """The organiser's text for their open draft: the message itself, or a theme keyword; None: no draft."""
+    draft = open_draft(session, created_by=created_by)
+    if draft is None or draft.id is None:
+        return None
+    step = _step(draft)
+    html, plain = strip_controls(html), strip_controls(plain)
+    if step == TEXT:
+        if len(html) > MAX_BROADCAST_TEXT:
+            return DraftInput(draft.id, TOO_LONG)
+        draft.text = html  # Telegram formatting (bold, links, ...) survives as HTML
+        draft.segment = _with_ui(draft.segment, step=SEGMENT)
+        session.add(draft)
+        return DraftInput(draft.id, SEGMENT)
+    if step == THEME:
+        keyword = " ".join(plain.split())
+        if not keyword or len(keyword) > 100:
+            return DraftInput(draft.id, THEME)
+        draft.segment = _with_ui({**theme_segment(keyword), "ui": draft.segment.get("ui")}, step=PREVIEW)
+        session.add(draft)
+        return DraftInput(draft.id, PREVIEW)
+    return None
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A draft as it would go out: its text, its segment (the event resolved to its name), how many get it."""
+
+    text: str
+    segment: dict[str, Any]
+    event_name: str | None
+    recipients: int
+
+
+def preview(session: Session, *, broadcast_id: int) -> Preview | None:
+    """The preview of a draft, or None when it is gone."""
+    draft = session.get(Broadcast, broadcast_id)
+    if draft is None:
+        return None
+    segment = _filters(draft.segment)
+    event = session.get(Event, int(segment["event"])) if segment.get("event") is not None else None
+    return Preview(
+        draft.text,
+        segment,
+        event.name if event is not None else None,
+        count_recipients(session, segment=segment),
+    )
+
+
+def status_for(session: Session, *, broadcast_id: int, presser: int, halting: bool) -> str | None:
+    """The broadcast's status when the presser may act on it (their own draft; anyone may halt), else None."""
+    row = session.get(Broadcast, broadcast_id)
+    if row is None or (row.created_by is not None and row.created_by != presser and not halting):
+        return None
+    return row.status
+
+
+def discard(session: Session, *, broadcast_id: int) -> None:
+    """Throw a draft away."""
+    draft = session.get(Broadcast, broadcast_id)
+    if draft is not None:
+        session.delete(draft)
+
+
+def update_draft(
+    session: Session, *, broadcast_id: int, step: str, filters: dict[str, Any] | None = None
+) -> None:
+    """Move a draft to `step`, with new segment filters when given."""
+    draft = session.get(Broadcast, broadcast_id)
+    if draft is None or draft.status != BroadcastStatus.DRAFT:
+        return
+    segment = _filters(draft.segment) if filters is None else dict(filters)
+    draft.segment = _with_ui({**segment, "ui": draft.segment.get("ui")}, step=step)
+    session.add(draft)
+
+
+def segment_for(session: Session, *, dimension: str, value: str) -> dict[str, Any] | None:
+    """The filter a segment button chose, or None for one that is not on offer (forged or stale)."""
+    if dimension == "region" and value in REGIONS:
+        return {"region": value}
+    if dimension == "role" and value in ROLES:
+        return {"role": value}
+    if dimension == "event" and value.isdigit():
+        known = {event.id for event, _ in list_events(session, limit=100)}
+        return {"event": int(value)} if int(value) in known else None
+    return None
+
+
+def events(session: Session) -> list[tuple[int, str, int]]:
+    """(id, name, participants) of the newest events, for the event buttons."""
+    return [(event.id, event.name, n) for event, n in list_events(session) if event.id is not None]
+
+
+def queue(session: Session, *, broadcast_id: int) -> int | None:
+    """Confirmed: one outbox row per recipient; returns the total (None when it is no draft any more)."""
+    draft = session.get(Broadcast, broadcast_id)
+    if draft is None or draft.status != BroadcastStatus.DRAFT:
+        return None
+    draft.segment = _with_ui(draft.segment, step=SENDING)
+    return start_broadcast(session, broadcast=draft)
+
+
+def record_progress_message(session: Session, *, broadcast_id: int, chat_id: int, message_id: int) -> None:
+    """Remember the message the progress job edits."""
+    row = session.get(Broadcast, broadcast_id)
+    if row is not None:
+        row.progress_chat_id = chat_id
+        row.progress_message_id = message_id
+        session.add(row)
+
+
+def halt(session: Session, *, broadcast_id: int) -> int:
+    """Cancel a running broadcast's pending messages; returns how many."""
+    return cancel_broadcast(session, broadcast_id=broadcast_id)
+
+
+# -- progress ---------------------------------------------------------------------------------------------
 def due(last: dt.datetime | None, now: dt.datetime, interval: float) -> bool:
     """True when the progress message may be edited again (at most once every `interval` seconds)."""
     return last is None or (now - last).total_seconds() >= interval

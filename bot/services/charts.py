@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 
-from bot.services.numbers import count
+from bot.numbers import count
 
 __all__ = ["PNG_SIGNATURE", "funnel_chart"]
 

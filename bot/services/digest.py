@@ -17,18 +17,18 @@ no suggestion for `SILENCE_AFTER` hears why and what would help, at most once pe
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-import matching
 from bot.keyboards import to_dict
 from bot.services import matchmaking as mm
 from bot.services.quiet import next_allowed_for
@@ -36,16 +36,16 @@ from bot.settings import WEEKDAYS, Settings
 from bot.texts import t
 from bot.views import suggestion_card
 from storage import engagement as store
+from storage import participants as participants_store
 from storage import session_scope
 from storage import suggestions as suggestions_store
-from storage.models import Participant, ParticipantStatus, Suggestion
+from storage.models import Participant, ParticipantStatus
 from storage.outbox import enqueue_many
 
 __all__ = [
     "DigestReport",
     "digest_due",
     "iso_week",
-    "matcher_config",
     "run_digest",
     "run_digest_if_due",
     "scheduled_moment",
@@ -112,21 +112,14 @@ def digest_due(engine: Engine, *, settings: Settings, now: dt.datetime) -> str |
     return None
 
 
-def run_digest_if_due(engine: Engine, *, settings: Settings, now: dt.datetime) -> DigestReport | None:
+def run_digest_if_due(
+    engine: Engine, *, settings: Settings, now: dt.datetime, matcher: mm.MatcherCache | None = None
+) -> DigestReport | None:
     """Run the digest when one is due (the start-up catch-up and the scheduled trigger use this)."""
     week = digest_due(engine, settings=settings, now=now)
     if week is None:
         return None
-    return run_digest(engine, settings=settings, now=now, week=week)
-
-
-def matcher_config(settings: Settings) -> matching.MatchConfig:
-    """The matcher's settings for the weekly pairing."""
-    return matching.MatchConfig(
-        weekly_new_per_person=settings.suggestions_per_week,
-        weekly_incoming_cap=settings.incoming_per_week,
-        cross_region_bonus=settings.cross_region_bonus,
-    )
+    return run_digest(engine, settings=settings, now=now, week=week, matcher=matcher)
 
 
 def run_digest(
@@ -137,13 +130,16 @@ def run_digest(
     force: bool = False,
     week: str | None = None,
     owner: str = "digest",
+    matcher: mm.MatcherCache | None = None,
 ) -> DigestReport:
     """Run the weekly digest for `week` (default: the ISO week of `now`) and queue its messages.
 
     Without `force` it runs once per week (JobRun claim) and respects quiet hours (messages wait until
     morning); with `force` (`koppelbot digest --now`, `/digest_now`) it runs even if this week's run
-    happened, sends at once, and still never gives anyone a second digest in the same week.
+    happened, sends at once, and still never gives anyone a second digest in the same week. `matcher` is
+    the process's one matcher (the bot passes its own; a command-line run makes one from the settings).
     """
+    matcher = matcher or mm.MatcherCache(mm.match_config(settings))
     started = time.perf_counter()
     week = week or iso_week(now, settings.tz)
     key = f"digest:{week}"
@@ -156,7 +152,9 @@ def run_digest(
     if not_before is not None and not_before <= now:
         not_before = None
     with session_scope(engine) as session:
-        report = _digest(session, settings=settings, now=now, week=week, not_before=not_before)
+        report = _digest(
+            session, settings=settings, now=now, week=week, not_before=not_before, matcher=matcher
+        )
         report = DigestReport(**{**report.as_dict(), "seconds": round(time.perf_counter() - started, 3)})
         store.finish_job_run(session, key=key, now=now, details=report.as_dict())
     logger.info(
@@ -173,36 +171,52 @@ def run_digest(
 
 
 def _digest(
-    session: Session, *, settings: Settings, now: dt.datetime, week: str, not_before: dt.datetime | None
+    session: Session,
+    *,
+    settings: Settings,
+    now: dt.datetime,
+    week: str,
+    not_before: dt.datetime | None,
+    matcher: mm.MatcherCache,
 ) -> DigestReport:
     recipients = {pid: (chat, language) for pid, chat, language in store.digest_recipients(session)}
-    done = {
-        int(key.split(":")[1])
-        for key in store.already_sent_keys(session, prefix="digest:", suffix=f":{week}")
-        if key.count(":") == 2
-    }
+    done = store.digest_sent_to(session, week=week)
     # This week's pairs: only among people who can be told (a chat) and who had no digest this week.
-    profiles = [p for p in mm.load_profiles(session) if int(p.id) in recipients and int(p.id) not in done]
-    new_rows: list[Suggestion] = []
+    eligible = {pid for pid in recipients if pid not in done}
+    new_rows: list[mm.Recorded] = []
     match_started = time.perf_counter()
     match_seconds = 0.0
     # Lapsed suggestions first: the matcher must see them as expired pairs (cooldown), not as open ones.
     suggestions_store.expire_due(session, now=now)
-    if len(profiles) >= 2:
-        matcher = matching.Matcher(profiles, matcher_config(settings))
-        weekly = matcher.weekly(mm.build_history(session, now=now), now)
+    if len(eligible) >= 2:
+        index = matcher.get(session, current=True)
+        history = mm.build_history(session, now=now)
+        # The one matcher knows every active profile; the others sit this week's pairing out.
+        left_out = {p.id for p in index.profiles if int(p.id) not in eligible}
+        history = dataclasses.replace(history, inactive=history.inactive | left_out)
+        weekly = index.weekly(history, now)
         match_seconds = time.perf_counter() - match_started
         expires_at = now + dt.timedelta(days=settings.suggestion_expiry_days)
-        new_rows = _record_weekly(session, weekly, week=week, now=now, expires_at=expires_at)
-    new_for: dict[int, list[Suggestion]] = {}
+        # Both sides see a pair in this very digest: recorded as shown to both.
+        recorded = mm.record_suggestions(
+            session,
+            (item for items in weekly.values() for item in items),
+            source="digest",
+            week=week,
+            now=now,
+            expires_at=expires_at,
+            shown=True,
+        )
+        new_rows = [row for row in recorded if row.new]
+    new_for: dict[int, list[mm.Pair]] = {}
     for row in new_rows:
         for pid in (row.participant_a_id, row.participant_b_id):
             new_for.setdefault(pid, []).append(row)
-    waiting = store.waiting_for_answer(session, now=now, exclude_ids=[row.id for row in new_rows if row.id])
+    waiting = store.waiting_for_answer(session, now=now, exclude_ids=[row.id for row in new_rows])
 
     # Everybody named: the recipients, and the other sides of their new and waiting suggestions.
     named = {_other(row, pid) for pid, rows in waiting.items() for row in rows[:WAITING_LISTED]}
-    people = _participants(session, set(new_for) | set(waiting) | named | set(recipients))
+    people = participants_store.by_ids(session, ids=set(new_for) | set(waiting) | named | set(recipients))
     messages: list[dict[str, Any]] = []
     counts = {"recipients": 0, "reminders": 0}
     for pid, (chat_id, language) in recipients.items():
@@ -240,64 +254,7 @@ def _digest(
     )
 
 
-def _record_weekly(
-    session: Session,
-    weekly: dict[str, list[matching.Suggestion]],
-    *,
-    week: str,
-    now: dt.datetime,
-    expires_at: dt.datetime | None = None,
-) -> list[Suggestion]:
-    """This week's pairs as suggestion rows in one statement, each side's reasons, both sides shown now.
-
-    Same result as `matchmaking.record_suggestions` (one row per pair, a < b), which issues statements per
-    pair: too slow for 10,000 people. Both sides see the pair in this very digest, hence `shown_*_at`.
-    """
-    taken = store.open_pairs(session)
-    rows: dict[tuple[int, int], dict[str, Any]] = {}
-    for items in weekly.values():
-        for item in items:
-            me, other = int(item.participant_id), int(item.other_id)
-            if me == other:
-                continue
-            low, high = min(me, other), max(me, other)
-            mine, theirs = ("a", "b") if me == low else ("b", "a")
-            own = mm.reasons_json(item.reasons)
-            row = rows.get((low, high))
-            if row is None:
-                if (low, high) in taken:
-                    continue
-                rows[(low, high)] = {
-                    "participant_a_id": low,
-                    "participant_b_id": high,
-                    "score": item.score,
-                    "reasons": {mine: own, theirs: mm.reasons_json(item.reasons, mirrored=True)},
-                    "shown_a_at": now,
-                    "shown_b_at": now,
-                    "expires_at": expires_at,
-                }
-            else:
-                row["reasons"] = {**row["reasons"], mine: own}
-    values = list(rows.values())
-    ids = store.insert_suggestions(session, values, source="digest", week=week, now=now)
-    # Plain objects with the inserted columns: building 15,000 ORM rows would cost seconds.
-    return [
-        cast(Suggestion, SimpleNamespace(id=sid, **value)) for sid, value in zip(ids, values, strict=True)
-    ]
-
-
-def _participants(session: Session, ids: set[int]) -> dict[int, Participant]:
-    found: dict[int, Participant] = {}
-    wanted = sorted(ids)
-    for start in range(0, len(wanted), 900):
-        chunk = wanted[start : start + 900]
-        for person in session.exec(select(Participant).where(col(Participant.id).in_(chunk))).all():
-            assert person.id is not None
-            found[person.id] = person
-    return found
-
-
-def _other(row: Suggestion, pid: int) -> int:
+def _other(row: mm.Pair, pid: int) -> int:
     return row.participant_b_id if row.participant_a_id == pid else row.participant_a_id
 
 
@@ -312,8 +269,8 @@ def _messages_for(
     chat_id: int,
     language: str,
     *,
-    fresh: list[Suggestion],
-    waiting: list[Suggestion],
+    fresh: Sequence[mm.Pair],
+    waiting: Sequence[mm.Pair],
     people: dict[int, Participant],
     week: str,
     not_before: dt.datetime | None,

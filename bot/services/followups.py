@@ -24,6 +24,7 @@ Errors::
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -32,10 +33,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot import conversation
 from bot.callbacks import pack
-from bot.keyboards import to_dict
+from bot.cleaning import strip_controls
+from bot.keyboards import Button, Keyboard, to_dict
 from bot.services import matchmaking as mm
-from bot.services.cleaning import strip_controls
 from bot.services.quiet import next_allowed_for
 from bot.settings import Settings
 from bot.texts import t
@@ -52,9 +54,13 @@ from storage.models import (
     ParticipantStatus,
 )
 from storage.outbox import enqueue
+from storage.participants import get_by_telegram_id
+from storage.status import record_round
+from storage.suggestions import get_suggestion
 
 __all__ = [
     "Answer",
+    "Answered",
     "FollowUpError",
     "FollowUpReport",
     "NotYours",
@@ -63,13 +69,15 @@ __all__ = [
     "answer_followup",
     "followup_message",
     "plan",
+    "project_line",
     "record_project",
+    "respond",
     "run_followups",
+    "why_keyboard",
 ]
 
 logger = logging.getLogger(__name__)
 
-PROJECT_STATE = "fu_project"  # conversation_state `fu_project:<introduction id>` while we wait for one line
 PROJECT_MAX = 300
 PAUSED_RETRY = dt.timedelta(days=1)
 NUDGE_KINDS = (FollowUpKind.CONTACT_CHECK, FollowUpKind.PROJECT_CHECK, FollowUpKind.LAST_CHECK)
@@ -162,7 +170,10 @@ def run_followups(
             break
     if planned or queued or cancelled:
         logger.info("follow-ups: %d planned, %d queued, %d cancelled", planned, queued, cancelled)
-    return FollowUpReport(planned=planned, queued=queued, cancelled=cancelled, postponed=postponed)
+    report = FollowUpReport(planned=planned, queued=queued, cancelled=cancelled, postponed=postponed)
+    with session_scope(engine) as session:  # the moment the round finished, for `koppelbot status`
+        record_round(session, name="followups", now=now, details=dataclasses.asdict(report))
+    return report
 
 
 def _still_useful(followup: FollowUp, introduction: Introduction) -> bool:
@@ -200,7 +211,7 @@ def _send_or_skip(
         session.add(followup)
         return "postponed"
     other = session.get(Participant, _other_side(introduction, person.id or 0))
-    text, markup = followup_message(person.language, followup, other)
+    text, rows = followup_message(person.language, followup, other)
     enqueue(
         session,
         dedupe_key=f"followup:{followup.id}",
@@ -208,7 +219,7 @@ def _send_or_skip(
         participant_id=person.id,
         kind="nudge",
         text=text,
-        reply_markup=markup,
+        reply_markup=to_dict(rows),
         not_before=not_before,
     )
     followup.state = FollowUpState.SENT
@@ -229,13 +240,11 @@ def _name(person: Participant | None) -> tuple[str, str]:
     return person.name or "?", person.organisation or ""
 
 
-def _button(language: str, key: str, data: str, **values: object) -> dict[str, str]:
-    return {"text": t(language, f"followup.{key}", **values), "callback_data": data}
+def _button(language: str, key: str, data: str, **values: object) -> Button:
+    return Button(t(language, f"followup.{key}", **values), data)
 
 
-def followup_message(
-    language: str, followup: FollowUp, other: Participant | None
-) -> tuple[str, dict[str, Any]]:
+def followup_message(language: str, followup: FollowUp, other: Participant | None) -> tuple[str, Keyboard]:
     """The question of one follow-up, with its buttons."""
     name, organisation = _name(other)
     org = t(language, "followup.organisation", organisation=organisation) if organisation else ""
@@ -270,25 +279,23 @@ def followup_message(
             [_button(language, "contacted_now_button", pack("fu", fid, Answer.YES))],
             [_button(language, "stop_button", pack("fu", fid, Answer.STOP))],
         ]
-    return text, {"inline_keyboard": rows}
+    return text, rows
 
 
-def why_keyboard(language: str, followup_id: int, other_name: str) -> dict[str, Any]:
+def why_keyboard(language: str, followup_id: int, other_name: str) -> Keyboard:
     """The three reasons for "not yet", one tap each."""
-    return {
-        "inline_keyboard": [
-            [
-                _button(
-                    language,
-                    "why_other_button",
-                    pack("fu", followup_id, Answer.WHY, Answer.REASON_OTHER),
-                    other=other_name[:30],
-                )
-            ],
-            [_button(language, "why_time_button", pack("fu", followup_id, Answer.WHY, Answer.REASON_TIME))],
-            [_button(language, "why_plans_button", pack("fu", followup_id, Answer.WHY, Answer.REASON_PLANS))],
-        ]
-    }
+    return [
+        [
+            _button(
+                language,
+                "why_other_button",
+                pack("fu", followup_id, Answer.WHY, Answer.REASON_OTHER),
+                other=other_name[:30],
+            )
+        ],
+        [_button(language, "why_time_button", pack("fu", followup_id, Answer.WHY, Answer.REASON_TIME))],
+        [_button(language, "why_plans_button", pack("fu", followup_id, Answer.WHY, Answer.REASON_PLANS))],
+    ]
 
 
 # -- answers -----------------------------------------------------------------------------------------------
@@ -411,7 +418,7 @@ def _act_on_reason(
         rows = mm.find_new_suggestions(
             session,
             participant_id=followup.participant_id,
-            cache=cache or mm.MatcherCache(),
+            cache=cache or mm.MatcherCache(mm.match_config(settings)),
             limit=1,
             now=now,
             expires_at=now + dt.timedelta(days=settings.suggestion_expiry_days),
@@ -421,7 +428,7 @@ def _act_on_reason(
             return outcome("answered_no_fresh")
         row = rows[0]
         partner = session.get(Participant, mm.other_side(row, followup.participant_id))
-        if partner is None or row.id is None:  # never: the matcher only suggests people who are there
+        if partner is None:  # never: the matcher only suggests people who are there
             return outcome("answered_no_fresh")
         title = t(person.language, "followup.fresh_card", name=_name(partner)[0])
         text, keyboard = suggestion_card(
@@ -441,7 +448,9 @@ def _act_on_reason(
             text=text,
             reply_markup=to_dict(keyboard),
         )
-        mm.mark_shown(session, suggestion=row, participant_id=followup.participant_id, now=now)
+        stored = get_suggestion(session, suggestion_id=row.id)
+        if stored is not None:
+            mm.mark_shown(session, suggestion=stored, participant_id=followup.participant_id, now=now)
         return outcome("answered_fresh", fresh_suggestion_id=row.id)
     if reason == Answer.REASON_PLANS:
         introduction.flagged_for_coordinator_at = introduction.flagged_for_coordinator_at or now
@@ -492,3 +501,80 @@ def record_project(
     introduction.status = IntroductionStatus.PROJECT
     session.add(introduction)
     return introduction
+
+
+# -- the participant's turns (handlers) -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Answered:
+    """A follow-up button's answer as the handler sends it: a `followup.*` text and maybe the why buttons."""
+
+    language: str
+    outcome: Outcome
+
+
+def respond(
+    session: Session,
+    *,
+    telegram_id: int,
+    followup_id: int,
+    answer: str,
+    reason: str | None,
+    now: dt.datetime,
+    settings: Settings,
+    matcher: mm.MatcherCache,
+) -> Answered:
+    """A press on a follow-up's button by this Telegram user (raises NotYours / StaleFollowUp).
+
+    "Yes, a project!" leaves the person typing the one line about it (`conversation.awaiting_project`).
+    """
+    participant = get_by_telegram_id(session, telegram_id=telegram_id)
+    if participant is None or participant.id is None:
+        raise NotYours("unknown person")
+    result = answer_followup(
+        session,
+        followup_id=followup_id,
+        participant_id=participant.id,
+        answer=answer,
+        reason=reason,
+        now=now,
+        settings=settings,
+        cache=matcher,
+    )
+    if result.ask_project:
+        conversation.enter(participant, conversation.awaiting_project(result.introduction_id), fresh=True)
+        session.add(participant)
+    return Answered(participant.language, result)
+
+
+def project_line(session: Session, *, telegram_id: int, text: str, now: dt.datetime) -> str | None:
+    """The one line about a started project, when the person is typing it; the reply (None: not ours)."""
+    participant = get_by_telegram_id(session, telegram_id=telegram_id)
+    state = conversation.state_of(participant) if participant is not None else None
+    if (
+        participant is None
+        or participant.id is None
+        or state is None
+        or state.mode is not conversation.Mode.PROJECT
+    ):
+        return None  # not ours: the other text handlers take it
+    language = participant.language
+    description = " ".join(strip_controls(text).split())
+    if not description:
+        reply = t(language, "followup.project_empty")
+    else:
+        try:
+            if state.target is None:
+                raise ValueError("no introduction in the state")
+            introduction = record_project(
+                session,
+                introduction_id=state.target,
+                participant_id=participant.id,
+                description=description,
+                now=now,
+            )
+            reply = t(language, "followup.project_saved", description=introduction.project_description)
+        except (ValueError, NotYours):
+            reply = t(language, "followup.stale")
+    conversation.enter(participant, None, fresh=True)
+    session.add(participant)
+    return reply

@@ -29,8 +29,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot.services.cleaning import strip_controls
-from bot.services.participants import ITEM_MAX, LIMITS
+from bot.cleaning import strip_controls
+from bot.fields import ITEM_MAX, by_name
 from matching import normalise_phrase, parse_region, parse_role
 from matching.codes import parse_reach
 from storage import session_scope
@@ -272,8 +272,10 @@ def _row(line: int, cell: dict[str, str], seen: dict[str, int]) -> tuple[str | N
     if not name:
         return "empty name", None
     for column, value in (("name", name), ("organisation", organisation)):
-        if len(value) > LIMITS[column]:
-            return f"{column} is longer than {LIMITS[column]} characters", None
+        question = by_name(column)
+        assert question is not None
+        if len(value) > question.limit:
+            return f"{column} is longer than {question.limit} characters", None
     reach = parse_reach(cell.get("reach", ""))
     if reach is None:
         return f"unknown reach {cell['reach']!r} (use own, neighbours or anywhere)", None

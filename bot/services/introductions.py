@@ -18,13 +18,19 @@ from sqlmodel import Session
 
 from bot.callbacks import pack
 from bot.keyboards import Button, to_dict
-from bot.services.matchmaking import AnswerOutcome, mark_shown, matching_suggestion, other_side
+from bot.services.matchmaking import (
+    AnswerOutcome,
+    answer_suggestion,
+    mark_shown,
+    matching_suggestion,
+    other_side,
+)
 from bot.texts import t
 from bot.views import contact_link, introduction_view, suggestion_card
-from storage.models import Participant, ParticipantStatus, Suggestion, SuggestionStatus
+from storage.models import AnswerValue, Participant, ParticipantStatus, Suggestion, SuggestionStatus
 from storage.outbox import enqueue
 
-__all__ = ["after_answer", "ask_other_side", "introduce", "relay"]
+__all__ = ["after_answer", "answer", "ask_other_side", "introduce", "relay"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +104,22 @@ def after_answer(session: Session, outcome: AnswerOutcome, *, participant_id: in
         introduce(session, suggestion=outcome.suggestion)
     elif outcome.other_needs_asking and outcome.suggestion.status == SuggestionStatus.PENDING:
         ask_other_side(session, suggestion=outcome.suggestion, asker_id=participant_id, now=now)
+
+
+def answer(
+    session: Session,
+    *,
+    suggestion_id: int,
+    participant_id: int,
+    answer: AnswerValue | str,
+    now: dt.datetime,
+) -> AnswerOutcome:
+    """One side's answer (double opt-in: `answer_suggestion`) and the messages it sets in motion."""
+    outcome = answer_suggestion(
+        session, suggestion_id=suggestion_id, participant_id=participant_id, answer=answer, now=now
+    )
+    after_answer(session, outcome, participant_id=participant_id, now=now)
+    return outcome
 
 
 def relay(

@@ -22,11 +22,12 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session
 
 import matching
+from bot.settings import Settings
 from storage import participants as participants_store
 from storage import suggestions as store
 from storage.models import AnswerValue, Introduction, ItemKind, Suggestion, SuggestionStatus
@@ -36,6 +37,8 @@ __all__ = [
     "MatcherCache",
     "MatchmakingError",
     "NotASide",
+    "Pair",
+    "Recorded",
     "SuggestionClosed",
     "UnknownSuggestion",
     "answer_suggestion",
@@ -43,6 +46,7 @@ __all__ = [
     "find_new_suggestions",
     "load_profiles",
     "mark_shown",
+    "match_config",
     "matching_suggestion",
     "other_side",
     "reasons_json",
@@ -80,6 +84,42 @@ class AnswerOutcome:
     introduction: Introduction | None = None
     newly_introduced: bool = False
     other_needs_asking: bool = False  # the other side has not seen the suggestion yet
+
+
+class Pair(Protocol):
+    """A stored suggestion as far as the rules read it: a stored row or one just recorded."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def participant_a_id(self) -> int: ...
+    @property
+    def participant_b_id(self) -> int: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def reasons(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A suggestion as `record_suggestions` left it: its row's columns; `new` False for a reused open row."""
+
+    id: int
+    participant_a_id: int
+    participant_b_id: int
+    score: float
+    reasons: dict[str, Any]
+    new: bool = True
+
+
+def match_config(settings: Settings) -> matching.MatchConfig:
+    """The one matcher configuration of a process, from the settings (/matches, the digest, follow-ups)."""
+    return matching.MatchConfig(
+        weekly_new_per_person=settings.suggestions_per_week,
+        weekly_incoming_cap=settings.incoming_per_week,
+        cross_region_bonus=settings.cross_region_bonus,
+    )
 
 
 # -- profiles and history ---------------------------------------------------------------------------------
@@ -182,17 +222,25 @@ def _reason_from_json(data: dict[str, Any]) -> matching.Reason:
     )
 
 
-def other_side(suggestion: Suggestion, participant_id: int) -> int:
+def _side(suggestion: Pair, participant_id: int) -> str | None:
+    if suggestion.participant_a_id == participant_id:
+        return "a"
+    if suggestion.participant_b_id == participant_id:
+        return "b"
+    return None
+
+
+def other_side(suggestion: Pair, participant_id: int) -> int:
     """The id of the other side (raises NotASide when the person is no side)."""
-    side = store.side_of(suggestion, participant_id)
+    side = _side(suggestion, participant_id)
     if side is None:
         raise NotASide(f"participant is not a side of suggestion {suggestion.id}")
     return suggestion.participant_b_id if side == "a" else suggestion.participant_a_id
 
 
-def matching_suggestion(suggestion: Suggestion, participant_id: int) -> matching.Suggestion:
+def matching_suggestion(suggestion: Pair, participant_id: int) -> matching.Suggestion:
     """The stored suggestion from `participant_id`'s point of view, for `matching.render_reasons`."""
-    side = store.side_of(suggestion, participant_id)
+    side = _side(suggestion, participant_id)
     if side is None:
         raise NotASide(f"participant is not a side of suggestion {suggestion.id}")
     reasons = (suggestion.reasons or {}).get(side) or []
@@ -205,6 +253,34 @@ def matching_suggestion(suggestion: Suggestion, participant_id: int) -> matching
 
 
 # -- recording and listing ---------------------------------------------------------------------------------
+def pair_up(suggestions: Iterable[matching.Suggestion]) -> dict[tuple[int, int], dict[str, Any]]:
+    """Matcher suggestions as one row per pair (a < b) with each side's reasons, in the order first seen.
+
+    A pair seen from one side only gets the mirrored reasons for the other side; a pair given in both
+    directions (as `Matcher.weekly` does) keeps each side's own reasons.
+    """
+    rows: dict[tuple[int, int], dict[str, Any]] = {}
+    for item in suggestions:
+        me, other = int(item.participant_id), int(item.other_id)
+        if me == other:
+            continue
+        low, high = min(me, other), max(me, other)
+        mine, theirs = ("a", "b") if me == low else ("b", "a")
+        own = reasons_json(item.reasons)
+        row = rows.get((low, high))
+        if row is None:
+            reasons = {mine: own, theirs: reasons_json(item.reasons, mirrored=True)}
+            rows[(low, high)] = {
+                "participant_a_id": low,
+                "participant_b_id": high,
+                "score": item.score,
+                "reasons": reasons,
+            }
+        else:
+            row["reasons"] = {**row["reasons"], mine: own}
+    return rows
+
+
 def record_suggestions(
     session: Session,
     suggestions: Iterable[matching.Suggestion],
@@ -213,43 +289,37 @@ def record_suggestions(
     week: str | None,
     now: dt.datetime,
     expires_at: dt.datetime | None = None,
-) -> list[Suggestion]:
+    shown: bool = False,
+) -> list[Recorded]:
     """Store matcher suggestions: one row per pair (a < b), reusing an open row for the same pair.
 
-    A pair given in both directions (as `Matcher.weekly` does) becomes one row with each side's reasons.
-    Returns the rows, each once, in the order first seen.
+    New rows go in with one statement however many there are (the digest records thousands); `shown`
+    marks them seen by both sides at once (a digest shows both). Returns every pair once, in the order
+    first seen; a reused open row has `new` False.
     """
-    rows: dict[tuple[int, int], Suggestion] = {}
-    for item in suggestions:
-        me, other = int(item.participant_id), int(item.other_id)
-        if me == other:
+    pairs = pair_up(suggestions)
+    if not pairs:
+        return []
+    involved = {pid for pair in pairs for pid in pair}
+    taken = store.open_pair_ids(session, participant_ids=involved if len(involved) <= 900 else None)
+    fresh = [(key, values) for key, values in pairs.items() if key not in taken]
+    for _, values in fresh:
+        values["expires_at"] = expires_at
+        if shown:
+            values["shown_a_at"] = values["shown_b_at"] = now
+    ids = store.insert_suggestions(
+        session, [values for _, values in fresh], source=source, week=week, now=now
+    )
+    new_ids = {key: sid for (key, _), sid in zip(fresh, ids, strict=True)}
+    recorded: list[Recorded] = []
+    for key, values in pairs.items():
+        if key in new_ids:
+            recorded.append(Recorded(new_ids[key], *key, values["score"], values["reasons"]))
             continue
-        low, high = min(me, other), max(me, other)
-        my_side, their_side = ("a", "b") if me == low else ("b", "a")
-        row = rows.get((low, high)) or store.find_open_pair(session, a_id=low, b_id=high)
-        if row is None:
-            reasons = {
-                my_side: reasons_json(item.reasons),
-                their_side: reasons_json(item.reasons, mirrored=True),
-            }
-            row = store.create_suggestion(
-                session,
-                a_id=low,
-                b_id=high,
-                score=item.score,
-                reasons=reasons,
-                source=source,
-                week=week,
-                expires_at=expires_at,
-                now=now,
-            )
-        elif (low, high) in rows:
-            # The same pair seen from the other side: its own reasons replace the mirrored ones.
-            row.reasons = {**(row.reasons or {}), my_side: reasons_json(item.reasons)}
-            session.add(row)
-        rows[(low, high)] = row
-    session.flush()
-    return list(rows.values())
+        row = store.get_suggestion(session, suggestion_id=taken[key])
+        if row is not None and row.id is not None:
+            recorded.append(Recorded(row.id, *key, row.score, row.reasons or {}, new=False))
+    return recorded
 
 
 def suggestions_for(
@@ -300,36 +370,47 @@ class MatcherCache:
             self._fingerprint = None
 
     def _usable(
-        self, session: Session, fingerprint: tuple[int, str], for_id: int | None, *, fresh: bool
+        self,
+        session: Session,
+        fingerprint: tuple[int, str],
+        for_id: int | None,
+        *,
+        fresh: bool,
+        current: bool,
     ) -> bool:
         if self._matcher is None:
             return False
         same = fingerprint == self._fingerprint
         if same and (fresh or for_id is None):
             return True
-        if not same and time.monotonic() - self._built_at > self.max_age:
+        if not same and (current or time.monotonic() - self._built_at > self.max_age):
             return False
         if for_id is None:
             return True
-        current = participants_store.active_profiles(session, participant_ids=[for_id])
-        if not current:
+        own = participants_store.active_profiles(session, participant_ids=[for_id])
+        if not own:
             return True  # not matchable anyway
-        return self._by_id.get(str(for_id)) == _profile(*current[0])
+        return self._by_id.get(str(for_id)) == _profile(*own[0])
 
-    def get(self, session: Session, *, for_id: int | None = None) -> matching.Matcher:
-        """The matcher for the current profiles (current for `for_id` in any case).
+    def get(self, session: Session, *, for_id: int | None = None, current: bool = False) -> matching.Matcher:
+        """The matcher for the current profiles (current for `for_id` in any case; for everyone: `current`).
 
         The fingerprint is read at most every `fingerprint_ttl` seconds; in between, the asker's own profile
-        is compared with the cached one instead (a cheaper query).
+        is compared with the cached one instead (a cheaper query). The weekly digest asks for `current`: it
+        pairs everybody, so every profile changed since the last build counts.
         """
-        fresh = time.monotonic() - self._seen_at >= self.fingerprint_ttl or self._seen_fingerprint is None
+        fresh = (
+            current
+            or time.monotonic() - self._seen_at >= self.fingerprint_ttl
+            or self._seen_fingerprint is None
+        )
         if fresh:
             self._seen_fingerprint = participants_store.profile_fingerprint(session)
             self._seen_at = time.monotonic()
         fingerprint = self._seen_fingerprint
         assert fingerprint is not None
         with self._lock:
-            if self._usable(session, fingerprint, for_id, fresh=fresh):
+            if self._usable(session, fingerprint, for_id, fresh=fresh, current=current):
                 assert self._matcher is not None
                 return self._matcher
             # Let go of the old index first, so two of them do not sit in memory side by side.
@@ -379,7 +460,7 @@ def find_new_suggestions(
     limit: int,
     now: dt.datetime,
     expires_at: dt.datetime | None = None,
-) -> list[Suggestion]:
+) -> list[Recorded]:
     """Ask the matcher for up to `limit` new partners for this person and record them (source `matches`).
 
     New rows expire at `expires_at`; this person's lapsed suggestions are marked expired first, so the
@@ -424,15 +505,14 @@ def answer_suggestion(
     participant_id: int,
     answer: AnswerValue | str,
     now: dt.datetime,
-    notify: bool = True,
 ) -> AnswerOutcome:
     """Record one side's answer and apply double opt-in.
 
     yes + yes → introduced (an Introduction row; the caller tells both). no → declined (the other side is
     never told). never → declined and the other person is never suggested again. later → stays open.
     A person may change their answer while the suggestion is open, and undo their own decline.
-    With `notify` (the default) the messages this sets in motion are queued in the outbox: the
-    introduction to both sides, or the card for a side that has not seen the suggestion yet.
+    Records only: what the answer sets in motion (the introduction to both sides, or the card for a side
+    that has not seen the suggestion yet) is `bot.services.introductions.answer`'s.
     """
     answer = AnswerValue(answer)
     suggestion = store.get_suggestion(session, suggestion_id=suggestion_id)
@@ -493,10 +573,6 @@ def answer_suggestion(
         newly,
         other_needs_asking=answer == AnswerValue.YES and theirs is None and shown_other is None,
     )
-    if notify:
-        from bot.services.introductions import after_answer  # introductions renders with this module
-
-        after_answer(session, outcome, participant_id=participant_id, now=now)
     return outcome
 
 

@@ -11,19 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
+from bot.fields import FIELDS
 from storage import participants as store
 from storage import suggestions as suggestion_store
-from storage.models import (
-    Event,
-    Introduction,
-    NeverSuggest,
-    Participant,
-    ParticipantEvent,
-    ParticipantStatus,
-    SuggestionStatus,
-)
+from storage.models import Participant, ParticipantStatus, SuggestionStatus
 from storage.privacy import followups_of, invitations_of, relayed_messages_of
 
 __all__ = ["personal_data"]
@@ -44,26 +37,26 @@ def personal_data(session: Session, *, participant: Participant) -> dict[str, An
     """Everything stored about the participant, as JSON-ready data (for /mydata)."""
     assert participant.id is not None
     pid = participant.id
-    person = {
+    person: dict[str, Any] = {
         "id": pid,
         "telegram_id": participant.telegram_id,
         "username": participant.username,
-        "name": participant.name,
-        "organisation": participant.organisation,
-        "role": participant.role,
-        "region": participant.region,
-        "reach": participant.reach,
-        "language": participant.language,
-        "email": participant.email,
-        "status": participant.status,
-        "consent_at": _iso(participant.consent_at),
-        "profile_completed_at": _iso(participant.profile_completed_at),
-        "paused_at": _iso(participant.paused_at),
-        "created_at": _iso(participant.created_at),
-        "last_seen_at": _iso(participant.last_seen_at),
-        "retention_warned_at": _iso(participant.retention_warned_at),
-        "conversation_state": participant.conversation_state,
     }
+    person.update({question.export: question.value(participant) for question in FIELDS if question.column})
+    person.update(
+        {
+            "language": participant.language,
+            "email": participant.email,
+            "status": participant.status,
+            "consent_at": _iso(participant.consent_at),
+            "profile_completed_at": _iso(participant.profile_completed_at),
+            "paused_at": _iso(participant.paused_at),
+            "created_at": _iso(participant.created_at),
+            "last_seen_at": _iso(participant.last_seen_at),
+            "retention_warned_at": _iso(participant.retention_warned_at),
+            "conversation_state": participant.conversation_state,
+        }
+    )
     items = [
         {"kind": item.kind, "text": item.text, "created_at": _iso(item.created_at)}
         for item in store.items_of(session, participant_id=pid)
@@ -88,6 +81,7 @@ def personal_data(session: Session, *, participant: Participant) -> dict[str, An
         if other is not None:
             entry["other"] = other
         suggestions.append(entry)
+    records = store.personal_records(session, participant_id=pid)
     introductions = [
         {
             "id": intro.id,
@@ -96,11 +90,7 @@ def personal_data(session: Session, *, participant: Participant) -> dict[str, An
             "introduced_at": _iso(intro.introduced_at),
             "project_description": intro.project_description,
         }
-        for intro in session.exec(
-            select(Introduction).where(
-                (Introduction.participant_a_id == pid) | (Introduction.participant_b_id == pid)
-            )
-        ).all()
+        for intro in records.introductions
     ]
     relayed = []
     for message in relayed_messages_of(session, sender_id=pid, suggestion_ids=list(others)):
@@ -138,10 +128,6 @@ def personal_data(session: Session, *, participant: Participant) -> dict[str, An
         }
         for invitation in invitations_of(session, participant_id=pid)
     ]
-    never = session.exec(select(NeverSuggest.other_id).where(NeverSuggest.participant_id == pid)).all()
-    events = session.exec(
-        select(Event.name).join(ParticipantEvent).where(ParticipantEvent.participant_id == pid)
-    ).all()
     return {
         "participant": person,
         "profile_items": items,
@@ -150,6 +136,6 @@ def personal_data(session: Session, *, participant: Participant) -> dict[str, An
         "relayed_messages": relayed,
         "follow_ups": followups,
         "invitations": invitations,
-        "never_suggest_count": len(never),
-        "events": list(events),
+        "never_suggest_count": records.never_suggest_count,
+        "events": records.event_names,
     }

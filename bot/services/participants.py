@@ -1,73 +1,75 @@
-"""The participant's own data: registration at consent, profile steps, input rules, completeness, export.
+"""The participant's own data: who is talking, registration at consent, profile edits, account, export.
 
-Plain functions over a session (the caller commits). Conversation state lives in the database
-(`Participant.conversation_state`): `ob:<step>` while onboarding, `ed:<step>` while editing one field,
-`relay:<suggestion id>` while typing a message to pass on, None when idle.
+Plain functions over a session (run them with `bot.services.db.run`; the caller commits). The profile
+questions and their rules come from the field table (`bot.fields`), the conversation state from
+`bot.conversation`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import matching
-from bot.services.cleaning import strip_controls
-from storage import participants as store
-from storage.invitations import Redemption, RedemptionProblem, redeem_invitation
-from storage.models import (
-    Event,
-    Invitation,
-    ItemKind,
-    Participant,
-    ProfileItem,
+from bot.conversation import enter, first_question
+from bot.fields import (
+    FIELDS,
+    ITEM_MAX,
+    RELAY_MAX,
+    Field,
+    FieldKind,
+    InputProblem,
+    clean_text,
+    completeness,
+    split_items,
 )
+from bot.texts import language_for
+from storage import participants as store
+from storage import suggestions as suggestion_store
+from storage.invitations import Redemption, RedemptionProblem, redeem_invitation
+from storage.models import Event, Invitation, ItemKind, Participant, ParticipantStatus, ProfileItem
+from storage.outbox import mark_blocked
+from storage.privacy import erase_participants
 
 __all__ = [
     "ITEM_MAX",
-    "ITEM_STEPS",
-    "LIMITS",
     "RELAY_MAX",
-    "STEPS",
     "InputProblem",
+    "Person",
     "Registration",
     "add_items",
     "choose",
     "clean_text",
     "completeness",
+    "erase",
+    "find",
     "items_by_kind",
     "join_by_invitation",
-    "next_state",
+    "language_of",
+    "mark_chat_blocked",
+    "parse_choice",
+    "pause",
     "register",
+    "resume",
     "set_text_field",
     "split_items",
-    "state_step",
     "toggle_theme",
+    "unblock",
 ]
 
-#: The onboarding questions, in order.
-STEPS: tuple[str, ...] = ("name", "organisation", "role", "region", "reach", "offers", "needs", "themes")
-TEXT_STEPS = ("name", "organisation")
-CHOICE_STEPS = {"role": matching.ROLES, "region": matching.REGIONS, "reach": matching.REACHES}
-ITEM_STEPS = {"offers": ItemKind.OFFER, "needs": ItemKind.NEED, "themes": ItemKind.THEME}
-LIMITS = {"name": 100, "organisation": 150}
-ITEM_MAX = 200
-MESSAGE_MAX = 2000
-RELAY_MAX = 1000
-THEME_COUNT = 12  # profile.theme.t0 … t11 in the catalogues
 
-_SEPARATORS = re.compile(r"[;\n,]+")
+@dataclass(frozen=True)
+class Person:
+    """Who sent an update, as Telegram describes them (nothing of it is stored before consent)."""
 
-
-class InputProblem(ValueError):
-    """Input that cannot be used; `key` is the catalogue text that explains it, `values` its placeholders."""
-
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
+    telegram_id: int
+    language_code: str | None = None
+    full_name: str | None = None
+    first_name: str | None = None
+    username: str | None = None
 
 
 @dataclass
@@ -82,45 +84,25 @@ class Registration:
     prefilled: list[str] = field(default_factory=list)
 
 
-# -- state -------------------------------------------------------------------------------------------------
-def state_step(participant: Participant) -> tuple[str | None, str | None]:
-    """(mode, step) of the state: ("ob", "role"), ("ed", "offers"), ("relay", "12") or (None, None)."""
-    state = participant.conversation_state
-    if not state or ":" not in state:
-        return None, None
-    mode, _, step = state.partition(":")
-    return mode, step
+# -- who is talking ---------------------------------------------------------------------------------------
+def find(session: Session, person: Person) -> Participant | None:
+    """The participant behind this person (None before consent, and after deletion)."""
+    return store.get_by_telegram_id(session, telegram_id=person.telegram_id)
 
 
-def next_state(step: str) -> str:
-    """The onboarding state after `step` ("ob:summary" after the last question)."""
-    index = STEPS.index(step)
-    return f"ob:{STEPS[index + 1]}" if index + 1 < len(STEPS) else "ob:summary"
+def language_of(person: Person, participant: Participant | None) -> str:
+    """The participant's chosen language, else their Telegram language (nl by default)."""
+    if participant is not None and participant.language:
+        return participant.language
+    return language_for(person.language_code)
 
 
-# -- input rules -------------------------------------------------------------------------------------------
-def clean_text(text: str | None, *, limit: int) -> str:
-    """Trimmed single-spaced text within `limit` characters (control characters dropped), or InputProblem."""
-    value = " ".join(strip_controls(text or "").split())
-    if not value:
-        raise InputProblem("onboarding.empty_text")
-    if len(value) > limit:
-        raise InputProblem("onboarding.too_long", limit=limit)
-    return value
-
-
-def split_items(text: str | None) -> list[str]:
-    """Several items in one message, separated by ; , or new lines; each within ITEM_MAX characters."""
-    if text is not None and len(text) > MESSAGE_MAX:
-        raise InputProblem("onboarding.too_long", limit=MESSAGE_MAX)
-    items = [" ".join(part.split()) for part in _SEPARATORS.split(strip_controls(text or ""))]
-    items = [item.strip(" .-•*") for item in items]
-    items = [item for item in items if item]
-    if not items:
-        raise InputProblem("onboarding.empty_text")
-    if any(len(item) > ITEM_MAX for item in items):
-        raise InputProblem("onboarding.item_too_long", limit=ITEM_MAX)
-    return items
+def items_by_kind(session: Session, *, participant_id: int) -> dict[str, list[ProfileItem]]:
+    """The participant's items grouped per kind (offer, need, theme)."""
+    grouped: dict[str, list[ProfileItem]] = {kind.value: [] for kind in ItemKind}
+    for item in store.items_of(session, participant_id=participant_id):
+        grouped.setdefault(item.kind, []).append(item)
+    return grouped
 
 
 # -- registration ------------------------------------------------------------------------------------------
@@ -141,7 +123,7 @@ def register(
     participant = store.create_participant(
         session, telegram_id=telegram_id, chat_id=chat_id, username=username, language=language, now=now
     )
-    participant.conversation_state = "ob:name"
+    enter(participant, first_question())
     registration = Registration(participant, created=True)
     if token:
         assert participant.id is not None
@@ -179,6 +161,17 @@ def join_by_invitation(
     return registration
 
 
+def _prefill_items(value: object) -> list[str]:
+    if isinstance(value, str):
+        try:
+            return split_items(value)
+        except InputProblem:
+            return []
+    if isinstance(value, list):
+        return [" ".join(str(v).split())[:ITEM_MAX] for v in value if str(v).strip()]
+    return []
+
+
 def _apply_invitation(
     session: Session,
     participant: Participant,
@@ -187,89 +180,62 @@ def _apply_invitation(
     *,
     now: dt.datetime,
 ) -> None:
+    """What the organiser knew, filled in for every field of the table that the invitation holds."""
     assert participant.id is not None
     if redemption.event_id is not None:
         store.join_event(session, participant_id=participant.id, event_id=redemption.event_id)
         event = session.get(Event, redemption.event_id)
         registration.event_name = event.name if event is not None else None
     prefill = redemption.prefill
-    for name in TEXT_STEPS:
-        value = prefill.get(name)
-        if isinstance(value, str) and value.strip():
-            setattr(participant, name, " ".join(value.split())[: LIMITS[name]])
-            registration.prefilled.append(name)
-    if isinstance(prefill.get("role"), str) and prefill["role"].strip():
-        participant.role = matching.parse_role(prefill["role"])
-        registration.prefilled.append("role")
-    if isinstance(prefill.get("region"), str) and prefill["region"].strip():
-        participant.region = matching.parse_region(prefill["region"])
-        registration.prefilled.append("region")
-    if isinstance(prefill.get("reach"), str) and prefill["reach"] in matching.REACHES:
-        participant.reach = prefill["reach"]
+    for question in FIELDS:
+        if question.column and question.prefill is not None:
+            value = question.prefill(prefill.get(question.name))
+            if value is not None:
+                setattr(participant, question.name, value)
+                if question.announce_prefill:
+                    registration.prefilled.append(question.name)
     if isinstance(prefill.get("email"), str):
         participant.email = prefill["email"][:320]
     invitation = session.get(Invitation, redemption.invitation_id) if redemption.invitation_id else None
     if invitation is not None and invitation.email and not participant.email:
         participant.email = invitation.email
-    for step, kind in ITEM_STEPS.items():
-        value = prefill.get(step)
-        texts: list[str] = []
-        if isinstance(value, str):
-            try:
-                texts = split_items(value)
-            except InputProblem:
-                texts = []
-        elif isinstance(value, list):
-            texts = [" ".join(str(v).split())[:ITEM_MAX] for v in value if str(v).strip()]
-        if texts:
-            add_items(session, participant=participant, kind=kind, texts=texts, now=now)
-            registration.prefilled.append(step)
+    for question in FIELDS:
+        if question.item_kind is not None:
+            texts = _prefill_items(prefill.get(question.name))
+            if texts:
+                add_items(session, participant=participant, kind=question.item_kind, texts=texts, now=now)
+                registration.prefilled.append(question.name)
 
 
 # -- profile edits -----------------------------------------------------------------------------------------
 def set_text_field(
-    session: Session, *, participant: Participant, step: str, text: str | None, now: dt.datetime
+    session: Session, *, participant: Participant, question: Field, text: str | None, now: dt.datetime
 ) -> str:
-    """Set name or organisation from typed text (InputProblem when it cannot be used)."""
-    if step not in TEXT_STEPS:
-        raise ValueError(f"{step} is not a text field")
-    value = clean_text(text, limit=LIMITS[step])
-    setattr(participant, step, value)
+    """Set a text field (name, organisation) from typed text (InputProblem when it cannot be used)."""
+    if question.kind is not FieldKind.TEXT:
+        raise ValueError(f"{question.name} is not a text field")
+    value = clean_text(text, limit=question.limit)
+    setattr(participant, question.name, value)
     store.touch(participant, now=now)
     session.add(participant)
     return value
 
 
-def choose(session: Session, *, participant: Participant, step: str, code: str, now: dt.datetime) -> bool:
-    """Set role, region or reach to one of its codes; False for a code that is not on the list."""
-    if step not in CHOICE_STEPS or code not in CHOICE_STEPS[step]:
+def choose(
+    session: Session, *, participant: Participant, question: Field, code: str, now: dt.datetime
+) -> bool:
+    """Set a choice field (role, region, reach) to one of its codes; False for a code not on the list."""
+    if question.kind is not FieldKind.CHOICE or code not in question.codes:
         return False
-    setattr(participant, step, code)
+    setattr(participant, question.name, code)
     store.touch(participant, now=now)
     session.add(participant)
     return True
 
 
-def parse_choice(step: str, text: str) -> str | None:
+def parse_choice(question: Field, text: str) -> str | None:
     """A typed answer to a button question, when it clearly names one option (else None)."""
-    folded = " ".join(text.casefold().split())
-    if step == "role":
-        code = matching.parse_role(folded)
-        return None if code == "other" and "other" not in folded and "ander" not in folded else code
-    if step == "region":
-        code = matching.parse_region(folded)
-        if code == "outside" and not any(w in folded for w in ("buiten", "outside", "elders")):
-            return None
-        return code
-    if step == "reach":
-        for code, words in (
-            ("own", ("eigen", "own", "alleen")),
-            ("neighbours", ("buur", "neighbour", "neighbor")),
-            ("anywhere", ("overal", "anywhere", "maakt niet uit", "everywhere")),
-        ):
-            if any(word in folded for word in words):
-                return code
-    return None
+    return question.parse(text) if question.parse is not None else None
 
 
 def add_items(
@@ -284,6 +250,17 @@ def add_items(
     return store.add_items(session, participant=participant, kind=kind, texts=pairs, now=now)
 
 
+def remove_item(session: Session, *, participant: Participant, item_id: int, now: dt.datetime) -> None:
+    """Strike one of the participant's own items."""
+    store.remove_item(session, participant=participant, item_id=item_id, now=now)
+
+
+def own_item(session: Session, *, participant: Participant, item_id: int) -> ProfileItem | None:
+    """One of the participant's own items (None for someone else's, or one that is gone)."""
+    item = session.get(ProfileItem, item_id)
+    return item if item is not None and item.participant_id == participant.id else None
+
+
 def toggle_theme(session: Session, *, participant: Participant, theme: str, now: dt.datetime) -> bool:
     """Add the theme, or remove it when present; True when it is now chosen."""
     assert participant.id is not None
@@ -296,43 +273,37 @@ def toggle_theme(session: Session, *, participant: Participant, theme: str, now:
     return True
 
 
-def items_by_kind(session: Session, *, participant_id: int) -> dict[str, list[ProfileItem]]:
-    """The participant's items grouped per kind (offer, need, theme)."""
-    grouped: dict[str, list[ProfileItem]] = {kind.value: [] for kind in ItemKind}
-    for item in store.items_of(session, participant_id=participant_id):
-        grouped.setdefault(item.kind, []).append(item)
-    return grouped
+# -- the account ---------------------------------------------------------------------------------------
+def unblock(session: Session, *, participant: Participant, now: dt.datetime) -> None:
+    """A /start after a 403 means they unblocked the bot: they take part again."""
+    if participant.status == ParticipantStatus.BLOCKED:
+        store.set_status(session, participant=participant, status=ParticipantStatus.ACTIVE, now=now)
 
 
-# -- completeness ------------------------------------------------------------------------------------------
-_WEIGHTS = {
-    "name": 10,
-    "organisation": 10,
-    "role": 10,
-    "region": 10,
-    "offers": 20,
-    "needs": 25,
-    "themes": 10,
-}
+def pause(session: Session, *, participant: Participant, now: dt.datetime) -> bool:
+    """No suggestions or nudges until resumed; open suggestions are withdrawn. False: already paused."""
+    assert participant.id is not None
+    if participant.status == ParticipantStatus.PAUSED:
+        return False
+    store.set_status(session, participant=participant, status=ParticipantStatus.PAUSED, now=now)
+    suggestion_store.withdraw_pending(session, participant_id=participant.id, now=now)
+    return True
 
 
-def completeness(participant: Participant, items: dict[str, list[ProfileItem]]) -> tuple[int, list[str]]:
-    """How complete the profile is (0–100) and the tips (catalogue keys) that would improve suggestions."""
-    present = {
-        "name": bool(participant.name),
-        "organisation": bool(participant.organisation),
-        "role": bool(participant.role) and participant.role != "other",
-        "region": bool(participant.region),
-        "offers": bool(items.get(ItemKind.OFFER)),
-        "needs": bool(items.get(ItemKind.NEED)),
-        "themes": bool(items.get(ItemKind.THEME)),
-    }
-    score = sum(weight for name, weight in _WEIGHTS.items() if present[name])
-    total_items = len(items.get(ItemKind.OFFER, [])) + len(items.get(ItemKind.NEED, []))
-    if total_items >= 3:
-        score += 5
-    tips = [f"profile.tip.{name}" for name in ("needs", "offers", "role", "region", "organisation",
-                                                "name", "themes") if not present[name]]  # fmt: skip
-    if total_items < 3:
-        tips.append("profile.tip.more_items")
-    return min(100, score), tips
+def resume(session: Session, *, participant: Participant, now: dt.datetime) -> bool:
+    """Take part again after a pause; False when they were not paused."""
+    if participant.status != ParticipantStatus.PAUSED:
+        return False
+    store.set_status(session, participant=participant, status=ParticipantStatus.ACTIVE, now=now)
+    return True
+
+
+def erase(engine: Engine, *, participant_id: int, now: dt.datetime) -> None:
+    """Erase everything personal about the participant, then scrub the database files (its own transaction:
+    the same path as the retention pass)."""
+    erase_participants(engine, participant_ids=[participant_id], now=now)
+
+
+def mark_chat_blocked(session: Session, *, chat_id: int, now: dt.datetime) -> int:
+    """The person of a private chat blocked the bot: mark them; returns how many queued messages stopped."""
+    return mark_blocked(session, chat_id=chat_id, now=now)

@@ -29,6 +29,8 @@ from sqlmodel import Session
 
 from bot.callbacks import pack
 from bot.keyboards import Button, to_dict
+from bot.services import participants
+from bot.services.participants import Person
 from bot.services.quiet import next_allowed_for
 from bot.settings import Settings
 from bot.texts import t
@@ -43,14 +45,17 @@ from storage.retention import (
     retention_rows,
     scrub_expired_invitations,
 )
+from storage.retention import record_activity as _record_activity
 
 __all__ = [
     "UNDELIVERED_KEEP",
     "WARNING_DAYS",
     "RetentionPlan",
     "RetentionReport",
+    "keep",
     "months_before",
     "plan_retention",
+    "record_activity",
     "run_retention",
     "run_retention_if_due",
 ]
@@ -61,6 +66,21 @@ WARNING_DAYS = 30  # the warning comes this many days before the erasure
 UNDELIVERED_KEEP = dt.timedelta(days=30)  # a message not delivered within this is given up
 STALE_RUN = dt.timedelta(minutes=30)  # a daily run that never finished (crash) is taken over after this
 REWRITE_WINDOW = dt.timedelta(hours=25)  # erasures this recent make the daily pass rewrite the tables
+
+
+def record_activity(
+    session: Session, *, telegram_id: int, now: dt.datetime, resolution: dt.timedelta = dt.timedelta(0)
+) -> bool:
+    """The person behind `telegram_id` did something now (no write when recorded within `resolution`)."""
+    return _record_activity(session, telegram_id=telegram_id, now=now, resolution=resolution)
+
+
+def keep(session: Session, *, person: Person, now: dt.datetime, really: bool = True) -> tuple[str, bool]:
+    """ "Ik doe nog mee": (language, whether there was a participant to keep); `really` False only asks."""
+    participant = participants.find(session, person)
+    if participant is not None and participant.telegram_id is not None and really:
+        _record_activity(session, telegram_id=participant.telegram_id, now=now)
+    return participants.language_of(person, participant), participant is not None
 
 
 def months_before(moment: dt.datetime, months: int) -> dt.datetime:

@@ -7,14 +7,13 @@ import datetime as dt
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot.callbacks import pack
-from bot.services.broadcasts import region_label
+from bot.keyboards import to_dict
+from bot.numbers import count
+from bot.organiser_views import region_label, stats_keyboard
 from bot.services.charts import funnel_chart
-from bot.services.numbers import count
 from bot.settings import WEEKDAYS, Settings
 from bot.texts import catalogue, t
 from storage import session_scope
@@ -42,7 +41,6 @@ __all__ = [
     "render_stats_caption",
     "render_unmet",
     "send_weekly_summary",
-    "stats_markup",
     "unmet_demand",
 ]
 
@@ -95,15 +93,6 @@ def render_stats_caption(report: FunnelReport, language: str, *, weekly: bool = 
         region_lines.pop()
         caption = "\n".join([*lines[: len(lines) - len(report.by_region)], *region_lines, "…"])
     return caption
-
-
-def stats_markup(language: str, parked: int) -> dict[str, Any]:
-    """The buttons under the chart (Bot API JSON): unmet demand, and stuck messages when there are any."""
-    rows = [[{"text": t(language, "stats.unmet_button"), "callback_data": pack("st", "unmet")}]]
-    if parked:
-        label = t(language, "stats.parked_button", count=count(parked, language))
-        rows.append([{"text": label, "callback_data": pack("st", "outbox")}])
-    return {"inline_keyboard": rows}
 
 
 def render_projects(projects: list[ProjectLine], language: str) -> str:
@@ -273,7 +262,7 @@ def send_weekly_summary(engine: Engine, settings: Settings, *, now: dt.datetime)
                 kind="stats",
                 method="sendPhoto",
                 text=render_stats_caption(report, language, weekly=True),
-                reply_markup=stats_markup(language, parked),
+                reply_markup=to_dict(stats_keyboard(language, parked)),
                 extra={"photo_b64": charts[language], "filename": f"koppelbot-{week}.png"},
             )
             queued += row is not None

@@ -269,7 +269,10 @@ class BotAPIStandIn:
         server.daemon_threads = True
         self.port = server.server_address[1]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="bot-api-standin", daemon=True)
+        # Poll for shutdown every 20 ms (the default 0.5 s was waited out by every test teardown).
+        self._thread = threading.Thread(
+            target=lambda: server.serve_forever(poll_interval=0.02), name="bot-api-standin", daemon=True
+        )
         self._thread.start()
         if self.webhook.get("url"):
             self._start_webhook_delivery()
@@ -852,7 +855,7 @@ class _BadRequest(Exception):
 
 def _update_chat_key(update: dict[str, Any]) -> object:
     """The chat (or user) an update belongs to, for Telegram's one-at-a-time delivery per chat."""
-    payload = next((value for key, value in update.items() if key != "update_id"), {})
+    payload: Any = next((value for key, value in update.items() if key != "update_id"), {})
     if not isinstance(payload, dict):
         return update["update_id"]
     chat = payload.get("chat") or (payload.get("message") or {}).get("chat")
@@ -895,7 +898,7 @@ class Person:
         return update_id
 
     def send_sticker(self) -> int:
-        sticker = {"file_id": "sticker1", "file_unique_id": "sticker1", "type": "regular"}
+        sticker: dict[str, Any] = {"file_id": "sticker1", "file_unique_id": "sticker1", "type": "regular"}
         sticker |= {"width": 512, "height": 512, "is_animated": False, "is_video": False}
         return self.standin.user_message(self.user_id, sticker=sticker)[0]
 
@@ -1041,7 +1044,7 @@ def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
         if filename is not None:
             fields[str(name)] = (filename, payload)
         else:
-            fields[str(name)] = payload.decode()
+            fields[str(name)] = payload.decode()  # type: ignore[union-attr]  # bytes: decode=True
     # A file sent by attach:// reference is referenced from the named field.
     for key, value in list(fields.items()):
         if isinstance(value, str) and value.startswith("attach://"):

@@ -6,10 +6,9 @@ import datetime as dt
 
 from sqlalchemy.engine import Engine
 
-from matching import normalise_phrase
 from storage import session_scope
-from storage.imports import ImportedItem, import_participant
-from storage.models import Introduction, ItemKind, Participant, Suggestion
+from storage.models import Introduction, Participant, Suggestion
+from tests.factories import participant
 
 NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
 
@@ -26,28 +25,11 @@ def person(
     needs: tuple[str, ...] = (),
     themes: tuple[str, ...] = (),
 ) -> int:
-    """An active, consenting participant; returns the participant id."""
-    items = [
-        ImportedItem(kind, text, normalise_phrase(text))
-        for kind, texts in ((ItemKind.OFFER, offers), (ItemKind.NEED, needs), (ItemKind.THEME, themes))
-        for text in texts
-    ]
-    with session_scope(engine) as session:
-        row, _ = import_participant(
-            session,
-            telegram_id=telegram_id,
-            name=name,
-            organisation=organisation,
-            role=role,
-            region=region,
-            reach="anywhere",
-            language="nl",
-            email=None,
-            items=items,
-            now=NOW,
-        )
-        assert row.id is not None
-        return row.id
+    """An active, consenting participant (a finished profile when it offers or needs something)."""
+    return participant(
+        engine, telegram_id, name, organisation=organisation, role=role, region=region, reach="anywhere",
+        offers=offers, needs=needs, themes=themes, completed_at=NOW if offers or needs else None, now=NOW,
+    )  # fmt: skip
 
 
 def introduce(

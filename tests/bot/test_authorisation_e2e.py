@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from telegram.ext import CommandHandler
 
-from bot.app import PARTICIPANT_COMMANDS, KoppelApplication
+from bot.app import KoppelApplication
+from bot.commands import PARTICIPANT_COMMANDS
 from bot.standin import BotAPIStandIn
 from bot.texts import t
 
-PUBLIC = {name for name, _ in PARTICIPANT_COMMANDS}
+PUBLIC = {command.name for command in PARTICIPANT_COMMANDS}
 
 
 def registered_commands(application: KoppelApplication) -> set[str]:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.callbacks import CallbackError, pack, unpack
+from bot.callbacks import MAX_ID, CallbackError, pack, unpack
 
 
 def test_round_trip() -> None:
@@ -29,6 +29,11 @@ def test_wrong_prefix_and_bad_numbers_are_refused() -> None:
         unpack("sg:-5").int_arg(0)
     with pytest.raises(CallbackError):
         unpack("sg").int_arg(0)
+    # A number no database id column holds (PostgreSQL: integer out of range) is forged, not a row.
+    assert unpack(f"sg:{MAX_ID}").int_arg(0) == MAX_ID
+    for huge in (MAX_ID + 1, 10**40):
+        with pytest.raises(CallbackError):
+            unpack(f"sg:{huge}").int_arg(0)
 
 
 def test_pack_refuses_oversized_or_unsafe_parts() -> None:

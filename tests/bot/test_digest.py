@@ -8,17 +8,17 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.services import digest
+from bot.services import matchmaking as mm
 from bot.settings import Settings
 from storage import session_scope
 from storage.models import (
-    ItemKind,
     JobRun,
     OutboxMessage,
     ParticipantStatus,
     Suggestion,
     SuggestionStatus,
 )
-from storage.participants import add_items, create_participant
+from tests.factories import add_participant
 
 MONDAY_9 = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)  # 09:00 in Amsterdam, ISO week 2026-W48
 WEEK = "2026-W48"
@@ -27,16 +27,10 @@ WEEK = "2026-W48"
 def make_person(session, telegram_id, name, *, organisation, role, region, offers=(), needs=(), themes=(),
                 completed=MONDAY_9 - dt.timedelta(days=60), status=ParticipantStatus.ACTIVE,
                 reach="anywhere") -> int:  # fmt: skip
-    person = create_participant(
-        session, telegram_id=telegram_id, chat_id=telegram_id, language="nl", now=completed
-    )
-    person.name, person.organisation, person.role, person.region = name, organisation, role, region
-    person.profile_completed_at, person.status, person.reach = completed, status, reach
-    for kind, texts in ((ItemKind.OFFER, offers), (ItemKind.NEED, needs), (ItemKind.THEME, themes)):
-        add_items(session, participant=person, kind=kind, texts=[(t, t) for t in texts], now=completed)
-    session.add(person)
-    session.flush()
-    return person.id
+    return add_participant(
+        session, telegram_id, name, organisation=organisation, role=role, region=region, reach=reach,
+        offers=offers, needs=needs, themes=themes, completed_at=completed, status=status, now=completed,
+    ).id  # fmt: skip
 
 
 def community(engine) -> dict[str, int]:
@@ -183,7 +177,8 @@ def test_forced_digest_ignores_quiet_hours(engine, tuned) -> None:
     community(engine)
     sunday_night = dt.datetime(2026, 11, 29, 22, 0, tzinfo=dt.UTC)
     report = digest.run_digest(engine, settings=tuned, now=sunday_night, force=True)
-    assert report.ran and all(r.not_before is None for r in outbox(engine))
+    rows = outbox(engine)
+    assert report.ran and rows and all(r.not_before is None for r in rows)
 
 
 def test_a_missed_digest_is_due_within_the_grace_period(engine, tuned) -> None:
@@ -217,3 +212,17 @@ def test_a_crashed_run_is_taken_over(engine, tuned) -> None:
 def test_scheduled_moment(now, expected) -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert digest.scheduled_moment(now, settings) == expected
+
+
+def test_the_digest_pairs_with_the_one_matcher_of_the_process(engine, tuned) -> None:
+    """The bot's one matcher (settings' MatchConfig) serves the digest; people who had theirs sit it out."""
+    ids = community(engine)
+    tuned = tuned.model_copy(update={"cross_region_bonus": 0.37})
+    matcher = mm.MatcherCache(mm.match_config(tuned))
+    assert matcher.config.cross_region_bonus == 0.37 and matcher.config.weekly_new_per_person == 3
+    with session_scope(engine) as session:
+        matcher.get(session, for_id=ids["sanne"])  # /matches built it earlier
+    report = digest.run_digest(engine, settings=tuned, now=MONDAY_9, matcher=matcher)
+    assert report.new_suggestions == 1 and matcher.builds == 1  # the same index, not a second one
+    forced = digest.run_digest(engine, settings=tuned, now=MONDAY_9, force=True, matcher=matcher)
+    assert forced.already_had_digest == 2 and forced.new_suggestions == 0 and matcher.builds == 1

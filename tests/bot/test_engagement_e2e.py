@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
 import subprocess
@@ -16,9 +15,8 @@ from bot.clock import Clock
 from bot.runner import polling
 from bot.settings import Settings
 from bot.standin import BotAPIStandIn
-from storage import session_scope
-from storage.models import ItemKind, JobRun, OutboxMessage
-from storage.participants import add_items, create_participant
+from storage.models import JobRun, OutboxMessage
+from tests.factories import participant
 
 ROOT = Path(__file__).resolve().parents[2]
 MONDAY_9 = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)  # 09:00 Amsterdam
@@ -31,14 +29,11 @@ def two_who_fit(engine) -> None:
         (32, "Ruud", "Jansen Installatietechniek", "company", "achterhoek",
          ("gastlessen warmtepomp-installatie",), ("stagiairs installatietechniek",)),
     ]  # fmt: skip
-    with session_scope(engine) as session:
-        for telegram_id, name, organisation, role, region, offers, needs in profiles:
-            person = create_participant(session, telegram_id=telegram_id, chat_id=telegram_id, language="nl")
-            person.name, person.organisation, person.role, person.region = name, organisation, role, region
-            person.profile_completed_at = MONDAY_9 - dt.timedelta(days=3)
-            add_items(session, participant=person, kind=ItemKind.OFFER, texts=[(o, o) for o in offers])
-            add_items(session, participant=person, kind=ItemKind.NEED, texts=[(n, n) for n in needs])
-            add_items(session, participant=person, kind=ItemKind.THEME, texts=[("energietransitie",) * 2])
+    for telegram_id, name, organisation, role, region, offers, needs in profiles:
+        participant(
+            engine, telegram_id, name, organisation=organisation, role=role, region=region, offers=offers,
+            needs=needs, themes=("energietransitie",), completed_at=MONDAY_9 - dt.timedelta(days=3),
+        )  # fmt: skip
 
 
 async def test_missed_digest_is_sent_after_restart_and_only_once(
@@ -60,8 +55,14 @@ async def test_missed_digest_is_sent_after_restart_and_only_once(
         await application.bot_data.sender.idle()
     # Restart again the same week: the catch-up check finds this week's digest done and sends nothing.
     clock.advance(dt.timedelta(hours=1))
-    async with polling(build_application(settings, engine=engine, clock=clock), poll_timeout=0.5):
-        await asyncio.sleep(2.5)
+    application = build_application(settings, engine=engine, clock=clock)
+    async with polling(application, poll_timeout=0.5):
+        # The catch-up check, run now as its timer would run it shortly after start-up, then a drained outbox.
+        assert application.job_queue is not None
+        checks = application.job_queue.get_jobs_by_name("digest-catch-up")
+        assert len(checks) == 1
+        await checks[0].run(application)
+        await application.bot_data.sender.idle()
     assert len(sanne.messages) == 2 and len(ruud.messages) == 2
     with Session(engine) as session:
         # One digest run (the follow-up round keeps a `round:followups` row of its own beside it).

@@ -4,7 +4,6 @@ whose delivery was unknown (timed out or answer lost), which may repeat once and
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import threading
@@ -17,28 +16,17 @@ from bot.app import build_application
 from bot.runner import polling
 from bot.settings import Settings
 from bot.standin import ApiCall, BotAPIStandIn, Fault
-from storage import session_scope
 from storage.models import OutboxMessage, OutboxState, Participant, ParticipantStatus
-from storage.outbox import count_by_state, enqueue
+from storage.outbox import count_by_state
+from tests.factories import people_with_a_message
 
 PTB_READ_TIMEOUT = 5.0  # PTB's default; a slower answer is a TimedOut for the sender
 
 
 def _people_with_one_message_each(engine, standin: BotAPIStandIn, ids: list[int]) -> None:
-    with session_scope(engine) as session:
-        for telegram_id in ids:
-            standin.person(telegram_id, f"P{telegram_id}")
-            person = Participant(telegram_id=telegram_id, chat_id=telegram_id, name=f"P{telegram_id}")
-            session.add(person)
-            session.flush()
-            enqueue(
-                session,
-                dedupe_key=f"broadcast:1:{telegram_id}",
-                chat_id=telegram_id,
-                participant_id=person.id,
-                kind="broadcast",
-                text=f"Bericht voor <b>iedereen</b> ({telegram_id})",
-            )
+    people_with_a_message(
+        engine, standin, ids, key="broadcast:1", text="Bericht voor <b>iedereen</b> ({telegram_id})"
+    )
 
 
 class Chaos:
@@ -98,8 +86,10 @@ async def test_faults_lose_nothing_and_repeat_only_unknown_deliveries(
         sender = application.bot_data.sender
         # The Bot API disappears for a while in the middle of the broadcast, then comes back on its port.
         await standin.wait_until(lambda: chaos.sends >= 35, timeout=20, what="35 sends")
+        failures = sender.stats.retried
         standin.stop()
-        await asyncio.sleep(2.0)
+        # Down until the sender has run into the outage (a send failed and waits for its retry).
+        await standin.wait_until(lambda: sender.stats.retried > failures, timeout=20, what="a failed send")
         standin.start()
         reachable = [i for i in ids if i not in blocked]
         await standin.wait_until(

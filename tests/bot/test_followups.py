@@ -24,8 +24,8 @@ from storage.models import (
     Participant,
     ParticipantStatus,
 )
-from storage.participants import create_participant
 from storage.suggestions import create_introduction, create_suggestion
+from tests.factories import add_participant
 
 INTRODUCED = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)  # a Monday
 
@@ -35,11 +35,9 @@ def pair(engine, *, a=(21, "Anna"), b=(22, "Bob")) -> tuple[int, int, int]:
     with session_scope(engine) as session:
         people = []
         for telegram_id, name in (a, b):
-            person = create_participant(session, telegram_id=telegram_id, chat_id=telegram_id, language="nl")
-            person.name, person.organisation = name, f"{name} BV"
-            person.profile_completed_at = INTRODUCED
-            session.add(person)
-            session.flush()
+            person = add_participant(
+                session, telegram_id, name, organisation=f"{name} BV", completed_at=INTRODUCED
+            )
             people.append(person.id)
         low, high = sorted(people)
         suggestion = create_suggestion(session, a_id=low, b_id=high, score=0.5, reasons={}, source="matches")

@@ -11,10 +11,8 @@ from sqlmodel import Session, select
 from bot.app import KoppelApplication
 from bot.standin import BotAPIStandIn
 from bot.standin.server import Person
-from storage import session_scope
 from storage.models import (
     Introduction,
-    ItemKind,
     NeverSuggest,
     OutboxMessage,
     Participant,
@@ -22,8 +20,8 @@ from storage.models import (
     Suggestion,
     SuggestionStatus,
 )
-from storage.participants import add_items, create_participant
 from storage.privacy import find_values
+from tests.factories import participant
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -42,17 +40,10 @@ def seed(
     language: str = "nl",
 ) -> int:
     """A participant who finished onboarding earlier (as stored by the bot)."""
-    with session_scope(engine) as session:
-        person = create_participant(
-            session, telegram_id=telegram_id, chat_id=telegram_id, language=language, username=username
-        )
-        person.name, person.organisation, person.role, person.region = name, organisation, role, region
-        person.profile_completed_at = NOW
-        add_items(session, participant=person, kind=ItemKind.OFFER, texts=[(t, t) for t in offers])
-        add_items(session, participant=person, kind=ItemKind.NEED, texts=[(t, t) for t in needs])
-        add_items(session, participant=person, kind=ItemKind.THEME, texts=[("energietransitie", "")])
-        assert person.id is not None
-        return person.id
+    return participant(
+        engine, telegram_id, name, organisation=organisation, role=role, region=region, offers=offers,
+        needs=needs, themes=("energietransitie",), completed_at=NOW, username=username, language=language,
+    )  # fmt: skip
 
 
 def school_and_installer(engine, *, installer_username: str | None = "ruud_installeert") -> tuple[int, int]:

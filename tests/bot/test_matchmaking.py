@@ -12,14 +12,13 @@ from bot.services import matchmaking as mm
 from storage import session_scope
 from storage.models import (
     Introduction,
-    ItemKind,
     NeverSuggest,
     Participant,
     ParticipantStatus,
     Suggestion,
     SuggestionStatus,
 )
-from storage.participants import add_items, create_participant
+from tests.factories import add_participant
 
 NOW = dt.datetime(2026, 11, 24, 18, 0, tzinfo=dt.UTC)
 
@@ -37,15 +36,10 @@ def make_person(
     themes: tuple[str, ...] = (),
     complete: bool = True,
 ) -> Participant:
-    person = create_participant(session, telegram_id=telegram_id, chat_id=telegram_id, language="nl", now=NOW)
-    person.name, person.organisation, person.role, person.region = name, organisation, role, region
-    if complete:
-        person.profile_completed_at = NOW
-    for kind, texts in ((ItemKind.OFFER, offers), (ItemKind.NEED, needs), (ItemKind.THEME, themes)):
-        add_items(session, participant=person, kind=kind, texts=[(t, t) for t in texts], now=NOW)
-    session.add(person)
-    session.flush()
-    return person
+    return add_participant(
+        session, telegram_id, name, organisation=organisation, role=role, region=region, offers=offers,
+        needs=needs, themes=themes, completed_at=NOW if complete else None, now=NOW,
+    )  # fmt: skip
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, func, select
 
 from bot.app import KoppelApplication, build_application
+from bot.commands import PARTICIPANT_COMMANDS
 from bot.runner import polling
 from bot.standin import BotAPIStandIn
 from bot.standin.server import Person
@@ -298,8 +299,6 @@ async def test_no_trace_of_the_person_before_consent(
 
 
 async def test_help_language_and_privacy(standin: BotAPIStandIn, bot: KoppelApplication, engine) -> None:
-    from bot.app import PARTICIPANT_COMMANDS
-
     sanne = standin.person(2011, "Sanne", language_code="nl")
     await onboard_nl(sanne)
     sanne.press("Klopt")
@@ -307,7 +306,7 @@ async def test_help_language_and_privacy(standin: BotAPIStandIn, bot: KoppelAppl
     sanne.send("/help")
     await said(sanne, "Wat kan ik voor je doen")
     lines = sanne.last.plain_text.splitlines()[1:]
-    assert [line.split(" ")[0] for line in lines] == [f"/{name}" for name, _ in PARTICIPANT_COMMANDS]
+    assert [line.split(" ")[0] for line in lines] == [f"/{c.name}" for c in PARTICIPANT_COMMANDS]
     sanne.send("/privacy")
     await said(sanne, "Wat ik bewaar")
     sanne.send("/language")
@@ -321,7 +320,7 @@ async def test_help_language_and_privacy(standin: BotAPIStandIn, bot: KoppelAppl
     # The English command menu has every participant command.
     english = next(c for c in standin.calls_to("setMyCommands") if c.params.get("language_code") == "en")
     assert [c["command"] for c in english.params["commands"]][: len(PARTICIPANT_COMMANDS)] == [
-        name for name, _ in PARTICIPANT_COMMANDS
+        c.name for c in PARTICIPANT_COMMANDS
     ]
 
 

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.numbers import count
 from bot.services.broadcasts import due, progress_text
 from bot.services.charts import PNG_SIGNATURE
 from bot.services.exports import BOM, excel_csv, neutralise
 from bot.services.imports import parse_profiles
-from bot.services.numbers import count
 from bot.services.stats import render_funnel_chart, render_stats_caption, render_unmet, unmet_demand
 from matching import normalise_phrase
 from storage.stats import DemandItem, Funnel, FunnelReport

@@ -19,19 +19,12 @@ from bot.standin import BotAPIStandIn, Fault, FloodLimits
 from storage import session_scope
 from storage.models import OutboxMessage, OutboxState, Participant, ParticipantStatus
 from storage.outbox import attachment, count_by_state, enqueue
+from tests.factories import chat_people
 
 
 def _people(engine, standin: BotAPIStandIn, ids: list[int]) -> dict[int, int]:
     """Participants with chats in the stand-in; returns telegram id → participant id."""
-    with session_scope(engine) as session:
-        out = {}
-        for telegram_id in ids:
-            standin.person(telegram_id, f"P{telegram_id}")
-            person = Participant(telegram_id=telegram_id, chat_id=telegram_id, name=f"P{telegram_id}")
-            session.add(person)
-            session.flush()
-            out[telegram_id] = person.id
-        return out
+    return chat_people(engine, standin, ids)
 
 
 def _send(engine, chat_id: int, key: str, text: str = "Hallo", **kwargs) -> None:
@@ -157,12 +150,16 @@ async def test_messages_to_one_chat_keep_their_order_and_pace(settings: Settings
 
 async def test_quiet_hours_row_waits_for_not_before(standin: BotAPIStandIn, engine, settings) -> None:
     clock = Clock(dt.datetime(2026, 11, 22, 23, 0, tzinfo=dt.UTC))  # a Sunday night
-    _people(engine, standin, [2008])
+    _people(engine, standin, [2008, 2009])
     application = build_application(settings, engine=engine, clock=clock)
     async with polling(application, poll_timeout=0.5):
         morning = dt.datetime(2026, 11, 23, 7, 0, tzinfo=dt.UTC)
         _send(engine, 2008, "q", not_before=morning)
-        await asyncio.sleep(1.5)
+        # A message queued after it without a `not_before` goes out: the sender has looked past the held one.
+        _send(engine, 2009, "now")
+        await standin.wait_until(lambda: len(standin.bot_messages(2009)) == 1, timeout=5)
+        clock.set(morning - dt.timedelta(minutes=1))
+        await application.bot_data.sender.idle()
         assert standin.bot_messages(2008) == []
         clock.set(morning)
         await standin.wait_until(lambda: len(standin.bot_messages(2008)) == 1, timeout=2)

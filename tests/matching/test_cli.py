@@ -106,4 +106,4 @@ def test_subprocess_on_the_dev_set():
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)["suggestions"]
     assert "p64" not in data  # inactive
-    assert all(len(v) <= 3 for v in data.values())
+    assert data and all(len(v) <= 3 for v in data.values())

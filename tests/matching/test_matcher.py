@@ -328,4 +328,5 @@ def test_one_phrase_sharing_two_informative_terms_beats_two_phrases_sharing_one_
     assert plain.score("school", "a") < plain.score("school", "b")
     # The pair bonus is a term-pair entry of the phrase vectors; reasons still list plain terms only.
     reasons = m.suggest_for("school", top_k=1)[0].reasons
+    assert any(r.terms for r in reasons)
     assert all("+" not in t for r in reasons for t in r.terms)

@@ -37,3 +37,26 @@ def test_captions_and_markup(engine) -> None:
             "parse_mode": "HTML",
             "reply_markup": markup,
         }
+
+
+def test_enqueue_listeners_hook_sessions_only_while_listening(engine) -> None:
+    """Importing the outbox registers no global session hook; a listener hears committed enqueues only."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session as OrmSession
+
+    from storage import outbox
+
+    assert not event.contains(OrmSession, "after_commit", outbox._notify_enqueued)
+    heard: list[str] = []
+    remove = outbox.add_enqueue_listener(engine, lambda: heard.append("enqueued"))
+    try:
+        assert event.contains(OrmSession, "after_commit", outbox._notify_enqueued)
+        with session_scope(engine) as session:
+            session.exec(select(OutboxMessage)).all()  # a commit without an enqueue: nothing heard
+        assert heard == []
+        with session_scope(engine) as session:
+            enqueue(session, dedupe_key="k1", chat_id=11, kind="test", text="Hallo")
+        assert heard == ["enqueued"]
+    finally:
+        remove()
+    assert not event.contains(OrmSession, "after_commit", outbox._notify_enqueued)

@@ -1,17 +1,20 @@
-"""The participant's input rules and profile completeness, as plain functions."""
+"""The field table: the participant's input rules, typed answers, completeness, and every row's texts."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.callbacks import pack
-from bot.services.participants import (
+from bot.fields import (
+    FIELDS,
+    FieldKind,
     InputProblem,
+    by_name,
     clean_text,
     completeness,
-    parse_choice,
     split_items,
 )
+from bot.texts import LANGUAGES, catalogue
 from storage.models import ItemKind, Participant, ProfileItem
 
 
@@ -63,7 +66,39 @@ def test_limits_are_explained() -> None:
     ],
 )
 def test_typed_answers_to_button_questions(step: str, text: str, code: str | None) -> None:
-    assert parse_choice(step, text) == code
+    field = by_name(step)
+    assert field is not None and field.parse is not None
+    assert field.parse(text) == code
+
+
+def test_nul_characters_never_reach_the_database() -> None:
+    # PostgreSQL refuses NUL in text columns: typed text loses it, like every other control character
+    # (an invisible character inside a word does not split the word).
+    assert clean_text("Sanne\x00 de Vries", limit=100) == "Sanne de Vries"
+    assert split_items("gastles\x00; stage\x00plek\x07") == ["gastles", "stageplek"]
+    with pytest.raises(InputProblem):
+        clean_text("\x00\x00", limit=100)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_field_has_its_texts(language: str) -> None:
+    texts = catalogue(language)
+    for field in FIELDS:
+        assert texts[f"onboarding.ask_{field.name}"] and texts[f"profile.field.{field.name}"]
+        if field.tip_rank is not None:
+            assert texts[f"profile.tip.{field.name}"]
+        for code in field.codes:
+            assert texts[f"profile.{field.name}.{code}"]
+    assert [f.name for f in FIELDS if f.kind is FieldKind.CHOICE] == ["role", "region", "reach"]
+
+
+def test_invitation_values_are_cleaned_per_field() -> None:
+    prefill = {field.name: field.prefill for field in FIELDS if field.prefill is not None}
+    assert prefill["name"]("  Sanne   de Vries ") == "Sanne de Vries"
+    assert prefill["organisation"]("x" * 200) == "x" * 150
+    assert prefill["role"]("Installatiebedrijf") == "company"
+    assert prefill["reach"]("overal") is None and prefill["reach"]("own") == "own"
+    assert prefill["region"]("   ") is None and prefill["name"](42) is None
 
 
 def test_completeness_and_tips() -> None:

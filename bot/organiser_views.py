@@ -1,0 +1,150 @@
+"""What organisers see: pure functions from resolved data to texts and `Button` rows, in their language.
+
+Used by the organiser handlers for direct replies, by the organiser jobs (broadcast progress) and by the
+services that queue organiser messages (the weekly summary), so a keyboard looks the same either way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.callbacks import pack
+from bot.keyboards import Button, Keyboard, grid
+from bot.numbers import count
+from bot.texts import Markup, catalogue, t
+from matching import REGIONS, ROLES
+
+__all__ = [
+    "choice_keyboard",
+    "code_choices",
+    "describe_segment",
+    "event_label",
+    "preview_text",
+    "region_label",
+    "role_label",
+    "outbox_keyboard",
+    "preview_keyboard",
+    "progress_keyboard",
+    "segment_keyboard",
+    "stats_keyboard",
+    "unmet_keyboard",
+]
+
+UNMET_BUTTONS = 10  # one broadcast button per reported need, at most this many (the report numbers them)
+
+
+def region_label(language: str, code: str) -> str:
+    """A region code's name for people ("arnhem-nijmegen" → "Arnhem-Nijmegen")."""
+    return catalogue(language).get(f"organiser.region.{code}", code)
+
+
+def role_label(language: str, code: str) -> str:
+    """A role code's name for people ("company" → "bedrijf")."""
+    return catalogue(language).get(f"organiser.role.{code}", code)
+
+
+def code_choices(language: str, dimension: str) -> list[tuple[str, str]]:
+    """(code, label) of every region or role, for the segment buttons."""
+    if dimension == "region":
+        return [(code, region_label(language, code)) for code in REGIONS]
+    return [(code, role_label(language, code)) for code in ROLES]
+
+
+def event_label(language: str, name: str, participants: int) -> str:
+    """An event button: its name and how many joined through it."""
+    return f"{name} ({count(participants, language)})"
+
+
+# -- /stats, unmet demand, the outbox ------------------------------------------------------------------
+def stats_keyboard(language: str, parked: int) -> Keyboard:
+    """Below the chart: unmet demand, and the parked outbox messages when there are any."""
+    rows = [[Button(t(language, "stats.unmet_button"), pack("st", "unmet"))]]
+    if parked:
+        rows.append(
+            [Button(t(language, "stats.parked_button", count=count(parked, language)), pack("st", "outbox"))]
+        )
+    return rows
+
+
+def unmet_keyboard(language: str, item_ids: list[int]) -> Keyboard:
+    """One button per reported need (by its profile item): start a broadcast to that need's region."""
+    return [
+        [Button(t(language, "stats.unmet_broadcast_button", number=number), pack("ud", item_id))]
+        for number, item_id in enumerate(item_ids[:UNMET_BUTTONS], start=1)
+    ]
+
+
+def outbox_keyboard(language: str) -> Keyboard:
+    """Under the list of parked messages: try them all again."""
+    return [[Button(t(language, "organiser.outbox_retry"), pack("org", "retry"))]]
+
+
+# -- /broadcast -------------------------------------------------------------------------------------------
+def describe_segment(language: str, segment: dict[str, Any], event_name: str | None = None) -> str:
+    """The segment in words ("iedereen", "regio Achterhoek · rol bedrijf"), HTML-escaped."""
+    parts = []
+    if segment.get("region"):
+        parts.append(t(language, "broadcast.seg_region", region=region_label(language, segment["region"])))
+    if segment.get("role"):
+        parts.append(t(language, "broadcast.seg_role", role=role_label(language, segment["role"])))
+    if segment.get("event") is not None:
+        parts.append(t(language, "broadcast.seg_event", event=event_name or "?"))
+    if segment.get("theme") is not None:
+        parts.append(t(language, "broadcast.seg_theme", theme=segment["theme"]))
+    return " · ".join(parts) if parts else t(language, "broadcast.seg_all")
+
+
+def preview_text(
+    language: str, *, text: str, segment: dict[str, Any], event_name: str | None, recipients: int
+) -> str:
+    """The draft as it would go out, who gets it, and a warning when that is nobody."""
+    shown = t(
+        language,
+        "broadcast.preview",
+        text=Markup(text),
+        segment=Markup(describe_segment(language, segment, event_name)),
+        recipients=count(recipients, language),
+    )
+    if not recipients:
+        shown += "\n\n" + t(language, "broadcast.nobody")
+    return shown
+
+
+def segment_keyboard(language: str, broadcast_id: int) -> Keyboard:
+    """Who receives it: everyone, or by region, role, event or theme keyword."""
+    return [
+        [Button(t(language, "broadcast.seg_all_button"), pack("bc", "all", broadcast_id))],
+        [
+            Button(t(language, "broadcast.by_region"), pack("bc", "dim", broadcast_id, "region")),
+            Button(t(language, "broadcast.by_role"), pack("bc", "dim", broadcast_id, "role")),
+        ],
+        [
+            Button(t(language, "broadcast.by_event"), pack("bc", "dim", broadcast_id, "event")),
+            Button(t(language, "broadcast.by_theme"), pack("bc", "dim", broadcast_id, "theme")),
+        ],
+        [Button(t(language, "broadcast.cancel_button"), pack("bc", "stop", broadcast_id))],
+    ]
+
+
+def choice_keyboard(
+    language: str, broadcast_id: int, dimension: str, choices: list[tuple[str, str]]
+) -> Keyboard:
+    """One button per region / role / event (two per row), and back."""
+    buttons = [Button(label, pack("bc", "set", broadcast_id, dimension, value)) for value, label in choices]
+    return [*grid(buttons, 2), [Button(t(language, "broadcast.back"), pack("bc", "seg", broadcast_id))]]
+
+
+def preview_keyboard(language: str, broadcast_id: int, recipients: int) -> Keyboard:
+    """Send (with the count), change the segment, or cancel."""
+    rows: Keyboard = []
+    if recipients:
+        label = t(language, "broadcast.send_button", recipients=count(recipients, language))
+        rows.append([Button(label, pack("bc", "go", broadcast_id))])
+    rows.append([Button(t(language, "broadcast.change_segment"), pack("bc", "seg", broadcast_id))])
+    rows.append([Button(t(language, "broadcast.cancel_button"), pack("bc", "stop", broadcast_id))])
+    return rows
+
+
+def progress_keyboard(language: str, broadcast_id: int) -> Keyboard:
+    """The cancel button on a running broadcast's progress message."""
+    return [[Button(t(language, "broadcast.stop_running"), pack("bc", "halt", broadcast_id))]]

@@ -1,0 +1,108 @@
+"""The account commands' turns: language, pause and resume, cancel, /mydata and deletion.
+
+Each returns the language to answer in and what to say (a catalogue key, views, or data), decided and
+recorded in one transaction (run with `bot.services.db.run`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from sqlmodel import Session
+
+from bot import conversation
+from bot.conversation import Mode
+from bot.services import participants
+from bot.services.mydata import personal_data
+from bot.services.participants import Person
+from bot.services.profile import current_views
+from bot.views import View
+
+__all__ = ["cancel", "delete", "known", "language", "my_data", "pause", "resume", "switch_language"]
+
+logger = logging.getLogger(__name__)
+
+NOT_REGISTERED = "account.not_registered"
+
+
+def language(session: Session, *, person: Person) -> str:
+    """The language to answer this person in."""
+    return participants.language_of(person, participants.find(session, person))
+
+
+def known(session: Session, *, person: Person) -> tuple[str, bool]:
+    """(language, whether the person consented before)."""
+    participant = participants.find(session, person)
+    return participants.language_of(person, participant), participant is not None
+
+
+def switch_language(session: Session, *, person: Person, language: str) -> list[View] | None:
+    """Store the new language; what to show again in it (None: not registered, nothing was stored)."""
+    participant = participants.find(session, person)
+    if participant is None:
+        return None
+    participant.language = language
+    session.add(participant)
+    return current_views(session, participant) if conversation.state_of(participant) is not None else []
+
+
+def pause(session: Session, *, person: Person, now: dt.datetime) -> tuple[str, str]:
+    """/pause: (language, what to say)."""
+    participant = participants.find(session, person)
+    lang = participants.language_of(person, participant)
+    if participant is None or participant.id is None:
+        return lang, NOT_REGISTERED
+    paused = participants.pause(session, participant=participant, now=now)
+    return lang, "account.paused" if paused else "account.already_paused"
+
+
+def resume(session: Session, *, person: Person, now: dt.datetime) -> tuple[str, str]:
+    """/resume: (language, what to say)."""
+    participant = participants.find(session, person)
+    lang = participants.language_of(person, participant)
+    if participant is None:
+        return lang, NOT_REGISTERED
+    resumed = participants.resume(session, participant=participant, now=now)
+    return lang, "account.resumed" if resumed else "account.not_paused"
+
+
+_CANCELLED = {
+    Mode.ONBOARDING: "onboarding.cancelled",
+    Mode.RELAY: "matches.relay_cancelled",
+}
+
+
+def cancel(session: Session, *, person: Person) -> tuple[str, str]:
+    """/cancel: leave any half-finished step (what was answered stays); (language, what to say)."""
+    participant = participants.find(session, person)
+    lang = participants.language_of(person, participant)
+    state = conversation.state_of(participant) if participant is not None else None
+    if participant is None or state is None:
+        return lang, "account.cancel_nothing"
+    conversation.enter(participant, None, fresh=True)
+    session.add(participant)
+    return lang, _CANCELLED.get(state.mode, "account.cancel_done")
+
+
+def my_data(session: Session, *, person: Person) -> tuple[str, dict[str, Any] | None]:
+    """(language, everything stored about the person), None for someone who never consented."""
+    participant = participants.find(session, person)
+    lang = participants.language_of(person, participant)
+    if participant is None:
+        return lang, None
+    return lang, personal_data(session, participant=participant)
+
+
+def delete(session: Session, *, person: Person, confirmed: bool) -> tuple[str, str, int | None]:
+    """The answer to "delete everything?": (language, what to say, the participant to erase: the presser's
+    own, never anyone else's; None when nothing is to be erased). The erasure runs after this transaction
+    (`participants.erase`, which also scrubs the database files)."""
+    participant = participants.find(session, person)
+    lang = participants.language_of(person, participant)
+    if participant is None or participant.id is None:
+        return lang, NOT_REGISTERED, None
+    if not confirmed:
+        return lang, "account.delete_kept", None
+    return lang, "account.deleted", participant.id

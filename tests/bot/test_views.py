@@ -1,0 +1,149 @@
+"""The participant's views as pure functions: resolved rows in, (HTML text, buttons) out; no database."""
+
+from __future__ import annotations
+
+import pytest
+
+import matching
+from bot.callbacks import unpack
+from bot.fields import FIELDS, THEME_COUNT, by_name
+from bot.keyboards import Keyboard, to_dict
+from bot.views import (
+    ask_field,
+    choice_label,
+    consent_keyboard,
+    contact_link,
+    introduction_view,
+    profile_view,
+    suggestion_card,
+    summary_view,
+)
+from storage.models import ItemKind, Participant, ProfileItem
+
+
+def sanne(**fields: object) -> Participant:
+    values = {"name": "Sanne", "organisation": "Het Streek", "role": "school", "region": "foodvalley"}
+    return Participant(id=1, telegram_id=11, language="nl", **(values | fields))
+
+
+def item(item_id: int, kind: ItemKind, text: str) -> ProfileItem:
+    return ProfileItem(id=item_id, participant_id=1, kind=kind, text=text, normalised=text)
+
+
+def data(rows: Keyboard) -> list[str]:
+    return [button.data or button.url or "" for row in rows for button in row]
+
+
+def labels(rows: Keyboard) -> list[str]:
+    return [button.text for row in rows for button in row]
+
+
+def field(name: str):  # type: ignore[no-untyped-def]
+    found = by_name(name)
+    assert found is not None
+    return found
+
+
+def test_a_text_question_offers_to_keep_the_current_value() -> None:
+    text, rows = ask_field(
+        "nl", field("name"), sanne(name=None), {}, onboarding=True, telegram_name="Sanne V"
+    )
+    assert text.startswith("<i>Stap 1 van 8</i>") and "Hoe heet je?" in text
+    assert labels(rows) == ["Houden: Sanne V"] and data(rows) == ["ob:keep:name"]
+    # Editing from /profile: no step counter, and a way back.
+    text, rows = ask_field("nl", field("organisation"), sanne(), {}, onboarding=False)
+    assert "Stap" not in text
+    assert data(rows) == ["ob:keep:organisation", "pf:back"]
+
+
+def test_a_choice_question_marks_the_current_answer() -> None:
+    text, rows = ask_field("nl", field("role"), sanne(), {}, onboarding=True)
+    assert "Stap 3 van 8" in text
+    assert len(rows) == (len(matching.ROLES) + 1) // 2 and all(len(row) <= 2 for row in rows)
+    assert "✓ vmbo / school" in labels(rows)
+    assert sum(label.startswith("✓") for label in labels(rows)) == 1
+    assert all(unpack(d, prefix="ob").args[0] == "role" for d in data(rows))
+    _, reach = ask_field("nl", field("reach"), sanne(), {}, onboarding=True)
+    assert [len(row) for row in reach] == [1] * len(matching.REACHES)  # one per row: long labels
+
+
+def test_a_list_question_shows_what_is_there_with_a_strike_button_each() -> None:
+    empty_text, empty_rows = ask_field("nl", field("offers"), sanne(), {}, onboarding=True)
+    assert "Wat kun je <b>bieden</b>?" in empty_text and labels(empty_rows) == ["Sla over"]
+    items = {ItemKind.OFFER: [item(7, ItemKind.OFFER, "gastlessen"), item(8, ItemKind.OFFER, "<stage>")]}
+    text, rows = ask_field("nl", field("offers"), sanne(), items, onboarding=True)
+    assert "• gastlessen" in text and "&lt;stage&gt;" in text  # typed text is escaped
+    assert data(rows) == ["pf:rm:7", "pf:rm:8", "ob:done:offers"]
+    assert labels(rows)[-1] == "Klaar ✓"
+
+
+def test_the_themes_question_toggles_common_themes_and_lists_own_ones() -> None:
+    items = {ItemKind.THEME: [item(3, ItemKind.THEME, "energietransitie"), item(4, ItemKind.THEME, "robots")]}
+    text, rows = ask_field("nl", field("themes"), sanne(), items, onboarding=True)
+    theme_buttons = [
+        b for row in rows for b in row if b.data and b.data.startswith("th:") and b.data != "th:done"
+    ]
+    assert len(theme_buttons) == THEME_COUNT
+    assert [b.text for b in theme_buttons if b.text.startswith("✓")] == ["✓ energietransitie"]
+    assert "• robots" in text and "pf:rm:4" in data(rows) and "pf:rm:3" not in data(rows)
+    assert data(rows)[-1] == "th:done"
+
+
+def test_summary_and_profile_list_every_field_with_an_edit_button() -> None:
+    items = {ItemKind.NEED: [item(1, ItemKind.NEED, "stagiairs")]}
+    text, rows = summary_view("nl", sanne(), items)
+    assert "<b>Naam:</b> Sanne" in text and "<b>Zoekt:</b> stagiairs" in text and "<b>Biedt:</b> —" in text
+    assert data(rows)[:-1] == [f"pf:ed:{f.name}" for f in FIELDS] and data(rows)[-1] == "ob:finish"
+    text, rows = profile_view("nl", sanne(status="paused"), items, percent=65, tips=["profile.tip.offers"])
+    assert "(65% compleet)" in text and "pauze" in text and "Vertel wat je kunt bieden" in text
+    assert data(rows) == [f"pf:ed:{f.name}" for f in FIELDS]
+    complete, _ = profile_view("nl", sanne(), items, percent=100, tips=[])
+    assert "compleet. 👍" in complete
+
+
+def test_a_suggestion_card_has_reasons_and_four_answers_but_no_contact() -> None:
+    other = Participant(id=2, telegram_id=22, name="Ruud", organisation="Jansen", role="company",
+                        region="achterhoek", username="ruud_installeert")  # fmt: skip
+    reason = matching.Reason("need_offer", own_text="gastlessen", other_text="gastles warmtepomp")
+    view = matching.Suggestion("1", "2", 0.6, (reason,))
+    text, rows = suggestion_card("nl", suggestion_id=5, view=view, other=other)
+    assert "Suggestie: Ruud" in text and "Jansen · bedrijf · Achterhoek" in text and "Waarom:" in text
+    assert "t.me" not in text and "ruud_installeert" not in text
+    assert data(rows) == ["sg:5:y", "sg:5:n", "sg:5:l", "sg:5:x"]
+    titled, _ = suggestion_card("nl", suggestion_id=5, view=view, other=other, title="<b>Nieuw</b>")
+    assert titled.startswith("<b>Nieuw</b>\n")
+
+
+@pytest.mark.parametrize(
+    ("username", "link"), [("ruud_01", "https://t.me/ruud_01"), ("bad name", None), (None, None)]
+)
+def test_contact_link(username: str | None, link: str | None) -> None:
+    assert contact_link(username) == link
+
+
+def test_an_introduction_shares_the_contact_or_offers_a_relay() -> None:
+    view = matching.Suggestion("1", "2", 0.6, (matching.Reason("need_offer", "gastles", "warmtepompen"),))
+    other = Participant(id=2, telegram_id=22, name="Ruud", username="ruud_01")
+    text, rows = introduction_view("nl", suggestion_id=9, view=view, other=other)
+    assert "https://t.me/ruud_01" in text and "warmtepompen" in text and data(rows) == ["relay:9"]
+    text, _ = introduction_view(
+        "nl", suggestion_id=9, view=view, other=Participant(id=2, telegram_id=22, name="Ruud")
+    )
+    assert "t.me" not in text and "geef je eerste bericht door" in text
+
+
+def test_consent_buttons_carry_the_invitation_token() -> None:
+    rows = consent_keyboard("en", "TOKEN_1")
+    assert data(rows) == ["consent:yes:en:TOKEN_1", "consent:no"]
+    assert data(consent_keyboard("nl")) == ["consent:yes:nl", "consent:no"]
+    assert to_dict(rows) == {
+        "inline_keyboard": [
+            [{"text": labels(rows)[0], "callback_data": "consent:yes:en:TOKEN_1"}],
+            [{"text": labels(rows)[1], "callback_data": "consent:no"}],
+        ]
+    }
+
+
+def test_choice_labels() -> None:
+    assert choice_label("nl", "region", "arnhem-nijmegen") == "Arnhem-Nijmegen"
+    assert choice_label("en", "role", None) == choice_label("en", "role", "") == "—"
