@@ -64,7 +64,11 @@ def population_analyser(phrases: Iterable[str], thesaurus: Thesaurus) -> Analyse
             stem_counts[stem(token)] += count
     extra_known = {s for s, c in stem_counts.items() if c >= 2 and len(s) >= 4}
     anchors = sorted(thesaurus.known | {s for s, c in stem_counts.items() if c >= 3 and len(s) >= 5})
-    rare = sorted(s for s, c in stem_counts.items() if c == 1 and len(s) >= 6 and s not in thesaurus.known)
+    rare = sorted(
+        s
+        for s, c in stem_counts.items()
+        if c == 1 and len(s) >= 6 and s not in thesaurus.known and s not in thesaurus.phrase_words
+    )
     corrections: dict[str, str] = {}
     if rare and anchors:
         anchor_lengths = np.array([len(a) for a in anchors])
@@ -133,10 +137,12 @@ class ProfileIndex:
                 w *= config.unique_term_weight
             self.weight[term] = w
         self._vector_cache: dict[tuple[str, ...], Vector] = {}
+        self._theme_cache: dict[tuple[str, ...], Vector] = {}
         self.offer_vectors = [tuple(self.phrase_vector(t) for t in ph) for ph in self.offer_terms]
         self.need_vectors = [tuple(self.phrase_vector(t) for t in ph) for ph in self.need_terms]
         self.theme_vectors = [
-            self.phrase_vector(tuple(t for ph in themes for t in ph)) for themes in self.theme_terms
+            self.phrase_vector(tuple(t for ph in themes for t in ph), structured=False)
+            for themes in self.theme_terms
         ]
         self.columns = {term: k for k, term in enumerate(sorted(df))}
         self.v = len(self.columns)
@@ -266,12 +272,17 @@ class ProfileIndex:
 
         return block(self.need_terms), block(self.offer_terms), names
 
-    def phrase_vector(self, terms: tuple[str, ...]) -> Vector:
+    def phrase_vector(self, terms: tuple[str, ...], structured: bool = True) -> Vector:
         """Weighted, length-limited vector of one phrase's terms (broader concepts weighted down).
 
-        Phrases with the same terms share one (never mutated) vector.
+        ``structured`` (offers and needs): a phrase that names both a kind of collaboration (activity,
+        resource or level concepts) and a topic gets ``activity_share`` of its squared length for the
+        former and the rest for the latter, each part normalised on its own, so "stageplaatsen" keeps its
+        weight however many topic words surround it. Phrases with the same terms share one (never
+        mutated) vector.
         """
-        cached = self._vector_cache.get(terms)
+        cache = self._vector_cache if structured else self._theme_cache
+        cached = cache.get(terms)
         if cached is not None:
             return cached
         vec: Vector = {}
@@ -285,10 +296,22 @@ class ProfileIndex:
                 wb = self.config.broader_weight * weight.get(b, 0.0)
                 if wb > vec.get(b, 0.0):
                     vec[b] = wb
-        norm = math.sqrt(sum(w * w for w in vec.values()))
-        scale = 1.0 / max(norm, self.config.phrase_norm_floor) if norm else 0.0
-        result = {t: w * scale for t, w in vec.items()}
-        self._vector_cache[terms] = result
+        floor = self.config.phrase_norm_floor
+        share = self.config.activity_share if structured else 0.0
+        activities = self.thesaurus.activities
+        if 0.0 < share < 1.0 and any(t in activities for t in vec) and not all(t in activities for t in vec):
+            kind = {t: t in activities for t in vec}
+            act = math.sqrt(sum(w * w for t, w in vec.items() if kind[t]))
+            top = math.sqrt(sum(w * w for t, w in vec.items() if not kind[t]))
+            # Each part has a length floor (floor * its share ** 0.25): a part of generic words stays weak.
+            scale_act = math.sqrt(share) / max(act, floor * share**0.25)
+            scale_top = math.sqrt(1.0 - share) / max(top, floor * (1.0 - share) ** 0.25)
+            result = {t: w * (scale_act if kind[t] else scale_top) for t, w in vec.items()}
+        else:
+            norm = math.sqrt(sum(w * w for w in vec.values()))
+            scale = 1.0 / max(norm, floor) if norm else 0.0
+            result = {t: w * scale for t, w in vec.items()}
+        cache[terms] = result
         return result
 
     def _matrices(

@@ -35,7 +35,7 @@ class Analyser:
         correct_typos: bool = True,
     ) -> None:
         self.thesaurus = thesaurus or load_thesaurus()
-        self.static_known = self.thesaurus.known
+        self.static_known = self.thesaurus.known | self.thesaurus.phrase_words
         self.known = frozenset(self.thesaurus.known | set(extra_known))
         self._stopwords = self.thesaurus.stopwords
         self._lexicon = sorted(self.thesaurus.known)

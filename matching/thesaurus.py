@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -135,8 +135,13 @@ class Thesaurus:
         negation: negation cues, from ``negation.txt``.
         counterparts: (person concept, place concept) pairs that match across sides, from
             ``counterparts.txt`` ("stagiair" sought by a company <-> "stage" sought by a school).
-        activities: concepts that say what kind of collaboration or audience a phrase is about (gastles,
-            stage, subsidie, vmbo, ...) rather than its topic, from ``activities.txt``.
+        activities: concepts that say what kind of collaboration, resource or audience a phrase is about
+            (gastles, stage, subsidie, vmbo, ...) rather than its topic: every concept outside the
+            thesaurus' ``[sector ...]`` sections.
+        phrase_words: stems of the words of multi-word variants, kept whole (not split as compounds).
+        kinds: concept -> its section's kind (activity, resource, level, sector).
+        families: sector concept -> its sector families (``[sector maak]``; also those of its broader
+            sector concepts): fields of one family are compatible topics.
     """
 
     phrases: Mapping[tuple[str, ...], str]
@@ -150,6 +155,9 @@ class Thesaurus:
     negation: Negation | None = None
     counterparts: tuple[tuple[str, str], ...] = ()
     activities: frozenset[str] = frozenset()
+    kinds: Mapping[str, str] = field(default_factory=dict)
+    phrase_words: frozenset[str] = frozenset()
+    families: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -176,9 +184,18 @@ def load_thesaurus() -> Thesaurus:
     stopwords = frozenset(w for line in _lines("stopwords.txt") for w in fold(line).split())
     phrases: dict[tuple[str, ...], str] = {}
     broader: dict[str, tuple[str, ...]] = {}
+    kinds: dict[str, str] = {}
+    families: dict[str, tuple[str, ...]] = {}
+    section: tuple[str, ...] = ("sector",)
     for line in _lines("thesaurus.txt"):
+        if line.startswith("["):  # "[activity]", "[sector maak]": kind (and family) of what follows
+            section = tuple(line.strip("[] ").split())
+            continue
         head, _, rest = line.partition("=")
         concept = fold(head).replace(" ", "")
+        kinds.setdefault(concept, section[0])
+        if len(section) > 1:
+            families.setdefault(concept, tuple(section[1:]))
         variants_text, _, broader_text = rest.partition("|")
         variants = [concept, *variants_text.split(",")]
         for variant in variants:
@@ -192,6 +209,8 @@ def load_thesaurus() -> Thesaurus:
         wider = tuple(fold(b).replace(" ", "") for b in broader_text.split(",") if b.strip())
         if wider:
             broader[concept] = wider
+    # Words of multi-word variants ("food processing"): never split nor corrected, or the variant is lost.
+    phrase_words = frozenset(t for key in phrases if len(key) > 1 for t in key if len(t) >= 4)
     known = {key[0] for key in phrases if len(key) == 1 and len(key[0]) >= 3}
     known |= set(phrases.values())
     known |= {stem(w) for line in _lines("words.txt") for w in fold(line).split() if len(w) >= 3}
@@ -234,14 +253,17 @@ def load_thesaurus() -> Thesaurus:
     for line in _lines("counterparts.txt"):
         person, _, place = line.partition("<>")
         counterparts.append((fold(person).replace(" ", ""), fold(place).replace(" ", "")))
-    activities = frozenset(
-        phrases.get(key, key[0])
-        for line in _lines("activities.txt")
-        for w in line.split(",")
-        if (key := _stem_tokens(w))
-    )
+    # A concept is also in the families of its broader sector concepts (isolatie: bouw and energy).
+    for concept, wider in broader.items():
+        extra = tuple(f for b in wider for f in families.get(b, ()) if f not in families.get(concept, ()))
+        if extra and kinds.get(concept) == "sector":
+            families[concept] = tuple(dict.fromkeys((*families.get(concept, ()), *extra)))
+    activities = frozenset(c for c, kind in kinds.items() if kind != "sector")
     return Thesaurus(
+        phrase_words=phrase_words,
         activities=activities,
+        kinds=kinds,
+        families=families,
         counterparts=tuple(counterparts),
         negation=negation,
         phrases=phrases,
