@@ -20,6 +20,21 @@ _CLAUSE = re.compile(r"[,;:.!?()\[\]/|\n]+| - ")
 _NEGATION_REACH = 6  # words after a "geen"/"no" that it negates at most
 
 
+_DIMINUTIVES = ("etjes", "etje", "tjes", "tje", "pjes", "pje", "jes", "je")
+
+
+def _diminutive_bases(word: str) -> list[str]:
+    """Words a Dutch diminutive may be made from ("groepje" -> groep, "balletje" -> bal, "klasjes")."""
+    bases = []
+    for ending in _DIMINUTIVES:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            base = word[: -len(ending)]
+            bases.append(base)
+            if ending.startswith("e") and len(base) >= 4 and base[-1] == base[-2]:
+                bases.append(base[:-1])
+    return bases
+
+
 class Analyser:
     """Turns phrases into terms; caches per token. Not part of the public API.
 
@@ -132,11 +147,14 @@ class Analyser:
                         result = (stem(word[:i]), known_tail)
                         break
             if result is None:
-                # Known modifier of 5+ letters, unknown head: "instroomtraject" -> instroom + traject.
+                # Known modifier of 5+ letters, unknown head: "instroomtraject" -> instroom + traject. The
+                # compound is a kind of its unknown head, so a modifier that is a kind of collaboration or
+                # a level is no evidence: "internationale" is no "intern" (stagiair).
                 for i in range(n - 4, 4, -1):
                     known_head = self._known_stem(word[:i])
                     if known_head is not None:
-                        result = (known_head, stem(word[i:]))
+                        if self._concept(known_head) not in self.thesaurus.activities:
+                            result = (known_head, stem(word[i:]))
                         break
         return result
 
@@ -156,7 +174,14 @@ class Analyser:
             return cached
         s = stem(word)
         parts: tuple[str, ...]
-        if s in self.static_known or len(word) < 6 or len(word) > MAX_WORD or not word.isalpha():
+        small = (
+            next((stem(b) for b in _diminutive_bases(word) if stem(b) in self.static_known), None)
+            if s not in self.static_known and word.endswith(("je", "jes"))
+            else None
+        )
+        if small is not None:
+            parts = (small,)  # "groepje" -> groep, "klasjes" -> klas
+        elif s in self.static_known or len(word) < 6 or len(word) > MAX_WORD or not word.isalpha():
             parts = (s,)
         else:
             split = self.split_compound(word)
@@ -174,7 +199,9 @@ class Analyser:
         return parts
 
     # -- phrases --------------------------------------------------------------------------------------
-    def _phrase_pass(self, items: list[tuple[str, bool, bool]]) -> list[tuple[str, bool, bool]]:
+    def _phrase_pass(
+        self, items: list[tuple[str, bool, bool]], as_written: bool = True
+    ) -> list[tuple[str, bool, bool]]:
         """Replace the longest multi-word thesaurus phrases by their concept; items are
         (stem or concept, is stop word, is concept)."""
         phrases = self.thesaurus.phrases
@@ -191,6 +218,9 @@ class Analyser:
                         continue
                     window = items[i : i + length]
                     if any(c for _, _, c in window):
+                        continue
+                    # With stop words left out, numbers join nothing: "groepje van 3" is no "groep 3".
+                    if not as_written and any(t.isdigit() for t, _, _ in window):
                         continue
                     concept = phrases.get(tuple(t for t, _, _ in window))
                     if concept is not None:
@@ -246,6 +276,30 @@ class Analyser:
             kept.extend(w for w, ok in zip(clause_words, keep, strict=True) if ok)
         return kept
 
+    def _joined(self, words: list[str]) -> list[str]:
+        """Two words that together are one thesaurus word, joined ("warmte pompen" -> warmtepompen)."""
+        if len(words) < 2:
+            return words
+        phrases, stopwords = self.thesaurus.phrases, self._stopwords
+        out: list[str] = []
+        k = 0
+        while k < len(words):
+            word = words[k]
+            if k + 1 < len(words) and word not in stopwords and words[k + 1] not in stopwords:
+                joined = word + words[k + 1]
+                if (
+                    joined.isalpha()
+                    and len(joined) <= MAX_WORD
+                    and (stem(joined),) in phrases
+                    and phrases.get((stem(word),), phrases[(stem(joined),)]) == phrases[(stem(joined),)]
+                ):
+                    out.append(joined)
+                    k += 2
+                    continue
+            out.append(word)
+            k += 1
+        return out
+
     def analyse(self, text: str) -> tuple[str, ...]:
         """Terms of a phrase, in order of first appearance, without repeats; negated words left out."""
         if len(text) > MAX_PHRASE:
@@ -255,7 +309,7 @@ class Analyser:
             return cached
         stems: list[str] = []
         stop: list[bool] = []
-        for word in self.without_negated(text):
+        for word in self._joined(self.without_negated(text)):
             if word in self._stopwords or (len(word) < 2 and not word.isdigit()):
                 # Kept for multi-word thesaurus phrases ("zij instromer", "train the trainer"), else dropped.
                 stems.append(stem(word))
@@ -268,7 +322,7 @@ class Analyser:
         items = [(t, is_stop, False) for t, is_stop in zip(stems, stop, strict=True)]
         # Thesaurus phrases first as written, then once more with the stop words left out.
         items = self._phrase_pass(items)
-        items = self._phrase_pass([item for item in items if not item[1]])
+        items = self._phrase_pass([item for item in items if not item[1]], as_written=False)
         out = [token if is_concept else phrases.get((token,), token) for token, _, is_concept in items]
         for concept, first, second, ordered in (
             self.thesaurus.combinations if not self._combined.isdisjoint(out) else ()

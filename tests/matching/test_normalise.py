@@ -149,3 +149,36 @@ def test_common_words_are_not_split_into_fragments(text, term):
 )
 def test_negated_words_are_left_out(text, meant):
     assert normalise_phrase(text) == normalise_phrase(meant)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # words of a multi-word variant are kept whole ("processing" is no "proces" + "sing")
+        ("food processing", "voedingstechnologie"),
+        ("internships in food processing", "stageplaatsen voedingstechnologie"),
+        # Dutch diminutives by rule
+        ("een groepje leerlingen", "groep leerlingen"),
+        ("klasjes", "klas"),
+        # a compound written as two words
+        ("warmte pompen", "warmtepompen"),
+        ("stage plekken", "stageplekken"),
+        ("gast lessen", "gastlessen"),
+        # shadowing is a short internship, for teachers a teacher internship
+        ("een dag meelopen met een monteur", "snuffelstage monteur"),
+        ("docenten die meelopen", "docentstage"),
+    ],
+)
+def test_round_five_equivalents(a, b):
+    assert normalise_phrase(a) == normalise_phrase(b)
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("groepje van 3", "basisonderwijs"),  # with stop words left out, numbers join no variant
+        ("internationale ervaring", "stagiair"),  # no loose split off a known kind of collaboration
+    ],
+)
+def test_no_concept_from_fragments(text, absent):
+    assert absent not in normalise_phrase(text).split()
