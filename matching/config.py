@@ -44,6 +44,8 @@ class MatchConfig:
             ``score / (d_a * d_b) ** (alpha / 2)``, ``d`` a participant's total overlap with everyone
             (relative to the average): a pair is good when it stands out for both sides, not when one side
             overlaps a little with everyone.
+        typing_slips: a rare word is corrected towards a frequent one only if it differs by slips people
+            make on a phone keyboard (``thesaurus.is_typo``), not merely by a similar spelling.
         min_score: suggestions below this score are not made.
 
     Ranking and fairness:
@@ -80,6 +82,7 @@ class MatchConfig:
     topic_gate: float = 0.7
     topic_gate_cosine: float = 0.3
     reciprocal_weight: float = 0.25
+    typing_slips: bool = True
     min_score: float = 0.02
     max_per_organisation: int = 2
     candidate_pool: int = 30

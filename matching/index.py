@@ -26,7 +26,7 @@ from rapidfuzz import fuzz, process
 from matching.config import MatchConfig
 from matching.normalise import Analyser
 from matching.profile import Profile
-from matching.thesaurus import Thesaurus, clip, fold, load_thesaurus, stem
+from matching.thesaurus import Thesaurus, clip, fold, is_typo, load_thesaurus, stem
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def _as_persons(
     return tuple(tuple(dict.fromkeys(to_person.get(t, t) for t in ph)) for ph in phrases)
 
 
-def population_analyser(phrases: Iterable[str], thesaurus: Thesaurus) -> Analyser:
+def population_analyser(phrases: Iterable[str], thesaurus: Thesaurus, typing_slips: bool = True) -> Analyser:
     """An analyser that also knows the population's own words (for compounds) and its typos."""
     token_counts: Counter[str] = Counter()
     for phrase in phrases:
@@ -82,7 +82,11 @@ def population_analyser(phrases: Iterable[str], thesaurus: Thesaurus) -> Analyse
                 score = int(sims[row, col])
                 if score == 0 or anchors[col] == word:
                     continue
-                if score >= (85 if len(word) >= 8 else 83) and abs(int(anchor_lengths[col]) - len(word)) <= 2:
+                if (
+                    score >= (85 if len(word) >= 8 else 83)
+                    and abs(int(anchor_lengths[col]) - len(word)) <= 2
+                    and (not typing_slips or is_typo(word, anchors[col]))
+                ):
                     corrections[word] = anchors[col]
     return Analyser(thesaurus, extra_known=extra_known, corrections=corrections, correct_typos=False)
 
@@ -100,7 +104,7 @@ class ProfileIndex:
             self.counterpart[person], self.counterpart[place] = place, person
         self._swapped: dict[str, sp.csr_matrix] = {}
         all_phrases = [p for prof in self.profiles for p in (*prof.offers, *prof.needs, *prof.themes)]
-        self.analyser = population_analyser(all_phrases, self.thesaurus)
+        self.analyser = population_analyser(all_phrases, self.thesaurus, config.typing_slips)
         analyse = self.analyser.analyse
         self.offer_terms = [tuple(analyse(t) for t in p.offers) for p in self.profiles]
         self.need_terms = [tuple(analyse(t) for t in p.needs) for p in self.profiles]

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 from rapidfuzz import fuzz, process
 
-from matching.thesaurus import MAX_PHRASE, MAX_WORD, Thesaurus, clip, fold, load_thesaurus, stem
+from matching.thesaurus import MAX_PHRASE, MAX_WORD, Thesaurus, clip, fold, is_typo, load_thesaurus, stem
 
 _LINKS = ("", "s", "e", "en")  # Dutch linking morphemes between compound parts
 _CLAUSE = re.compile(r"[,;:.!?()\[\]/|\n]+| - ")
@@ -165,7 +165,7 @@ class Analyser:
             return None
         cutoff = 85.0 if len(stemmed) >= 8 else 83.0
         best = process.extractOne(stemmed, self._lexicon, scorer=fuzz.ratio, score_cutoff=cutoff)
-        return best[0] if best is not None else None
+        return best[0] if best is not None and is_typo(stemmed, best[0]) else None
 
     def expand_word(self, word: str) -> tuple[str, ...]:
         """Stems for one folded word: itself if known or short, else its compound parts or typo fix."""

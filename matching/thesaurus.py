@@ -109,6 +109,48 @@ def stem(word: str) -> str:
     return w
 
 
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEY_AT = {ch: (r, c + 0.5 * r) for r, row in enumerate(_ROWS) for c, ch in enumerate(row)}
+_SOUNDS_ALIKE = frozenset({("d", "t"), ("c", "k"), ("s", "z"), ("f", "v"), ("c", "s"), ("g", "ch")})
+
+
+def _slip(a: str, b: str) -> bool:
+    """Whether typing ``b`` as ``a`` is a plausible slip: neighbouring keys, vowels, or letters that sound
+    alike in Dutch or English (d/t, c/k, s/z, f/v)."""
+    if a in _VOWELS and b in _VOWELS:
+        return True
+    if (a, b) in _SOUNDS_ALIKE or (b, a) in _SOUNDS_ALIKE:
+        return True
+    ka, kb = _KEY_AT.get(a), _KEY_AT.get(b)
+    return ka is not None and kb is not None and abs(ka[0] - kb[0]) <= 1 and abs(ka[1] - kb[1]) <= 1.0
+
+
+def is_typo(word: str, target: str) -> bool:
+    """Whether ``word`` is ``target`` with a typing mistake rather than another word: at most one edit
+    (two from ten letters on) of the kinds people make on a phone keyboard: a letter left out, added or
+    swapped with its neighbour, or replaced by a neighbouring key, another vowel or a letter that sounds
+    alike. "stagair" and "excurise" are typos; "winter" is no "intern", "wiring" no "hiring"."""
+    budget = 1 if len(word) < 10 else 2
+    if word == target or abs(len(word) - len(target)) > budget:
+        return False
+    # Optimal string alignment distance; a substitution that is no slip costs more than the budget.
+    n, m = len(word), len(target)
+    previous2: list[int] = []
+    previous = list(range(m + 1))
+    for i in range(1, n + 1):
+        current = [i] + [0] * m
+        for j in range(1, m + 1):
+            a, b = word[i - 1], target[j - 1]
+            cost = 0 if a == b else (1 if _slip(a, b) else budget + 1)
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a == target[j - 2] and word[i - 2] == b:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+        if min(previous) > budget:
+            return False
+    return previous[m] <= budget
+
+
 def _lines(name: str) -> list[str]:
     text = (DATA_DIR / name).read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]

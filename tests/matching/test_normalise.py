@@ -182,3 +182,27 @@ def test_round_five_equivalents(a, b):
 )
 def test_no_concept_from_fragments(text, absent):
     assert absent not in normalise_phrase(text).split()
+
+
+@pytest.mark.parametrize(
+    ("word", "target", "typo"),
+    [
+        ("stagair", "stagiair", True),  # a letter left out
+        ("excurise", "excursie", True),  # two letters swapped
+        ("rondleidng", "rondleiding", True),
+        ("betaalt", "betaald", True),  # letters that sound alike
+        ("electrische", "elektrisch", True),  # two slips in a long word
+        ("winter", "intern", False),  # another word, not a slip
+        ("wiring", "hiring", False),  # w and h are not neighbouring keys
+        ("tablet", "talent", False),
+    ],
+)
+def test_only_phone_keyboard_slips_count_as_typos(word, target, typo):
+    from matching.thesaurus import is_typo
+
+    assert is_typo(word, target) is typo
+
+
+def test_a_similar_word_is_not_corrected_into_a_concept():
+    assert "stagiair" not in normalise_phrase("in de winter").split()
+    assert normalise_phrase("stagair") == normalise_phrase("stagiair")
