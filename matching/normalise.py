@@ -70,6 +70,7 @@ class Analyser:
         self._cues = (
             negation.before | {seq[0] for seq in negation.after} if negation is not None else frozenset()
         )
+        self._frame_verbs = frozenset(v for _, verbs, _ in self.thesaurus.frames for v in verbs)
         # Every term of a combinations.txt group: a phrase with none of them needs no combination check.
         self._combined = frozenset(
             t for _, first, second, _ in self.thesaurus.combinations for t in first | second
@@ -336,6 +337,15 @@ class Analyser:
                     out = [concept if k == a else t for k, t in enumerate(out) if k <= a or t not in second]
                 else:
                     out = [concept if k == min(a, b) else t for k, t in enumerate(out) if k != max(a, b)]
+        if self._frame_verbs.intersection(stems):
+            for concept, verbs, context in self.thesaurus.frames:
+                if verbs.isdisjoint(stems) or context.isdisjoint(stems):
+                    continue
+                k = next((j for j, t in enumerate(out) if t in verbs), None)
+                if k is None:
+                    out.append(concept)
+                else:
+                    out[k] = concept
         result = tuple(dict.fromkeys(out))
         if len(self._phrase_cache) < 500_000:
             self._phrase_cache[text] = result

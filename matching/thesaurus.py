@@ -172,6 +172,9 @@ class Thesaurus:
             means the concept ("training" + "docent" -> docentprofessionalisering); both terms are replaced
             by it. When ``ordered``, only if the first group's term comes first ("studenten voor een stage"
             is a person, "stageplekken voor studenten" a place).
+        frames: (concept, verb stems, context stems): a phrase with a verb and a context word (stop words
+            count: "bedrijven die ons willen ontvangen") also means the concept; the verb is replaced by it,
+            the context kept. From the ``~`` lines of ``combinations.txt``.
         audiences: (key, terms naming it, roles that always are it, roles that are it when their
             organisation's name contains one of the terms), from ``audience.txt``.
         negation: negation cues, from ``negation.txt``.
@@ -193,6 +196,7 @@ class Thesaurus:
     generic: frozenset[str]
     max_phrase_len: int
     combinations: tuple[tuple[str, frozenset[str], frozenset[str], bool], ...] = ()
+    frames: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = ()
     audiences: tuple[tuple[str, frozenset[str], frozenset[str], frozenset[str]], ...] = ()
     negation: Negation | None = None
     counterparts: tuple[tuple[str, str], ...] = ()
@@ -265,8 +269,19 @@ def load_thesaurus() -> Thesaurus:
         elif len(key) == 1:
             generic.add(key[0])
     combinations = []
+    frames = []
     for line in _lines("combinations.txt"):
         head, _, rest = line.partition("=")
+        if "~" in rest:  # a verb frame: stems as written, stop words included
+            verbs, _, context = rest.partition("~")
+            frames.append(
+                (
+                    fold(head).replace(" ", ""),
+                    frozenset(stem(w) for w in fold(verbs.replace(",", " ")).split()),
+                    frozenset(stem(w) for w in fold(context.replace(",", " ")).split()),
+                )
+            )
+            continue
         ordered = ">" in rest
         first, _, second = rest.partition(">" if ordered else "&")
         groups = tuple(
@@ -310,6 +325,7 @@ def load_thesaurus() -> Thesaurus:
         negation=negation,
         phrases=phrases,
         combinations=tuple(combinations),
+        frames=tuple(frames),
         audiences=tuple(audiences),
         broader=broader,
         known=frozenset(known),

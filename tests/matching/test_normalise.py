@@ -206,3 +206,19 @@ def test_only_phone_keyboard_slips_count_as_typos(word, target, typo):
 def test_a_similar_word_is_not_corrected_into_a_concept():
     assert "stagiair" not in normalise_phrase("in de winter").split()
     assert normalise_phrase("stagair") == normalise_phrase("stagiair")
+
+
+@pytest.mark.parametrize(
+    ("text", "concept", "present"),
+    [
+        # verb frames: an activity described instead of named, stop words as context
+        ("techniekbedrijven die ons willen ontvangen", "bedrijfsbezoek", True),
+        ("een monteur die laat zien hoe een warmtepomp werkt", "gastles", True),
+        ("show students how a heat pump works", "gastles", True),
+        ("bus naar bedrijven is duur, wie betaalt dat", "subsidie", True),
+        ("wij ontvangen graag subsidie", "bedrijfsbezoek", False),  # a verb without its context
+        ("rondleiding voor schoolklassen", "schol", True),  # the context stays
+    ],
+)
+def test_verb_frames(text, concept, present):
+    assert (concept in normalise_phrase(text).split()) is present
