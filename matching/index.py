@@ -291,28 +291,30 @@ class ProfileIndex:
             return cached
         vec: Vector = {}
         weight = self.weight
+        broader = self.thesaurus.broader
         for t in terms:
             w = weight.get(t, 0.0)
             if w > vec.get(t, 0.0):
                 vec[t] = w
         for t in terms:
-            for b in self.thesaurus.broader.get(t, ()):
-                wb = self.config.broader_weight * weight.get(b, 0.0)
-                if wb > vec.get(b, 0.0):
-                    vec[b] = wb
+            if t in broader:
+                for b in broader[t]:
+                    wb = self.config.broader_weight * weight.get(b, 0.0)
+                    if wb > vec.get(b, 0.0):
+                        vec[b] = wb
         floor = self.config.phrase_norm_floor
         share = self.config.activity_share if structured else 0.0
         activities = self.thesaurus.activities
-        if 0.0 < share < 1.0 and any(t in activities for t in vec) and not all(t in activities for t in vec):
-            kind = {t: t in activities for t in vec}
-            act = math.sqrt(sum(w * w for t, w in vec.items() if kind[t]))
-            top = math.sqrt(sum(w * w for t, w in vec.items() if not kind[t]))
+        act_sq = sum(w * w for t, w in vec.items() if t in activities) if 0.0 < share < 1.0 else 0.0
+        total_sq = sum(w * w for w in vec.values())
+        if act_sq and total_sq - act_sq > 1e-18:
+            act, top = math.sqrt(act_sq), math.sqrt(total_sq - act_sq)
             # Each part has a length floor (floor * its share ** 0.25): a part of generic words stays weak.
             scale_act = math.sqrt(share) / max(act, floor * share**0.25)
             scale_top = math.sqrt(1.0 - share) / max(top, floor * (1.0 - share) ** 0.25)
-            result = {t: w * (scale_act if kind[t] else scale_top) for t, w in vec.items()}
+            result = {t: w * (scale_act if t in activities else scale_top) for t, w in vec.items()}
         else:
-            norm = math.sqrt(sum(w * w for w in vec.values()))
+            norm = math.sqrt(total_sq)
             scale = 1.0 / max(norm, floor) if norm else 0.0
             result = {t: w * scale for t, w in vec.items()}
         cache[terms] = result

@@ -70,6 +70,10 @@ class Analyser:
         self._cues = (
             negation.before | {seq[0] for seq in negation.after} if negation is not None else frozenset()
         )
+        # Every head of a single-word variant ("warmte" of "warmtepomp"): only such a word can join the next.
+        self._join_heads = frozenset(
+            k[0][:i] for k in self.thesaurus.phrases if len(k) == 1 for i in range(3, len(k[0]) - 2)
+        )
         self._frame_verbs = frozenset(v for _, verbs, _ in self.thesaurus.frames for v in verbs)
         # Every term of a combinations.txt group: a phrase with none of them needs no combination check.
         self._combined = frozenset(
@@ -279,22 +283,25 @@ class Analyser:
 
     def _joined(self, words: list[str]) -> list[str]:
         """Two words that together are one thesaurus word, joined ("warmte pompen" -> warmtepompen)."""
-        if len(words) < 2:
+        if len(words) < 2 or self._join_heads.isdisjoint(words[:-1]):
             return words
         phrases, stopwords = self.thesaurus.phrases, self._stopwords
         out: list[str] = []
         k = 0
         while k < len(words):
             word = words[k]
-            if k + 1 < len(words) and word not in stopwords and words[k + 1] not in stopwords:
-                joined = word + words[k + 1]
+            if k + 1 < len(words) and word in self._join_heads and word not in stopwords:
+                following = words[k + 1]
+                # Stemming works on the end of a word: stem(a + b) is a + stem(b) (warmte + pomp).
+                concept = phrases.get((word + stem(following),))
                 if (
-                    joined.isalpha()
-                    and len(joined) <= MAX_WORD
-                    and (stem(joined),) in phrases
-                    and phrases.get((stem(word),), phrases[(stem(joined),)]) == phrases[(stem(joined),)]
+                    concept is not None
+                    and following not in stopwords
+                    and word.isalpha()
+                    and following.isalpha()
+                    and phrases.get((stem(word),), concept) == concept
                 ):
-                    out.append(joined)
+                    out.append(word + following)
                     k += 2
                     continue
             out.append(word)
@@ -323,7 +330,8 @@ class Analyser:
         items = [(t, is_stop, False) for t, is_stop in zip(stems, stop, strict=True)]
         # Thesaurus phrases first as written, then once more with the stop words left out.
         items = self._phrase_pass(items)
-        items = self._phrase_pass([item for item in items if not item[1]], as_written=False)
+        if any(is_stop for _, is_stop, _ in items):  # without stop words there is nothing new to find
+            items = self._phrase_pass([item for item in items if not item[1]], as_written=False)
         out = [token if is_concept else phrases.get((token,), token) for token, _, is_concept in items]
         for concept, first, second, ordered in (
             self.thesaurus.combinations if not self._combined.isdisjoint(out) else ()
@@ -337,7 +345,7 @@ class Analyser:
                     out = [concept if k == a else t for k, t in enumerate(out) if k <= a or t not in second]
                 else:
                     out = [concept if k == min(a, b) else t for k, t in enumerate(out) if k != max(a, b)]
-        if self._frame_verbs.intersection(stems):
+        if not self._frame_verbs.isdisjoint(stems):
             for concept, verbs, context in self.thesaurus.frames:
                 if verbs.isdisjoint(stems) or context.isdisjoint(stems):
                     continue

@@ -128,6 +128,7 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
         terms = tuple([t for t in mine if t in theirs])  # in the order of the participant's own phrase
         return Reason(kind, own_texts[i][x], other_texts[j][y], terms, weight=scores[pos] * wc)
 
+    region_reasons: dict[tuple[str, str], Reason] = {}
     theme_scores = index.theme_pair_scores(rows, cols)
     theme_list = theme_scores.tolist()
     out: list[tuple[Reason, ...]] = []
@@ -154,7 +155,10 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
                         "themes", terms=shared, themes=texts, weight=round(theme_score * cfg.theme_weight, 6)
                     )
                 )
-        reasons.append(Reason("regions", regions=(me.region, other.region)))
+        where = (me.region, other.region)
+        if where not in region_reasons:  # immutable: one object per pair of regions
+            region_reasons[where] = Reason("regions", regions=where)
+        reasons.append(region_reasons[where])
         out.append(tuple(reasons))
     return out
 

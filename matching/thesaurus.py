@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
+from rapidfuzz.distance import OSA, Levenshtein
+
 DATA_DIR = Path(__file__).with_name("data")
 
 _VOWELS = frozenset("aeiouy")
@@ -133,6 +135,11 @@ def is_typo(word: str, target: str) -> bool:
     budget = 1 if len(word) < 10 else 2
     if word == target or abs(len(word) - len(target)) > budget:
         return False
+    if OSA.distance(word, target, score_cutoff=budget) > budget:
+        return False  # too far apart whatever the kind of edit (the common case, in C)
+    if Levenshtein.distance(word, target) <= budget:  # no swap needed: every replacement must be a slip
+        ops = Levenshtein.editops(word, target)
+        return all(op.tag != "replace" or _slip(word[op.src_pos], target[op.dest_pos]) for op in ops)
     # Optimal string alignment distance; a substitution that is no slip costs more than the budget.
     n, m = len(word), len(target)
     previous2: list[int] = []
