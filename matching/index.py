@@ -18,6 +18,7 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp  # type: ignore[import-untyped]
@@ -54,9 +55,9 @@ def _as_persons(
 
 def population_analyser(phrases: Iterable[str], thesaurus: Thesaurus, typing_slips: bool = True) -> Analyser:
     """An analyser that also knows the population's own words (for compounds) and its typos."""
-    token_counts: Counter[str] = Counter()
-    for phrase in phrases:
-        token_counts.update(set(fold(clip(phrase)).split()))
+    token_counts: Counter[str] = Counter(
+        chain.from_iterable(set(fold(clip(phrase)).split()) for phrase in phrases)
+    )
     stopwords = thesaurus.stopwords
     stem_counts: Counter[str] = Counter()
     for token, count in token_counts.items():

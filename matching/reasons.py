@@ -117,15 +117,17 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
         for kind, *_ in found
     ]
 
+    # Per column of ``weights``: its kind's side data and found phrase pairs, looked up once.
+    columns = [(*sides[c // 2], *found[c // 2][1:]) for c in range(2 * len(found))]
+
     def phrase_reason(column: int, pos: int, i: int, j: int) -> Reason:
-        kind, own_vectors, other_vectors, own_texts, other_texts, swap = sides[column // 2]
-        _, a, b, scores = found[column // 2]
+        kind, own_vectors, other_vectors, own_texts, other_texts, swap, a, b, scores = columns[column]
         x, y = a[pos], b[pos]
         theirs = other_vectors[j][y]
         if swap:
             theirs = counterpart(theirs)
-        mine = own_vectors[i][x]
-        terms = tuple([t for t in mine if t in theirs])  # in the order of the participant's own phrase
+        # in the order of the participant's own phrase
+        terms = tuple([t for t in own_vectors[i][x] if t in theirs])
         return Reason(kind, own_texts[i][x], other_texts[j][y], terms, weight=scores[pos] * wc)
 
     region_reasons: dict[tuple[str, str], Reason] = {}
