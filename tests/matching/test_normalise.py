@@ -167,6 +167,8 @@ def test_negated_words_are_left_out(text, meant):
         # shadowing is a short internship, for teachers a teacher internship
         ("een dag meelopen met een monteur", "snuffelstage monteur"),
         ("docenten die meelopen", "docentstage"),
+        # a level written before "studenten" leaves the students to the ordered combination (a person)
+        ("hbo-studenten voor een afstudeeropdracht", "hbo stagiairs"),
     ],
 )
 def test_round_five_equivalents(a, b):
