@@ -27,7 +27,7 @@ from rapidfuzz import fuzz, process
 from matching.config import MatchConfig
 from matching.normalise import Analyser
 from matching.profile import Profile
-from matching.thesaurus import Thesaurus, clip, fold, is_typo, load_thesaurus, stem
+from matching.thesaurus import Thesaurus, clip, fold, is_plural_typo, is_typo, load_thesaurus, stem
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,9 @@ def population_analyser(phrases: Iterable[str], thesaurus: Thesaurus, typing_sli
                 if (
                     score >= (85 if len(word) >= 8 else 83)
                     and abs(int(anchor_lengths[col]) - len(word)) <= 2
-                    and (not typing_slips or is_typo(word, anchors[col]))
+                    and (
+                        not typing_slips or is_typo(word, anchors[col]) or is_plural_typo(word, anchors[col])
+                    )
                 ):
                     corrections[word] = anchors[col]
     return Analyser(thesaurus, extra_known=extra_known, corrections=corrections, correct_typos=False)

@@ -13,7 +13,17 @@ from collections.abc import Iterable, Mapping
 
 from rapidfuzz import fuzz, process
 
-from matching.thesaurus import MAX_PHRASE, MAX_WORD, Thesaurus, clip, fold, is_typo, load_thesaurus, stem
+from matching.thesaurus import (
+    MAX_PHRASE,
+    MAX_WORD,
+    Thesaurus,
+    clip,
+    fold,
+    is_plural_typo,
+    is_typo,
+    load_thesaurus,
+    stem,
+)
 
 _LINKS = ("", "s", "e", "en")  # Dutch linking morphemes between compound parts
 _CLAUSE = re.compile(r"[,;:.!?()\[\]/|\n]+| - ")
@@ -170,7 +180,9 @@ class Analyser:
             return None
         cutoff = 85.0 if len(stemmed) >= 8 else 83.0
         best = process.extractOne(stemmed, self._lexicon, scorer=fuzz.ratio, score_cutoff=cutoff)
-        return best[0] if best is not None and is_typo(stemmed, best[0]) else None
+        if best is None or not (is_typo(stemmed, best[0]) or is_plural_typo(stemmed, best[0])):
+            return None
+        return best[0]
 
     def expand_word(self, word: str) -> tuple[str, ...]:
         """Stems for one folded word: itself if known or short, else its compound parts or typo fix."""
@@ -340,7 +352,7 @@ class Analyser:
                 continue
             a = next((k for k, t in enumerate(out) if t in first), None)
             b = next((k for k, t in enumerate(out) if t in second), None)
-            if a is not None and b is not None and (not ordered or a < b):
+            if a is not None and b is not None and a != b and (not ordered or a < b):
                 if ordered:  # every later word of the second group is part of the combination
                     out = [concept if k == a else t for k, t in enumerate(out) if k <= a or t not in second]
                 else:

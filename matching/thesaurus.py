@@ -158,6 +158,12 @@ def is_typo(word: str, target: str) -> bool:
     return previous[m] <= budget
 
 
+def is_plural_typo(word: str, target: str) -> bool:
+    """Whether ``word`` is a slip in the plural of the stem ``target`` ("laadpalne" for laadpal-en): a slip
+    in the ending keeps the word from being stemmed, so it is compared with the plural forms."""
+    return any(is_typo(word, target + ending) for ending in ("en", "s", "e"))
+
+
 def _lines(name: str) -> list[str]:
     text = (DATA_DIR / name).read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
