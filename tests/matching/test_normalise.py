@@ -187,6 +187,8 @@ def test_round_five_equivalents(a, b):
     [
         ("groepje van 3", "basisonderwijs"),  # with stop words left out, numbers join no variant
         ("internationale ervaring", "stagiair"),  # no loose split off a known kind of collaboration
+        ("a paid placement for apprentices", "subsidie"),  # "paid" with no cost or "that" is no funding
+        ("a senior developer as coach", "vrijwilliger"),  # a senior colleague is no volunteer
     ],
 )
 def test_no_concept_from_fragments(text, absent):
