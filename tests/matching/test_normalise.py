@@ -189,6 +189,7 @@ def test_round_five_equivalents(a, b):
         ("internationale ervaring", "stagiair"),  # no loose split off a known kind of collaboration
         ("a paid placement for apprentices", "subsidie"),  # "paid" with no cost or "that" is no funding
         ("a senior developer as coach", "vrijwilliger"),  # a senior colleague is no volunteer
+        ("rondleiding op de werf", "werving"),  # a shipyard (werf) is no recruiting (werven stems to werf)
     ],
 )
 def test_no_concept_from_fragments(text, absent):
