@@ -32,6 +32,10 @@ class MatchConfig:
             such as stage + elektrotechniek), on top of the two single-term matches; 0 switches it off.
         phrase_count_damping: each participant's summed offers (needs) are divided by count**damping, so
             listing many phrases helps a little but cannot dominate.
+        activity_share: share of a need or offer phrase's squared length given to its kind of
+            collaboration (activity, resource and level concepts of the thesaurus) when it also names a
+            topic; each part is normalised on its own, so a shared "stage" keeps its weight in a phrase
+            full of topic words. 0 (or 1) normalises the phrase as one vector.
         topic_gate: score multiplier for two participants who both name topics (warmtepompen, food, ...)
             that have nothing in common, e.g. a shared "BBL" with electrical work on one side and bicycle
             repair on the other; it rises to 1 as their topics' cosine reaches ``topic_gate_cosine``.
@@ -40,6 +44,8 @@ class MatchConfig:
             ``score / (d_a * d_b) ** (alpha / 2)``, ``d`` a participant's total overlap with everyone
             (relative to the average): a pair is good when it stands out for both sides, not when one side
             overlaps a little with everyone.
+        typing_slips: a rare word is corrected towards a frequent one only if it differs by slips people
+            make on a phone keyboard (``thesaurus.is_typo``), not merely by a similar spelling.
         min_score: suggestions below this score are not made.
 
     Ranking and fairness:
@@ -72,9 +78,11 @@ class MatchConfig:
     phrase_norm_floor: float = 0.7
     phrase_count_damping: float = 0.25
     phrase_pair_weight: float = 0.4
+    activity_share: float = 0.5
     topic_gate: float = 0.7
     topic_gate_cosine: float = 0.3
     reciprocal_weight: float = 0.25
+    typing_slips: bool = True
     min_score: float = 0.02
     max_per_organisation: int = 2
     candidate_pool: int = 30

@@ -18,6 +18,7 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp  # type: ignore[import-untyped]
@@ -26,7 +27,7 @@ from rapidfuzz import fuzz, process
 from matching.config import MatchConfig
 from matching.normalise import Analyser
 from matching.profile import Profile
-from matching.thesaurus import Thesaurus, clip, fold, load_thesaurus, stem
+from matching.thesaurus import Thesaurus, clip, fold, is_plural_typo, is_typo, load_thesaurus, stem
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +53,11 @@ def _as_persons(
     return tuple(tuple(dict.fromkeys(to_person.get(t, t) for t in ph)) for ph in phrases)
 
 
-def population_analyser(phrases: Iterable[str], thesaurus: Thesaurus) -> Analyser:
+def population_analyser(phrases: Iterable[str], thesaurus: Thesaurus, typing_slips: bool = True) -> Analyser:
     """An analyser that also knows the population's own words (for compounds) and its typos."""
-    token_counts: Counter[str] = Counter()
-    for phrase in phrases:
-        token_counts.update(set(fold(clip(phrase)).split()))
+    token_counts: Counter[str] = Counter(
+        chain.from_iterable(set(fold(clip(phrase)).split()) for phrase in phrases)
+    )
     stopwords = thesaurus.stopwords
     stem_counts: Counter[str] = Counter()
     for token, count in token_counts.items():
@@ -64,7 +65,11 @@ def population_analyser(phrases: Iterable[str], thesaurus: Thesaurus) -> Analyse
             stem_counts[stem(token)] += count
     extra_known = {s for s, c in stem_counts.items() if c >= 2 and len(s) >= 4}
     anchors = sorted(thesaurus.known | {s for s, c in stem_counts.items() if c >= 3 and len(s) >= 5})
-    rare = sorted(s for s, c in stem_counts.items() if c == 1 and len(s) >= 6 and s not in thesaurus.known)
+    rare = sorted(
+        s
+        for s, c in stem_counts.items()
+        if c == 1 and len(s) >= 6 and s not in thesaurus.known and s not in thesaurus.phrase_words
+    )
     corrections: dict[str, str] = {}
     if rare and anchors:
         anchor_lengths = np.array([len(a) for a in anchors])
@@ -78,7 +83,13 @@ def population_analyser(phrases: Iterable[str], thesaurus: Thesaurus) -> Analyse
                 score = int(sims[row, col])
                 if score == 0 or anchors[col] == word:
                     continue
-                if score >= (85 if len(word) >= 8 else 83) and abs(int(anchor_lengths[col]) - len(word)) <= 2:
+                if (
+                    score >= (85 if len(word) >= 8 else 83)
+                    and abs(int(anchor_lengths[col]) - len(word)) <= 2
+                    and (
+                        not typing_slips or is_typo(word, anchors[col]) or is_plural_typo(word, anchors[col])
+                    )
+                ):
                     corrections[word] = anchors[col]
     return Analyser(thesaurus, extra_known=extra_known, corrections=corrections, correct_typos=False)
 
@@ -96,7 +107,7 @@ class ProfileIndex:
             self.counterpart[person], self.counterpart[place] = place, person
         self._swapped: dict[str, sp.csr_matrix] = {}
         all_phrases = [p for prof in self.profiles for p in (*prof.offers, *prof.needs, *prof.themes)]
-        self.analyser = population_analyser(all_phrases, self.thesaurus)
+        self.analyser = population_analyser(all_phrases, self.thesaurus, config.typing_slips)
         analyse = self.analyser.analyse
         self.offer_terms = [tuple(analyse(t) for t in p.offers) for p in self.profiles]
         self.need_terms = [tuple(analyse(t) for t in p.needs) for p in self.profiles]
@@ -133,10 +144,12 @@ class ProfileIndex:
                 w *= config.unique_term_weight
             self.weight[term] = w
         self._vector_cache: dict[tuple[str, ...], Vector] = {}
+        self._theme_cache: dict[tuple[str, ...], Vector] = {}
         self.offer_vectors = [tuple(self.phrase_vector(t) for t in ph) for ph in self.offer_terms]
         self.need_vectors = [tuple(self.phrase_vector(t) for t in ph) for ph in self.need_terms]
         self.theme_vectors = [
-            self.phrase_vector(tuple(t for ph in themes for t in ph)) for themes in self.theme_terms
+            self.phrase_vector(tuple(t for ph in themes for t in ph), structured=False)
+            for themes in self.theme_terms
         ]
         self.columns = {term: k for k, term in enumerate(sorted(df))}
         self.v = len(self.columns)
@@ -266,29 +279,48 @@ class ProfileIndex:
 
         return block(self.need_terms), block(self.offer_terms), names
 
-    def phrase_vector(self, terms: tuple[str, ...]) -> Vector:
+    def phrase_vector(self, terms: tuple[str, ...], structured: bool = True) -> Vector:
         """Weighted, length-limited vector of one phrase's terms (broader concepts weighted down).
 
-        Phrases with the same terms share one (never mutated) vector.
+        ``structured`` (offers and needs): a phrase that names both a kind of collaboration (activity,
+        resource or level concepts) and a topic gets ``activity_share`` of its squared length for the
+        former and the rest for the latter, each part normalised on its own, so "stageplaatsen" keeps its
+        weight however many topic words surround it. Phrases with the same terms share one (never
+        mutated) vector.
         """
-        cached = self._vector_cache.get(terms)
+        cache = self._vector_cache if structured else self._theme_cache
+        cached = cache.get(terms)
         if cached is not None:
             return cached
         vec: Vector = {}
         weight = self.weight
+        broader = self.thesaurus.broader
         for t in terms:
             w = weight.get(t, 0.0)
             if w > vec.get(t, 0.0):
                 vec[t] = w
         for t in terms:
-            for b in self.thesaurus.broader.get(t, ()):
-                wb = self.config.broader_weight * weight.get(b, 0.0)
-                if wb > vec.get(b, 0.0):
-                    vec[b] = wb
-        norm = math.sqrt(sum(w * w for w in vec.values()))
-        scale = 1.0 / max(norm, self.config.phrase_norm_floor) if norm else 0.0
-        result = {t: w * scale for t, w in vec.items()}
-        self._vector_cache[terms] = result
+            if t in broader:
+                for b in broader[t]:
+                    wb = self.config.broader_weight * weight.get(b, 0.0)
+                    if wb > vec.get(b, 0.0):
+                        vec[b] = wb
+        floor = self.config.phrase_norm_floor
+        share = self.config.activity_share if structured else 0.0
+        activities = self.thesaurus.activities
+        act_sq = sum(w * w for t, w in vec.items() if t in activities) if 0.0 < share < 1.0 else 0.0
+        total_sq = sum(w * w for w in vec.values())
+        if act_sq and total_sq - act_sq > 1e-18:
+            act, top = math.sqrt(act_sq), math.sqrt(total_sq - act_sq)
+            # Each part has a length floor (floor * its share ** 0.25): a part of generic words stays weak.
+            scale_act = math.sqrt(share) / max(act, floor * share**0.25)
+            scale_top = math.sqrt(1.0 - share) / max(top, floor * (1.0 - share) ** 0.25)
+            result = {t: w * (scale_act if t in activities else scale_top) for t, w in vec.items()}
+        else:
+            norm = math.sqrt(total_sq)
+            scale = 1.0 / max(norm, floor) if norm else 0.0
+            result = {t: w * scale for t, w in vec.items()}
+        cache[terms] = result
         return result
 
     def _matrices(

@@ -13,11 +13,36 @@ from collections.abc import Iterable, Mapping
 
 from rapidfuzz import fuzz, process
 
-from matching.thesaurus import MAX_PHRASE, MAX_WORD, Thesaurus, clip, fold, load_thesaurus, stem
+from matching.thesaurus import (
+    MAX_PHRASE,
+    MAX_WORD,
+    Thesaurus,
+    clip,
+    fold,
+    is_plural_typo,
+    is_typo,
+    load_thesaurus,
+    stem,
+)
 
 _LINKS = ("", "s", "e", "en")  # Dutch linking morphemes between compound parts
 _CLAUSE = re.compile(r"[,;:.!?()\[\]/|\n]+| - ")
 _NEGATION_REACH = 6  # words after a "geen"/"no" that it negates at most
+
+
+_DIMINUTIVES = ("etjes", "etje", "tjes", "tje", "pjes", "pje", "jes", "je")
+
+
+def _diminutive_bases(word: str) -> list[str]:
+    """Words a Dutch diminutive may be made from ("groepje" -> groep, "balletje" -> bal, "klasjes")."""
+    bases = []
+    for ending in _DIMINUTIVES:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            base = word[: -len(ending)]
+            bases.append(base)
+            if ending.startswith("e") and len(base) >= 4 and base[-1] == base[-2]:
+                bases.append(base[:-1])
+    return bases
 
 
 class Analyser:
@@ -35,7 +60,7 @@ class Analyser:
         correct_typos: bool = True,
     ) -> None:
         self.thesaurus = thesaurus or load_thesaurus()
-        self.static_known = self.thesaurus.known
+        self.static_known = self.thesaurus.known | self.thesaurus.phrase_words
         self.known = frozenset(self.thesaurus.known | set(extra_known))
         self._stopwords = self.thesaurus.stopwords
         self._lexicon = sorted(self.thesaurus.known)
@@ -55,6 +80,11 @@ class Analyser:
         self._cues = (
             negation.before | {seq[0] for seq in negation.after} if negation is not None else frozenset()
         )
+        # Every head of a single-word variant ("warmte" of "warmtepomp"): only such a word can join the next.
+        self._join_heads = frozenset(
+            k[0][:i] for k in self.thesaurus.phrases if len(k) == 1 for i in range(3, len(k[0]) - 2)
+        )
+        self._frame_verbs = frozenset(v for _, verbs, _ in self.thesaurus.frames for v in verbs)
         # Every term of a combinations.txt group: a phrase with none of them needs no combination check.
         self._combined = frozenset(
             t for _, first, second, _ in self.thesaurus.combinations for t in first | second
@@ -132,11 +162,14 @@ class Analyser:
                         result = (stem(word[:i]), known_tail)
                         break
             if result is None:
-                # Known modifier of 5+ letters, unknown head: "instroomtraject" -> instroom + traject.
+                # Known modifier of 5+ letters, unknown head: "instroomtraject" -> instroom + traject. The
+                # compound is a kind of its unknown head, so a modifier that is a kind of collaboration or
+                # a level is no evidence: "internationale" is no "intern" (stagiair).
                 for i in range(n - 4, 4, -1):
                     known_head = self._known_stem(word[:i])
                     if known_head is not None:
-                        result = (known_head, stem(word[i:]))
+                        if self._concept(known_head) not in self.thesaurus.activities:
+                            result = (known_head, stem(word[i:]))
                         break
         return result
 
@@ -147,7 +180,9 @@ class Analyser:
             return None
         cutoff = 85.0 if len(stemmed) >= 8 else 83.0
         best = process.extractOne(stemmed, self._lexicon, scorer=fuzz.ratio, score_cutoff=cutoff)
-        return best[0] if best is not None else None
+        if best is None or not (is_typo(stemmed, best[0]) or is_plural_typo(stemmed, best[0])):
+            return None
+        return best[0]
 
     def expand_word(self, word: str) -> tuple[str, ...]:
         """Stems for one folded word: itself if known or short, else its compound parts or typo fix."""
@@ -156,7 +191,14 @@ class Analyser:
             return cached
         s = stem(word)
         parts: tuple[str, ...]
-        if s in self.static_known or len(word) < 6 or len(word) > MAX_WORD or not word.isalpha():
+        small = (
+            next((stem(b) for b in _diminutive_bases(word) if stem(b) in self.static_known), None)
+            if s not in self.static_known and word.endswith(("je", "jes"))
+            else None
+        )
+        if small is not None:
+            parts = (small,)  # "groepje" -> groep, "klasjes" -> klas
+        elif s in self.static_known or len(word) < 6 or len(word) > MAX_WORD or not word.isalpha():
             parts = (s,)
         else:
             split = self.split_compound(word)
@@ -174,7 +216,9 @@ class Analyser:
         return parts
 
     # -- phrases --------------------------------------------------------------------------------------
-    def _phrase_pass(self, items: list[tuple[str, bool, bool]]) -> list[tuple[str, bool, bool]]:
+    def _phrase_pass(
+        self, items: list[tuple[str, bool, bool]], as_written: bool = True
+    ) -> list[tuple[str, bool, bool]]:
         """Replace the longest multi-word thesaurus phrases by their concept; items are
         (stem or concept, is stop word, is concept)."""
         phrases = self.thesaurus.phrases
@@ -191,6 +235,9 @@ class Analyser:
                         continue
                     window = items[i : i + length]
                     if any(c for _, _, c in window):
+                        continue
+                    # With stop words left out, numbers join nothing: "groepje van 3" is no "groep 3".
+                    if not as_written and any(t.isdigit() for t, _, _ in window):
                         continue
                     concept = phrases.get(tuple(t for t, _, _ in window))
                     if concept is not None:
@@ -246,6 +293,33 @@ class Analyser:
             kept.extend(w for w, ok in zip(clause_words, keep, strict=True) if ok)
         return kept
 
+    def _joined(self, words: list[str]) -> list[str]:
+        """Two words that together are one thesaurus word, joined ("warmte pompen" -> warmtepompen)."""
+        if len(words) < 2 or self._join_heads.isdisjoint(words[:-1]):
+            return words
+        phrases, stopwords = self.thesaurus.phrases, self._stopwords
+        out: list[str] = []
+        k = 0
+        while k < len(words):
+            word = words[k]
+            if k + 1 < len(words) and word in self._join_heads and word not in stopwords:
+                following = words[k + 1]
+                # Stemming works on the end of a word: stem(a + b) is a + stem(b) (warmte + pomp).
+                concept = phrases.get((word + stem(following),))
+                if (
+                    concept is not None
+                    and following not in stopwords
+                    and word.isalpha()
+                    and following.isalpha()
+                    and phrases.get((stem(word),), concept) == concept
+                ):
+                    out.append(word + following)
+                    k += 2
+                    continue
+            out.append(word)
+            k += 1
+        return out
+
     def analyse(self, text: str) -> tuple[str, ...]:
         """Terms of a phrase, in order of first appearance, without repeats; negated words left out."""
         if len(text) > MAX_PHRASE:
@@ -255,7 +329,7 @@ class Analyser:
             return cached
         stems: list[str] = []
         stop: list[bool] = []
-        for word in self.without_negated(text):
+        for word in self._joined(self.without_negated(text)):
             if word in self._stopwords or (len(word) < 2 and not word.isdigit()):
                 # Kept for multi-word thesaurus phrases ("zij instromer", "train the trainer"), else dropped.
                 stems.append(stem(word))
@@ -268,7 +342,8 @@ class Analyser:
         items = [(t, is_stop, False) for t, is_stop in zip(stems, stop, strict=True)]
         # Thesaurus phrases first as written, then once more with the stop words left out.
         items = self._phrase_pass(items)
-        items = self._phrase_pass([item for item in items if not item[1]])
+        if any(is_stop for _, is_stop, _ in items):  # without stop words there is nothing new to find
+            items = self._phrase_pass([item for item in items if not item[1]], as_written=False)
         out = [token if is_concept else phrases.get((token,), token) for token, _, is_concept in items]
         for concept, first, second, ordered in (
             self.thesaurus.combinations if not self._combined.isdisjoint(out) else ()
@@ -277,11 +352,20 @@ class Analyser:
                 continue
             a = next((k for k, t in enumerate(out) if t in first), None)
             b = next((k for k, t in enumerate(out) if t in second), None)
-            if a is not None and b is not None and (not ordered or a < b):
+            if a is not None and b is not None and a != b and (not ordered or a < b):
                 if ordered:  # every later word of the second group is part of the combination
                     out = [concept if k == a else t for k, t in enumerate(out) if k <= a or t not in second]
                 else:
                     out = [concept if k == min(a, b) else t for k, t in enumerate(out) if k != max(a, b)]
+        if not self._frame_verbs.isdisjoint(stems):
+            for concept, verbs, context in self.thesaurus.frames:
+                if verbs.isdisjoint(stems) or context.isdisjoint(stems):
+                    continue
+                k = next((j for j, t in enumerate(out) if t in verbs), None)
+                if k is None:
+                    out.append(concept)
+                else:
+                    out[k] = concept
         result = tuple(dict.fromkeys(out))
         if len(self._phrase_cache) < 500_000:
             self._phrase_cache[text] = result

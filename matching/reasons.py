@@ -117,17 +117,20 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
         for kind, *_ in found
     ]
 
+    # Per column of ``weights``: its kind's side data and found phrase pairs, looked up once.
+    columns = [(*sides[c // 2], *found[c // 2][1:]) for c in range(2 * len(found))]
+
     def phrase_reason(column: int, pos: int, i: int, j: int) -> Reason:
-        kind, own_vectors, other_vectors, own_texts, other_texts, swap = sides[column // 2]
-        _, a, b, scores = found[column // 2]
+        kind, own_vectors, other_vectors, own_texts, other_texts, swap, a, b, scores = columns[column]
         x, y = a[pos], b[pos]
         theirs = other_vectors[j][y]
         if swap:
             theirs = counterpart(theirs)
-        mine = own_vectors[i][x]
-        terms = tuple([t for t in mine if t in theirs])  # in the order of the participant's own phrase
+        # in the order of the participant's own phrase
+        terms = tuple([t for t in own_vectors[i][x] if t in theirs])
         return Reason(kind, own_texts[i][x], other_texts[j][y], terms, weight=scores[pos] * wc)
 
+    region_reasons: dict[tuple[str, str], Reason] = {}
     theme_scores = index.theme_pair_scores(rows, cols)
     theme_list = theme_scores.tolist()
     out: list[tuple[Reason, ...]] = []
@@ -154,7 +157,10 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
                         "themes", terms=shared, themes=texts, weight=round(theme_score * cfg.theme_weight, 6)
                     )
                 )
-        reasons.append(Reason("regions", regions=(me.region, other.region)))
+        where = (me.region, other.region)
+        if where not in region_reasons:  # immutable: one object per pair of regions
+            region_reasons[where] = Reason("regions", regions=where)
+        reasons.append(region_reasons[where])
         out.append(tuple(reasons))
     return out
 

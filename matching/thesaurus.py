@@ -8,9 +8,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
+
+from rapidfuzz.distance import OSA, Levenshtein
 
 DATA_DIR = Path(__file__).with_name("data")
 
@@ -109,6 +111,59 @@ def stem(word: str) -> str:
     return w
 
 
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEY_AT = {ch: (r, c + 0.5 * r) for r, row in enumerate(_ROWS) for c, ch in enumerate(row)}
+_SOUNDS_ALIKE = frozenset({("d", "t"), ("c", "k"), ("s", "z"), ("f", "v"), ("c", "s"), ("g", "ch")})
+
+
+def _slip(a: str, b: str) -> bool:
+    """Whether typing ``b`` as ``a`` is a plausible slip: neighbouring keys, vowels, or letters that sound
+    alike in Dutch or English (d/t, c/k, s/z, f/v)."""
+    if a in _VOWELS and b in _VOWELS:
+        return True
+    if (a, b) in _SOUNDS_ALIKE or (b, a) in _SOUNDS_ALIKE:
+        return True
+    ka, kb = _KEY_AT.get(a), _KEY_AT.get(b)
+    return ka is not None and kb is not None and abs(ka[0] - kb[0]) <= 1 and abs(ka[1] - kb[1]) <= 1.0
+
+
+def is_typo(word: str, target: str) -> bool:
+    """Whether ``word`` is ``target`` with a typing mistake rather than another word: at most one edit
+    (two from ten letters on) of the kinds people make on a phone keyboard: a letter left out, added or
+    swapped with its neighbour, or replaced by a neighbouring key, another vowel or a letter that sounds
+    alike. "stagair" and "excurise" are typos; "winter" is no "intern", "wiring" no "hiring"."""
+    budget = 1 if len(word) < 10 else 2
+    if word == target or abs(len(word) - len(target)) > budget:
+        return False
+    if OSA.distance(word, target, score_cutoff=budget) > budget:
+        return False  # too far apart whatever the kind of edit (the common case, in C)
+    if Levenshtein.distance(word, target) <= budget:  # no swap needed: every replacement must be a slip
+        ops = Levenshtein.editops(word, target)
+        return all(op.tag != "replace" or _slip(word[op.src_pos], target[op.dest_pos]) for op in ops)
+    # Optimal string alignment distance; a substitution that is no slip costs more than the budget.
+    n, m = len(word), len(target)
+    previous2: list[int] = []
+    previous = list(range(m + 1))
+    for i in range(1, n + 1):
+        current = [i] + [0] * m
+        for j in range(1, m + 1):
+            a, b = word[i - 1], target[j - 1]
+            cost = 0 if a == b else (1 if _slip(a, b) else budget + 1)
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a == target[j - 2] and word[i - 2] == b:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+        if min(previous) > budget:
+            return False
+    return previous[m] <= budget
+
+
+def is_plural_typo(word: str, target: str) -> bool:
+    """Whether ``word`` is a slip in the plural of the stem ``target`` ("laadpalne" for laadpal-en): a slip
+    in the ending keeps the word from being stemmed, so it is compared with the plural forms."""
+    return any(is_typo(word, target + ending) for ending in ("en", "s", "e"))
+
+
 def _lines(name: str) -> list[str]:
     text = (DATA_DIR / name).read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
@@ -130,13 +185,21 @@ class Thesaurus:
             means the concept ("training" + "docent" -> docentprofessionalisering); both terms are replaced
             by it. When ``ordered``, only if the first group's term comes first ("studenten voor een stage"
             is a person, "stageplekken voor studenten" a place).
+        frames: (concept, verb stems, context stems): a phrase with a verb and a context word (stop words
+            count: "bedrijven die ons willen ontvangen") also means the concept; the verb is replaced by it,
+            the context kept. From the ``~`` lines of ``combinations.txt``.
         audiences: (key, terms naming it, roles that always are it, roles that are it when their
             organisation's name contains one of the terms), from ``audience.txt``.
         negation: negation cues, from ``negation.txt``.
         counterparts: (person concept, place concept) pairs that match across sides, from
             ``counterparts.txt`` ("stagiair" sought by a company <-> "stage" sought by a school).
-        activities: concepts that say what kind of collaboration or audience a phrase is about (gastles,
-            stage, subsidie, vmbo, ...) rather than its topic, from ``activities.txt``.
+        activities: concepts that say what kind of collaboration, resource or audience a phrase is about
+            (gastles, stage, subsidie, vmbo, ...) rather than its topic: every concept outside the
+            thesaurus' ``[sector ...]`` sections.
+        phrase_words: stems of the words of multi-word variants, kept whole (not split as compounds).
+        kinds: concept -> its section's kind (activity, resource, level, sector).
+        families: sector concept -> its sector families (``[sector maak]``; also those of its broader
+            sector concepts): fields of one family are compatible topics.
     """
 
     phrases: Mapping[tuple[str, ...], str]
@@ -146,10 +209,14 @@ class Thesaurus:
     generic: frozenset[str]
     max_phrase_len: int
     combinations: tuple[tuple[str, frozenset[str], frozenset[str], bool], ...] = ()
+    frames: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = ()
     audiences: tuple[tuple[str, frozenset[str], frozenset[str], frozenset[str]], ...] = ()
     negation: Negation | None = None
     counterparts: tuple[tuple[str, str], ...] = ()
     activities: frozenset[str] = frozenset()
+    kinds: Mapping[str, str] = field(default_factory=dict)
+    phrase_words: frozenset[str] = frozenset()
+    families: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -176,9 +243,18 @@ def load_thesaurus() -> Thesaurus:
     stopwords = frozenset(w for line in _lines("stopwords.txt") for w in fold(line).split())
     phrases: dict[tuple[str, ...], str] = {}
     broader: dict[str, tuple[str, ...]] = {}
+    kinds: dict[str, str] = {}
+    families: dict[str, tuple[str, ...]] = {}
+    section: tuple[str, ...] = ("sector",)
     for line in _lines("thesaurus.txt"):
+        if line.startswith("["):  # "[activity]", "[sector maak]": kind (and family) of what follows
+            section = tuple(line.strip("[] ").split())
+            continue
         head, _, rest = line.partition("=")
         concept = fold(head).replace(" ", "")
+        kinds.setdefault(concept, section[0])
+        if len(section) > 1:
+            families.setdefault(concept, tuple(section[1:]))
         variants_text, _, broader_text = rest.partition("|")
         variants = [concept, *variants_text.split(",")]
         for variant in variants:
@@ -192,6 +268,8 @@ def load_thesaurus() -> Thesaurus:
         wider = tuple(fold(b).replace(" ", "") for b in broader_text.split(",") if b.strip())
         if wider:
             broader[concept] = wider
+    # Words of multi-word variants ("food processing"): never split nor corrected, or the variant is lost.
+    phrase_words = frozenset(t for key in phrases if len(key) > 1 for t in key if len(t) >= 4)
     known = {key[0] for key in phrases if len(key) == 1 and len(key[0]) >= 3}
     known |= set(phrases.values())
     known |= {stem(w) for line in _lines("words.txt") for w in fold(line).split() if len(w) >= 3}
@@ -204,8 +282,19 @@ def load_thesaurus() -> Thesaurus:
         elif len(key) == 1:
             generic.add(key[0])
     combinations = []
+    frames = []
     for line in _lines("combinations.txt"):
         head, _, rest = line.partition("=")
+        if "~" in rest:  # a verb frame: stems as written, stop words included
+            verbs, _, context = rest.partition("~")
+            frames.append(
+                (
+                    fold(head).replace(" ", ""),
+                    frozenset(stem(w) for w in fold(verbs.replace(",", " ")).split()),
+                    frozenset(stem(w) for w in fold(context.replace(",", " ")).split()),
+                )
+            )
+            continue
         ordered = ">" in rest
         first, _, second = rest.partition(">" if ordered else "&")
         groups = tuple(
@@ -234,18 +323,22 @@ def load_thesaurus() -> Thesaurus:
     for line in _lines("counterparts.txt"):
         person, _, place = line.partition("<>")
         counterparts.append((fold(person).replace(" ", ""), fold(place).replace(" ", "")))
-    activities = frozenset(
-        phrases.get(key, key[0])
-        for line in _lines("activities.txt")
-        for w in line.split(",")
-        if (key := _stem_tokens(w))
-    )
+    # A concept is also in the families of its broader sector concepts (isolatie: bouw and energy).
+    for concept, wider in broader.items():
+        extra = tuple(f for b in wider for f in families.get(b, ()) if f not in families.get(concept, ()))
+        if extra and kinds.get(concept) == "sector":
+            families[concept] = tuple(dict.fromkeys((*families.get(concept, ()), *extra)))
+    activities = frozenset(c for c, kind in kinds.items() if kind != "sector")
     return Thesaurus(
+        phrase_words=phrase_words,
         activities=activities,
+        kinds=kinds,
+        families=families,
         counterparts=tuple(counterparts),
         negation=negation,
         phrases=phrases,
         combinations=tuple(combinations),
+        frames=tuple(frames),
         audiences=tuple(audiences),
         broader=broader,
         known=frozenset(known),
