@@ -34,6 +34,7 @@ from bot.handlers import (
     suggestions,
 )
 from bot.jobs import start_jobs, stop_jobs
+from bot.limiter import TelegramLimiter
 from bot.ordering import PersonOrderedProcessor
 from bot.settings import Settings
 from bot.texts import LANGUAGES, t
@@ -107,6 +108,8 @@ def build_application(settings: Settings, *, engine: Engine, clock: Clock | None
         .base_file_url(settings.file_base_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .context_types(context_types)
+        # Every Bot API call (replies, edits, button answers, the outbox sender) through one limiter.
+        .rate_limiter(TelegramLimiter.from_settings(settings))
         # Concurrent across people, one at a time and once per update for each person (bot/ordering.py).
         .concurrent_updates(
             PersonOrderedProcessor(engine, max_concurrent_updates=settings.concurrent_updates)
