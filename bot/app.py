@@ -22,6 +22,7 @@ from telegram.ext import (
 from bot.callbacks import pattern
 from bot.clock import Clock
 from bot.context import BotData, KoppelContext
+from bot.flood import FloodGuard
 from bot.handlers import (
     account,
     errors,
@@ -112,7 +113,11 @@ def build_application(settings: Settings, *, engine: Engine, clock: Clock | None
         .rate_limiter(TelegramLimiter.from_settings(settings))
         # Concurrent across people, one at a time and once per update for each person (bot/ordering.py).
         .concurrent_updates(
-            PersonOrderedProcessor(engine, max_concurrent_updates=settings.concurrent_updates)
+            PersonOrderedProcessor(
+                engine,
+                max_concurrent_updates=settings.concurrent_updates,
+                flood=FloodGuard(burst=settings.flood_burst, per_second=settings.flood_per_second),
+            )
         )
         .post_init(post_init)
         .post_stop(post_stop)
