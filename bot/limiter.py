@@ -307,7 +307,7 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
                 failures += 1
                 self.retried += 1
                 delay = self._backoff(failures)
-                logger.debug("%s on %s: retrying in %.2fs", type(exc).__name__, endpoint, delay)
+                logger.debug("%s on %s (%s): retrying in %.2fs", type(exc).__name__, endpoint, exc, delay)
                 await _sleep(delay, options.stop)
 
     def _backoff(self, failures: int) -> float:
