@@ -71,6 +71,8 @@ class PersonOrderedProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self.engine = engine
         self.flood = flood
+        self._dropped: list[tuple[int, asyncio.Future[None]]] = []
+        self._recorder: asyncio.Future[None] | None = None
         self._local: dict[int, tuple[asyncio.Lock, int]] = {}
         self._advisory: AdvisoryLocks | None = None
         self._max_seen: dict[int, int] = {}
@@ -105,12 +107,12 @@ class PersonOrderedProcessor(BaseUpdateProcessor):
                         update.update_id,
                     )
                     await _slow_down(update)
-                self._drop(update, coroutine)
+                await self._drop(update, coroutine)
                 return
         async with self._person(key):
             update_id = update.update_id
             if self.flood is not None and key is not None and self.flood.flooding(key):
-                self._drop(update, coroutine)  # admitted before the flood began, dropped with the rest
+                await self._drop(update, coroutine)  # admitted before the flood began, dropped with the rest
                 return
             if transaction(self.engine, lambda session: was_processed(session, update_id=update_id)):
                 self.replayed += 1
@@ -134,12 +136,38 @@ class PersonOrderedProcessor(BaseUpdateProcessor):
 
             transaction(self.engine, record)
 
-    def _drop(self, update: Update, coroutine: Awaitable[Any]) -> None:
-        """Leave an update unhandled, but record it as handled so that it is never replayed."""
+    async def _drop(self, update: Update, coroutine: Awaitable[Any]) -> None:
+        """Leave an update unhandled, but record it as handled so that it is never replayed.
+
+        A flood drops hundreds at once: they are recorded together, in one transaction off the event loop,
+        so that neither the loop nor the database is busy with them while others wait.
+        """
         if isinstance(coroutine, Coroutine):
             coroutine.close()
-        update_id = update.update_id
-        transaction(self.engine, lambda session: record_processed(session, update_id=update_id))
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._dropped.append((update.update_id, done))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.ensure_future(self._record_dropped())
+        await done
+
+    async def _record_dropped(self) -> None:
+        await asyncio.sleep(0)  # the rest of the burst joins this batch
+        while self._dropped:
+            batch, self._dropped = self._dropped, []
+            ids = [update_id for update_id, _done in batch]
+
+            def record(session: Any, ids: list[int] = ids) -> None:
+                for update_id in ids:
+                    record_processed(session, update_id=update_id)
+
+            try:
+                await asyncio.to_thread(transaction, self.engine, record)
+            except Exception as exc:  # the updates stay unconfirmed: redelivered, dropped or handled again
+                for _update_id, done in batch:
+                    done.set_exception(exc)
+            else:
+                for _update_id, done in batch:
+                    done.set_result(None)
 
     @asynccontextmanager
     async def _person(self, key: int | None) -> AsyncIterator[None]:

@@ -237,6 +237,7 @@ class BotAPIStandIn:
         self._file_ids = itertools.count(1)
         self._cond = threading.Condition()
         self._buckets: dict[object, tuple[float, float]] = {}
+        self._handed_out_at = 0.0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.status_counts: dict[int, int] = defaultdict(int)
@@ -427,12 +428,25 @@ class BotAPIStandIn:
                 raise TimeoutError(f"timed out after {timeout}s waiting for {what or predicate}")
             await asyncio.sleep(0.01)
 
+    @property
+    def last_activity(self) -> float:
+        """When the bot last did something: a call other than getUpdates, or fetching updates (monotonic)."""
+        with self._cond:
+            for call in reversed(self.calls):
+                if call.method != "getUpdates":
+                    return max(call.at, self._handed_out_at)
+            return self._handed_out_at
+
     async def wait_idle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
-        """Wait until all updates were fetched and no call came for `quiet` seconds."""
+        """Wait until all updates were fetched and the bot did nothing for `quiet` seconds.
+
+        (Long polls do not count: `quiet` may be longer than the poll timeout, e.g. longer than the second a
+        paced reply may wait for its chat's turn.)
+        """
         deadline = time.monotonic() + timeout
         while True:
             with self._cond:
-                last = self.calls[-1].at if self.calls else 0.0
+                last = self.last_activity
                 pending = len(self._updates) + len(self._replays)
             if not pending and time.monotonic() - last >= quiet:
                 return
@@ -542,6 +556,8 @@ class BotAPIStandIn:
             replays, self._replays = self._replays, []
             batch = replays + self._updates[: max(0, limit - len(replays))]
             self._delivered.update((update["update_id"], update) for update in batch)
+            if batch:
+                self._handed_out_at = time.monotonic()
             return batch
 
     # -- webhook delivery ----------------------------------------------------------------------------
