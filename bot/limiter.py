@@ -418,9 +418,9 @@ async def _wait(future: asyncio.Future[None], stop: asyncio.Event | None) -> Non
         return
     if stop.is_set():
         raise NotSent("stopping")
-    stopping = asyncio.ensure_future(stop.wait())
+    stopping: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
     try:
-        await asyncio.wait({future, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([future, stopping], return_when=asyncio.FIRST_COMPLETED)
     finally:
         stopping.cancel()
     if not future.done():

@@ -33,6 +33,9 @@ from bot.standin import BotAPIStandIn
 from bot.texts import Markup, t
 from matching import REGIONS, load_profiles_csv
 
+# One worker runs this module: the story (a module fixture) is played once.
+pytestmark = pytest.mark.xdist_group("demo")
+
 ROOT = Path(__file__).resolve().parents[2]
 IMPORT_COLUMNS = (
     "id,name,organisation,role,region,offers,needs,interests,reach,telegram_id,consent,language".split(",")
