@@ -5,7 +5,8 @@ Usage:  PYTHONPATH=. python bench/broadcast.py [--count 10000] [--rate 30] [--da
 The stand-in enforces Telegram-like limits (`FloodLimits()`: 30 messages/s overall, ~1/s per chat after a
 burst of 3; beyond them it answers 429 with `retry_after`). The real `OutboxSender` (bot/jobs/sender.py)
 delivers N queued rows; the script prints the achieved rate (first to last confirmed send), the number of
-429 answers and how many rows ended sent. Target: ≥ 95 % of 30 msg/s with fewer than 1 % 429s.
+429 answers and how many rows ended sent. Target: ≥ 95 % of 30 msg/s with fewer than 1 % 429s. The sender
+is paced by the bot's one limiter (bot/limiter.py), as in the running bot.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from telegram import Bot  # noqa: E402
+from telegram.ext import ExtBot  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
 from bot.jobs.sender import OutboxSender  # noqa: E402
+from bot.limiter import TelegramLimiter  # noqa: E402
 from bot.standin import BotAPIStandIn, FloodLimits  # noqa: E402
 from storage import make_engine, session_scope, upgrade  # noqa: E402
 from storage.models import Participant  # noqa: E402
@@ -58,9 +60,15 @@ def prepare(url: str, standin: BotAPIStandIn, count: int) -> None:
 
 async def deliver(url: str, standin: BotAPIStandIn, count: int, rate: float) -> int:
     engine = make_engine(url)
-    bot = Bot(standin.token, base_url=standin.base_url, request=HTTPXRequest(connection_pool_size=128))
+    limiter = TelegramLimiter(rate=rate, chat_interval=1.0)
+    bot = ExtBot(
+        standin.token,
+        base_url=standin.base_url,
+        request=HTTPXRequest(connection_pool_size=128),
+        rate_limiter=limiter,
+    )
     async with bot:
-        sender = OutboxSender(bot, engine, rate=rate, chat_interval=1.0, capacity=int(rate * 4))
+        sender = OutboxSender(bot, engine, capacity=int(rate * 4))
         started = time.perf_counter()
         await sender.start()
         last_report = started

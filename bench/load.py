@@ -1,28 +1,40 @@
 """Load and reliability: many people onboarding at once while a broadcast runs, with faults if asked.
 
 Usage:
-  PYTHONPATH=. python bench/load.py [--people 500] [--broadcast 2000] [--faults] [--outage 30]
+  PYTHONPATH=. python bench/load.py [--people 500] [--spread 2] [--broadcast 2000] [--faults] [--outage 30]
+  PYTHONPATH=. python bench/load.py --people 300 --spread 120 --broadcast 0    # docs/benchmarks.md
   PYTHONPATH=. python bench/load.py --people 0 --broadcast 10000 --workers 2 \
       --postgres postgresql://postgres@127.0.0.1:5432/postgres
 
 The bot runs as in production: `python -m bot run` in its own process (plus `--workers` extra
 `python -m bot worker` processes, PostgreSQL only), long polling a Bot API stand-in in this process over
 HTTP. SQLite by default (a fresh file); `--postgres ADMIN_URL` creates a fresh database there and drops it.
+The stand-in enforces Telegram's flood limits (30 messages/s overall, ~1/s per chat after a burst of 3;
+429 beyond them) unless `--no-limits`.
 
-- People: each starts within the first 2 s, sends /start, presses the first button of the newest message
-  or answers a question in words, `--steps` times, thinking `--think` seconds between steps. Latency: from
-  queueing an update to the bot's first message or edit in that chat.
+- People: each starts within the first `--spread` seconds, sends /start, presses the first button of the
+  newest message or answers a question in words, `--steps` times, thinking `--think` seconds between
+  steps. Latency: from queueing an update to the bot's first message or edit in that chat that the Bot
+  API accepted.
 - Broadcast: `--broadcast` outbox rows to other participants, queued at the start, delivered by the sender.
 - `--faults`: to broadcast recipients, 5% of sends answer 5xx and a burst of 429 (retry_after 1 s);
   `--outage S`: the Bot API disappears for S seconds (stand-in stopped, same port) 5 s into the run.
 
-Prints updates/s, p50/p95/max latency, delivery rate, 429s, duplicates, losses, uncertain deliveries.
+Prints updates/s, p50/p95/max latency, delivery rate, 429s, duplicates, losses, uncertain deliveries, and
+for the people:
+- replies lost: calls to a person's chat that Telegram refused (429, 5xx, ...) and the bot never made
+  again successfully; people stuck: people with a step that got no visible answer within 15 s.
+- the first and the complete reply's latency (every message and edit until the person's next step),
+  against their floor: what a bot needing no time at all would reach with the same messages under the
+  stand-in's limits (each message ready when its person's update was queued, sent as early as the
+  overall and per-chat buckets allow, replies before the broadcast; edits and button answers unlimited).
 Not a test: it prints figures for docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import secrets
 import sys
@@ -31,6 +43,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -38,7 +51,8 @@ from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from bot.standin import ApiCall, BotAPIStandIn, Fault  # noqa: E402
+from bot.limiter import is_paced  # noqa: E402
+from bot.standin import ApiCall, BotAPIStandIn, Fault, FloodLimits  # noqa: E402
 from storage import make_engine, upgrade  # noqa: E402
 from storage.db import normalise_url  # noqa: E402
 from storage.models import OutboxMessage, Participant  # noqa: E402
@@ -65,6 +79,126 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+class RecordingStandIn(BotAPIStandIn):
+    """The stand-in, remembering the answer to every call (to find replies refused and never repeated)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.outcomes: list[tuple[str, object, str, int, float]] = []  # method, chat, params, status, at
+
+    def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        at = time.monotonic()
+        status, body = super().handle(method, params)
+        key = json.dumps(
+            {k: v for k, v in params.items() if isinstance(v, str | int | dict | list)}, sort_keys=True
+        )
+        with self._cond:
+            self.outcomes.append((method, params.get("chat_id"), key, status, at))
+        return status, body
+
+
+def replies_lost(standin: RecordingStandIn, chats: set[int]) -> int:
+    """Calls to `chats` refused for Telegram's reasons (429, 5xx) and never made again with success.
+
+    (A 400 such as "message is not modified" is the bot's own expected refusal, not a lost reply.)
+    """
+    refused: Counter[tuple[str, str]] = Counter()
+    for method, chat, key, status, _at in standin.outcomes:
+        if chat not in chats or method == "getUpdates":
+            continue
+        if status == 200:
+            if refused[(method, key)]:
+                refused[(method, key)] -= 1
+        elif status == 429 or status >= 500:
+            refused[(method, key)] += 1
+    return sum(refused.values())
+
+
+class _Bucket:
+    """A token bucket serving in order, never back in time (the stand-in's rule), for the floor."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = burst
+        self.stamp: float | None = None
+
+    def _tokens_at(self, now: float) -> float:
+        if self.stamp is None:
+            return self.burst
+        return min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+
+    def earliest(self, ready: float) -> float:
+        now = ready if self.stamp is None else max(ready, self.stamp)
+        tokens = self._tokens_at(now)
+        return now if tokens >= 1 else now + (1 - tokens) / self.rate
+
+    def take(self, at: float) -> None:
+        self.tokens, self.stamp = self._tokens_at(at) - 1, at
+
+
+def reply_latencies(
+    standin: RecordingStandIn, answers: list[tuple[int, float, float, str]], limits: FloodLimits
+) -> dict[str, list[float]]:
+    """Per answered update: the first and the complete reply, as measured and as the floor allows.
+
+    A reply is every message or edit to the person's chat from their update until their next one. The
+    floor schedules the same new messages as early as the stand-in's limits allow (overall and per chat,
+    in the order they became ready, each ready when its update was queued) for a bot that needs no time;
+    edits and button answers are not limited, so they cost the floor nothing.
+    """
+    queued_at: dict[int, list[float]] = {}
+    for chat, queued, _first_at, _method in answers:
+        queued_at.setdefault(chat, []).append(queued)
+    for times in queued_at.values():
+        times.sort()
+
+    def update_of(chat: object, at: float) -> float | None:
+        if not isinstance(chat, int) or chat not in queued_at:
+            return None
+        earlier = [queued for queued in queued_at[chat] if queued <= at]
+        return earlier[-1] if earlier else None
+
+    complete: dict[tuple[int, float], float] = {}
+    demand: list[tuple[float, float, int]] = []  # (ready, when it was really sent, chat)
+    for method, chat, _key, status, at in standin.outcomes:
+        if status != 200 or method not in REPLIES:
+            continue
+        ready = update_of(chat, at)
+        if ready is None:
+            continue
+        key = (int(chat), ready)  # type: ignore[call-overload]
+        complete[key] = max(complete.get(key, at), at)
+        if is_paced(method):
+            demand.append((ready, at, int(chat)))  # type: ignore[call-overload]
+    # First each chat's own pace (in the order its messages became ready), then the overall budget in the
+    # order those times come: a lower bound a real scheduler cannot beat.
+    demand.sort()
+    chats: dict[int, _Bucket] = {}
+    at_chat: list[tuple[float, float, int]] = []  # (the chat allows it at, ready, chat)
+    for ready, _actual, chat in demand:
+        bucket = chats.setdefault(chat, _Bucket(limits.per_chat_per_second, limits.per_chat_burst))
+        at = bucket.earliest(ready)
+        bucket.take(at)
+        at_chat.append((at, ready, chat))
+    at_chat.sort()
+    overall = _Bucket(limits.per_second, limits.burst)
+    floor_first: dict[tuple[int, float], float] = {}
+    floor_last: dict[tuple[int, float], float] = {}
+    for allowed, ready, chat in at_chat:
+        at = overall.earliest(allowed)
+        overall.take(at)
+        floor_first[(chat, ready)] = min(floor_first.get((chat, ready), at), at)
+        floor_last[(chat, ready)] = max(floor_last.get((chat, ready), at), at)
+    result: dict[str, list[float]] = {"first": [], "complete": [], "first floor": [], "complete floor": []}
+    for chat, queued, first_at, method in answers:
+        key = (chat, queued)
+        result["first"].append(first_at - queued)
+        result["complete"].append(complete.get(key, first_at) - queued)
+        result["first floor"].append(floor_first.get(key, queued) - queued if is_paced(method) else 0.0)
+        result["complete floor"].append(floor_last.get(key, queued) - queued)
+    return result
+
+
 class Chaos:
     """Faults for broadcast recipients only (people onboarding get normal answers)."""
 
@@ -85,37 +219,50 @@ class Chaos:
 
 
 class People:
-    """Acts as people onboarding; one thread scans the stand-in's calls to time the answers."""
+    """Acts as people onboarding; one thread scans the stand-in's answered calls to time the replies."""
 
-    def __init__(self, standin: BotAPIStandIn, count: int, steps: int, think: float, rng: random.Random):
+    def __init__(
+        self,
+        standin: RecordingStandIn,
+        count: int,
+        steps: int,
+        think: float,
+        spread: float,
+        rng: random.Random,
+    ):
         self.standin, self.steps, self.think, self.rng = standin, steps, think, rng
         self.handles = [standin.person(PEOPLE_FROM + k, f"Deelnemer {k}") for k in range(count)]
         now = time.monotonic()
-        self.next_at = [now + rng.uniform(0, 2.0) for _ in range(count)]
+        self.next_at = [now + rng.uniform(0, spread) for _ in range(count)]
         self.step = [0] * count
         self.waiting: dict[int, float] = {}  # chat → when its update was queued
-        self.latencies: list[float] = []
+        self.answers: list[tuple[int, float, float, str]] = []  # chat, queued, first reply at, its method
         self.unanswered = 0
+        self.stuck: set[int] = set()  # people with a step that got no visible answer
         self.updates = 0
         self._seen = 0
+
+    @property
+    def latencies(self) -> list[float]:
+        return [first - queued for _chat, queued, first, _method in self.answers]
 
     def done(self) -> bool:
         return all(step >= self.steps for step in self.step) and not self.waiting
 
     def tick(self) -> None:
-        calls = self.standin.calls
-        end = len(calls)
+        outcomes = self.standin.outcomes
+        end = len(outcomes)
         now = time.monotonic()
-        for call in calls[self._seen : end]:
-            chat = call.params.get("chat_id")
-            if call.method in REPLIES and chat in self.waiting and call.at >= self.waiting[chat]:
-                self.latencies.append(call.at - self.waiting.pop(chat))
-                index = chat - PEOPLE_FROM
-                self.next_at[index] = now + self.rng.uniform(0.5, 1.5) * self.think
+        for method, chat, _key, status, at in outcomes[self._seen : end]:
+            if status == 200 and method in REPLIES and chat in self.waiting and at >= self.waiting[chat]:
+                queued = self.waiting.pop(chat)  # type: ignore[arg-type]
+                self.answers.append((chat, queued, at, method))  # type: ignore[arg-type]
+                self.next_at[chat - PEOPLE_FROM] = now + self.rng.uniform(0.5, 1.5) * self.think  # type: ignore[operator]
         self._seen = end
         for chat, since in list(self.waiting.items()):
             if now - since > 15:  # no visible answer (e.g. a button that only answers the query)
                 self.unanswered += 1
+                self.stuck.add(chat)
                 del self.waiting[chat]
                 self.next_at[chat - PEOPLE_FROM] = now
         for index, handle in enumerate(self.handles):
@@ -173,6 +320,8 @@ def seed_audience(url: str, count: int, standin: BotAPIStandIn) -> list[int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--people", type=int, default=500)
+    parser.add_argument("--spread", type=float, default=2.0, help="seconds over which people start")
+    parser.add_argument("--no-limits", action="store_true", help="the stand-in without Telegram's limits")
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between a person's steps")
     parser.add_argument("--broadcast", type=int, default=2000)
@@ -200,11 +349,12 @@ def main() -> None:
     upgrade(url)
     processes: list[BotProcess] = []
     try:
-        with BotAPIStandIn() as standin:
+        limits = None if args.no_limits else FloodLimits()
+        with RecordingStandIn(limits=limits) as standin:
             audience = seed_audience(url, args.broadcast, standin)
             if args.faults:
                 standin.fault = Chaos(set(audience), rng)
-            people = People(standin, args.people, args.steps, args.think, rng)
+            people = People(standin, args.people, args.steps, args.think, args.spread, rng)
             env = {
                 "TELEGRAM_BOT_TOKEN": standin.token,
                 "TELEGRAM_API_BASE_URL": standin.base_url,
@@ -253,6 +403,9 @@ def main() -> None:
             first = min((c.at for c in broadcast_sends), default=started)
             last = max((c.at for c in broadcast_sends), default=started)
             status_429 = standin.status_counts.get(429, 0)
+            chats = {handle.user_id for handle in people.handles}
+            lost = replies_lost(standin, chats)
+            latencies = reply_latencies(standin, people.answers, limits or FloodLimits())
         for process in processes:
             process.terminate()
         uncertain = sum(
@@ -274,7 +427,8 @@ def main() -> None:
     database = "PostgreSQL" if args.postgres else "SQLite"
     print(f"\n== load: {args.people} people onboarding ({args.steps} steps), broadcast {args.broadcast}, "
           f"{database}, {1 + args.workers} process(es), faults={'yes' if args.faults else 'no'}, "
-          f"outage={args.outage:.0f}s")  # fmt: skip
+          f"outage={args.outage:.0f}s, Telegram's limits {'off' if args.no_limits else 'on'}, "
+          f"people start within {args.spread:.0f} s")  # fmt: skip
     print(f"run time                 {elapsed:8.1f} s")
     if args.people:
         lat = [x * 1000 for x in people.latencies]
@@ -282,6 +436,16 @@ def main() -> None:
         worst = max(lat, default=float("nan"))
         print(f"latency p50/p95/max      {percentile(lat, 0.5):8.0f} / {percentile(lat, 0.95):.0f} / "
               f"{worst:.0f} ms   (answered {len(lat)}, unanswered {people.unanswered})")  # fmt: skip
+        for what in ("first", "complete"):
+            measured = [x * 1000 for x in latencies[what]]
+            floor = [x * 1000 for x in latencies[f"{what} floor"]]
+            p50, p95 = percentile(measured, 0.5), percentile(measured, 0.95)
+            print(f"{what + ' reply p50/p95':<25}{p50:8.0f} / {p95:.0f} ms   "
+                  f"floor {percentile(floor, 0.5):.0f} / {percentile(floor, 0.95):.0f} ms")  # fmt: skip
+        print(f"replies lost             {lost:8d}   (refused and never sent again)")
+        print(f"people stuck             {len(people.stuck):8d} / {args.people}   "
+              f"({100 * len(people.stuck) / args.people:.1f} %, a step not answered)")  # fmt: skip
+        print(f"429 answers (all chats)  {status_429:8d}")
     if audience:
         delivered = sum(1 for n in received.values() if n >= 1)
         duplicates = sum(n - 1 for n in received.values() if n > 1)

@@ -26,6 +26,7 @@ from bot.callbacks import pattern
 from bot.clock import Clock
 from bot.commands import COMMANDS, set_default_menu, set_organiser_menu
 from bot.context import BotData, KoppelContext
+from bot.flood import FloodGuard
 from bot.handlers import (
     account,
     errors,
@@ -39,6 +40,7 @@ from bot.handlers import (
     suggestions,
 )
 from bot.jobs.schedule import start_jobs, stop_jobs
+from bot.limiter import TelegramLimiter
 from bot.ordering import PersonOrderedProcessor
 from bot.services import db
 from bot.services import organisers as organiser_service
@@ -148,9 +150,15 @@ def build_application(settings: Settings, *, engine: Engine, clock: Clock | None
         .base_file_url(settings.file_base_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .context_types(context_types)
+        # Every Bot API call (replies, edits, button answers, the outbox sender) through one limiter.
+        .rate_limiter(TelegramLimiter.from_settings(settings))
         # Concurrent across people, one at a time and once per update for each person (bot/ordering.py).
         .concurrent_updates(
-            PersonOrderedProcessor(engine, max_concurrent_updates=settings.concurrent_updates)
+            PersonOrderedProcessor(
+                engine,
+                max_concurrent_updates=settings.concurrent_updates,
+                flood=FloodGuard(burst=settings.flood_burst, per_second=settings.flood_per_second),
+            )
         )
         .post_init(post_init)
         .post_stop(post_stop)

@@ -10,9 +10,9 @@ Counters are per process and start at zero when it starts, as Prometheus expects
   from the database the gauges `koppelbot_outbox_messages{state="pending"|"sending"|"parked"}` and
   `koppelbot_outbox_backlog_seconds` (bot/health.py sets them before each scrape).
 - 429s: `koppelbot_telegram_rate_limited_total{source=...}`: `source="outbox"` from the senders' stats,
-  any other source from `count_rate_limited(source)`. Whatever sees a 429 (the poller today, a shared
-  Bot API limiter tomorrow) calls that function; once one limiter sees the outbox's 429s too, it should
-  be their only feed (drop the outbox line in `_SenderCollector.collect`, or the 429s count twice).
+  any other source from `count_rate_limited(source)`: `"replies"` from the one Bot API limiter
+  (bot.limiter; it leaves the outbox's 429s to the senders' stats, so none is counted twice) and
+  `"polling"` from the poller.
 - Health: `koppelbot_database_up` and `koppelbot_healthy` (1 or 0), set by each health check.
 """
 

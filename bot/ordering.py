@@ -11,6 +11,10 @@ PTB hands every update to an update processor; this one adds three guarantees ar
    handle the same person's updates at the same time.
 3. **Concurrent across people.** Up to `max_concurrent_updates` different people are served at once, so one
    slow Bot API call does not hold everybody up.
+4. **No floods.** Before any of that, a person's update passes the flood guard (bot/flood.py): beyond a
+   burst it is dropped at once, without waiting for the person's turn; the first one dropped sends one short
+   notice. Dropped updates are recorded as handled, so nothing is replayed. Updates already waiting for
+   the person's turn when a flood starts are dropped too.
 
 Ordering across processes is as good as delivery: Telegram sends a chat's updates in update_id order; when
 two land on different processes at the same moment the advisory lock serialises them, and an update that is
@@ -28,10 +32,15 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import BaseUpdateProcessor
 
 from bot import metrics
+from bot.flood import FloodGuard, Verdict
+from bot.limiter import NotSent
 from bot.services import db
+from bot.texts import language_for, t
 from storage.locks import AdvisoryLocks, lock_key
 from storage.updates import prune_processed_updates, record_processed, was_processed
 
@@ -57,9 +66,14 @@ def person_key(update: object) -> int | None:
 class PersonOrderedProcessor(BaseUpdateProcessor):
     """Concurrent across people, serial per person (across processes on PostgreSQL), each update once."""
 
-    def __init__(self, engine: Engine, *, max_concurrent_updates: int = 32) -> None:
+    def __init__(
+        self, engine: Engine, *, max_concurrent_updates: int = 32, flood: FloodGuard | None = None
+    ) -> None:
         super().__init__(max_concurrent_updates)
         self.engine = engine
+        self.flood = flood
+        self._dropped: list[tuple[int, asyncio.Future[None]]] = []
+        self._recorder: asyncio.Future[None] | None = None
         self._local: dict[int, tuple[asyncio.Lock, int]] = {}
         self._advisory: AdvisoryLocks | None = None
         self._max_seen: dict[int, int] = {}
@@ -84,9 +98,24 @@ class PersonOrderedProcessor(BaseUpdateProcessor):
             await coroutine
             return
         key = person_key(update)
+        if self.flood is not None and key is not None:
+            verdict = self.flood.check(key)
+            if verdict is not Verdict.HANDLE:
+                if verdict is Verdict.NOTIFY:
+                    logger.warning(
+                        "flood: a person sent too many updates at once; dropping them from update %s on "
+                        "until they slow down",
+                        update.update_id,
+                    )
+                    await _slow_down(update)
+                await self._drop(update, coroutine)
+                return
         received = time.perf_counter()
         async with self._person(key):
             update_id = update.update_id
+            if self.flood is not None and key is not None and self.flood.flooding(key):
+                await self._drop(update, coroutine)  # admitted before the flood began, dropped with the rest
+                return
             if await db.run(self.engine, lambda session: was_processed(session, update_id=update_id)):
                 self.replayed += 1
                 metrics.UPDATES_REPLAYED.inc()
@@ -111,6 +140,39 @@ class PersonOrderedProcessor(BaseUpdateProcessor):
                     prune_processed_updates(session)
 
             await db.run(self.engine, record)
+
+    async def _drop(self, update: Update, coroutine: Awaitable[Any]) -> None:
+        """Leave an update unhandled, but record it as handled so that it is never replayed.
+
+        A flood drops hundreds at once: they are recorded together, in one transaction off the event loop,
+        so that neither the loop nor the database is busy with them while others wait.
+        """
+        if isinstance(coroutine, Coroutine):
+            coroutine.close()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._dropped.append((update.update_id, done))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.ensure_future(self._record_dropped())
+        await done
+
+    async def _record_dropped(self) -> None:
+        await asyncio.sleep(0)  # the rest of the burst joins this batch
+        while self._dropped:
+            batch, self._dropped = self._dropped, []
+            ids = [update_id for update_id, _done in batch]
+
+            def record(session: Any, ids: list[int] = ids) -> None:
+                for update_id in ids:
+                    record_processed(session, update_id=update_id)
+
+            try:
+                await db.run(self.engine, record)
+            except Exception as exc:  # the updates stay unconfirmed: redelivered, dropped or handled again
+                for _update_id, done in batch:
+                    done.set_exception(exc)
+            else:
+                for _update_id, done in batch:
+                    done.set_result(None)
 
     @asynccontextmanager
     async def _person(self, key: int | None) -> AsyncIterator[None]:
@@ -153,3 +215,15 @@ class PersonOrderedProcessor(BaseUpdateProcessor):
             yield
         finally:
             self._advisory.unlock(key)
+
+
+async def _slow_down(update: Update) -> None:
+    """The one short notice of a flood episode, in the person's Telegram language (no database work)."""
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return
+    language = language_for(update.effective_user.language_code if update.effective_user else None)
+    try:
+        await chat.send_message(t(language, "common.slow_down"))
+    except (TelegramError, NotSent) as exc:
+        logger.info("could not send the slow-down notice: %s", type(exc).__name__)

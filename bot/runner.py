@@ -4,8 +4,9 @@ Updates are acknowledged to Telegram only after they were handled, in both modes
 `kill -9`) loses no update: Telegram delivers the unacknowledged ones again, and `bot.ordering` skips those
 already handled. Only the update that was in flight at the moment of the crash may be handled twice.
 
-- Long polling: the next `getUpdates` (whose `offset` confirms the previous batch) is sent only after the
-  batch was handled. PTB's own updater confirms a batch as soon as it was fetched, so we poll ourselves.
+- Long polling: each update is handled as it arrives; the `offset` of the next `getUpdates` (which confirms
+  everything below it) is the oldest update still in hand. PTB's own updater confirms a batch as soon as it
+  was fetched, so we poll ourselves.
 - Webhook: a small tornado server answers Telegram's POST only after the update was handled. Telegram sends
   a chat's next update only after the previous one was answered, which keeps one person's updates in order
   even when several processes sit behind one URL. Requests without the right
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import json
 import logging
@@ -49,6 +51,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF = 5.0
+IN_HAND_POLL_SECONDS = 0.1  # while updates are in hand: how soon to look for new ones again
 LONG_POLL_MARGIN = 5.0  # a long poll's read timeout: its own timeout plus this
 # Telegram's secret_token: 1-256 of A-Z a-z 0-9 _ -; we ask at least 16, so it cannot be guessed.
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
@@ -109,63 +112,96 @@ def _seconds(value: object) -> float:
 
 
 async def _poll(application: KoppelApplication, timeout: float) -> None:
-    """Fetch a batch, handle it completely, then confirm it with the next getUpdates."""
+    """Fetch updates and handle each as it arrives; confirm to Telegram only what was handled.
+
+    Telegram confirms every update below the `offset` of the next getUpdates. So the offset is the oldest
+    update still in hand (the newest seen + 1 when none is): a slow update (say a person's replies waiting
+    for their turn at Telegram's per-chat pace) never holds up anyone else's, and a crash still loses no
+    update. While updates are in hand, getUpdates returns them again: they are skipped, and the next ask
+    comes as soon as one finishes or after `IN_HAND_POLL_SECONDS`. Only the 100 updates from the oldest one
+    in hand on are seen (Telegram's batch limit), so one very slow update delays the rest only when more
+    than 100 others arrive meanwhile.
+    """
     bot = application.bot
     vitals = health.state_of(application)
-    offset: int | None = None
+    newest: int | None = None
+    in_hand: dict[int, asyncio.Future[None]] = {}
     delay = 0.5
     outage = False
-    while True:
-        try:
-            with warnings.catch_warnings():
-                # PTB suggests get_updates, which cannot skip one unreadable update (see _read_updates).
-                warnings.simplefilter("ignore", PTBUserWarning)
-                raw = await bot.do_api_request(
-                    "getUpdates",
-                    api_kwargs={
-                        "offset": offset,
-                        "timeout": int(timeout),
-                        "allowed_updates": allowed_updates(),
-                    },
-                    read_timeout=timeout + LONG_POLL_MARGIN,
+    try:
+        while True:
+            if in_hand:
+                offset: int | None = min(in_hand)
+                wait = 0.0
+            else:
+                offset = None if newest is None else newest + 1
+                wait = timeout
+            try:
+                with warnings.catch_warnings():
+                    # PTB suggests get_updates, which cannot skip one unreadable update (see _read_updates).
+                    warnings.simplefilter("ignore", PTBUserWarning)
+                    raw = await bot.do_api_request(
+                        "getUpdates",
+                        api_kwargs={
+                            "offset": offset,
+                            "timeout": int(wait),
+                            "allowed_updates": allowed_updates(),
+                        },
+                        read_timeout=wait + LONG_POLL_MARGIN,
+                    )
+            except TimedOut:
+                continue  # a long poll that nobody answered in time: just ask again
+            except RetryAfter as exc:
+                metrics.count_rate_limited("polling")
+                await asyncio.sleep(_seconds(exc.retry_after))
+                continue
+            except (InvalidToken, Conflict) as exc:
+                logger.error("getUpdates refused: %s; retrying in %.0fs", type(exc).__name__, MAX_BACKOFF)
+                await asyncio.sleep(MAX_BACKOFF)
+                continue
+            except (NetworkError, TelegramError) as exc:
+                if not outage:
+                    logger.warning(
+                        "the Bot API is unreachable (%s); retrying until it is back", type(exc).__name__
+                    )
+                outage = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF)
+                continue
+            if vitals is not None:
+                vitals.fetched()
+            if outage:
+                logger.warning("the Bot API is reachable again")
+            outage, delay = False, 0.5
+            seen = -1 if newest is None else newest
+            fresh = list({_update_id(item): item for item in raw or [] if _update_id(item) > seen}.values())
+            updates, top = _read_updates(fresh, bot)
+            if top is not None:
+                newest = top if newest is None else max(newest, top)
+            for update in updates:
+                task = asyncio.ensure_future(handle_now(application, update))
+                in_hand[update.update_id] = task
+                task.add_done_callback(functools.partial(_handled, in_hand, update.update_id))
+            if in_hand and not fresh:
+                await asyncio.wait(
+                    list(in_hand.values()), timeout=IN_HAND_POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
                 )
-        except TimedOut:
-            continue  # a long poll that nobody answered in time: just ask again
-        except RetryAfter as exc:
-            metrics.count_rate_limited("polling")
-            await asyncio.sleep(_seconds(exc.retry_after))
-            continue
-        except (InvalidToken, Conflict) as exc:
-            logger.error("getUpdates refused: %s; retrying in %.0fs", type(exc).__name__, MAX_BACKOFF)
-            await asyncio.sleep(MAX_BACKOFF)
-            continue
-        except (NetworkError, TelegramError) as exc:
-            if not outage:
-                logger.warning(
-                    "the Bot API is unreachable (%s); retrying until it is back", type(exc).__name__
-                )
-            outage = True
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, MAX_BACKOFF)
-            continue
-        if vitals is not None:
-            vitals.fetched()
-        if outage:
-            logger.warning("the Bot API is reachable again")
-        outage, delay = False, 0.5
-        updates, newest = _read_updates(raw or [], bot)
-        if newest is None:
-            continue
-        batch = asyncio.ensure_future(
-            asyncio.gather(*(handle_now(application, update) for update in updates))
-        )
-        try:
-            await asyncio.shield(batch)
-        except asyncio.CancelledError:
-            # Stopping: let the updates in hand finish (they are not confirmed, so a crash would redo them).
-            await batch
-            raise
-        offset = newest + 1
+    except asyncio.CancelledError:
+        # Stopping: let the updates in hand finish (unconfirmed, so a crash now would redo them).
+        if in_hand:
+            await asyncio.gather(*in_hand.values(), return_exceptions=True)
+        raise
+
+
+def _update_id(item: Any) -> int:
+    update_id = item.get("update_id") if isinstance(item, dict) else None
+    return update_id if isinstance(update_id, int) else -1
+
+
+def _handled(in_hand: dict[int, asyncio.Future[None]], update_id: int, task: asyncio.Future[None]) -> None:
+    in_hand.pop(update_id, None)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("update %s could not be handled: %s", update_id, type(task.exception()).__name__)
 
 
 def _read_updates(raw: list[Any], bot: Any) -> tuple[list[Update], int | None]:

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
 
     # Updates of different people handled at the same time (one person's are always one at a time)
     concurrent_updates: int = Field(default=32, ge=1, le=1024)
+    # Inbound flood control per person (bot/flood.py): a burst of updates, then this many a second; 0 = off
+    flood_burst: int = Field(default=8, ge=0)
+    flood_per_second: float = Field(default=1.0, gt=0)
 
     # Engagement schedule
     digest_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
@@ -94,7 +97,7 @@ class Settings(BaseSettings):
     # cooldown before it may be suggested again
     suggestion_expiry_days: int = Field(default=28, ge=1)
 
-    # Outbox delivery at Telegram's pace
+    # Delivery at Telegram's pace: replies and the outbox (bot/limiter.py)
     send_rate_per_second: float = Field(default=30.0, gt=0)
     send_chat_interval_seconds: float = Field(default=1.0, ge=0)
     send_max_attempts: int = Field(default=8, ge=1)

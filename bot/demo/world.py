@@ -69,8 +69,6 @@ def demo_settings(standin: BotAPIStandIn, database_url: str, **overrides: Any) -
         "timezone": "Europe/Amsterdam",
         "default_language": "nl",
         "log_level": "WARNING",
-        # The stand-in has no flood limits: no need to pace messages to one chat a second apart.
-        "send_chat_interval_seconds": 0.0,
         # The story happens on any day of the week; the simulated days end at 10:00, outside quiet hours.
         "quiet_days": [],
         # No weekly digest just because the demo happens to run on a Monday.

@@ -6,9 +6,10 @@ import logging
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.context import KoppelContext
+from bot.limiter import NotSent
 from bot.services import db, participants
 from bot.texts import language_for, t
 
@@ -55,9 +56,27 @@ async def _mark_blocked(update: object, context: KoppelContext) -> None:
     )
 
 
+def _undelivered(error: object) -> bool:
+    """True for a reply Telegram did not take after the limiter's retries (429, 5xx, network, timeout).
+
+    Not a fault in the bot: it is logged as one line, and no notice follows (it would meet the same fate).
+    A BadRequest is the bot's own fault (e.g. invalid HTML) and is treated as any other failure.
+    """
+    if isinstance(error, BadRequest):
+        return False
+    return isinstance(error, RetryAfter | NetworkError | NotSent)
+
+
 async def on_error(update: object, context: KoppelContext) -> None:
     """Log the failure without personal data and tell the person, in their language, that nothing was lost."""
     error = context.error
+    if _undelivered(error):
+        logger.warning(
+            "could not deliver a reply to update %s: %s",
+            update.update_id if isinstance(update, Update) else "-",
+            type(error).__name__,
+        )
+        return
     if isinstance(error, Forbidden):
         # The person blocked the bot while we were answering: an expected outcome, not a failure. Mark them
         # `blocked` exactly as the outbox sender does on a 403, so no digest or nudge is queued for them.

@@ -4,12 +4,13 @@ Every message the bot sends on its own initiative is first an `outbox` row (`sto
 sender claims due rows (FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers share the outbox), sends
 them through the bot, and marks each `sent` in the same statement that records the Telegram message id.
 
-Pace: at most `SEND_RATE_PER_SECOND` sends per second overall (evenly spaced, no burst) and one send per
-`SEND_CHAT_INTERVAL_SECONDS` per chat after a short burst of `CHAT_BURST`. Messages to one chat go out in
-queue order. Failures:
+Pace: the bot's one limiter (bot/limiter.py), shared with every reply the bot makes, spaces the sends:
+`SEND_RATE_PER_SECOND` overall and one per `SEND_CHAT_INTERVAL_SECONDS` per chat after a short burst; the
+sender's calls give way to replies and are never retried inside the limiter (the sender retries durably,
+below). Messages to one chat go out in queue order, one at a time. Failures:
 
-- 429 (RetryAfter): the row waits `retry_after` (not counted as an attempt) and the whole sender pauses as
-  long, as Telegram asks.
+- 429 (RetryAfter): the row waits `retry_after` (not counted as an attempt); the limiter holds the chat as
+  long (and everything, when several chats are refused at once), as Telegram asks.
 - 5xx and network errors: retried with exponential backoff and jitter; after `SEND_MAX_ATTEMPTS` attempts
   the row is parked (organisers see parked rows and can requeue them).
 - 403 (Forbidden): the person blocked the bot; they become `blocked` and all their unsent rows stop.
@@ -44,17 +45,17 @@ from telegram import Bot, InputFile, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.clock import Clock
+from bot.limiter import NotSent, RateLimitArgs, answer_lost
 from storage import outbox as outbox_store
 from storage import session_scope
 from storage.claims import ClaimOwners
 from storage.models import OutboxMessage
 
-__all__ = ["CHAT_BURST", "OutboxSender", "RateLimiter", "SenderStats"]
+__all__ = ["OutboxSender", "SenderStats"]
 
 logger = logging.getLogger(__name__)
 
 DEAD_OWNER_CHECK_SECONDS = 30.0  # how often a running sender looks for claims left by dead senders
-CHAT_BURST = 2  # messages one chat may receive back to back before the per-chat interval applies
 T = TypeVar("T")
 
 
@@ -80,75 +81,22 @@ class SenderStats:
         return (self.sent - 1) / max(self.last_sent_at - self.first_sent_at, 1e-9)
 
 
-class RateLimiter:
-    """Telegram's pace: evenly spaced sends overall, and a small token bucket per chat."""
-
-    def __init__(self, *, rate: float, chat_interval: float, chat_burst: int = CHAT_BURST) -> None:
-        self.spacing = 1.0 / rate
-        self.chat_interval = chat_interval
-        self.chat_burst = chat_burst
-        self._next_slot = 0.0
-        self._paused_until = 0.0
-        self._chats: dict[int, tuple[float, float]] = {}  # chat → (tokens, at)
-
-    def pause(self, seconds: float) -> None:
-        """Send nothing for `seconds` (a 429 asked for it)."""
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
-
-    def chat_delay(self, chat_id: int) -> float:
-        """Seconds until `chat_id` may receive its next message (0 when it may now)."""
-        if self.chat_interval <= 0:
-            return 0.0
-        now = time.monotonic()
-        tokens, at = self._chats.get(chat_id, (float(self.chat_burst), now))
-        tokens = min(float(self.chat_burst), tokens + (now - at) / self.chat_interval)
-        self._chats[chat_id] = (tokens, now)
-        return 0.0 if tokens >= 1 else (1 - tokens) * self.chat_interval
-
-    def hold_chat(self, chat_id: int, seconds: float) -> None:
-        """Keep `chat_id` waiting `seconds` (a 429 for this chat)."""
-        self._chats[chat_id] = (1.0 - seconds / max(self.chat_interval, 1e-9), time.monotonic())
-
-    def take_chat(self, chat_id: int) -> None:
-        """Use one of `chat_id`'s tokens (call right after `chat_delay` returned 0)."""
-        if self.chat_interval <= 0:
-            return
-        tokens, at = self._chats[chat_id]
-        self._chats[chat_id] = (tokens - 1, at)
-        if len(self._chats) > 50_000:  # forget chats whose bucket is full again
-            now = time.monotonic()
-            self._chats = {
-                chat: (tok, stamp)
-                for chat, (tok, stamp) in self._chats.items()
-                if tok + (now - stamp) / self.chat_interval < self.chat_burst
-            }
-
-    def global_delay(self) -> float:
-        """Reserve the next overall send slot; returns the seconds to wait for it."""
-        now = time.monotonic()
-        slot = max(now, self._next_slot, self._paused_until)
-        self._next_slot = slot + self.spacing
-        return slot - now
-
-
-class _Stopping(Exception):
-    pass
-
-
 class OutboxSender:
-    """Delivers the outbox through `bot`; `start()` it in the running event loop, `stop()` it at the end."""
+    """Delivers the outbox through `bot`; `start()` it in the running event loop, `stop()` it at the end.
+
+    `bot` is the Application's bot, whose rate limiter paces every call (a bot without one sends unpaced).
+    `capacity` is how many rows are claimed and held at once (every chat's next row among them).
+    """
 
     def __init__(
         self,
         bot: Bot,
         engine: Engine,
         *,
-        rate: float = 30.0,
-        chat_interval: float = 1.0,
         max_attempts: int = 8,
         clock: Clock | None = None,
         owner: str | None = None,
-        capacity: int | None = None,
+        capacity: int = 60,
         poll_interval: float = 1.0,
         stale_after: timedelta = timedelta(minutes=5),
         backoff_base: float = 2.0,
@@ -160,13 +108,12 @@ class OutboxSender:
         self.clock = clock or Clock()
         self.max_attempts = max_attempts
         self.owner = owner or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.capacity = capacity or max(8, int(rate * 2))
+        self.capacity = capacity
         self.poll_interval = poll_interval
         self.stale_after = stale_after
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.on_sent = on_sent
-        self.limiter = RateLimiter(rate=rate, chat_interval=chat_interval)
         self.stats = SenderStats()
         self._held: dict[int, OutboxMessage] = {}
         self._queues: dict[int, deque[OutboxMessage]] = {}
@@ -182,12 +129,11 @@ class OutboxSender:
 
     @classmethod
     def from_settings(cls, bot: Bot, engine: Engine, settings: Any, **kwargs: Any) -> OutboxSender:
-        """A sender with the pace and attempts from `Settings`."""
+        """A sender with the attempts and backoff from `Settings` (holding two seconds' worth of sends)."""
+        kwargs.setdefault("capacity", max(8, int(settings.send_rate_per_second * 2)))
         return cls(
             bot,
             engine,
-            rate=settings.send_rate_per_second,
-            chat_interval=settings.send_chat_interval_seconds,
             max_attempts=settings.send_max_attempts,
             backoff_base=settings.send_backoff_seconds,
             **kwargs,
@@ -353,17 +299,17 @@ class OutboxSender:
         queue = self._queues[chat_id]
         try:
             while queue:
+                if self._stop_event is not None and self._stop_event.is_set():
+                    return  # the rows still held go back to pending in stop()
                 row = queue[0]
-                try:
-                    await self._wait_turn(chat_id)
-                except _Stopping:
-                    return
                 assert row.id is not None
                 self._in_flight.add(row.id)
                 try:
                     outcome = await self._deliver(row)
                 finally:
                     self._in_flight.discard(row.id)
+                if outcome == "stopped":
+                    return
                 queue.popleft()
                 self._held.pop(row.id, None)
                 if outcome == "blocked":
@@ -378,21 +324,6 @@ class OutboxSender:
                 if self._chat_tasks.get(chat_id) is asyncio.current_task():
                     self._chat_tasks.pop(chat_id, None)
 
-    async def _wait_turn(self, chat_id: int) -> None:
-        while True:
-            if self._stop_event is not None and self._stop_event.is_set():
-                raise _Stopping
-            delay = self.limiter.chat_delay(chat_id)
-            if delay <= 0:
-                break
-            await self._sleep(delay)
-        self.limiter.take_chat(chat_id)
-        delay = self.limiter.global_delay()
-        if delay > 0:
-            await self._sleep(delay)
-        if self._stop_event is not None and self._stop_event.is_set():
-            raise _Stopping
-
     async def _sleep(self, seconds: float) -> None:
         if self._stop_event is None:
             await asyncio.sleep(seconds)
@@ -406,11 +337,11 @@ class OutboxSender:
         row_id = row.id
         try:
             message = await self._call_once(row)
+        except NotSent:
+            return "stopped"  # stopping while it waited for its turn: nothing was sent, the row goes back
         except RetryAfter as exc:
             seconds = _seconds(exc.retry_after)
             self.stats.rate_limited += 1
-            self.limiter.pause(seconds)
-            self.limiter.hold_chat(row.chat_id, seconds)
             logger.warning("429 from Telegram: waiting %.0fs (outbox %d)", seconds, row_id)
             at = self.clock.now() + timedelta(seconds=seconds)
             await self._record(lambda s: outbox_store.reschedule(
@@ -507,19 +438,30 @@ class OutboxSender:
         try:
             return await self._call(row)
         except NetworkError as exc:
-            if type(exc) is NetworkError and _answer_lost(exc):
+            if type(exc) is NetworkError and answer_lost(exc):
                 raise TimedOut(f"connection lost after sending ({exc})") from exc
             raise
+
+    def _pace(self) -> dict[str, Any]:
+        """The limiter's arguments for our calls: paced, giving way to replies, not retried, stoppable."""
+        if getattr(self.bot, "rate_limiter", None) is None:
+            return {}
+        return {"rate_limit_args": RateLimitArgs(retry=False, background=True, stop=self._stop_event)}
 
     async def _call(self, row: OutboxMessage) -> Any:
         params = dict(row.payload)
         method = row.method
+        pace = self._pace()
         if method == "sendMessage":
             text = params.pop("text", None)
             if not isinstance(text, str):
                 raise _PayloadError("no text")
             return await self.bot.send_message(
-                chat_id=row.chat_id, text=text, parse_mode=params.pop("parse_mode", None), api_kwargs=params
+                chat_id=row.chat_id,
+                text=text,
+                parse_mode=params.pop("parse_mode", None),
+                api_kwargs=params,
+                **pace,
             )
         if method in outbox_store.FILE_METHODS:
             kind = outbox_store.FILE_METHODS[method]
@@ -531,8 +473,9 @@ class OutboxSender:
                 caption=params.pop("caption", None),
                 parse_mode=params.pop("parse_mode", None),
                 api_kwargs=params,
+                **pace,
             )
-        return await self.bot.do_api_request(method, api_kwargs={"chat_id": row.chat_id, **params})
+        return await self.bot.do_api_request(method, api_kwargs={"chat_id": row.chat_id, **params}, **pace)
 
     async def _db(self, work: Callable[[Any], T]) -> T:
         def run() -> T:
@@ -550,14 +493,6 @@ class OutboxSender:
                 logger.exception("could not record an outbox outcome (attempt %d)", attempt + 1)
                 await asyncio.sleep(0.2 * 2**attempt)
         return None
-
-
-def _answer_lost(exc: NetworkError) -> bool:
-    """True when the HTTP exchange broke after the request may have reached Telegram."""
-    text = str(exc)
-    return text.startswith("httpx.") and not text.startswith(
-        ("httpx.ConnectError", "httpx.UnsupportedProtocol")
-    )
 
 
 class _PayloadError(Exception):

@@ -7,7 +7,9 @@ here) talks to it exactly as to Telegram. Tests act as people (`person(...).send
 
 Behaviour copied from Telegram because handlers must cope with it: 4096-character limit, HTML that must
 parse, 64-byte callback data, "message is not modified" on a no-op edit, "chat not found" for people who
-never started the bot, 403 for people who blocked it, optional flood limits (429 with `retry_after`).
+never started the bot, 403 for people who blocked it, and Telegram's flood limits, on by default: new
+messages beyond ~30/s overall or ~1/s per chat after a burst of 3 are refused with 429 and
+`parameters.retry_after` (`limits=None` turns them off; a test that does so says why).
 """
 
 from __future__ import annotations
@@ -94,7 +96,11 @@ class Fault:
 
 @dataclass(frozen=True)
 class FloodLimits:
-    """Telegram-like flood control: token buckets overall and per chat; beyond them, 429 + retry_after."""
+    """Telegram-like flood control: token buckets overall and per chat; beyond them, 429 + retry_after.
+
+    They count new messages (sendMessage, sendPhoto, sendDocument): the limits Telegram publishes are about
+    sending. Edits and answered button presses are not counted.
+    """
 
     per_second: float = 30.0
     burst: float = 30.0
@@ -204,7 +210,7 @@ class BotAPIStandIn:
         bot_username: str = "koppelbot_test_bot",
         host: str = "127.0.0.1",
         port: int = 0,
-        limits: FloodLimits | None = None,
+        limits: FloodLimits | None = FloodLimits(),  # noqa: B008 - frozen, shared safely
         strict_chats: bool = True,
     ) -> None:
         self.token = token
@@ -231,6 +237,7 @@ class BotAPIStandIn:
         self._file_ids = itertools.count(1)
         self._cond = threading.Condition()
         self._buckets: dict[object, tuple[float, float]] = {}
+        self._handed_out_at = 0.0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.status_counts: dict[int, int] = defaultdict(int)
@@ -424,12 +431,25 @@ class BotAPIStandIn:
                 raise TimeoutError(f"timed out after {timeout}s waiting for {what or predicate}")
             await asyncio.sleep(0.01)
 
+    @property
+    def last_activity(self) -> float:
+        """When the bot last did something: a call other than getUpdates, or fetching updates (monotonic)."""
+        with self._cond:
+            for call in reversed(self.calls):
+                if call.method != "getUpdates":
+                    return max(call.at, self._handed_out_at)
+            return self._handed_out_at
+
     async def wait_idle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
-        """Wait until all updates were fetched and no call came for `quiet` seconds."""
+        """Wait until all updates were fetched and the bot did nothing for `quiet` seconds.
+
+        (Long polls do not count: `quiet` may be longer than the poll timeout, e.g. longer than the second a
+        paced reply may wait for its chat's turn.)
+        """
         deadline = time.monotonic() + timeout
         while True:
             with self._cond:
-                last = self.calls[-1].at if self.calls else 0.0
+                last = self.last_activity
                 pending = len(self._updates) + len(self._replays)
             if not pending and time.monotonic() - last >= quiet:
                 return
@@ -482,7 +502,7 @@ class BotAPIStandIn:
                 return self._error(403, "Forbidden: bot was blocked by the user")
             if self.strict_chats and chat_id not in self._chat_meta:
                 return self._error(400, "Bad Request: chat not found")
-            retry_after = self._flood_check(chat_id)
+            retry_after = self._flood_check(chat_id) if method in SEND_METHODS else None
             if retry_after is not None:
                 return self._error(
                     429, f"Too Many Requests: retry after {retry_after}", Fault(retry_after=retry_after)
@@ -539,6 +559,8 @@ class BotAPIStandIn:
             replays, self._replays = self._replays, []
             batch = replays + self._updates[: max(0, limit - len(replays))]
             self._delivered.update((update["update_id"], update) for update in batch)
+            if batch:
+                self._handed_out_at = time.monotonic()
             return batch
 
     # -- webhook delivery ----------------------------------------------------------------------------

@@ -109,7 +109,7 @@ async def test_5xx_is_retried_then_parked(
     standin.fault = fault
     _send(engine, 2003, "a")
     _send(engine, 2004, "b")
-    await standin.wait_until(lambda: len(standin.bot_messages(2003)) == 1, timeout=10)
+    await standin.wait_until(lambda: _rows(engine)[0].state == OutboxState.SENT, timeout=10)
     await standin.wait_until(lambda: _rows(engine)[1].state == OutboxState.PARKED, timeout=10)
     first, second = _rows(engine)
     assert first.state == OutboxState.SENT and first.attempts == 3
