@@ -33,6 +33,7 @@ __all__ = [
     "create_introduction",
     "create_suggestion",
     "expire_due",
+    "extend_pending",
     "get_suggestion",
     "inactive_ids",
     "incoming_since",
@@ -211,16 +212,35 @@ def withdraw_pending(session: Session, *, participant_id: int, now: dt.datetime 
     return len(rows)
 
 
+def extend_pending(session: Session, *, participant_id: int, by: dt.timedelta) -> int:
+    """After a pause of length `by`: the participant's pending suggestions expire that much later (the
+    pause kept them waiting); returns how many were moved."""
+    moved = 0
+    for row in suggestions_of(session, participant_id=participant_id):
+        if row.status != SuggestionStatus.PENDING or row.expires_at is None:
+            continue
+        row.expires_at = row.expires_at + by
+        session.add(row)
+        moved += 1
+    session.flush()
+    return moved
+
+
 def expire_due(session: Session, *, now: dt.datetime, participant_id: int | None = None) -> int:
     """Pending suggestions past `expires_at` become `expired` (closed at their expiry); returns how many.
 
     Run before the matcher reads `pair_history`, so a lapsed pair counts as expired (suggested again only
     after the cooldown) instead of as still open. With `participant_id`, only that person's suggestions.
+    A suggestion with a paused side waits: it does not expire during the pause (see `extend_pending`).
     """
+    paused = sa_select(col(Participant.id)).where(col(Participant.status) == ParticipantStatus.PAUSED)
     query = (
         update(Suggestion)
         .where(col(Suggestion.status) == SuggestionStatus.PENDING)
         .where(col(Suggestion.expires_at).is_not(None), col(Suggestion.expires_at) <= now)
+        .where(
+            col(Suggestion.participant_a_id).not_in(paused), col(Suggestion.participant_b_id).not_in(paused)
+        )
     )
     if participant_id is not None:
         query = query.where(

@@ -82,7 +82,7 @@ async def language_button(update: Update, context: KoppelContext) -> None:
 
 
 async def pause(update: Update, context: KoppelContext) -> None:
-    """No suggestions or nudges until /resume; open suggestions are withdrawn."""
+    """No new suggestions, digests or nudges until /resume; nothing answered or open is lost."""
     person, moment = person_of(update), now(context)
     if person is None:
         return
@@ -95,8 +95,8 @@ async def resume(update: Update, context: KoppelContext) -> None:
     person, moment = person_of(update), now(context)
     if person is None:
         return
-    lang, key = await db.run(context.engine, lambda s: account.resume(s, person=person, now=moment))
-    await send(update, t(lang, key))
+    _, text = await db.run(context.engine, lambda s: account.resume(s, person=person, now=moment))
+    await send(update, text)
 
 
 async def cancel(update: Update, context: KoppelContext) -> None:

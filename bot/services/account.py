@@ -18,7 +18,9 @@ from bot.services import participants
 from bot.services.mydata import personal_data
 from bot.services.participants import Person
 from bot.services.profile import current_views
+from bot.texts import t
 from bot.views import View
+from storage.suggestions import open_for
 
 __all__ = ["cancel", "delete", "known", "language", "my_data", "pause", "resume", "switch_language"]
 
@@ -59,13 +61,18 @@ def pause(session: Session, *, person: Person, now: dt.datetime) -> tuple[str, s
 
 
 def resume(session: Session, *, person: Person, now: dt.datetime) -> tuple[str, str]:
-    """/resume: (language, what to say)."""
+    """/resume: (language, what to say, with how many suggestions waited for them)."""
     participant = participants.find(session, person)
     lang = participants.language_of(person, participant)
-    if participant is None:
-        return lang, NOT_REGISTERED
-    resumed = participants.resume(session, participant=participant, now=now)
-    return lang, "account.resumed" if resumed else "account.not_paused"
+    if participant is None or participant.id is None:
+        return lang, t(lang, NOT_REGISTERED)
+    if not participants.resume(session, participant=participant, now=now):
+        return lang, t(lang, "account.not_paused")
+    waiting = len(open_for(session, participant_id=participant.id, now=now))
+    if waiting == 0:
+        return lang, t(lang, "account.resumed")
+    key = "account.resumed_waiting_one" if waiting == 1 else "account.resumed_waiting_many"
+    return lang, t(lang, key, count=waiting)
 
 
 _CANCELLED = {

@@ -35,12 +35,11 @@ __all__ = ["after_answer", "answer", "ask_other_side", "introduce", "relay"]
 logger = logging.getLogger(__name__)
 
 
-def _reachable(participant: Participant | None) -> bool:
-    return (
-        participant is not None
-        and participant.chat_id is not None
-        and participant.status == ParticipantStatus.ACTIVE
-    )
+def _reachable(participant: Participant | None, *, paused: bool = False) -> bool:
+    """Can be sent to: active, or (`paused`) also paused: a pause stops new suggestions, not what a person
+    already said yes to (an introduction) nor the messages of someone they were introduced to."""
+    statuses = (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED) if paused else (ParticipantStatus.ACTIVE,)
+    return participant is not None and participant.chat_id is not None and participant.status in statuses
 
 
 def ask_other_side(session: Session, *, suggestion: Suggestion, asker_id: int, now: dt.datetime) -> bool:
@@ -78,7 +77,7 @@ def introduce(session: Session, *, suggestion: Suggestion) -> int:
     b = session.get(Participant, suggestion.participant_b_id)
     queued = 0
     for me, other in ((a, b), (b, a)):
-        if me is None or other is None or not _reachable(me):
+        if me is None or other is None or not _reachable(me, paused=True):
             continue
         assert me.id is not None and me.chat_id is not None
         text, rows = introduction_view(
@@ -130,7 +129,7 @@ def relay(
     if suggestion.status != SuggestionStatus.INTRODUCED:
         return False
     other = session.get(Participant, other_side(suggestion, sender.id))
-    if not _reachable(other) or other is None:
+    if not _reachable(other, paused=True) or other is None:
         return False
     assert other.chat_id is not None
     language = other.language

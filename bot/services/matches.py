@@ -175,7 +175,11 @@ def relay_message(
         return t(language, problem.key, **problem.values)  # still relaying: they can try again
     conversation.enter(participant, None)
     session.add(participant)
-    if row is None or other is None or other.status != ParticipantStatus.ACTIVE:
+    if (
+        row is None
+        or other is None
+        or other.status not in (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED)
+    ):
         return t(language, "matches.gone")
     introductions.relay(session, suggestion=row, sender=participant, text=clean, message_key=message_key)
     return t(language, "matches.relay_sent", name=other.name or "")

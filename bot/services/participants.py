@@ -281,20 +281,29 @@ def unblock(session: Session, *, participant: Participant, now: dt.datetime) -> 
 
 
 def pause(session: Session, *, participant: Participant, now: dt.datetime) -> bool:
-    """No suggestions or nudges until resumed; open suggestions are withdrawn. False: already paused."""
+    """No new suggestions, digests or nudges until resumed; False: already paused.
+
+    Pausing pauses, it withdraws nothing: open suggestions, "later" ones and one's own "yes" stay as they
+    are (the other side is told nothing); they wait, unexpired, until /resume (`storage.suggestions`).
+    """
     assert participant.id is not None
     if participant.status == ParticipantStatus.PAUSED:
         return False
     store.set_status(session, participant=participant, status=ParticipantStatus.PAUSED, now=now)
-    suggestion_store.withdraw_pending(session, participant_id=participant.id, now=now)
     return True
 
 
 def resume(session: Session, *, participant: Participant, now: dt.datetime) -> bool:
-    """Take part again after a pause; False when they were not paused."""
+    """Take part again after a pause (what waited expires as much later as the pause lasted); False when
+    they were not paused."""
     if participant.status != ParticipantStatus.PAUSED:
         return False
+    assert participant.id is not None
+    paused_at = participant.paused_at or now
     store.set_status(session, participant=participant, status=ParticipantStatus.ACTIVE, now=now)
+    suggestion_store.extend_pending(
+        session, participant_id=participant.id, by=max(now - paused_at, dt.timedelta(0))
+    )
     return True
 
 
