@@ -269,7 +269,9 @@ class Introduction(SQLModel, table=True):
     introduced_at: dt.datetime = _created()
     contacted_at: dt.datetime | None = _ts()
     project_started_at: dt.datetime | None = _ts()
-    project_description: str | None = Field(default=None, sa_column=Column(Text))
+    project_description: str | None = Field(default=None, sa_column=Column(Text))  # both lines, combined
+    project_line_a: str | None = Field(default=None, sa_column=Column(Text))  # side a's own line
+    project_line_b: str | None = Field(default=None, sa_column=Column(Text))  # side b's own line
     stopped_at: dt.datetime | None = _ts()
     still_running: bool | None = None
     flagged_for_coordinator_at: dt.datetime | None = _ts()

@@ -159,7 +159,7 @@ def erase_participant(
                 col(Introduction.participant_b_id) == participant_id,
             )
         )
-        .values(project_description=None)
+        .values(project_description=None, project_line_a=None, project_line_b=None)
     )
 
     participant.telegram_id = None

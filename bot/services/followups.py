@@ -488,19 +488,31 @@ def _remind_other(
 def record_project(
     session: Session, *, introduction_id: int, participant_id: int, description: str, now: dt.datetime
 ) -> Introduction:
-    """Store the one line about the project (either side may write it; the latest wins)."""
+    """Store this side's one line about the project; each side keeps its own (a second answer from the
+    other side is added, never written over it). `project_description` holds both, for organisers."""
     introduction = session.get(Introduction, introduction_id)
     if introduction is None or participant_id not in (
         introduction.participant_a_id,
         introduction.participant_b_id,
     ):
         raise NotYours("not a side of this introduction")
-    introduction.project_description = " ".join(strip_controls(description).split())[:PROJECT_MAX]
+    line = " ".join(strip_controls(description).split())[:PROJECT_MAX]
+    if introduction.participant_a_id == participant_id:
+        introduction.project_line_a = line
+    else:
+        introduction.project_line_b = line
+    lines = [text for text in (introduction.project_line_a, introduction.project_line_b) if text]
+    introduction.project_description = " / ".join(dict.fromkeys(lines)) or None
     introduction.project_started_at = introduction.project_started_at or now
     _contacted(introduction, now)
     introduction.status = IntroductionStatus.PROJECT
     session.add(introduction)
     return introduction
+
+
+def meaningful(line: str) -> bool:
+    """True when a typed line says something: at least one letter or digit (not only emoji or punctuation)."""
+    return any(character.isalnum() for character in line)
 
 
 # -- the participant's turns (handlers) -------------------------------------------------------------------
@@ -559,22 +571,27 @@ def project_line(session: Session, *, telegram_id: int, text: str, now: dt.datet
         return None  # not ours: the other text handlers take it
     language = participant.language
     description = " ".join(strip_controls(text).split())
-    if not description:
-        reply = t(language, "followup.project_empty")
-    else:
-        try:
-            if state.target is None:
-                raise ValueError("no introduction in the state")
-            introduction = record_project(
-                session,
-                introduction_id=state.target,
-                participant_id=participant.id,
-                description=description,
-                now=now,
-            )
-            reply = t(language, "followup.project_saved", description=introduction.project_description)
-        except (ValueError, NotYours):
-            reply = t(language, "followup.stale")
+    if not meaningful(description):  # empty or emoji only: still in the state, the next line is the answer
+        session.add(participant)
+        return t(language, "followup.project_empty")
+    try:
+        if state.target is None:
+            raise ValueError("no introduction in the state")
+        introduction = record_project(
+            session,
+            introduction_id=state.target,
+            participant_id=participant.id,
+            description=description,
+            now=now,
+        )
+        own = (
+            introduction.project_line_a
+            if introduction.participant_a_id == participant.id
+            else introduction.project_line_b
+        )
+        reply = t(language, "followup.project_saved", description=own or description)
+    except (ValueError, NotYours):
+        reply = t(language, "followup.stale")
     conversation.enter(participant, None, fresh=True)
     session.add(participant)
     return reply

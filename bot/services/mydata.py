@@ -88,7 +88,9 @@ def personal_data(session: Session, *, participant: Participant) -> dict[str, An
             "suggestion_id": intro.suggestion_id,
             "status": intro.status,
             "introduced_at": _iso(intro.introduced_at),
-            "project_description": intro.project_description,
+            "project_description": intro.project_line_a
+            if intro.participant_a_id == pid
+            else intro.project_line_b,
         }
         for intro in records.introductions
     ]

@@ -180,7 +180,7 @@ async def test_pause_and_resume(standin: BotAPIStandIn, bot: KoppelApplication, 
     school_and_installer(engine)
     sanne = standin.person(3001, "Sanne", language_code="nl")
     sanne.send("/pause")
-    await standin.wait_until(lambda: "Je staat op pauze" in sanne.last.plain_text if sanne.messages else False)
+    await standin.wait_until(lambda: bool(sanne.messages) and "Je staat op pauze" in sanne.last.plain_text)
     sanne.send("/matches")
     await standin.wait_until(lambda: "op pauze" in sanne.last.plain_text)
     ruud = standin.person(3002, "Ruud", language_code="nl")
