@@ -7,14 +7,16 @@ restart of the bot loses nothing; this module is the only code that reads or wri
     ob:<field>        onboarding, asking the question of <field> (bot.fields.FIELDS, in order)
     ob:summary        onboarding done, showing the whole profile with the button that finishes it
     ed:<field>        editing one field from /profile (or from the summary)
-    relay:<id>        typing a first message for the other side of introduced suggestion <id>
+    relay:<id>        a relay is open: every message typed is passed on to the other side of introduced
+                      suggestion <id>, until "Stoppen" (`relay:<id>:stop`) or /cancel
     fu_project:<id>   typing the one line about the project of introduction <id>
 
 Transitions::
 
     consent ──▶ ob:<first field> ──answer──▶ ob:<next field> … ──▶ ob:summary ──finish──▶ idle
     /profile button ──▶ ed:<field> ──answer / back──▶ idle (finished profile) or ob:summary
-    relay button ──▶ relay:<id> ──message──▶ idle        "yes, a project!" ──▶ fu_project:<id> ──line──▶ idle
+    relay button ──▶ relay:<id> ──message──▶ relay:<id> ──Stoppen or /cancel──▶ idle
+    "yes, a project!" ──▶ fu_project:<id> ──line──▶ idle (an empty or emoji-only line is asked again)
     /cancel ──▶ idle from anywhere; an idle unfinished profile resumes at its first open question
 """
 
@@ -24,8 +26,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.fields import FIELDS, RELAY_MAX, Field, by_name, completeness
-from bot.texts import t
-from bot.views import View, ask_field, profile_view, summary_view
+from bot.views import View, ask_field, profile_view, relay_prompt, summary_view
 from storage.models import Participant, ProfileItem
 
 __all__ = [
@@ -185,8 +186,10 @@ def views(
     items: dict[str, list[ProfileItem]],
     *,
     telegram_name: str | None = None,
+    relay_name: str = "",
 ) -> list[View]:
-    """What to show for the participant's current state: the question, the summary, or the profile."""
+    """What to show for the participant's current state: the question, the summary, the open relay (to
+    `relay_name`), or the profile."""
     language = participant.language
     state = state_of(participant)
     field = state.field if state is not None else None
@@ -197,7 +200,7 @@ def views(
         ]
     if state is not None and state.at_summary:
         return [summary_view(language, participant, items)]
-    if state is not None and state.mode is Mode.RELAY:
-        return [(t(language, "matches.relay_ask", name="…", limit=RELAY_MAX), [])]
+    if state is not None and state.mode is Mode.RELAY and state.target is not None:
+        return [relay_prompt(language, suggestion_id=state.target, name=relay_name, limit=RELAY_MAX)]
     percent, tips = completeness(participant, items)
     return [profile_view(language, participant, items, percent=percent, tips=tips)]

@@ -26,6 +26,8 @@ __all__ = [
     "contact_link",
     "introduction_view",
     "profile_view",
+    "relay_prompt",
+    "relay_stop_keyboard",
     "suggestion_card",
     "summary_view",
     "theme_labels",
@@ -244,6 +246,18 @@ def contact_link(username: str | None) -> str | None:
     if username and all(ch.isalnum() or ch == "_" for ch in username):
         return f"https://t.me/{username}"
     return None
+
+
+def relay_stop_keyboard(language: str, suggestion_id: int) -> Keyboard:
+    """The visible way out of an open relay (the same as /cancel)."""
+    return [[Button(t(language, "matches.relay_stop_button"), pack("relay", suggestion_id, "stop"))]]
+
+
+def relay_prompt(language: str, *, suggestion_id: int, name: str, limit: int) -> View:
+    """A relay is open: type messages for `name`; with the button that stops it."""
+    return t(language, "matches.relay_ask", name=name, limit=limit), relay_stop_keyboard(
+        language, suggestion_id
+    )
 
 
 def introduction_view(

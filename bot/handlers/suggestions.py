@@ -20,6 +20,7 @@ from bot.services import db
 from bot.services import matches as service
 from bot.services.participants import RELAY_MAX
 from bot.texts import t
+from bot.views import relay_prompt
 
 __all__ = ["matches", "relay_button", "relay_text", "show_matches", "suggestion_button"]
 
@@ -116,24 +117,42 @@ async def suggestion_button(update: Update, context: KoppelContext) -> None:
 
 
 async def relay_button(update: Update, context: KoppelContext) -> None:
-    """`relay:<suggestion>`: an introduced side wants to pass a message to the other; ask for the text."""
+    """`relay:<suggestion>` opens a relay to the other side (messages typed are passed on until it is
+    stopped); `relay:<suggestion>:stop` stops it."""
     query = update.callback_query
     person = person_of(update)
     if query is None or person is None:
         return
-    await answer_query(query)
     try:
-        suggestion_id = unpack(query.data, prefix="relay").int_arg(0)
+        data = unpack(query.data, prefix="relay")
+        suggestion_id = data.int_arg(0)
     except CallbackError:
+        await answer_query(query)
         return
+    if len(data.args) > 1 and data.args[1] == "stop":
+        language, said = await db.run(
+            context.engine, lambda s: service.stop_relay(s, person=person, suggestion_id=suggestion_id)
+        )
+        if said is None:  # that relay is not open (any more)
+            await answer_query(query, t(language, "matches.relay_not_open"))
+            await drop_buttons(update)
+            return
+        await answer_query(query)
+        await drop_buttons(update)
+        await send(update, said)
+        return
+    await answer_query(query)
     language, key, name = await db.run(
         context.engine, lambda s: service.start_relay(s, person=person, suggestion_id=suggestion_id)
     )
+    if key == "matches.relay_ask":
+        await send(update, *relay_prompt(language, suggestion_id=suggestion_id, name=name, limit=RELAY_MAX))
+        return
     await send(update, t(language, key, name=name, limit=RELAY_MAX))
 
 
 async def relay_text(update: Update, context: KoppelContext, *, suggestion_id: int, text: str) -> None:
-    """The message typed after `relay:<id>`: queue it for the other side and confirm."""
+    """A message typed while a relay is open: queue it for the other side and confirm (with "Stoppen")."""
     message = update.effective_message
     person = person_of(update)
     if message is None or person is None:
@@ -146,4 +165,4 @@ async def relay_text(update: Update, context: KoppelContext, *, suggestion_id: i
         ),
     )
     if reply is not None:
-        await send(update, reply)
+        await send(update, *reply)

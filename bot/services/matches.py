@@ -20,12 +20,22 @@ from bot.services import matchmaking as mm
 from bot.services.participants import Person
 from bot.services.profile import resumed_views
 from bot.texts import t
-from bot.views import View, suggestion_card
+from bot.views import View, relay_stop_keyboard, suggestion_card
 from storage import participants as participants_store
 from storage.models import AnswerValue, Participant, ParticipantStatus, SuggestionStatus
 from storage.suggestions import get_suggestion
 
-__all__ = ["CARDS", "Answered", "Before", "answer", "before_cards", "cards", "relay_message", "start_relay"]
+__all__ = [
+    "CARDS",
+    "Answered",
+    "Before",
+    "answer",
+    "before_cards",
+    "cards",
+    "relay_message",
+    "start_relay",
+    "stop_relay",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -158,8 +168,9 @@ def start_relay(session: Session, *, person: Person, suggestion_id: int) -> tupl
 
 def relay_message(
     session: Session, *, person: Person, suggestion_id: int, text: str, message_key: str
-) -> str | None:
-    """The message typed after `relay:<id>`: queue it for the other side; the reply (None: unknown person)."""
+) -> View | None:
+    """A message typed while a relay is open: queue it for the other side; the relay stays open for the
+    next one (until "Stoppen" or /cancel). The reply, with the stop button (None: unknown person)."""
     participant = participants.find(session, person)
     if participant is None or participant.id is None:
         return None
@@ -169,17 +180,38 @@ def relay_message(
         other = session.get(Participant, mm.other_side(row, participant.id)) if row else None
     except mm.NotASide:
         other = None
+    stop = relay_stop_keyboard(language, suggestion_id)
     try:
         clean = clean_text(text, limit=RELAY_MAX)
     except InputProblem as problem:
-        return t(language, problem.key, **problem.values)  # still relaying: they can try again
-    conversation.enter(participant, None)
-    session.add(participant)
+        return t(language, problem.key, **problem.values), stop  # nothing passed on: they can try again
     if (
         row is None
         or other is None
         or other.status not in (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED)
     ):
-        return t(language, "matches.gone")
-    introductions.relay(session, suggestion=row, sender=participant, text=clean, message_key=message_key)
-    return t(language, "matches.relay_sent", name=other.name or "")
+        conversation.enter(participant, None)
+        session.add(participant)
+        return t(language, "matches.gone"), []
+    if not introductions.relay(
+        session, suggestion=row, sender=participant, text=clean, message_key=message_key
+    ):
+        conversation.enter(participant, None)  # the pair is no longer introduced: say so, pass nothing on
+        session.add(participant)
+        return t(language, "matches.gone"), []
+    return t(language, "matches.relay_sent", name=other.name or ""), stop
+
+
+def stop_relay(session: Session, *, person: Person, suggestion_id: int) -> tuple[str, str | None]:
+    """`relay:<id>:stop`: close the open relay of that suggestion; (language, what to say), None when no
+    such relay was open (an old button)."""
+    participant = participants.find(session, person)
+    language = participants.language_of(person, participant)
+    state = conversation.state_of(participant) if participant is not None else None
+    if participant is None or state is None or state.mode is not conversation.Mode.RELAY:
+        return language, None
+    if state.target != suggestion_id:
+        return language, None
+    conversation.enter(participant, None, fresh=True)
+    session.add(participant)
+    return language, t(language, "matches.relay_cancelled")

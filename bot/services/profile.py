@@ -24,6 +24,7 @@ from bot.texts import t
 from bot.views import View, choice_label, theme_labels
 from storage.invitations import RedemptionProblem
 from storage.models import ItemKind, Participant, ParticipantStatus
+from storage.suggestions import get_suggestion
 
 __all__ = [
     "Greeting",
@@ -71,10 +72,26 @@ def _unregistered(person: Person) -> Reply:
 
 
 def current_views(session: Session, participant: Participant, telegram_name: str | None = None) -> list[View]:
-    """What to show for the participant's current state (the question, the summary, or the profile)."""
+    """What to show for the participant's current state (the question, the summary, the open relay, or
+    the profile)."""
     assert participant.id is not None
     items = participants.items_by_kind(session, participant_id=participant.id)
-    return conversation.views(participant, items, telegram_name=telegram_name)
+    return conversation.views(
+        participant, items, telegram_name=telegram_name, relay_name=_relay_name(session, participant)
+    )
+
+
+def _relay_name(session: Session, participant: Participant) -> str:
+    """The name of the person an open relay passes messages to ("" when no relay is open)."""
+    state = state_of(participant)
+    if state is None or state.mode is not Mode.RELAY or state.target is None or participant.id is None:
+        return ""
+    row = get_suggestion(session, suggestion_id=state.target)
+    if row is None or participant.id not in (row.participant_a_id, row.participant_b_id):
+        return ""
+    other_id = row.participant_b_id if row.participant_a_id == participant.id else row.participant_a_id
+    other = session.get(Participant, other_id)
+    return other.name or "" if other is not None else ""
 
 
 def resumed_views(session: Session, participant: Participant, telegram_name: str | None = None) -> list[View]:
