@@ -12,7 +12,15 @@ from telegram import Update
 
 from bot.callbacks import CallbackError, pack, unpack
 from bot.context import KoppelContext
-from bot.handlers.common import answer_query, edit_or_send, now, person_of, send, send_views
+from bot.handlers.common import (
+    answer_query,
+    close_previous_question,
+    edit_or_send,
+    now,
+    person_of,
+    send,
+    send_views,
+)
 from bot.services import db
 from bot.services import profile as service
 from bot.texts import LANGUAGES, language_for, t
@@ -51,7 +59,7 @@ async def start(update: Update, context: KoppelContext) -> None:
         lambda s: service.greet(s, person=person, payload=payload, token=token, now=moment),
     )
     if greeting is not None:
-        await send_views(update, greeting.views)
+        await close_previous_question(update, context, await send_views(update, greeting.views))
         return
     language = language_for(person.language_code)
     if payload and token is None:
@@ -86,4 +94,4 @@ async def consent(update: Update, context: KoppelContext) -> None:
         ),
     )
     await edit_or_send(update, t(reply.language, "start.welcome"))
-    await send_views(update, reply.views)
+    await close_previous_question(update, context, await send_views(update, reply.views))

@@ -226,7 +226,8 @@ async def test_odd_input_during_onboarding(standin: BotAPIStandIn, bot: KoppelAp
         callback = eva.press_data(data)
         await standin.wait_until(lambda c=callback: c in standin.callback_answers)
         assert "eerdere vraag" in standin.callback_answers[callback]["text"]
-        await said(eva, "In welke regio")  # the question of now, again
+        await said(eva, "In welke regio")  # the question of now keeps its buttons, nothing is re-sent
+        assert "Achterhoek" in " ".join(eva.last.button_texts)
     with Session(engine) as session:
         person = session.exec(select(Participant)).one()
         assert (person.name, person.organisation, person.role, person.region) == ("Eva", "ROC", "mbo", None)
