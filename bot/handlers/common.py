@@ -15,7 +15,7 @@ from bot.keyboards import Keyboard, to_markup
 from bot.services import db, profile
 from bot.services.participants import Person
 from bot.services.profile import Reply
-from bot.texts import Markup, t
+from bot.texts import Markup, language_for, t
 from bot.views import View
 
 __all__ = [
@@ -27,6 +27,8 @@ __all__ = [
     "now",
     "person_of",
     "pressed",
+    "refuse",
+    "refuse_unreadable",
     "send",
     "send_views",
 ]
@@ -95,6 +97,16 @@ async def answer_query(query: CallbackQuery, text: str | None = None, *, alert: 
         logger.info("could not answer a callback query: %s", type(exc).__name__)
 
 
+async def refuse(query: CallbackQuery, text: str) -> None:
+    """Refuse a button press with a popup (refusals of a press never arrive as a new message)."""
+    await answer_query(query, text, alert=True)
+
+
+async def refuse_unreadable(query: CallbackQuery) -> None:
+    """A press whose data Koppelbot did not make (forged, truncated, an old version): the old-button popup."""
+    await refuse(query, t(language_for(query.from_user.language_code), "account.old_button"))
+
+
 async def pressed(update: Update, prefix: str) -> tuple[CallbackQuery, Callback] | None:
     """The press and its data for `prefix`; None when there is none or its data is unreadable (answered then).
 
@@ -106,7 +118,7 @@ async def pressed(update: Update, prefix: str) -> tuple[CallbackQuery, Callback]
     try:
         return query, unpack(query.data, prefix=prefix)
     except CallbackError:
-        await answer_query(query)
+        await refuse_unreadable(query)
         return None
 
 
@@ -156,8 +168,7 @@ async def deliver(update: Update, reply: Reply, context: KoppelContext | None = 
         if query is None:
             await send(update, text)
         else:
-            await answer_query(query)
-            await edit_or_send(update, text)
+            await refuse(query, text)
         return
     views = reply.views
     asking: Message | None = None
