@@ -26,6 +26,7 @@ __all__ = [
     "help_text",
     "menu",
     "remove_organiser_menu",
+    "set_chat_menu",
     "set_default_menu",
     "set_organiser_menu",
 ]
@@ -128,6 +129,22 @@ async def set_organiser_menu(bot: Bot, chat_id: int) -> bool:
             )
     except TelegramError as exc:  # e.g. the organiser never started the bot: "chat not found"
         logger.info("could not set an organiser's menu: %s", type(exc).__name__)
+        return False
+    return True
+
+
+async def set_chat_menu(bot: Bot, chat_id: int, language: str, *, organiser: bool = False) -> bool:
+    """One person's menu in the language they chose, whatever their Telegram app's language (for an
+    organiser with their commands too); False if Telegram refused."""
+    try:
+        for code in LANGUAGES:
+            await bot.set_my_commands(
+                menu(language, organiser=organiser),
+                scope=BotCommandScopeChat(chat_id),
+                language_code=_code(code),
+            )
+    except TelegramError as exc:
+        logger.info("could not set a chat's menu: %s", type(exc).__name__)
         return False
     return True
 

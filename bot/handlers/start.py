@@ -18,13 +18,14 @@ from bot.handlers.common import (
     edit_or_send,
     now,
     person_of,
+    refuse_unreadable,
     send,
     send_views,
 )
 from bot.services import db
 from bot.services import profile as service
-from bot.texts import LANGUAGES, language_for, t
-from bot.views import consent_keyboard
+from bot.texts import LANGUAGES, default_language, language_for, t
+from bot.views import consent_keyboard, language_keyboard
 
 __all__ = ["consent", "start", "welcome"]
 
@@ -64,7 +65,16 @@ async def start(update: Update, context: KoppelContext) -> None:
     language = language_for(person.language_code)
     if payload and token is None:
         await send(update, t(language, "onboarding.invite_unknown"))
+    if _asks_language_first(person.language_code):  # the language first, then the consent text in it
+        choice = language if language != default_language() else "en"
+        await send(update, t(choice, "start.language_first"), language_keyboard(None, token))
+        return
     await welcome(update, language, token)
+
+
+def _asks_language_first(code: str | None) -> bool:
+    """True for a Telegram app in another language than the bot's default (unknown: the default)."""
+    return bool(code) and language_for(code, "?") != default_language()
 
 
 async def consent(update: Update, context: KoppelContext) -> None:
@@ -73,11 +83,12 @@ async def consent(update: Update, context: KoppelContext) -> None:
     person = person_of(update)
     if query is None or person is None or update.effective_chat is None:
         return
-    await answer_query(query)
     try:
         data = unpack(query.data, prefix="consent")
     except CallbackError:
+        await refuse_unreadable(query)
         return
+    await answer_query(query)
     answer = data.args[0] if data.args else ""
     language = data.args[1] if len(data.args) > 1 and data.args[1] in LANGUAGES else None
     language = language or language_for(person.language_code)

@@ -107,6 +107,8 @@ async def test_nothing_is_stored_before_consent_and_a_no_stores_nothing(
 async def test_full_onboarding_in_english(standin: BotAPIStandIn, bot: KoppelApplication, engine) -> None:
     john = standin.person(2003, "John", language_code="en")
     john.send("/start")
+    await said(john, "Which language")  # not Dutch: the language first
+    john.press("English")
     await said(john, "Welcome to Koppelbot")
     john.press("I agree")
     await said(john, "What is your name")
