@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
+from rapidfuzz import fuzz, process
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
@@ -23,6 +24,7 @@ __all__ = [
     "PARTICIPANT_COMMANDS",
     "Audience",
     "Command",
+    "guess",
     "help_text",
     "menu",
     "remove_organiser_menu",
@@ -43,11 +45,18 @@ class Audience(StrEnum):
 
 @dataclass(frozen=True)
 class Command:
-    """One command: its name (without the slash), audience and the catalogue key of its menu line."""
+    """One command: its name (without the slash), audience, the catalogue key of its menu line, and the
+    other names it answers to (Dutch words people type; never shown in a menu)."""
 
     name: str
     audience: Audience
     menu_key: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the command answers to, its own first."""
+        return (self.name, *self.aliases)
 
     @property
     def help_key(self) -> str:
@@ -55,27 +64,27 @@ class Command:
         return f"account.help_lines.{self.name}"
 
 
-def _participant(name: str) -> Command:
-    return Command(name, Audience.PARTICIPANT, f"menu.{name}")
+def _participant(name: str, *aliases: str) -> Command:
+    return Command(name, Audience.PARTICIPANT, f"menu.{name}", aliases)
 
 
-def _organiser(name: str) -> Command:
-    return Command(name, Audience.ORGANISER, f"organiser.menu_{name}")
+def _organiser(name: str, *aliases: str) -> Command:
+    return Command(name, Audience.ORGANISER, f"organiser.menu_{name}", aliases)
 
 
 #: In menu order: the participants' commands, then the organisers' (shown to organisers after the others).
 COMMANDS: tuple[Command, ...] = (
-    _participant("start"),
-    _participant("profile"),
-    _participant("matches"),
-    _participant("pause"),
-    _participant("resume"),
-    _participant("language"),
+    _participant("start", "begin"),
+    _participant("profile", "profiel"),
+    _participant("matches", "suggesties"),
+    _participant("pause", "pauze"),
+    _participant("resume", "hervat"),
+    _participant("language", "taal"),
     _participant("privacy"),
-    _participant("mydata"),
-    _participant("delete"),
-    _participant("cancel"),
-    _participant("help"),
+    _participant("mydata", "mijngegevens"),
+    _participant("delete", "verwijder"),
+    _participant("cancel", "annuleer"),
+    _participant("help", "hulp"),
     _organiser("broadcast"),
     _organiser("stats"),
     _organiser("unmet"),
@@ -103,6 +112,26 @@ def help_text(language: str) -> str:
         for c in PARTICIPANT_COMMANDS
     ]
     return "\n".join(lines)
+
+
+#: How alike a typed word must be to a command's name (rapidfuzz ratio, 0-100): "/matchs" (92) and
+#: "/hepl" (75) are meant as /matches and /help; "hallo" (44 to "help") is not.
+GUESS_CUTOFF = 75.0
+
+
+def guess(word: str, *, organiser: bool = False, cutoff: float = GUESS_CUTOFF) -> Command | None:
+    """The command a mistyped or Dutch `word` (with or without its slash) most likely means, or None."""
+    word = word.strip().lstrip("/").split("@")[0].lower()
+    if not word or len(word) > 32:
+        return None
+    shown = COMMANDS if organiser else PARTICIPANT_COMMANDS
+    by_name = {name: command for command in shown for name in command.names}
+    found = process.extract(word, list(by_name), scorer=fuzz.ratio, score_cutoff=cutoff, limit=3)
+    if not found:
+        return None
+    # A tie ("/stat": start and stats) goes to the name that begins with what was typed.
+    name, _, _ = max(found, key=lambda match: (round(match[1]), match[0].startswith(word)))
+    return by_name[name]
 
 
 def _code(language: str) -> str | None:

@@ -10,7 +10,7 @@ import logging
 from telegram import Update
 
 from bot.callbacks import CallbackError, pack, unpack
-from bot.commands import help_text, set_chat_menu
+from bot.commands import Audience, guess, help_text, set_chat_menu
 from bot.context import KoppelContext
 from bot.handlers.common import (
     answer_query,
@@ -196,8 +196,21 @@ async def delete_button(update: Update, context: KoppelContext) -> None:
 
 
 async def unknown_command(update: Update, context: KoppelContext) -> None:
-    """A command the bot does not know: point to /help."""
-    _, lang = await _language(update, context)
+    """A command the bot does not know: the one it most likely means ("Bedoel je /matches?"), else /help."""
+    person, lang = await _language(update, context)
+    message = update.effective_message
+    word = message.text.split()[0] if message is not None and message.text else ""
+    command = guess(word, organiser=True)
+    if command is not None and command.audience is Audience.ORGANISER:  # only an organiser is pointed there
+        configured = context.settings.organiser_ids
+        allowed = person is not None and await db.run(
+            context.engine,
+            lambda s: organisers.is_organiser(s, telegram_id=person.telegram_id, configured=configured),
+        )
+        command = command if allowed else guess(word)
+    if command is not None:
+        await send(update, t(lang, "account.did_you_mean", command=command.name))
+        return
     await send(update, t(lang, "account.unknown_command"))
 
 

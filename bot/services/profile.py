@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from bot import conversation
+from bot import commands, conversation
 from bot.callbacks import Callback, CallbackError
 from bot.conversation import Mode, State, state_of
 from bot.fields import FieldKind, InputProblem, by_name, split_items
@@ -42,6 +42,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+TYPED_COMMAND_CUTOFF = 80.0  # a word typed without a slash must be closer to a command than a /command
 
 
 @dataclass
@@ -176,6 +178,8 @@ def typed(session: Session, *, person: Person, text: str, message_id: int, now: 
             reply.views += current_views(session, participant)
         elif state is not None and state.mode is Mode.RELAY and state.target is not None:
             reply.relay_to = state.target
+        elif (command := _meant_command(text)) is not None:  # "matches", "profiel": the command it means
+            reply.views.append((t(language, "account.did_you_mean", command=command), []))
         else:
             reply.views.append((t(language, "account.not_understood"), []))
     except InputProblem as problem:
@@ -186,6 +190,15 @@ def typed(session: Session, *, person: Person, text: str, message_id: int, now: 
         conversation.remember_answered(participant, message_id)
     session.add(participant)
     return reply
+
+
+def _meant_command(text: str) -> str | None:
+    """The command one typed word (without its slash) stands for, if it clearly is one."""
+    words = text.split()
+    if len(words) != 1:
+        return None
+    command = commands.guess(words[0], cutoff=TYPED_COMMAND_CUTOFF)
+    return command.name if command is not None else None
 
 
 def other_message(session: Session, *, person: Person) -> Reply:

@@ -159,3 +159,30 @@ async def test_an_invitation_survives_the_language_choice(
     await said(john, "What is your name")
     assert any("Techniekdag Ede" in m.plain_text for m in john.messages)  # the invitation was redeemed
     assert participant(engine, 13006).language == "en"
+
+
+# -- 4. mistyped and Dutch commands ------------------------------------------------------------------------
+async def test_dutch_commands_work_and_mistyped_ones_get_a_suggestion(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    seed(engine, 13007, "Sanne de Vries", organisation="Het Streek", role="school", region="foodvalley",
+         offers=("praktijkopdracht",), needs=("gastlessen",))  # fmt: skip
+    sanne = standin.person(13007, "Sanne", language_code="nl")
+    for typed, fragment in (
+        ("/profiel", "% compleet"),  # Dutch names are aliases
+        ("/suggesties", "suggesties"),
+        ("/hulp", "Wat kan ik voor je doen?"),
+        ("/matchs", "Bedoel je /matches?"),  # mistyped: the likely command
+        ("matches", "Bedoel je /matches?"),  # without the slash
+        ("profiel", "Bedoel je /profile?"),
+        ("/onzin", "Dat commando ken ik niet"),  # nothing like it: the friendly answer as before
+        ("hallo daar", "Dat begrijp ik niet helemaal"),
+    ):
+        sanne.send(typed)
+        await said(sanne, fragment)
+        await standin.wait_idle()
+    olga = standin.person(ORGANISER, "Olga", language_code="nl")
+    olga.send("/stat")
+    await said(olga, "Bedoel je /stats?")  # an organiser is pointed to their own commands
+    sanne.send("/stat")
+    await said(sanne, "Bedoel je /start?")
