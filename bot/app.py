@@ -190,7 +190,8 @@ def register_handlers(application: KoppelApplication) -> None:
     # Group 0: commands, then callbacks, then free text (the first match wins).
     private = filters.ChatType.PRIVATE
     for command in COMMANDS:
-        application.add_handler(CommandHandler(command.name, COMMAND_HANDLERS[command.name], filters=private))
+        handler = COMMAND_HANDLERS[command.name]
+        application.add_handler(CommandHandler(command.names, handler, filters=private))  # Dutch names too
     # Participant buttons, one pattern per callback prefix.
     participant_buttons: dict[str, Handler] = {
         "consent": start.consent,

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
+from rapidfuzz import fuzz, process
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
@@ -23,9 +24,11 @@ __all__ = [
     "PARTICIPANT_COMMANDS",
     "Audience",
     "Command",
+    "guess",
     "help_text",
     "menu",
     "remove_organiser_menu",
+    "set_chat_menu",
     "set_default_menu",
     "set_organiser_menu",
 ]
@@ -42,11 +45,18 @@ class Audience(StrEnum):
 
 @dataclass(frozen=True)
 class Command:
-    """One command: its name (without the slash), audience and the catalogue key of its menu line."""
+    """One command: its name (without the slash), audience, the catalogue key of its menu line, and the
+    other names it answers to (Dutch words people type; never shown in a menu)."""
 
     name: str
     audience: Audience
     menu_key: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the command answers to, its own first."""
+        return (self.name, *self.aliases)
 
     @property
     def help_key(self) -> str:
@@ -54,27 +64,27 @@ class Command:
         return f"account.help_lines.{self.name}"
 
 
-def _participant(name: str) -> Command:
-    return Command(name, Audience.PARTICIPANT, f"menu.{name}")
+def _participant(name: str, *aliases: str) -> Command:
+    return Command(name, Audience.PARTICIPANT, f"menu.{name}", aliases)
 
 
-def _organiser(name: str) -> Command:
-    return Command(name, Audience.ORGANISER, f"organiser.menu_{name}")
+def _organiser(name: str, *aliases: str) -> Command:
+    return Command(name, Audience.ORGANISER, f"organiser.menu_{name}", aliases)
 
 
 #: In menu order: the participants' commands, then the organisers' (shown to organisers after the others).
 COMMANDS: tuple[Command, ...] = (
-    _participant("start"),
-    _participant("profile"),
-    _participant("matches"),
-    _participant("pause"),
-    _participant("resume"),
-    _participant("language"),
+    _participant("start", "begin"),
+    _participant("profile", "profiel"),
+    _participant("matches", "suggesties"),
+    _participant("pause", "pauze"),
+    _participant("resume", "hervat"),
+    _participant("language", "taal"),
     _participant("privacy"),
-    _participant("mydata"),
-    _participant("delete"),
-    _participant("cancel"),
-    _participant("help"),
+    _participant("mydata", "mijngegevens"),
+    _participant("delete", "verwijder"),
+    _participant("cancel", "annuleer"),
+    _participant("help", "hulp"),
     _organiser("broadcast"),
     _organiser("stats"),
     _organiser("unmet"),
@@ -104,6 +114,26 @@ def help_text(language: str) -> str:
     return "\n".join(lines)
 
 
+#: How alike a typed word must be to a command's name (rapidfuzz ratio, 0-100): "/matchs" (92) and
+#: "/hepl" (75) are meant as /matches and /help; "hallo" (44 to "help") is not.
+GUESS_CUTOFF = 75.0
+
+
+def guess(word: str, *, organiser: bool = False, cutoff: float = GUESS_CUTOFF) -> Command | None:
+    """The command a mistyped or Dutch `word` (with or without its slash) most likely means, or None."""
+    word = word.strip().lstrip("/").split("@")[0].lower()
+    if not word or len(word) > 32:
+        return None
+    shown = COMMANDS if organiser else PARTICIPANT_COMMANDS
+    by_name = {name: command for command in shown for name in command.names}
+    found = process.extract(word, list(by_name), scorer=fuzz.ratio, score_cutoff=cutoff, limit=3)
+    if not found:
+        return None
+    # A tie ("/stat": start and stats) goes to the name that begins with what was typed.
+    name, _, _ = max(found, key=lambda match: (round(match[1]), match[0].startswith(word)))
+    return by_name[name]
+
+
 def _code(language: str) -> str | None:
     # DEFAULT_LANGUAGE's menu is the menu for every language without a catalogue too
     return None if language == default_language() else language
@@ -128,6 +158,22 @@ async def set_organiser_menu(bot: Bot, chat_id: int) -> bool:
             )
     except TelegramError as exc:  # e.g. the organiser never started the bot: "chat not found"
         logger.info("could not set an organiser's menu: %s", type(exc).__name__)
+        return False
+    return True
+
+
+async def set_chat_menu(bot: Bot, chat_id: int, language: str, *, organiser: bool = False) -> bool:
+    """One person's menu in the language they chose, whatever their Telegram app's language (for an
+    organiser with their commands too); False if Telegram refused."""
+    try:
+        for code in LANGUAGES:
+            await bot.set_my_commands(
+                menu(language, organiser=organiser),
+                scope=BotCommandScopeChat(chat_id),
+                language_code=_code(code),
+            )
+    except TelegramError as exc:
+        logger.info("could not set a chat's menu: %s", type(exc).__name__)
         return False
     return True
 

@@ -35,6 +35,8 @@ __all__ = [
     "State",
     "after_answer",
     "answered_message",
+    "asked_in",
+    "asked_message",
     "awaiting_project",
     "back",
     "editing",
@@ -42,6 +44,7 @@ __all__ = [
     "first_question",
     "relaying",
     "remember_answered",
+    "remember_asked",
     "resume",
     "state_of",
     "summary",
@@ -126,6 +129,27 @@ def answered_message(participant: Participant) -> int | None:
 def remember_answered(participant: Participant, message_id: int) -> None:
     """Store, with the answer, which message it came from (so a replay after a crash is recognised)."""
     participant.conversation_data = {**(participant.conversation_data or {}), "answered": message_id}
+
+
+def asked_message(participant: Participant) -> int | None:
+    """The id of the bot's message whose buttons answer the open question (they go once it is answered)."""
+    value = (participant.conversation_data or {}).get("asked")
+    return value if isinstance(value, int) else None
+
+
+def asked_in(participant: Participant) -> str | None:
+    """The state in which `asked_message` was shown."""
+    value = (participant.conversation_data or {}).get("asked_in")
+    return value if isinstance(value, str) else None
+
+
+def remember_asked(participant: Participant, message_id: int | None) -> None:
+    """Store which message asks the open question now, in which state (None: no question is open)."""
+    data = participant.conversation_data or {}
+    data = {key: value for key, value in data.items() if key not in ("asked", "asked_in")}
+    if message_id is not None:
+        data |= {"asked": message_id, "asked_in": participant.conversation_state}
+    participant.conversation_data = data
 
 
 # -- transitions ----------------------------------------------------------------------------------------

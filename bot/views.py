@@ -15,7 +15,7 @@ import matching
 from bot.callbacks import pack
 from bot.fields import FIELDS, THEME_COUNT, Field, FieldKind
 from bot.keyboards import Button, Keyboard, grid
-from bot.texts import t
+from bot.texts import LANGUAGES, t
 from storage.models import Participant, ProfileItem
 
 __all__ = [
@@ -25,6 +25,8 @@ __all__ = [
     "choice_label",
     "contact_link",
     "introduction_view",
+    "language_keyboard",
+    "language_name",
     "profile_view",
     "relay_prompt",
     "relay_stop_keyboard",
@@ -287,3 +289,24 @@ def introduction_view(
         [Button(t(language, "matches.relay_button", name=_short(name)), pack("relay", suggestion_id))]
     )
     return "\n".join(parts), rows
+
+
+_LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+
+
+def language_name(code: str) -> str:
+    """A language's own name (as on its button)."""
+    return _LANGUAGE_NAMES.get(code, code)
+
+
+def language_keyboard(current: str | None = None, token: str | None = None) -> Keyboard:
+    """One button per language, the `current` one ticked; an invitation token rides along before consent."""
+    return [
+        [
+            Button(
+                ("✓ " if code == current else "") + language_name(code),
+                pack("lang", code, token) if token else pack("lang", code),
+            )
+            for code in LANGUAGES
+        ]
+    ]

@@ -10,14 +10,25 @@ import logging
 from telegram import Update
 
 from bot.callbacks import CallbackError, pack, unpack
-from bot.commands import help_text
+from bot.commands import Audience, guess, help_text, set_chat_menu
 from bot.context import KoppelContext
-from bot.handlers.common import answer_query, drop_buttons, edit_or_send, now, person_of, send, send_views
+from bot.handlers.common import (
+    answer_query,
+    drop_buttons,
+    edit_or_send,
+    now,
+    person_of,
+    refuse,
+    refuse_unreadable,
+    send,
+    send_views,
+)
 from bot.handlers.start import welcome
 from bot.keyboards import Button
-from bot.services import account, db, participants
+from bot.services import account, db, organisers, participants
 from bot.services.participants import Person
 from bot.texts import LANGUAGES, t
+from bot.views import language_keyboard, language_name
 
 __all__ = [
     "cancel",
@@ -36,8 +47,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
-
 
 async def _language(update: Update, context: KoppelContext) -> tuple[Person | None, str]:
     person = person_of(update)
@@ -53,29 +62,39 @@ async def help_command(update: Update, context: KoppelContext) -> None:
 
 
 async def language(update: Update, context: KoppelContext) -> None:
-    """Offer Nederlands and English."""
+    """Say which language is in use now and offer Nederlands and English (the current one ticked)."""
     _, current = await _language(update, context)
-    rows = [[Button(_LANGUAGE_NAMES[code], pack("lang", code)) for code in LANGUAGES]]
-    await send(update, t(current, "account.language_ask"), rows)
+    text = t(current, "account.language_current", language=language_name(current))
+    await send(update, text + "\n" + t(current, "account.language_ask"), language_keyboard(current))
 
 
 async def language_button(update: Update, context: KoppelContext) -> None:
-    """`lang:<code>`: switch the language (before consent: only this conversation, nothing stored)."""
+    """`lang:<code>[:<invitation>]`: switch the language (before consent: only this conversation, nothing
+    stored, then the consent question in it). The chat's command menu follows the choice."""
     query = update.callback_query
     person = person_of(update)
-    if query is None or person is None:
+    if query is None or person is None or update.effective_chat is None:
         return
-    await answer_query(query)
     try:
-        code = unpack(query.data, prefix="lang").args[0]
-    except (CallbackError, IndexError):
-        return
+        args = unpack(query.data, prefix="lang").args
+    except CallbackError:
+        args = ()
+    code = args[0] if args else ""
     if code not in LANGUAGES:
+        await refuse_unreadable(query)
         return
+    token = args[1] if len(args) > 1 else None
+    await answer_query(query)
     views = await db.run(context.engine, lambda s: account.switch_language(s, person=person, language=code))
     await drop_buttons(update)
+    configured = context.settings.organiser_ids
+    organiser = await db.run(
+        context.engine,
+        lambda s: organisers.is_organiser(s, telegram_id=person.telegram_id, configured=configured),
+    )
+    await set_chat_menu(context.bot, update.effective_chat.id, code, organiser=organiser)
     if views is None:
-        await welcome(update, code)
+        await welcome(update, code, token)
         return
     await send(update, t(code, "account.language_set"))
     await send_views(update, views)
@@ -157,14 +176,19 @@ async def delete_button(update: Update, context: KoppelContext) -> None:
     person = person_of(update)
     if query is None or person is None:
         return
-    await answer_query(query)
     try:
         answer = unpack(query.data, prefix="del").args[0]
     except (CallbackError, IndexError):
+        await refuse_unreadable(query)
         return
     lang, key, erase = await db.run(
         context.engine, lambda s: account.delete(s, person=person, confirmed=answer == "yes")
     )
+    if key == account.NOT_REGISTERED:  # nothing of theirs to delete (any more)
+        await refuse(query, t(lang, key))
+        await drop_buttons(update)
+        return
+    await answer_query(query)
     if erase is not None:  # the same erasure as the retention pass (rows, then the database files)
         await db.call(participants.erase, context.engine, participant_id=erase, now=now(context))
         logger.info("participant %s erased their data", erase)
@@ -172,8 +196,21 @@ async def delete_button(update: Update, context: KoppelContext) -> None:
 
 
 async def unknown_command(update: Update, context: KoppelContext) -> None:
-    """A command the bot does not know: point to /help."""
-    _, lang = await _language(update, context)
+    """A command the bot does not know: the one it most likely means ("Bedoel je /matches?"), else /help."""
+    person, lang = await _language(update, context)
+    message = update.effective_message
+    word = message.text.split()[0] if message is not None and message.text else ""
+    command = guess(word, organiser=True)
+    if command is not None and command.audience is Audience.ORGANISER:  # only an organiser is pointed there
+        configured = context.settings.organiser_ids
+        allowed = person is not None and await db.run(
+            context.engine,
+            lambda s: organisers.is_organiser(s, telegram_id=person.telegram_id, configured=configured),
+        )
+        command = command if allowed else guess(word)
+    if command is not None:
+        await send(update, t(lang, "account.did_you_mean", command=command.name))
+        return
     await send(update, t(lang, "account.unknown_command"))
 
 

@@ -12,19 +12,23 @@ from telegram.error import BadRequest, TelegramError
 from bot.callbacks import Callback, CallbackError, unpack
 from bot.context import KoppelContext
 from bot.keyboards import Keyboard, to_markup
+from bot.services import db, profile
 from bot.services.participants import Person
 from bot.services.profile import Reply
-from bot.texts import Markup, t
+from bot.texts import Markup, language_for, t
 from bot.views import View
 
 __all__ = [
     "answer_query",
+    "close_previous_question",
     "deliver",
     "drop_buttons",
     "edit_or_send",
     "now",
     "person_of",
     "pressed",
+    "refuse",
+    "refuse_unreadable",
     "send",
     "send_views",
 ]
@@ -45,18 +49,44 @@ def person_of(update: Update) -> Person | None:
     return Person(user.id, user.language_code, user.full_name, user.first_name, user.username)
 
 
-async def send(update: Update, text: str, rows: Keyboard | None = None) -> None:
-    """Send a message to the chat the update came from."""
+async def send(update: Update, text: str, rows: Keyboard | None = None) -> Message | None:
+    """Send a message to the chat the update came from (the sent message, None without a chat)."""
     chat = update.effective_chat
     if chat is None:
-        return
-    await chat.send_message(text, reply_markup=to_markup(rows))
+        return None
+    return await chat.send_message(text, reply_markup=to_markup(rows))
 
 
-async def send_views(update: Update, views: list[View]) -> None:
-    """Send several views in order."""
+async def send_views(update: Update, views: list[View]) -> Message | None:
+    """Send several views in order; the last one sent with buttons (None when none had any)."""
+    asking: Message | None = None
     for text, rows in views:
-        await send(update, text, rows)
+        sent = await send(update, text, rows)
+        if sent is not None and to_markup(rows) is not None:
+            asking = sent
+    return asking
+
+
+async def close_previous_question(update: Update, context: KoppelContext, asking: Message | None) -> None:
+    """After a turn that sent `asking` (the message with the open question's buttons; None: none was sent
+    with buttons): take the buttons off the message that asked before, once that question is answered.
+
+    So a question answered by typing keeps no buttons that could be pressed later.
+    """
+    person = person_of(update)
+    chat = update.effective_chat
+    if person is None or chat is None:
+        return
+    message_id = asking.message_id if asking is not None else None
+    previous = await db.run(
+        context.engine, lambda s: profile.question_shown(s, person=person, message_id=message_id)
+    )
+    query = update.callback_query
+    pressed_id = query.message.message_id if query is not None and query.message is not None else None
+    if previous is None or previous == pressed_id:
+        return
+    with contextlib.suppress(TelegramError):  # gone, or already without buttons
+        await context.bot.edit_message_reply_markup(chat.id, previous, reply_markup=None)
 
 
 async def answer_query(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
@@ -65,6 +95,16 @@ async def answer_query(query: CallbackQuery, text: str | None = None, *, alert: 
         await query.answer(text, show_alert=alert)
     except TelegramError as exc:
         logger.info("could not answer a callback query: %s", type(exc).__name__)
+
+
+async def refuse(query: CallbackQuery, text: str) -> None:
+    """Refuse a button press with a popup (refusals of a press never arrive as a new message)."""
+    await answer_query(query, text, alert=True)
+
+
+async def refuse_unreadable(query: CallbackQuery) -> None:
+    """A press whose data Koppelbot did not make (forged, truncated, an old version): the old-button popup."""
+    await refuse(query, t(language_for(query.from_user.language_code), "account.old_button"))
 
 
 async def pressed(update: Update, prefix: str) -> tuple[CallbackQuery, Callback] | None:
@@ -78,7 +118,7 @@ async def pressed(update: Update, prefix: str) -> tuple[CallbackQuery, Callback]
     try:
         return query, unpack(query.data, prefix=prefix)
     except CallbackError:
-        await answer_query(query)
+        await refuse_unreadable(query)
         return None
 
 
@@ -116,28 +156,36 @@ async def _close_question(update: Update, language: str, answer: str | None) -> 
     )
 
 
-async def deliver(update: Update, reply: Reply) -> None:
-    """Send a turn's reply: to a typed message, or to a press (see `bot.services.profile.Reply`)."""
+async def deliver(update: Update, reply: Reply, context: KoppelContext | None = None) -> None:
+    """Send a turn's reply: to a typed message, or to a press (see `bot.services.profile.Reply`).
+
+    With `context`, the message that now asks the open question is remembered, and the one that asked
+    before loses its buttons.
+    """
     query = update.callback_query
     if not reply.registered:
         text = t(reply.language, "account.not_registered")
         if query is None:
             await send(update, text)
         else:
-            await answer_query(query)
-            await edit_or_send(update, text)
+            await refuse(query, text)
         return
     views = reply.views
+    asking: Message | None = None
     if query is not None:
-        if reply.stale:  # an old button: a short answer, its keyboard taken away, where the person is now
+        if reply.stale:  # an old or forged button: a popup, and its keyboard taken away; nothing is re-sent
             await answer_query(query, reply.toast)
-            await drop_buttons(update)
-            await send_views(update, views)
+            if query.message is None or query.message.message_id != reply.asking:
+                await drop_buttons(update)
             return
         await answer_query(query, reply.toast, alert=reply.alert)
         if reply.close:
             await _close_question(update, reply.language, reply.echo)
         if reply.edit and views:
             await edit_or_send(update, *views[0])
+            if to_markup(views[0][1]) is not None and isinstance(query.message, Message):
+                asking = query.message
             views = views[1:]
-    await send_views(update, views)
+    asking = await send_views(update, views) or asking
+    if context is not None:
+        await close_previous_question(update, context, asking)

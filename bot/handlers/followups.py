@@ -6,6 +6,7 @@ stale buttons get a friendly answer. The rules live in `bot.services.followups`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Update
@@ -14,6 +15,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.callbacks import CallbackError, unpack
 from bot.context import KoppelContext
+from bot.handlers.common import answer_query, refuse
 from bot.keyboards import Keyboard, to_markup
 from bot.services import db
 from bot.services import followups as service
@@ -30,7 +32,6 @@ async def followup_button(update: Update, context: KoppelContext) -> None:
     user = update.effective_user
     if query is None or user is None:
         return
-    await query.answer()
     fallback = language_for(user.language_code)
     try:
         data = unpack(query.data, prefix="fu")
@@ -38,7 +39,7 @@ async def followup_button(update: Update, context: KoppelContext) -> None:
         answer = data.args[1]
         reason = data.args[2] if len(data.args) > 2 else None
     except (CallbackError, IndexError):
-        await _reply(update, t(fallback, "followup.stale"))
+        await refuse(query, t(fallback, "followup.stale"))
         return
     bot_data = context.bot_data
     moment = bot_data.clock.now()
@@ -58,11 +59,14 @@ async def followup_button(update: Update, context: KoppelContext) -> None:
             executor=bot_data.match_executor,  # "we could not find a time" asks the matcher
         )
     except service.NotYours:
-        await _reply(update, t(fallback, "followup.not_yours"))
+        await refuse(query, t(fallback, "followup.not_yours"))
         return
     except service.StaleFollowUp:
-        await _reply(update, t(fallback, "followup.stale"))
+        await refuse(query, t(fallback, "followup.stale"))
+        with contextlib.suppress(BadRequest):  # already without buttons
+            await query.edit_message_reply_markup(reply_markup=None)
         return
+    await answer_query(query)
     try:
         await query.edit_message_reply_markup(reply_markup=None)
     except BadRequest:

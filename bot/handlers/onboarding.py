@@ -34,7 +34,7 @@ async def on_text(update: Update, context: KoppelContext) -> None:
     if reply.relay_to is not None:
         await suggestions.relay_text(update, context, suggestion_id=reply.relay_to, text=text)
         return
-    await deliver(update, reply)
+    await deliver(update, reply, context)
 
 
 async def on_other_message(update: Update, context: KoppelContext) -> None:
@@ -42,7 +42,9 @@ async def on_other_message(update: Update, context: KoppelContext) -> None:
     person = person_of(update)
     if update.effective_message is None or person is None:
         return
-    await deliver(update, await db.run(context.engine, lambda s: profile.other_message(s, person=person)))
+    await deliver(
+        update, await db.run(context.engine, lambda s: profile.other_message(s, person=person)), context
+    )
 
 
 async def step_button(update: Update, context: KoppelContext) -> None:
@@ -56,7 +58,7 @@ async def step_button(update: Update, context: KoppelContext) -> None:
     reply = await db.run(
         context.engine, lambda s: profile.step_button(s, person=person, data=data, now=moment)
     )
-    await deliver(update, reply)
+    await deliver(update, reply, context)
     if reply.matches:
         await suggestions.show_matches(update, context)
 
@@ -72,4 +74,4 @@ async def theme_button(update: Update, context: KoppelContext) -> None:
     reply = await db.run(
         context.engine, lambda s: profile.theme_button(s, person=person, data=data, now=moment)
     )
-    await deliver(update, reply)
+    await deliver(update, reply, context)

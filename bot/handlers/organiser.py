@@ -19,6 +19,7 @@ from bot.access import organiser_only
 from bot.callbacks import CallbackError, unpack
 from bot.commands import remove_organiser_menu, set_organiser_menu
 from bot.context import KoppelContext
+from bot.handlers.common import refuse, refuse_unreadable
 from bot.handlers.organiser_broadcast import start_prefilled_draft
 from bot.keyboards import to_markup
 from bot.numbers import count
@@ -128,11 +129,14 @@ async def stats_button(update: Update, context: KoppelContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    await query.answer()
     try:
         action = unpack(query.data, prefix="st").args[0]
     except (CallbackError, IndexError):
+        action = ""
+    if action not in ("unmet", "outbox"):
+        await refuse_unreadable(query)
         return
+    await query.answer()
     if action == "unmet":
         await _send_unmet(update, context)
     elif action == "outbox":
@@ -165,17 +169,18 @@ async def unmet_button(update: Update, context: KoppelContext) -> None:
     query = update.callback_query
     if query is None or update.effective_user is None:
         return
-    await query.answer()
     language = _language(update)
     try:
         item_id = unpack(query.data, prefix="ud").int_arg(0)
     except CallbackError:
+        await refuse_unreadable(query)
         return
     needs = await db.run(context.engine, organiser_service.unmet_needs)
     need = next((n for n in needs if n.item_id == item_id), None)
     if need is None:
-        await context.bot.send_message(update.effective_user.id, t(language, "stats.unmet_gone"))
+        await refuse(query, t(language, "stats.unmet_gone"))
         return
+    await query.answer()
     await start_prefilled_draft(
         update,
         context,
@@ -283,13 +288,14 @@ async def outbox_button(update: Update, context: KoppelContext) -> None:
     query = update.callback_query
     if query is None:
         return
-    await query.answer()
     try:
         action = unpack(query.data, prefix="org").args[0]
     except (CallbackError, IndexError):
-        return
+        action = ""
     if action != "retry":
+        await refuse_unreadable(query)
         return
+    await query.answer()
     language = _language(update)
     retried = await db.run(context.engine, organiser_service.retry_parked)
     await query.edit_message_text(t(language, "organiser.outbox_retried", count=count(retried, language)))

@@ -20,6 +20,7 @@ from telegram.ext import filters
 from bot.access import organiser_only
 from bot.callbacks import CallbackError, unpack
 from bot.context import KoppelContext
+from bot.handlers.common import refuse, refuse_unreadable
 from bot.keyboards import Keyboard, to_markup
 from bot.numbers import count
 from bot.organiser_views import (
@@ -155,24 +156,27 @@ async def broadcast_button(update: Update, context: KoppelContext) -> None:
     user = update.effective_user
     if query is None or user is None:
         return
-    await query.answer()
     language = _language(update)
     try:
         data = unpack(query.data, prefix="bc")
         action, broadcast_id = data.args[0], data.int_arg(1)
     except (CallbackError, IndexError):
+        await refuse_unreadable(query)
         return
     message = query.message if isinstance(query.message, Message) else None
     status = await db.run(
         context.engine,
         lambda s: service.status_for(s, broadcast_id=broadcast_id, presser=user.id, halting=action == "halt"),
     )
-    if status is None:
-        await context.bot.send_message(user.id, t(language, "broadcast.gone"))
-    elif action == "halt":
+    if status is None:  # not there, or not this organiser's draft
+        await refuse(query, t(language, "broadcast.gone"))
+        return
+    if action != "halt" and status != service.DRAFT:
+        await refuse(query, t(language, "broadcast.already_sent"))
+        return
+    await query.answer()
+    if action == "halt":
         await _halt(update, context, broadcast_id, language)
-    elif status != service.DRAFT:
-        await context.bot.send_message(user.id, t(language, "broadcast.already_sent"))
     elif action == "stop":
         await db.run(context.engine, lambda s: service.discard(s, broadcast_id=broadcast_id))
         await _edit(message, t(language, "broadcast.discarded"))

@@ -17,7 +17,9 @@ async def profile(update: Update, context: KoppelContext) -> None:
     person = person_of(update)
     if person is None:
         return
-    await deliver(update, await db.run(context.engine, lambda s: service.profile_shown(s, person=person)))
+    await deliver(
+        update, await db.run(context.engine, lambda s: service.profile_shown(s, person=person)), context
+    )
 
 
 async def profile_button(update: Update, context: KoppelContext) -> None:
@@ -31,4 +33,4 @@ async def profile_button(update: Update, context: KoppelContext) -> None:
     reply = await db.run(
         context.engine, lambda s: service.profile_button(s, person=person, data=data, now=moment)
     )
-    await deliver(update, reply)
+    await deliver(update, reply, context)

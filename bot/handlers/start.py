@@ -12,11 +12,20 @@ from telegram import Update
 
 from bot.callbacks import CallbackError, pack, unpack
 from bot.context import KoppelContext
-from bot.handlers.common import answer_query, edit_or_send, now, person_of, send, send_views
+from bot.handlers.common import (
+    answer_query,
+    close_previous_question,
+    edit_or_send,
+    now,
+    person_of,
+    refuse_unreadable,
+    send,
+    send_views,
+)
 from bot.services import db
 from bot.services import profile as service
-from bot.texts import LANGUAGES, language_for, t
-from bot.views import consent_keyboard
+from bot.texts import LANGUAGES, default_language, language_for, t
+from bot.views import consent_keyboard, language_keyboard
 
 __all__ = ["consent", "start", "welcome"]
 
@@ -51,12 +60,21 @@ async def start(update: Update, context: KoppelContext) -> None:
         lambda s: service.greet(s, person=person, payload=payload, token=token, now=moment),
     )
     if greeting is not None:
-        await send_views(update, greeting.views)
+        await close_previous_question(update, context, await send_views(update, greeting.views))
         return
     language = language_for(person.language_code)
     if payload and token is None:
         await send(update, t(language, "onboarding.invite_unknown"))
+    if _asks_language_first(person.language_code):  # the language first, then the consent text in it
+        choice = language if language != default_language() else "en"
+        await send(update, t(choice, "start.language_first"), language_keyboard(None, token))
+        return
     await welcome(update, language, token)
+
+
+def _asks_language_first(code: str | None) -> bool:
+    """True for a Telegram app in another language than the bot's default (unknown: the default)."""
+    return bool(code) and language_for(code, "?") != default_language()
 
 
 async def consent(update: Update, context: KoppelContext) -> None:
@@ -65,11 +83,12 @@ async def consent(update: Update, context: KoppelContext) -> None:
     person = person_of(update)
     if query is None or person is None or update.effective_chat is None:
         return
-    await answer_query(query)
     try:
         data = unpack(query.data, prefix="consent")
     except CallbackError:
+        await refuse_unreadable(query)
         return
+    await answer_query(query)
     answer = data.args[0] if data.args else ""
     language = data.args[1] if len(data.args) > 1 and data.args[1] in LANGUAGES else None
     language = language or language_for(person.language_code)
@@ -86,4 +105,4 @@ async def consent(update: Update, context: KoppelContext) -> None:
         ),
     )
     await edit_or_send(update, t(reply.language, "start.welcome"))
-    await send_views(update, reply.views)
+    await close_previous_question(update, context, await send_views(update, reply.views))

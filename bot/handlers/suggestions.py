@@ -14,7 +14,16 @@ from telegram import Update
 
 from bot.callbacks import CallbackError, pack, unpack
 from bot.context import KoppelContext
-from bot.handlers.common import answer_query, drop_buttons, now, person_of, send, send_views
+from bot.handlers.common import (
+    answer_query,
+    drop_buttons,
+    now,
+    person_of,
+    refuse,
+    refuse_unreadable,
+    send,
+    send_views,
+)
 from bot.keyboards import Button, Keyboard
 from bot.services import db
 from bot.services import matches as service
@@ -80,14 +89,15 @@ async def suggestion_button(update: Update, context: KoppelContext) -> None:
     person = person_of(update)
     if query is None or person is None:
         return
-    await answer_query(query)
     try:
         data = unpack(query.data, prefix="sg")
         suggestion_id = data.int_arg(0)
         code = data.args[1] if len(data.args) > 1 else ""
     except CallbackError:
+        await refuse_unreadable(query)
         return
     if code not in service.ANSWERS and code != "u":
+        await refuse_unreadable(query)
         return
     moment = now(context)
     answered = await db.run(
@@ -96,12 +106,13 @@ async def suggestion_button(update: Update, context: KoppelContext) -> None:
     )
     language = answered.language
     if answered.refusal is not None:
-        await send(update, t(language, answered.refusal))
+        await refuse(query, t(language, answered.refusal))
         return
     if answered.closed is not None:
+        await refuse(query, t(language, answered.closed, days=context.settings.suggestion_expiry_days))
         await drop_buttons(update)
-        await send(update, t(language, answered.closed, days=context.settings.suggestion_expiry_days))
         return
+    await answer_query(query)
     rows: Keyboard = []
     if answered.introduced:
         text = t(language, "matches.answered_introduced")
@@ -127,7 +138,7 @@ async def relay_button(update: Update, context: KoppelContext) -> None:
         data = unpack(query.data, prefix="relay")
         suggestion_id = data.int_arg(0)
     except CallbackError:
-        await answer_query(query)
+        await refuse_unreadable(query)
         return
     if len(data.args) > 1 and data.args[1] == "stop":
         language, said = await db.run(
@@ -141,14 +152,14 @@ async def relay_button(update: Update, context: KoppelContext) -> None:
         await drop_buttons(update)
         await send(update, said)
         return
-    await answer_query(query)
     language, key, name = await db.run(
         context.engine, lambda s: service.start_relay(s, person=person, suggestion_id=suggestion_id)
     )
-    if key == "matches.relay_ask":
-        await send(update, *relay_prompt(language, suggestion_id=suggestion_id, name=name, limit=RELAY_MAX))
+    if key != "matches.relay_ask":  # not theirs, or the other side left
+        await refuse(query, t(language, key))
         return
-    await send(update, t(language, key, name=name, limit=RELAY_MAX))
+    await answer_query(query)
+    await send(update, *relay_prompt(language, suggestion_id=suggestion_id, name=name, limit=RELAY_MAX))
 
 
 async def relay_text(update: Update, context: KoppelContext, *, suggestion_id: int, text: str) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from bot import conversation
+from bot import commands, conversation
 from bot.callbacks import Callback, CallbackError
 from bot.conversation import Mode, State, state_of
 from bot.fields import FieldKind, InputProblem, by_name, split_items
@@ -35,6 +35,7 @@ __all__ = [
     "other_message",
     "profile_button",
     "profile_shown",
+    "question_shown",
     "resumed_views",
     "step_button",
     "theme_button",
@@ -43,13 +44,15 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+TYPED_COMMAND_CUTOFF = 80.0  # a word typed without a slash must be closer to a command than a /command
+
 
 @dataclass
 class Reply:
     """What a handler sends after a turn: `views` in order, and how to treat the pressed message.
 
     `registered` False: the person never consented (they get `account.not_registered`). For a press:
-    `stale` answers `toast`, takes the old keyboard away and shows `views`; otherwise `toast` (an `alert`
+    `stale` answers `toast` (a popup) and takes the old keyboard away; otherwise `toast` (an `alert`
     when set) answers the press, `close` takes the question's buttons away (showing `echo` under it),
     `edit` puts the first view in place of the pressed message. `matches` follows with the suggestions,
     `relay_to` hands the text to the relay of that suggestion.
@@ -65,6 +68,7 @@ class Reply:
     echo: str | None = None
     edit: bool = False
     matches: bool = False
+    asking: int | None = None  # the message that asks the open question (a stale press there keeps it)
 
 
 def _unregistered(person: Person) -> Reply:
@@ -110,16 +114,35 @@ def _advance(participant: Participant, state: State) -> None:
     conversation.enter(participant, conversation.after_answer(state, completed=completed))
 
 
-def _stale(session: Session, participant: Participant) -> Reply:
-    """What an old or forged profile button gets: a short text and, mid-question, that question again."""
+def _stale(session: Session, participant: Participant) -> Reply:  # noqa: ARG001
+    """What an old or forged profile button gets: a short popup (the open question stays where it is)."""
     language = participant.language
     state = state_of(participant)
     if state is not None and state.in_profile:
         toast = t(language, "onboarding.stale_question")
-        return Reply(language, current_views(session, participant), toast=toast, stale=True)
+        return Reply(language, toast=toast, stale=True, asking=conversation.asked_message(participant))
     unfinished = participant.profile_completed_at is None
     key = "onboarding.stale_unfinished" if unfinished else "onboarding.stale_finished"
     return Reply(language, toast=t(language, key), stale=True)
+
+
+def question_shown(session: Session, *, person: Person, message_id: int | None) -> int | None:
+    """After a turn: `message_id` is the message it sent with buttons (None: it sent none).
+
+    Remembers that message while a question is open, and returns the message that asked before when its
+    buttons must go (an answered question, or one asked again, keeps no buttons), else None.
+    """
+    participant = participants.find(session, person)
+    if participant is None:
+        return None
+    previous = conversation.asked_message(participant)
+    state = state_of(participant)
+    open_question = state is not None and state.in_profile
+    if message_id is None and conversation.asked_in(participant) == participant.conversation_state:
+        return None  # the same question is still open (e.g. a typed answer was refused): keep its buttons
+    conversation.remember_asked(participant, message_id if open_question else None)
+    session.add(participant)
+    return previous if previous != message_id else None
 
 
 # -- typed text ------------------------------------------------------------------------------------------
@@ -172,6 +195,8 @@ def typed(session: Session, *, person: Person, text: str, message_id: int, now: 
             reply.views += current_views(session, participant)
         elif state is not None and state.mode is Mode.RELAY and state.target is not None:
             reply.relay_to = state.target
+        elif (command := _meant_command(text)) is not None:  # "matches", "profiel": the command it means
+            reply.views.append((t(language, "account.did_you_mean", command=command), []))
         else:
             reply.views.append((t(language, "account.not_understood"), []))
     except InputProblem as problem:
@@ -182,6 +207,15 @@ def typed(session: Session, *, person: Person, text: str, message_id: int, now: 
         conversation.remember_answered(participant, message_id)
     session.add(participant)
     return reply
+
+
+def _meant_command(text: str) -> str | None:
+    """The command one typed word (without its slash) stands for, if it clearly is one."""
+    words = text.split()
+    if len(words) != 1:
+        return None
+    command = commands.guess(words[0], cutoff=TYPED_COMMAND_CUTOFF)
+    return command.name if command is not None else None
 
 
 def other_message(session: Session, *, person: Person) -> Reply:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import COMMAND_HANDLERS, register_handlers
-from bot.commands import COMMANDS, ORGANISER_COMMANDS, PARTICIPANT_COMMANDS, help_text, menu
+from bot.commands import COMMANDS, ORGANISER_COMMANDS, PARTICIPANT_COMMANDS, guess, help_text, menu
 from bot.texts import LANGUAGES, catalogue
 
 
@@ -36,3 +36,31 @@ def test_menus_and_help_come_from_the_table(language: str) -> None:
 def test_help_reads_as_before() -> None:
     assert help_text("nl").splitlines()[1] == "/start – begin, of ga verder waar je was"
     assert help_text("en").splitlines()[-1] == "/help – this overview"
+
+
+@pytest.mark.parametrize(
+    ("typed", "organiser", "meant"),
+    [
+        ("/matchs", False, "matches"),
+        ("/profle", False, "profile"),
+        ("suggesties", False, "matches"),
+        ("/hulp@koppelbot", False, "help"),
+        ("/hepl", False, "help"),
+        ("/stat", True, "stats"),  # a tie with /start goes to the name that begins with what was typed
+        ("/stat", False, "start"),  # participants are never pointed to organiser commands
+        ("hallo", False, None),
+        ("/onzin", False, None),
+        ("ja", False, None),
+    ],
+)
+def test_guess_finds_the_command_a_mistyped_or_dutch_word_means(
+    typed: str, organiser: bool, meant: str | None
+) -> None:
+    found = guess(typed, organiser=organiser)
+    assert (found.name if found else None) == meant
+
+
+def test_aliases_are_unique_and_valid_command_names() -> None:
+    names = [name for command in COMMANDS for name in command.names]
+    assert len(names) == len(set(names))
+    assert all(name.isascii() and name.islower() and len(name) <= 32 for name in names)

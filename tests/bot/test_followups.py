@@ -193,8 +193,9 @@ async def test_nudges_and_answers_end_to_end(standin: BotAPIStandIn, settings: S
         assert "Hebben jullie al contact gehad?" in question.plain_text and "Bob" in question.plain_text
         await bob.reply()
         # A forged press: Bob presses Anna's button data.
-        bob.press_data(question.button("Nog niet")["callback_data"])
-        assert "niet voor jou" in (await bob.reply()).plain_text
+        callback = bob.press_data(question.button("Nog niet")["callback_data"])
+        await standin.wait_until(lambda: callback in standin.callback_answers)
+        assert "niet voor jou" in standin.callback_answers[callback]["text"]  # a popup, not a message
         anna.press("Nog niet", question)
         why = await anna.reply()
         assert why.button_texts == [
@@ -219,8 +220,9 @@ async def test_nudges_and_answers_end_to_end(standin: BotAPIStandIn, settings: S
         anna.send("Gastlessen warmtepompen voor 3 vmbo-klassen")
         assert "Gastlessen warmtepompen" in (await anna.reply()).plain_text
         # A stale press after the answer: friendly, nothing changes.
-        anna.press_data(no_data, project_question)
-        assert "niet meer actueel" in (await anna.reply()).plain_text
+        callback = anna.press_data(no_data, project_question)
+        await standin.wait_until(lambda: callback in standin.callback_answers)
+        assert "niet meer actueel" in standin.callback_answers[callback]["text"]  # a popup
     with Session(engine) as session:
         introduction = session.get(Introduction, introduction_id)
         assert introduction.status == IntroductionStatus.PROJECT

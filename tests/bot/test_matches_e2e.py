@@ -160,11 +160,12 @@ async def test_forged_and_foreign_buttons_are_refused(
     await card_for(sanne, "Ruud Jansen")
     with Session(engine) as session:
         suggestion = session.exec(select(Suggestion)).one()
+    callbacks: list[str] = []
     mallory.send("/help")
     await standin.wait_until(lambda: bool(mallory.messages))
     for data in (f"sg:{suggestion.id}:y", f"relay:{suggestion.id}", f"sg:{suggestion.id + 50}:y", "sg:x:y",
                  "pf:rm:1", "zz:1"):  # fmt: skip
-        mallory.press_data(data)
+        callbacks.append(mallory.press_data(data))
     await standin.wait_idle()
     with Session(engine) as session:
         after = session.get(Suggestion, suggestion.id)
@@ -172,8 +173,11 @@ async def test_forged_and_foreign_buttons_are_refused(
         assert after.status == SuggestionStatus.PENDING
         assert session.exec(select(Introduction)).all() == []
     assert outbox(engine, "") == []
-    texts = [m.plain_text for m in mallory.messages]
-    assert texts.count("Deze knop is niet van jou of niet meer geldig.") >= 3
+    # Refusals of a press are popups, never new messages.
+    assert len(mallory.messages) == 1
+    popups = [(standin.callback_answers.get(c) or {}).get("text") for c in callbacks]
+    assert popups.count("Deze knop is niet van jou of niet meer geldig.") >= 3
+    assert all(popups), popups
 
 
 async def test_pause_and_resume(standin: BotAPIStandIn, bot: KoppelApplication, engine) -> None:
@@ -248,8 +252,10 @@ async def test_delete_leaves_no_personal_data_anywhere(
     )
     with Session(engine) as session:
         suggestion = session.exec(select(Suggestion)).one()
-    sanne.press_data(f"sg:{suggestion.id}:y")
-    await standin.wait_until(lambda: "doet niet meer mee" in sanne.last.plain_text)
+    callback = sanne.press_data(f"sg:{suggestion.id}:y")
+    await standin.wait_until(
+        lambda: "doet niet meer mee" in (standin.callback_answers.get(callback) or {}).get("text", "")
+    )
     # Ruud is unknown now: /start begins again from consent.
     ruud.send("/start")
     await standin.wait_until(lambda: "Welkom bij Koppelbot" in ruud.last.plain_text)

@@ -107,6 +107,8 @@ async def test_nothing_is_stored_before_consent_and_a_no_stores_nothing(
 async def test_full_onboarding_in_english(standin: BotAPIStandIn, bot: KoppelApplication, engine) -> None:
     john = standin.person(2003, "John", language_code="en")
     john.send("/start")
+    await said(john, "Which language")  # not Dutch: the language first
+    john.press("English")
     await said(john, "Welcome to Koppelbot")
     john.press("I agree")
     await said(john, "What is your name")
@@ -226,7 +228,8 @@ async def test_odd_input_during_onboarding(standin: BotAPIStandIn, bot: KoppelAp
         callback = eva.press_data(data)
         await standin.wait_until(lambda c=callback: c in standin.callback_answers)
         assert "eerdere vraag" in standin.callback_answers[callback]["text"]
-        await said(eva, "In welke regio")  # the question of now, again
+        await said(eva, "In welke regio")  # the question of now keeps its buttons, nothing is re-sent
+        assert "Achterhoek" in " ".join(eva.last.button_texts)
     with Session(engine) as session:
         person = session.exec(select(Participant)).one()
         assert (person.name, person.organisation, person.role, person.region) == ("Eva", "ROC", "mbo", None)
