@@ -360,13 +360,19 @@ class OutboxMessage(SQLModel, table=True):
 
 
 class Organiser(SQLModel, table=True):
-    """An organiser added with `/organisers add` (those in ORGANISER_IDS need no row)."""
+    """An organiser added with `/organisers add`, with their scope (those in ORGANISER_IDS need no row)."""
 
     __tablename__ = "organiser"
 
     id: int | None = Field(default=None, primary_key=True)
     telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
     added_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # The scope (storage.scope.Scope): a region code and/or an event code; both empty = a global organiser.
+    region: str | None = Field(default=None, sa_column=Column(String(32), index=True))
+    event_code: str | None = Field(default=None, sa_column=Column(String(64)))
+    # How the organiser is shown in /organisers (from Telegram when they were added).
+    name: str | None = Field(default=None, sa_column=Column(String(200)))
+    username: str | None = Field(default=None, sa_column=Column(String(64)))
     created_at: dt.datetime = _created()
 
 
