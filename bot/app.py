@@ -226,6 +226,10 @@ def register_handlers(application: KoppelApplication) -> None:
     application.add_handler(
         MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, onboarding.on_text)
     )
+    # Telegram's user picker answers an organiser's `/organisers add` with a `users_shared` message.
+    application.add_handler(
+        MessageHandler(new_messages & filters.StatusUpdate.USERS_SHARED, organiser.organiser_shared)
+    )
     # Keep these fallbacks LAST in group 0: unknown commands, other media, buttons nobody else claimed.
     application.add_handler(MessageHandler(new_messages & filters.COMMAND, account.unknown_command))
     application.add_handler(

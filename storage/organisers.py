@@ -108,11 +108,11 @@ def organisers_for_region(session: Session, *, region: str | None, configured: I
     return configured + [tid for tid in added if tid not in configured]
 
 
-def find_person_by_username(session: Session, *, username: str) -> tuple[int, str | None] | None:
-    """(Telegram id, name) of the participant with this @username (any case), or None."""
+def find_person_by_username(session: Session, *, username: str) -> tuple[int, str | None, str | None] | None:
+    """(Telegram id, name, username as stored) of the participant with this @username (any case), or None."""
     wanted = username.lstrip("@").lower()
     row = session.exec(
-        select(Participant.telegram_id, Participant.name).where(
+        select(Participant.telegram_id, Participant.name, Participant.username).where(
             func.lower(col(Participant.username)) == wanted,
             col(Participant.telegram_id).is_not(None),
             Participant.status != ParticipantStatus.DELETED,
@@ -120,7 +120,7 @@ def find_person_by_username(session: Session, *, username: str) -> tuple[int, st
     ).first()
     if row is None or row[0] is None:
         return None
-    return int(row[0]), row[1]
+    return int(row[0]), row[1], row[2]
 
 
 def add_organiser(

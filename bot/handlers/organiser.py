@@ -15,14 +15,21 @@ import qrcode
 from qrcode.image.pil import PilImage
 from telegram import Update
 
-from bot.access import organiser_only
+from bot.access import organiser_only, organiser_scope
 from bot.callbacks import CallbackError, unpack
 from bot.commands import remove_organiser_menu, set_organiser_menu
 from bot.context import KoppelContext
 from bot.handlers.organiser_broadcast import start_prefilled_draft
-from bot.keyboards import to_markup
+from bot.keyboards import remove_reply_keyboard, to_markup, user_picker
 from bot.numbers import count
-from bot.organiser_views import outbox_keyboard, stats_keyboard, unmet_keyboard
+from bot.organiser_views import (
+    organiser_line,
+    outbox_keyboard,
+    person_label,
+    scope_label,
+    stats_keyboard,
+    unmet_keyboard,
+)
 from bot.services import db, digest
 from bot.services import organisers as organiser_service
 from bot.services import stats as stats_service
@@ -33,6 +40,7 @@ __all__ = [
     "digest_now",
     "export",
     "invite",
+    "organiser_shared",
     "organisers",
     "outbox",
     "outbox_button",
@@ -52,7 +60,7 @@ def _language(update: Update) -> str:
 # -- /organisers ------------------------------------------------------------------------------------
 @organiser_only
 async def organisers(update: Update, context: KoppelContext) -> None:
-    """List organisers, or add / remove one: `/organisers add <telegram id>`."""
+    """List organisers, or add / remove one: `/organisers add @username|id [regio] [event]`, or the picker."""
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
@@ -61,32 +69,41 @@ async def organisers(update: Update, context: KoppelContext) -> None:
     args = list(context.args or [])
     configured = context.settings.organiser_ids
     if not args:
-        ids = await db.run(context.engine, lambda s: organiser_service.ids(s, configured=configured))
-        lines = [t(language, "organiser.list_title")]
-        for telegram_id in ids:
-            key = "organiser.list_configured" if telegram_id in configured else "organiser.list_added"
-            lines.append(t(language, key, telegram_id=telegram_id))
-        lines.append(t(language, "organiser.list_hint"))
-        await message.reply_text("\n".join(lines))
+        lines = await db.run(context.engine, lambda s: organiser_service.listing(s, configured=configured))
+        shown = [t(language, "organiser.list_title")]
+        shown += [
+            organiser_line(
+                language,
+                telegram_id=line.telegram_id,
+                name=line.name,
+                username=line.username,
+                region=line.scope.region,
+                event_code=line.scope.event_code,
+                configured=line.configured,
+            )
+            for line in lines
+        ]
+        shown.append(t(language, "organiser.list_hint"))
+        await message.reply_text("\n".join(shown))
         return
     action = args[0].lower()
-    target = _telegram_id(args[1]) if len(args) == 2 else None
-    if action not in {"add", "remove"} or target is None:
-        await message.reply_text(t(language, "organiser.usage"))
-        return
     if action == "add":
-        added = await db.run(
-            context.engine, lambda s: organiser_service.add(s, telegram_id=target, added_by=user.id)
-        )
-        if not added or target in configured:
-            await message.reply_text(t(language, "organiser.already", telegram_id=target))
-            return
-        menu = await set_organiser_menu(context.bot, target)
-        key = "organiser.added" if menu else "organiser.added_no_chat"
-        await message.reply_text(t(language, key, telegram_id=target))
+        await _add(update, context, args[1:], language)
+        return
+    target = _telegram_id(args[1]) if len(args) == 2 else None
+    if action != "remove" or target is None:
+        await message.reply_text(t(language, "organiser.usage"))
         return
     if target in configured:
         await message.reply_text(t(language, "organiser.configured_cannot_remove", telegram_id=target))
+        return
+    mine = await organiser_scope(update, context)
+    allowed = await db.run(
+        context.engine,
+        lambda s: organiser_service.may_remove(s, mine=mine, telegram_id=target, configured=configured),
+    )
+    if not allowed:
+        await message.reply_text(t(language, "organiser.scope_not_yours"))
         return
     removed = await db.run(context.engine, lambda s: organiser_service.remove(s, telegram_id=target))
     if removed:
@@ -94,6 +111,107 @@ async def organisers(update: Update, context: KoppelContext) -> None:
     await message.reply_text(
         t(language, "organiser.removed" if removed else "organiser.not_found", telegram_id=target)
     )
+
+
+async def _add(update: Update, context: KoppelContext, words: list[str], language: str) -> None:
+    """`add @username [regio] [event]`, `add <id> [regio] [event]`, or `add [regio] [event]`: the picker."""
+    message = update.effective_message
+    if message is None:
+        return
+    first = words[0] if words else ""
+    by_name, by_id = first.startswith("@"), _telegram_id(first) is not None
+    scope_words = words[1:] if by_name or by_id else words
+    wanted = await db.run(context.engine, lambda s: organiser_service.parse_scope(s, words=scope_words))
+    if wanted is None:
+        await message.reply_text(t(language, "organiser.bad_scope", words=" ".join(scope_words)))
+        return
+    scope = organiser_service.within(await organiser_scope(update, context), wanted)
+    if scope is None:
+        await message.reply_text(t(language, "organiser.scope_not_yours"))
+        return
+    if by_name:
+        found = await db.run(context.engine, lambda s: organiser_service.find_by_username(s, username=first))
+        if found is None:
+            await message.reply_text(t(language, "organiser.unknown_username", username=first))
+            return
+        target = found
+    elif by_id:
+        target = organiser_service.Target(_telegram_id(first) or 0)
+    else:  # no person named: Telegram's user picker, the scope carried in its request_id
+        request_id = await db.run(
+            context.engine, lambda s: organiser_service.picker_request_id(s, scope=scope)
+        )
+        await message.reply_text(
+            t(language, "organiser.pick_prompt", scope=scope_label(language, scope.region, scope.event_code)),
+            reply_markup=user_picker(t(language, "organiser.pick_button"), request_id),
+        )
+        return
+    await _make_organiser(update, context, target, scope, language)
+
+
+@organiser_only
+async def organiser_shared(update: Update, context: KoppelContext) -> None:
+    """The user picker's answer (`users_shared`): make the chosen person an organiser with the asked scope."""
+    message = update.effective_message
+    shared = message.users_shared if message is not None else None
+    if message is None or shared is None or not shared.users:
+        return
+    language = _language(update)
+    request_id = shared.request_id
+    wanted = await db.run(context.engine, lambda s: organiser_service.picker_scope(s, request_id=request_id))
+    scope = (
+        organiser_service.within(await organiser_scope(update, context), wanted)
+        if wanted is not None
+        else None
+    )
+    if scope is None:  # a request the bot never made, or a scope this organiser may not give
+        await message.reply_text(
+            t(language, "organiser.scope_not_yours"), reply_markup=remove_reply_keyboard()
+        )
+        return
+    person = shared.users[0]
+    name = " ".join(part for part in (person.first_name, person.last_name) if part) or None
+    target = organiser_service.Target(person.user_id, name, person.username)
+    await _make_organiser(update, context, target, scope, language)
+
+
+async def _make_organiser(
+    update: Update,
+    context: KoppelContext,
+    target: organiser_service.Target,
+    scope: organiser_service.Scope,
+    language: str,
+) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    configured = context.settings.organiser_ids
+    who = person_label(target.name, target.username, target.telegram_id)
+    if target.telegram_id in configured:
+        await message.reply_text(
+            t(language, "organiser.already", telegram_id=who), reply_markup=remove_reply_keyboard()
+        )
+        return
+    added = await db.run(
+        context.engine,
+        lambda s: organiser_service.add(
+            s,
+            telegram_id=target.telegram_id,
+            added_by=user.id,
+            scope=scope,
+            name=target.name,
+            username=target.username,
+        ),
+    )
+    label = scope_label(language, scope.region, scope.event_code)
+    if not added:
+        await message.reply_text(
+            t(language, "organiser.scope_changed", who=who, scope=label), reply_markup=remove_reply_keyboard()
+        )
+        return
+    menu = await set_organiser_menu(context.bot, target.telegram_id)
+    key = "organiser.added_who" if menu else "organiser.added_who_no_chat"
+    await message.reply_text(t(language, key, who=who, scope=label), reply_markup=remove_reply_keyboard())
 
 
 def _telegram_id(text: str) -> int | None:
@@ -112,7 +230,8 @@ async def stats(update: Update, context: KoppelContext) -> None:
     if message is None:
         return
     language = _language(update)
-    snapshot = await db.run(context.engine, organiser_service.stats_snapshot)
+    scope = await organiser_scope(update, context)
+    snapshot = await db.run(context.engine, lambda s: organiser_service.stats_snapshot(s, scope=scope))
     chart = await asyncio.to_thread(stats_service.render_funnel_chart, snapshot.report, language)
     await message.reply_photo(
         photo=chart,
@@ -145,7 +264,8 @@ async def _send_unmet(update: Update, context: KoppelContext) -> None:
     if chat is None:
         return
     language = _language(update)
-    needs = await db.run(context.engine, organiser_service.unmet_needs)
+    scope = await organiser_scope(update, context)
+    needs = await db.run(context.engine, lambda s: organiser_service.unmet_needs(s, scope=scope))
     await context.bot.send_message(
         chat.id,
         stats_service.render_unmet(needs, language),
@@ -165,17 +285,19 @@ async def unmet_button(update: Update, context: KoppelContext) -> None:
     query = update.callback_query
     if query is None or update.effective_user is None:
         return
-    await query.answer()
     language = _language(update)
     try:
         item_id = unpack(query.data, prefix="ud").int_arg(0)
     except CallbackError:
+        await query.answer(t(language, "organiser.stale_button"), show_alert=True)
         return
-    needs = await db.run(context.engine, organiser_service.unmet_needs)
+    scope = await organiser_scope(update, context)  # a forged item id outside the scope is not found
+    needs = await db.run(context.engine, lambda s: organiser_service.unmet_needs(s, scope=scope))
     need = next((n for n in needs if n.item_id == item_id), None)
     if need is None:
-        await context.bot.send_message(update.effective_user.id, t(language, "stats.unmet_gone"))
+        await query.answer(t(language, "stats.unmet_gone"), show_alert=True)
         return
+    await query.answer()
     await start_prefilled_draft(
         update,
         context,
@@ -192,7 +314,8 @@ async def export(update: Update, context: KoppelContext) -> None:
     if message is None:
         return
     language = _language(update)
-    data = await db.run(context.engine, organiser_service.everything)
+    scope = await organiser_scope(update, context)
+    data = await db.run(context.engine, lambda s: organiser_service.everything(s, scope=scope))
     content = await asyncio.to_thread(export_csv, data, tz=context.settings.tz)
     today = dt.datetime.now(context.settings.tz).date().isoformat()
     await message.reply_document(
@@ -250,7 +373,8 @@ async def _send_outbox(update: Update, context: KoppelContext) -> None:
     if chat is None:
         return
     language = _language(update)
-    total, rows = await db.run(context.engine, lambda s: organiser_service.parked(s, limit=10))
+    scope = await organiser_scope(update, context)
+    total, rows = await db.run(context.engine, lambda s: organiser_service.parked(s, limit=10, scope=scope))
     if not total:
         await context.bot.send_message(chat.id, t(language, "organiser.outbox_empty"))
         return
@@ -291,7 +415,8 @@ async def outbox_button(update: Update, context: KoppelContext) -> None:
     if action != "retry":
         return
     language = _language(update)
-    retried = await db.run(context.engine, organiser_service.retry_parked)
+    scope = await organiser_scope(update, context)
+    retried = await db.run(context.engine, lambda s: organiser_service.retry_parked(s, scope=scope))
     await query.edit_message_text(t(language, "organiser.outbox_retried", count=count(retried, language)))
 
 

@@ -71,8 +71,10 @@ async def test_organisers_add_list_and_remove(standin: BotAPIStandIn, bot: Koppe
     assert any('"chat_id": 555' in key[0] for key in standin.commands)
     org.send("/organisers")
     listing = (await org.reply()).plain_text
-    assert "900001 (vast" in listing and "• 555" in listing
+    assert "900001: alle regio's en events, vast in ORGANISER_IDS" in listing and "• 555: alle" in listing
     org.send("/organisers add twaalf")
+    assert "Ik ken de regio of het event twaalf niet" in (await org.reply()).plain_text
+    org.send("/organisers delete 555")
     assert "Gebruik" in (await org.reply()).plain_text
     org.send("/organisers remove 900001")
     assert "ORGANISER_IDS" in (await org.reply()).plain_text
