@@ -6,6 +6,7 @@ services that queue organiser messages (the weekly summary), so a keyboard looks
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from bot.callbacks import pack
@@ -19,6 +20,7 @@ __all__ = [
     "code_choices",
     "describe_segment",
     "event_label",
+    "event_line",
     "organiser_line",
     "person_label",
     "preview_text",
@@ -56,6 +58,14 @@ def code_choices(language: str, dimension: str) -> list[tuple[str, str]]:
 def event_label(language: str, name: str, participants: int) -> str:
     """An event button: its name and how many joined through it."""
     return f"{name} ({count(participants, language)})"
+
+
+def event_line(language: str, *, code: str, name: str, held_on: dt.date | None, participants: int) -> str:
+    """One line of /event: name, date, code and how many joined through it."""
+    date = held_on.strftime("%d-%m-%Y") if held_on is not None else "—"
+    return t(
+        language, "event.list_line", name=name, date=date, code=code, count=count(participants, language)
+    )
 
 
 # -- /organisers ----------------------------------------------------------------------------------------

@@ -8,12 +8,16 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from storage.models import Organiser, Participant, ParticipantStatus
+from storage.models import Organiser, OrganiserDraft, Participant, ParticipantStatus
 from storage.scope import Scope
+from storage.types import utcnow
 
 __all__ = [
     "OrganiserLine",
     "add_organiser",
+    "clear_draft",
+    "get_draft",
+    "set_draft",
     "find_person_by_username",
     "is_organiser",
     "list_organisers",
@@ -157,3 +161,26 @@ def remove_organiser(session: Session, *, telegram_id: int) -> bool:
     session.delete(row)
     session.flush()
     return True
+
+
+def get_draft(session: Session, *, telegram_id: int) -> OrganiserDraft | None:
+    """The organiser's multi-step command in progress, if any."""
+    return session.get(OrganiserDraft, telegram_id)
+
+
+def set_draft(session: Session, *, telegram_id: int, kind: str, step: str, data: dict[str, object]) -> None:
+    """Start or advance the organiser's multi-step command (one at a time)."""
+    draft = session.get(OrganiserDraft, telegram_id)
+    if draft is None:
+        draft = OrganiserDraft(telegram_id=telegram_id, kind=kind, step=step)
+    draft.kind, draft.step, draft.data, draft.updated_at = kind, step, dict(data), utcnow()
+    session.add(draft)
+    session.flush()
+
+
+def clear_draft(session: Session, *, telegram_id: int) -> None:
+    """End the organiser's multi-step command."""
+    draft = session.get(OrganiserDraft, telegram_id)
+    if draft is not None:
+        session.delete(draft)
+        session.flush()

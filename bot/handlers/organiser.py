@@ -19,10 +19,11 @@ from bot.access import organiser_only, organiser_scope
 from bot.callbacks import CallbackError, unpack
 from bot.commands import remove_organiser_menu, set_organiser_menu
 from bot.context import KoppelContext
-from bot.handlers.organiser_broadcast import start_prefilled_draft
+from bot.handlers.organiser_broadcast import draft_text, start_prefilled_draft
 from bot.keyboards import remove_reply_keyboard, to_markup, user_picker
 from bot.numbers import count
 from bot.organiser_views import (
+    event_line,
     organiser_line,
     outbox_keyboard,
     person_label,
@@ -31,6 +32,7 @@ from bot.organiser_views import (
     unmet_keyboard,
 )
 from bot.services import db, digest
+from bot.services import events as event_service
 from bot.services import organisers as organiser_service
 from bot.services import stats as stats_service
 from bot.services.exports import export_csv
@@ -38,9 +40,11 @@ from bot.texts import language_for, t
 
 __all__ = [
     "digest_now",
+    "event",
     "export",
     "invite",
     "organiser_shared",
+    "organiser_text",
     "organisers",
     "outbox",
     "outbox_button",
@@ -222,20 +226,42 @@ def _telegram_id(text: str) -> int | None:
     return value if 0 < value < 2**53 else None
 
 
+async def _event_scope(
+    update: Update, context: KoppelContext, language: str
+) -> tuple[organiser_service.Scope, str | None] | None:
+    """The organiser's scope, narrowed to the event named in the command (`/stats CODE`); None: refused."""
+    scope = await organiser_scope(update, context)
+    code = context.args[0] if context.args else None
+    if code is None:
+        return scope, None
+    found = await db.run(context.engine, lambda s: organiser_service.event_scope(s, scope=scope, code=code))
+    if found is None:
+        if update.effective_message is not None:
+            await update.effective_message.reply_text(t(language, "invite.unknown_event", code=code))
+        return None
+    return found
+
+
 # -- /stats -----------------------------------------------------------------------------------------
 @organiser_only
 async def stats(update: Update, context: KoppelContext) -> None:
-    """The funnel as a chart with the numbers in the caption, then the started projects."""
+    """The funnel as a chart with the numbers in the caption, then the started projects: `/stats [event]`."""
     message = update.effective_message
     if message is None:
         return
     language = _language(update)
-    scope = await organiser_scope(update, context)
+    narrowed = await _event_scope(update, context, language)
+    if narrowed is None:
+        return
+    scope, event_name = narrowed
     snapshot = await db.run(context.engine, lambda s: organiser_service.stats_snapshot(s, scope=scope))
     chart = await asyncio.to_thread(stats_service.render_funnel_chart, snapshot.report, language)
+    caption = stats_service.render_stats_caption(snapshot.report, language)
+    if event_name is not None:
+        caption = t(language, "stats.caption_event", event=event_name) + "\n" + caption
     await message.reply_photo(
         photo=chart,
-        caption=stats_service.render_stats_caption(snapshot.report, language),
+        caption=caption,
         reply_markup=to_markup(stats_keyboard(language, snapshot.parked)),
     )
     await message.reply_text(stats_service.render_projects(snapshot.projects, language))
@@ -309,18 +335,22 @@ async def unmet_button(update: Update, context: KoppelContext) -> None:
 # -- /export ----------------------------------------------------------------------------------------
 @organiser_only
 async def export(update: Update, context: KoppelContext) -> None:
-    """Participants (with consent), suggestions, introductions and projects as a CSV for Dutch Excel."""
+    """Participants, suggestions, introductions and projects as a CSV for Dutch Excel: `/export [event]`."""
     message = update.effective_message
     if message is None:
         return
     language = _language(update)
-    scope = await organiser_scope(update, context)
+    narrowed = await _event_scope(update, context, language)
+    if narrowed is None:
+        return
+    scope = narrowed[0]
     data = await db.run(context.engine, lambda s: organiser_service.everything(s, scope=scope))
     content = await asyncio.to_thread(export_csv, data, tz=context.settings.tz)
     today = dt.datetime.now(context.settings.tz).date().isoformat()
+    suffix = f"-{scope.event_code}" if context.args and scope.event_code else ""
     await message.reply_document(
         document=content,
-        filename=f"koppelbot-export-{today}.csv",
+        filename=f"koppelbot-export{suffix}-{today}.csv",
         caption=t(
             language,
             "export.caption",
@@ -357,6 +387,9 @@ async def invite(update: Update, context: KoppelContext) -> None:
     found = await db.run(
         context.engine, lambda s: organiser_service.event_link(s, bot_username=username, code=code, ttl=ttl)
     )
+    if found is None:
+        await message.reply_text(t(language, "invite.unknown_event", code=code or ""))
+        return
     picture = await asyncio.to_thread(qr_png, found.link)
     tz = context.settings.tz
     expires = found.expires_at.astimezone(tz).strftime("%d-%m-%Y") if found.expires_at else "—"
@@ -365,6 +398,52 @@ async def invite(update: Update, context: KoppelContext) -> None:
         photo=picture,
         caption=t(language, key, link=found.link, event=found.event_name or "", expires=expires),
     )
+
+
+# -- /event: events with names and dates --------------------------------------------------------------
+@organiser_only
+async def event(update: Update, context: KoppelContext) -> None:
+    """`/event`: the events (code, name, date, participants); `/event new`: make one (code, name, date)."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    language = _language(update)
+    args = [arg.lower() for arg in context.args or []]
+    if args == ["new"]:
+        await db.run(context.engine, lambda s: event_service.start_new(s, telegram_id=user.id))
+        await message.reply_text(t(language, "event.ask_code"))
+        return
+    if args:
+        await message.reply_text(t(language, "event.usage"))
+        return
+    scope = await organiser_scope(update, context)
+    lines = await db.run(context.engine, lambda s: event_service.listing(s, scope=scope))
+    if not lines:
+        await message.reply_text(t(language, "event.none"))
+        return
+    shown = [t(language, "event.list_title")]
+    shown += [
+        event_line(
+            language, code=line.code, name=line.name, held_on=line.held_on, participants=line.participants
+        )
+        for line in lines
+    ]
+    await message.reply_text("\n".join(shown))
+
+
+async def organiser_text(update: Update, context: KoppelContext) -> None:
+    """An organiser's text while a step waits for it: `/event new`'s answer, else the broadcast draft's."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None or message.text is None:
+        return
+    text = message.text
+    turn = await db.run(context.engine, lambda s: event_service.take_text(s, telegram_id=user.id, text=text))
+    if turn is None:
+        await draft_text(update, context)
+        return
+    await message.reply_text(t(_language(update), turn.key, **turn.values))
 
 
 # -- /outbox: parked messages -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bot.cleaning import strip_controls
 from bot.numbers import count
+from bot.services.events import waiting_for_text as event_conversation
 from bot.texts import t
 from matching import REGIONS, ROLES, normalise_phrase
 from storage import session_scope
@@ -97,9 +98,10 @@ def _kept(segment: dict[str, Any]) -> dict[str, Any]:
 
 
 def waiting_for_text(session: Session, *, telegram_id: int, configured: list[int]) -> bool:
-    """True when an organiser's draft waits for its message or theme keyword (their next text is for it)."""
+    """True when an organiser's next text is for them: a broadcast's message or keyword, or `/event new`."""
     draft = open_draft(session, created_by=telegram_id)
-    if draft is None or _step(draft) not in {TEXT, THEME}:
+    waiting = draft is not None and _step(draft) in {TEXT, THEME}
+    if not waiting and not event_conversation(session, telegram_id=telegram_id):  # `/event new` waits too
         return False
     return is_organiser(session, telegram_id=telegram_id, configured=configured)
 

@@ -40,6 +40,7 @@ __all__ = [
     "Target",
     "add",
     "event_link",
+    "event_scope",
     "everything",
     "find_by_username",
     "ids",
@@ -136,6 +137,17 @@ def everything(session: Session, *, scope: Scope) -> ExportData:
     return export_data(session, scope=scope)
 
 
+def event_scope(session: Session, *, scope: Scope, code: str) -> tuple[Scope, str] | None:
+    """The organiser's scope narrowed to one event (for `/stats CODE`, `/export CODE`) and its name.
+
+    None for a code that is no event, or an event outside an event-scoped organiser's own.
+    """
+    event = event_by_code(session, code=code)
+    if event is None or scope.event_code not in (None, event.code):
+        return None
+    return Scope(region=scope.region, event_code=event.code), event.name
+
+
 @dataclass(frozen=True)
 class EventLink:
     """An event-wide invitation link."""
@@ -145,9 +157,17 @@ class EventLink:
     event_name: str | None
 
 
-def event_link(session: Session, *, bot_username: str, code: str | None, ttl: dt.timedelta) -> EventLink:
-    """The event-wide invitation for an event code (or none), reused until most of its life is gone."""
-    invitation, event = event_invitation(session, code=code, ttl=ttl)
+def event_link(
+    session: Session, *, bot_username: str, code: str | None, ttl: dt.timedelta
+) -> EventLink | None:
+    """The event-wide invitation for an event code (or none), reused until most of its life is gone.
+
+    None for a code that is no event: /invite never makes a stray event (`/event new` does).
+    """
+    found = event_invitation(session, code=code, ttl=ttl)
+    if found is None:
+        return None
+    invitation, event = found
     return EventLink(
         deep_link(bot_username, invitation.token),
         invitation.expires_at,
