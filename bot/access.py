@@ -2,6 +2,7 @@
 
 Organisers are the ids in ORGANISER_IDS plus those added with `/organisers add`. Everybody else who sends an
 organiser command gets a polite refusal, and a pressed organiser button an alert; the handler never runs.
+An organiser added with a region and/or event sees and reaches only that scope (`organiser_scope`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from telegram import Update
 
 from bot.context import KoppelContext
 from bot.services import db, organisers
+from bot.services.organisers import Scope
 from bot.texts import language_for, t
 
-__all__ = ["Handler", "organiser_only"]
+__all__ = ["Handler", "organiser_only", "organiser_scope"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,3 +49,20 @@ def organiser_only(handler: Handler) -> Handler:
             await update.effective_message.reply_text(t(language, "organiser.refused"))
 
     return guarded
+
+
+async def organiser_scope(update: Update, context: KoppelContext) -> Scope:
+    """The scope of the organiser behind this update (checked again on the server, for every press).
+
+    The guard ran first, so somebody who is no organiser (removed in between) gets an empty scope that
+    matches nobody rather than everything.
+    """
+    user = update.effective_user
+    if user is None:
+        return Scope(event_code="")
+    configured = context.settings.organiser_ids
+    scope = await db.run(
+        context.engine,
+        lambda session: organisers.scope_of(session, telegram_id=user.id, configured=configured),
+    )
+    return scope if scope is not None else Scope(event_code="")

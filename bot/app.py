@@ -73,6 +73,7 @@ COMMAND_HANDLERS: dict[str, Handler] = {
     "export": organiser.export,
     "invite": organiser.invite,
     "organisers": organiser.organisers,
+    "event": organiser.event,
     "outbox": organiser.outbox,
     "digest_now": organiser.digest_now,
 }
@@ -219,13 +220,18 @@ def register_handlers(application: KoppelApplication) -> None:
     application.add_handler(CallbackQueryHandler(followups.followup_button, pattern=pattern("fu")))
     # Free text answers the current question; other messages (stickers, photos, voice…) get a pointer.
     new_messages = private & filters.UpdateType.MESSAGE
-    # An organiser's broadcast draft waiting for its text or theme keyword comes before any other free text.
+    # An organiser's broadcast draft waiting for its text or theme keyword, or `/event new` waiting for an
+    # answer, comes before any other free text.
     bot_data = application.bot_data
     draft_filter = organiser_broadcast.DraftTextFilter(bot_data.engine, bot_data.settings.organiser_ids)
     drafting = new_messages & filters.TEXT & ~filters.COMMAND & draft_filter
-    application.add_handler(MessageHandler(drafting, organiser_broadcast.draft_text))
+    application.add_handler(MessageHandler(drafting, organiser.organiser_text))
     application.add_handler(
         MessageHandler(new_messages & filters.TEXT & ~filters.COMMAND, onboarding.on_text)
+    )
+    # Telegram's user picker answers an organiser's `/organisers add` with a `users_shared` message.
+    application.add_handler(
+        MessageHandler(new_messages & filters.StatusUpdate.USERS_SHARED, organiser.organiser_shared)
     )
     # Keep these fallbacks LAST in group 0: unknown commands, other media, buttons nobody else claimed.
     application.add_handler(MessageHandler(new_messages & filters.COMMAND, account.unknown_command))

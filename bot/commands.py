@@ -90,6 +90,7 @@ COMMANDS: tuple[Command, ...] = (
     _organiser("unmet"),
     _organiser("export"),
     _organiser("invite"),
+    _organiser("event"),
     _organiser("organisers"),
     _organiser("outbox"),
     _organiser("digest_now"),

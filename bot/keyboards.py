@@ -9,9 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    KeyboardButtonRequestUsers,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
-__all__ = ["Button", "Keyboard", "grid", "to_dict", "to_markup"]
+__all__ = ["Button", "Keyboard", "grid", "remove_reply_keyboard", "to_dict", "to_markup", "user_picker"]
 
 
 @dataclass(frozen=True)
@@ -58,3 +65,21 @@ def to_dict(rows: Keyboard | None) -> dict[str, Any] | None:
             out.append(item)
         keyboard.append(out)
     return {"inline_keyboard": keyboard}
+
+
+def user_picker(label: str, request_id: int) -> ReplyKeyboardMarkup:
+    """A one-time reply keyboard with one button that opens Telegram's user picker (one person, not a bot).
+
+    Telegram answers with a `users_shared` message carrying `request_id`, the user's id, name and username.
+    """
+    request = KeyboardButtonRequestUsers(
+        request_id, user_is_bot=False, max_quantity=1, request_name=True, request_username=True
+    )
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(label, request_users=request)]], one_time_keyboard=True, resize_keyboard=True
+    )
+
+
+def remove_reply_keyboard() -> ReplyKeyboardRemove:
+    """Takes a reply keyboard (the user picker) away."""
+    return ReplyKeyboardRemove()

@@ -6,6 +6,7 @@ services that queue organiser messages (the weekly summary), so a keyboard looks
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from bot.callbacks import pack
@@ -19,9 +20,13 @@ __all__ = [
     "code_choices",
     "describe_segment",
     "event_label",
+    "event_line",
+    "organiser_line",
+    "person_label",
     "preview_text",
     "region_label",
     "role_label",
+    "scope_label",
     "outbox_keyboard",
     "preview_keyboard",
     "progress_keyboard",
@@ -55,6 +60,50 @@ def event_label(language: str, name: str, participants: int) -> str:
     return f"{name} ({count(participants, language)})"
 
 
+def event_line(language: str, *, code: str, name: str, held_on: dt.date | None, participants: int) -> str:
+    """One line of /event: name, date, code and how many joined through it."""
+    date = held_on.strftime("%d-%m-%Y") if held_on is not None else "—"
+    return t(
+        language, "event.list_line", name=name, date=date, code=code, count=count(participants, language)
+    )
+
+
+# -- /organisers ----------------------------------------------------------------------------------------
+def person_label(name: str | None, username: str | None, telegram_id: int) -> str:
+    """How an organiser is named: "Ria Jansen (@ria)", "@ria", "Ria Jansen" or the bare id."""
+    if name and username:
+        return f"{name} (@{username})"
+    return name or (f"@{username}" if username else str(telegram_id))
+
+
+def scope_label(language: str, region: str | None, event_code: str | None) -> str:
+    """An organiser's scope in words: "alles", "regio Achterhoek", "event ede-2022" or both."""
+    parts = []
+    if region is not None:
+        parts.append(t(language, "organiser.scope_region", region=region_label(language, region)))
+    if event_code is not None:
+        parts.append(t(language, "organiser.scope_event", event=event_code))
+    return Markup(" · ".join(parts) if parts else t(language, "organiser.scope_all"))
+
+
+def organiser_line(
+    language: str,
+    *,
+    telegram_id: int,
+    name: str | None,
+    username: str | None,
+    region: str | None,
+    event_code: str | None,
+    configured: bool,
+) -> str:
+    """One line of /organisers: who, their id, and what they see."""
+    who = person_label(name, username, telegram_id)
+    if name or username:
+        who += f" ({telegram_id})"
+    key = "organiser.list_line_configured" if configured else "organiser.list_line"
+    return t(language, key, who=who, scope=scope_label(language, region, event_code))
+
+
 # -- /stats, unmet demand, the outbox ------------------------------------------------------------------
 def stats_keyboard(language: str, parked: int) -> Keyboard:
     """Below the chart: unmet demand, and the parked outbox messages when there are any."""
@@ -83,6 +132,11 @@ def outbox_keyboard(language: str) -> Keyboard:
 def describe_segment(language: str, segment: dict[str, Any], event_name: str | None = None) -> str:
     """The segment in words ("iedereen", "regio Achterhoek · rol bedrijf"), HTML-escaped."""
     parts = []
+    scope = segment.get("scope") or {}
+    if scope.get("region") and not segment.get("region"):  # a scoped organiser's "everyone"
+        parts.append(t(language, "broadcast.seg_region", region=region_label(language, scope["region"])))
+    if scope.get("event_code") and segment.get("event") is None:
+        parts.append(t(language, "broadcast.seg_event", event=scope["event_code"]))
     if segment.get("region"):
         parts.append(t(language, "broadcast.seg_region", region=region_label(language, segment["region"])))
     if segment.get("role"):

@@ -8,6 +8,8 @@ once no row is pending or being sent, when the final report has been made.
 A segment is a dict of filters that must all hold: `region`, `role`, `event` (an event id) and `theme`
 (the keyword as typed) with `theme_terms` (its normalised terms: a recipient has a profile item, offer, need
 or theme, holding every term). Recipients are active participants who consented and have a chat.
+`scope` (an organiser's `storage.scope.Scope` as `{"region": ..., "event_code": ...}`) is set when a scoped
+organiser starts the draft and restricts every recipient to it, whatever other filters say.
 The draft's own UI state (`ui`: language, step, last shown counts) is kept in the same dict and ignored
 when selecting recipients.
 """
@@ -33,6 +35,7 @@ from storage.models import (
     ProfileItem,
 )
 from storage.outbox import count_by_state, enqueue_many
+from storage.scope import Scope
 from storage.types import utcnow
 
 __all__ = [
@@ -44,6 +47,8 @@ __all__ = [
     "progress_counts",
     "recipient_ids",
     "running_broadcasts",
+    "scope_segment",
+    "segment_scope",
     "start_broadcast",
 ]
 
@@ -56,6 +61,7 @@ def _conditions(segment: Mapping[str, Any]) -> list[ColumnElement[bool]]:
         col(Participant.consent_at).is_not(None),
         col(Participant.chat_id).is_not(None),
     ]
+    conditions.extend(segment_scope(segment).conditions())
     if segment.get("region"):
         conditions.append(col(Participant.region) == str(segment["region"]))
     if segment.get("role"):
@@ -79,6 +85,25 @@ def _conditions(segment: Mapping[str, Any]) -> list[ColumnElement[bool]]:
             )
         )
     return conditions
+
+
+def segment_scope(segment: Mapping[str, Any]) -> Scope:
+    """The organiser's scope stored in a segment (the global scope when there is none)."""
+    stored = segment.get("scope")
+    if not isinstance(stored, Mapping):
+        return Scope.everything()
+    region, event_code = stored.get("region"), stored.get("event_code")
+    return Scope(
+        region=str(region) if region is not None else None,
+        event_code=str(event_code) if event_code is not None else None,
+    )
+
+
+def scope_segment(scope: Scope) -> dict[str, Any]:
+    """The segment entry that keeps a broadcast within `scope` (empty for the global scope)."""
+    if scope.is_global:
+        return {}
+    return {"scope": {"region": scope.region, "event_code": scope.event_code}}
 
 
 def recipient_ids(session: Session, *, segment: Mapping[str, Any]) -> list[tuple[int, int]]:

@@ -7,16 +7,31 @@ import datetime as dt
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from storage.invitations import InvitationKind, create_invitation, get_or_create_event
+from storage.invitations import InvitationKind, create_invitation
 from storage.models import Event, Invitation, ParticipantEvent
 from storage.types import utcnow
 
-__all__ = ["event_by_code", "event_invitation", "list_events", "personal_invitations"]
+__all__ = ["create_event", "event_by_code", "event_invitation", "list_events", "personal_invitations"]
 
 
 def event_by_code(session: Session, *, code: str) -> Event | None:
     """The event with this code, or None."""
     return session.exec(select(Event).where(Event.code == code)).first()
+
+
+def create_event(
+    session: Session, *, code: str, name: str, held_on: dt.date | None
+) -> tuple[Event, bool]:
+    """(the event, True) when new; an existing code gets the new name and date: (the event, False)."""
+    event = event_by_code(session, code=code)
+    created = event is None
+    if event is None:
+        event = Event(code=code, name=name, held_on=held_on)
+    else:
+        event.name, event.held_on = name, held_on
+    session.add(event)
+    session.flush()
+    return event, created
 
 
 def list_events(session: Session, *, limit: int = 20) -> list[tuple[Event, int]]:
@@ -33,10 +48,15 @@ def list_events(session: Session, *, limit: int = 20) -> list[tuple[Event, int]]
 
 def event_invitation(
     session: Session, *, code: str | None, ttl: dt.timedelta, now: dt.datetime | None = None
-) -> tuple[Invitation, Event | None]:
-    """The event-wide invitation for an event code (or for no event), reused until it expires."""
+) -> tuple[Invitation, Event | None] | None:
+    """The event-wide invitation for an event code (or for no event), reused until it expires.
+
+    None for a code that is no event (events are made with `/event new` or `koppelbot events add`).
+    """
     now = now or utcnow()
-    event = get_or_create_event(session, code=code) if code else None
+    event = event_by_code(session, code=code) if code else None
+    if code and event is None:
+        return None
     event_id = event.id if event is not None else None
     query = select(Invitation).where(
         Invitation.kind == InvitationKind.EVENT,

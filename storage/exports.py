@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from storage.models import Introduction, Participant, ParticipantStatus, ProfileItem, Suggestion
+from storage.scope import Scope
 
 __all__ = ["ExportData", "export_data"]
 
@@ -30,11 +31,19 @@ class ExportData:
     projects: list[dict[str, Value]]
 
 
-def export_data(session: Session) -> ExportData:
-    """Every record an organiser may export."""
+def export_data(session: Session, *, scope: Scope | None = None) -> ExportData:
+    """Every record an organiser may export: in a scope, its participants and the pairs with a side in it.
+
+    The other side of such a pair, outside the scope, is shown by id only (no name, no organisation).
+    """
+    scope = scope or Scope.everything()
     people = session.exec(
         select(Participant)
-        .where(col(Participant.consent_at).is_not(None), Participant.status != ParticipantStatus.DELETED)
+        .where(
+            col(Participant.consent_at).is_not(None),
+            Participant.status != ParticipantStatus.DELETED,
+            *scope.conditions(),
+        )
         .order_by(col(Participant.id))
     ).all()
     by_id = {p.id: p for p in people}
@@ -76,7 +85,13 @@ def export_data(session: Session) -> ExportData:
             }
         )
     suggestions: list[dict[str, Value]] = []
+
+    def in_scope(a: int, b: int) -> bool:
+        return scope.is_global or a in by_id or b in by_id
+
     for s in session.exec(select(Suggestion).order_by(col(Suggestion.id))).all():
+        if not in_scope(s.participant_a_id, s.participant_b_id):
+            continue
         suggestions.append(
             {
                 "id": s.id,
@@ -96,6 +111,8 @@ def export_data(session: Session) -> ExportData:
     introductions: list[dict[str, Value]] = []
     projects: list[dict[str, Value]] = []
     for i in session.exec(select(Introduction).order_by(col(Introduction.id))).all():
+        if not in_scope(i.participant_a_id, i.participant_b_id):
+            continue
         row: dict[str, Value] = {
             "id": i.id,
             "suggestion_id": i.suggestion_id,

@@ -34,6 +34,7 @@ __all__ = [
     "JobRun",
     "NeverSuggest",
     "Organiser",
+    "OrganiserDraft",
     "OutboxMessage",
     "OutboxState",
     "Participant",
@@ -362,14 +363,36 @@ class OutboxMessage(SQLModel, table=True):
 
 
 class Organiser(SQLModel, table=True):
-    """An organiser added with `/organisers add` (those in ORGANISER_IDS need no row)."""
+    """An organiser added with `/organisers add`, with their scope (those in ORGANISER_IDS need no row)."""
 
     __tablename__ = "organiser"
 
     id: int | None = Field(default=None, primary_key=True)
     telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
     added_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # The scope (storage.scope.Scope): a region code and/or an event code; both empty = a global organiser.
+    region: str | None = Field(default=None, sa_column=Column(String(32), index=True))
+    event_code: str | None = Field(default=None, sa_column=Column(String(64)))
+    # How the organiser is shown in /organisers (from Telegram when they were added).
+    name: str | None = Field(default=None, sa_column=Column(String(200)))
+    username: str | None = Field(default=None, sa_column=Column(String(64)))
     created_at: dt.datetime = _created()
+
+
+class OrganiserDraft(SQLModel, table=True):
+    """An organiser's multi-step command in progress (e.g. `/event new`: code, name, date).
+
+    Keyed by Telegram id, as organisers need not be participants; kept in the database so the next step
+    works after a restart and in whichever process receives it.
+    """
+
+    __tablename__ = "organiser_draft"
+
+    telegram_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    step: str = Field(sa_column=Column(String(16), nullable=False))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: dt.datetime = _created()
 
 
 class Invitation(SQLModel, table=True):

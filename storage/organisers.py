@@ -1,14 +1,31 @@
-"""Who is an organiser: the ids in ORGANISER_IDS plus those added with `/organisers add`."""
+"""Who is an organiser: the ids in ORGANISER_IDS plus those added with `/organisers add`, and their scope."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from storage.models import Organiser
+from storage.models import Organiser, OrganiserDraft, Participant, ParticipantStatus
+from storage.scope import Scope
+from storage.types import utcnow
 
-__all__ = ["add_organiser", "is_organiser", "organiser_ids", "remove_organiser"]
+__all__ = [
+    "OrganiserLine",
+    "add_organiser",
+    "clear_draft",
+    "get_draft",
+    "set_draft",
+    "find_person_by_username",
+    "is_organiser",
+    "list_organisers",
+    "organiser_ids",
+    "organiser_scope",
+    "organisers_for_region",
+    "remove_organiser",
+]
 
 
 def is_organiser(session: Session, *, telegram_id: int, configured: Iterable[int]) -> bool:
@@ -16,6 +33,16 @@ def is_organiser(session: Session, *, telegram_id: int, configured: Iterable[int
     if telegram_id in set(configured):
         return True
     return session.exec(select(Organiser.id).where(Organiser.telegram_id == telegram_id)).first() is not None
+
+
+def organiser_scope(session: Session, *, telegram_id: int, configured: Iterable[int]) -> Scope | None:
+    """The organiser's scope (ORGANISER_IDS are global), or None for somebody who is no organiser."""
+    if telegram_id in set(configured):
+        return Scope.everything()
+    row = session.exec(select(Organiser).where(Organiser.telegram_id == telegram_id)).first()
+    if row is None:
+        return None
+    return Scope(region=row.region, event_code=row.event_code)
 
 
 def organiser_ids(session: Session, *, configured: Iterable[int]) -> list[int]:
@@ -27,13 +54,103 @@ def organiser_ids(session: Session, *, configured: Iterable[int]) -> list[int]:
     return ids
 
 
-def add_organiser(session: Session, *, telegram_id: int, added_by: int | None) -> bool:
-    """Add an organiser; False when they already were one (added in the bot)."""
-    if session.exec(select(Organiser.id).where(Organiser.telegram_id == telegram_id)).first() is not None:
-        return False
-    session.add(Organiser(telegram_id=telegram_id, added_by=added_by))
+@dataclass(frozen=True)
+class OrganiserLine:
+    """One organiser for /organisers: id, how they are called, their scope, configured or added."""
+
+    telegram_id: int
+    name: str | None
+    username: str | None
+    scope: Scope
+    configured: bool
+
+
+def list_organisers(session: Session, *, configured: Iterable[int]) -> list[OrganiserLine]:
+    """Every organiser, configured first, with a name (from their row or their participant profile)."""
+    configured = list(dict.fromkeys(configured))
+    rows = {row.telegram_id: row for row in session.exec(select(Organiser).order_by(col(Organiser.id))).all()}
+    ids = configured + [tid for tid in rows if tid not in configured]
+    people = (
+        {
+            p.telegram_id: p
+            for p in session.exec(select(Participant).where(col(Participant.telegram_id).in_(ids))).all()
+        }
+        if ids
+        else {}
+    )
+    lines = []
+    for telegram_id in ids:
+        row, person = rows.get(telegram_id), people.get(telegram_id)
+        is_configured = telegram_id in configured
+        scope = Scope(region=row.region, event_code=row.event_code) if row and not is_configured else Scope()
+        lines.append(
+            OrganiserLine(
+                telegram_id=telegram_id,
+                name=(row.name if row else None) or (person.name if person else None),
+                username=(row.username if row else None) or (person.username if person else None),
+                scope=scope,
+                configured=is_configured,
+            )
+        )
+    return lines
+
+
+def organisers_for_region(session: Session, *, region: str | None, configured: Iterable[int]) -> list[int]:
+    """Who hears about a region's matters: its regional organisers, or when it has none the global ones."""
+    if region is not None:
+        regional = session.exec(
+            select(Organiser.telegram_id).where(Organiser.region == region).order_by(col(Organiser.id))
+        ).all()
+        if regional:
+            return list(regional)
+    configured = list(dict.fromkeys(configured))
+    added = session.exec(
+        select(Organiser.telegram_id)
+        .where(col(Organiser.region).is_(None), col(Organiser.event_code).is_(None))
+        .order_by(col(Organiser.id))
+    ).all()
+    return configured + [tid for tid in added if tid not in configured]
+
+
+def find_person_by_username(session: Session, *, username: str) -> tuple[int, str | None, str | None] | None:
+    """(Telegram id, name, username as stored) of the participant with this @username (any case), or None."""
+    wanted = username.lstrip("@").lower()
+    row = session.exec(
+        select(Participant.telegram_id, Participant.name, Participant.username).where(
+            func.lower(col(Participant.username)) == wanted,
+            col(Participant.telegram_id).is_not(None),
+            Participant.status != ParticipantStatus.DELETED,
+        )
+    ).first()
+    if row is None or row[0] is None:
+        return None
+    return int(row[0]), row[1], row[2]
+
+
+def add_organiser(
+    session: Session,
+    *,
+    telegram_id: int,
+    added_by: int | None,
+    scope: Scope | None = None,
+    name: str | None = None,
+    username: str | None = None,
+) -> bool:
+    """Add an organiser (global, or with a scope); False when they already were one (added in the bot).
+
+    Adding someone who already is an organiser updates their scope (and name) instead.
+    """
+    scope = scope or Scope.everything()
+    row = session.exec(select(Organiser).where(Organiser.telegram_id == telegram_id)).first()
+    created = row is None
+    if row is None:
+        row = Organiser(telegram_id=telegram_id, added_by=added_by)
+    row.region, row.event_code = scope.region, scope.event_code
+    row.name = name or row.name
+    row.username = username or row.username
+    session.add(row)
     session.flush()
-    return True
+    return created
 
 
 def remove_organiser(session: Session, *, telegram_id: int) -> bool:
@@ -44,3 +161,26 @@ def remove_organiser(session: Session, *, telegram_id: int) -> bool:
     session.delete(row)
     session.flush()
     return True
+
+
+def get_draft(session: Session, *, telegram_id: int) -> OrganiserDraft | None:
+    """The organiser's multi-step command in progress, if any."""
+    return session.get(OrganiserDraft, telegram_id)
+
+
+def set_draft(session: Session, *, telegram_id: int, kind: str, step: str, data: dict[str, object]) -> None:
+    """Start or advance the organiser's multi-step command (one at a time)."""
+    draft = session.get(OrganiserDraft, telegram_id)
+    if draft is None:
+        draft = OrganiserDraft(telegram_id=telegram_id, kind=kind, step=step)
+    draft.kind, draft.step, draft.data, draft.updated_at = kind, step, dict(data), utcnow()
+    session.add(draft)
+    session.flush()
+
+
+def clear_draft(session: Session, *, telegram_id: int) -> None:
+    """End the organiser's multi-step command."""
+    draft = session.get(OrganiserDraft, telegram_id)
+    if draft is not None:
+        session.delete(draft)
+        session.flush()

@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, fields
 
 from sqlalchemy import func
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from storage.engagement import claim_job_run
@@ -36,6 +37,7 @@ from storage.models import (
     Suggestion,
 )
 from storage.outbox import requeue_parked
+from storage.scope import Scope, participant_ids_in_scope
 from storage.types import utcnow
 
 __all__ = [
@@ -96,19 +98,21 @@ class ProjectLine:
     region_b: str
 
 
-def _counted_participants(session: Session) -> dict[int, Participant]:
+def _counted_participants(session: Session, scope: Scope) -> dict[int, Participant]:
     rows = session.exec(
         select(Participant).where(
             col(Participant.consent_at).is_not(None),
             Participant.status != ParticipantStatus.DELETED,
+            *scope.conditions(),
         )
     ).all()
     return {row.id: row for row in rows if row.id is not None}
 
 
-def funnel_report(session: Session) -> FunnelReport:
-    """The funnel overall and per region."""
-    people = _counted_participants(session)
+def funnel_report(session: Session, *, scope: Scope | None = None) -> FunnelReport:
+    """The funnel overall and per region (a scoped organiser's: pairs with a side in their scope)."""
+    scope = scope or Scope.everything()
+    people = _counted_participants(session, scope)
     region_of = {pid: (p.region or "outside") for pid, p in people.items()}
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STAGES, 0))
     overall = dict.fromkeys(STAGES, 0)
@@ -129,6 +133,8 @@ def funnel_report(session: Session) -> FunnelReport:
         )
     ).all()
     for a, b, answer_a, answer_b in suggestion_rows:
+        if not scope.is_global and a not in people and b not in people:
+            continue
         regions = {region_of[p] for p in (a, b) if p in region_of}
         bump("suggestions", regions)
         if AnswerValue.YES in (answer_a, answer_b):
@@ -142,6 +148,8 @@ def funnel_report(session: Session) -> FunnelReport:
         )
     ).all()
     for a, b, contacted_at, project_started_at in introduction_rows:
+        if not scope.is_global and a not in people and b not in people:
+            continue
         regions = {region_of[p] for p in (a, b) if p in region_of}
         bump("introduced", regions)
         if contacted_at is not None or project_started_at is not None:
@@ -154,13 +162,18 @@ def funnel_report(session: Session) -> FunnelReport:
     )
 
 
-def started_projects(session: Session, *, limit: int = 20) -> list[ProjectLine]:
-    """The most recently started projects, newest first."""
+def started_projects(session: Session, *, limit: int = 20, scope: Scope | None = None) -> list[ProjectLine]:
+    """The most recently started projects, newest first (in a scope: those with a side in it)."""
+    scope = scope or Scope.everything()
+    query = select(Introduction).where(col(Introduction.project_started_at).is_not(None))
+    in_scope = participant_ids_in_scope(session, scope=scope)
+    if in_scope is not None:
+        query = query.where(
+            col(Introduction.participant_a_id).in_(in_scope)
+            | col(Introduction.participant_b_id).in_(in_scope)
+        )
     rows = session.exec(
-        select(Introduction)
-        .where(col(Introduction.project_started_at).is_not(None))
-        .order_by(col(Introduction.project_started_at).desc(), col(Introduction.id).desc())
-        .limit(limit)
+        query.order_by(col(Introduction.project_started_at).desc(), col(Introduction.id).desc()).limit(limit)
     ).all()
     ids = {pid for row in rows for pid in (row.participant_a_id, row.participant_b_id)}
     people = (
@@ -171,7 +184,10 @@ def started_projects(session: Session, *, limit: int = 20) -> list[ProjectLine]:
 
     def side(pid: int) -> tuple[str, str]:
         person = people.get(pid)
-        if person is None or person.status == ParticipantStatus.DELETED:
+        outside = (
+            in_scope is not None and pid not in in_scope
+        )  # the other side, outside the scope: no details
+        if person is None or person.status == ParticipantStatus.DELETED or outside:
             return "", ""
         return person.organisation or "", person.region or ""
 
@@ -204,16 +220,23 @@ class ParkedMessage:
     created_at: dt.datetime
 
 
-def parked_messages(session: Session, *, limit: int = 10) -> tuple[int, list[ParkedMessage]]:
-    """How many outbox messages are parked, and the oldest `limit` of them."""
-    total = session.exec(
-        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == OutboxState.PARKED)
-    ).one()
+def _parked_conditions(scope: Scope) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [col(OutboxMessage.state) == OutboxState.PARKED]
+    if not scope.is_global:  # a scoped organiser's: messages to participants in their scope only
+        conditions.append(
+            col(OutboxMessage.participant_id).in_(select(Participant.id).where(*scope.conditions()))
+        )
+    return conditions
+
+
+def parked_messages(
+    session: Session, *, limit: int = 10, scope: Scope | None = None
+) -> tuple[int, list[ParkedMessage]]:
+    """How many outbox messages are parked (in the scope), and the oldest `limit` of them."""
+    conditions = _parked_conditions(scope or Scope.everything())
+    total = session.exec(select(func.count()).select_from(OutboxMessage).where(*conditions)).one()
     rows = session.exec(
-        select(OutboxMessage)
-        .where(OutboxMessage.state == OutboxState.PARKED)
-        .order_by(col(OutboxMessage.id))
-        .limit(limit)
+        select(OutboxMessage).where(*conditions).order_by(col(OutboxMessage.id)).limit(limit)
     ).all()
     return int(total), [
         ParkedMessage(
@@ -227,9 +250,26 @@ def parked_messages(session: Session, *, limit: int = 10) -> tuple[int, list[Par
     ]
 
 
-def retry_parked(session: Session, *, outbox_id: int | None = None, now: dt.datetime | None = None) -> int:
-    """Put parked messages (one, or all when `outbox_id` is None) back in the queue; returns how many."""
+def retry_parked(
+    session: Session,
+    *,
+    outbox_id: int | None = None,
+    now: dt.datetime | None = None,
+    scope: Scope | None = None,
+) -> int:
+    """Put parked messages (one, or all when `outbox_id` is None; in a scope only its own) back in the queue.
+
+    Returns how many.
+    """
+    scope = scope or Scope.everything()
     ids = None if outbox_id is None else [outbox_id]
+    if not scope.is_global:
+        query = select(OutboxMessage.id).where(*_parked_conditions(scope))
+        if outbox_id is not None:
+            query = query.where(OutboxMessage.id == outbox_id)
+        ids = [int(i) for i in session.exec(query).all() if i is not None]
+        if not ids:
+            return 0
     return requeue_parked(session, now=now or utcnow(), message_ids=ids)
 
 
@@ -246,8 +286,9 @@ class DemandItem:
     region: str
 
 
-def demand_items(session: Session) -> list[DemandItem]:
-    """Every offer and need of active, consenting participants."""
+def demand_items(session: Session, *, scope: Scope | None = None) -> list[DemandItem]:
+    """Every offer and need of active, consenting participants (in the scope)."""
+    scope = scope or Scope.everything()
     rows = session.exec(
         select(ProfileItem, Participant.role, Participant.region)
         .join(Participant, col(Participant.id) == col(ProfileItem.participant_id))
@@ -255,6 +296,7 @@ def demand_items(session: Session) -> list[DemandItem]:
             col(Participant.status) == ParticipantStatus.ACTIVE,
             col(Participant.consent_at).is_not(None),
             col(ProfileItem.kind).in_([ItemKind.OFFER, ItemKind.NEED]),
+            *scope.conditions(),
         )
         .order_by(col(ProfileItem.id))
     ).all()

@@ -27,6 +27,8 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("import", "import_"),
     ("export", "export"),
     ("invites", "invites"),
+    ("organisers", "organisers"),
+    ("events", "events"),
     ("broadcast", "broadcast"),
     ("digest", "digest"),
     ("retention", "retention"),

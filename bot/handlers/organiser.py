@@ -15,16 +15,25 @@ import qrcode
 from qrcode.image.pil import PilImage
 from telegram import Update
 
-from bot.access import organiser_only
+from bot.access import organiser_only, organiser_scope
 from bot.callbacks import CallbackError, unpack
 from bot.commands import remove_organiser_menu, set_organiser_menu
 from bot.context import KoppelContext
 from bot.handlers.common import refuse, refuse_unreadable
-from bot.handlers.organiser_broadcast import start_prefilled_draft
-from bot.keyboards import to_markup
+from bot.handlers.organiser_broadcast import draft_text, start_prefilled_draft
+from bot.keyboards import remove_reply_keyboard, to_markup, user_picker
 from bot.numbers import count
-from bot.organiser_views import outbox_keyboard, stats_keyboard, unmet_keyboard
+from bot.organiser_views import (
+    event_line,
+    organiser_line,
+    outbox_keyboard,
+    person_label,
+    scope_label,
+    stats_keyboard,
+    unmet_keyboard,
+)
 from bot.services import db, digest
+from bot.services import events as event_service
 from bot.services import organisers as organiser_service
 from bot.services import stats as stats_service
 from bot.services.exports import export_csv
@@ -32,8 +41,11 @@ from bot.texts import language_for, t
 
 __all__ = [
     "digest_now",
+    "event",
     "export",
     "invite",
+    "organiser_shared",
+    "organiser_text",
     "organisers",
     "outbox",
     "outbox_button",
@@ -53,7 +65,7 @@ def _language(update: Update) -> str:
 # -- /organisers ------------------------------------------------------------------------------------
 @organiser_only
 async def organisers(update: Update, context: KoppelContext) -> None:
-    """List organisers, or add / remove one: `/organisers add <telegram id>`."""
+    """List organisers, or add / remove one: `/organisers add @username|id [regio] [event]`, or the picker."""
     message = update.effective_message
     user = update.effective_user
     if message is None or user is None:
@@ -62,32 +74,41 @@ async def organisers(update: Update, context: KoppelContext) -> None:
     args = list(context.args or [])
     configured = context.settings.organiser_ids
     if not args:
-        ids = await db.run(context.engine, lambda s: organiser_service.ids(s, configured=configured))
-        lines = [t(language, "organiser.list_title")]
-        for telegram_id in ids:
-            key = "organiser.list_configured" if telegram_id in configured else "organiser.list_added"
-            lines.append(t(language, key, telegram_id=telegram_id))
-        lines.append(t(language, "organiser.list_hint"))
-        await message.reply_text("\n".join(lines))
+        lines = await db.run(context.engine, lambda s: organiser_service.listing(s, configured=configured))
+        shown = [t(language, "organiser.list_title")]
+        shown += [
+            organiser_line(
+                language,
+                telegram_id=line.telegram_id,
+                name=line.name,
+                username=line.username,
+                region=line.scope.region,
+                event_code=line.scope.event_code,
+                configured=line.configured,
+            )
+            for line in lines
+        ]
+        shown.append(t(language, "organiser.list_hint"))
+        await message.reply_text("\n".join(shown))
         return
     action = args[0].lower()
-    target = _telegram_id(args[1]) if len(args) == 2 else None
-    if action not in {"add", "remove"} or target is None:
-        await message.reply_text(t(language, "organiser.usage"))
-        return
     if action == "add":
-        added = await db.run(
-            context.engine, lambda s: organiser_service.add(s, telegram_id=target, added_by=user.id)
-        )
-        if not added or target in configured:
-            await message.reply_text(t(language, "organiser.already", telegram_id=target))
-            return
-        menu = await set_organiser_menu(context.bot, target)
-        key = "organiser.added" if menu else "organiser.added_no_chat"
-        await message.reply_text(t(language, key, telegram_id=target))
+        await _add(update, context, args[1:], language)
+        return
+    target = _telegram_id(args[1]) if len(args) == 2 else None
+    if action != "remove" or target is None:
+        await message.reply_text(t(language, "organiser.usage"))
         return
     if target in configured:
         await message.reply_text(t(language, "organiser.configured_cannot_remove", telegram_id=target))
+        return
+    mine = await organiser_scope(update, context)
+    allowed = await db.run(
+        context.engine,
+        lambda s: organiser_service.may_remove(s, mine=mine, telegram_id=target, configured=configured),
+    )
+    if not allowed:
+        await message.reply_text(t(language, "organiser.scope_not_yours"))
         return
     removed = await db.run(context.engine, lambda s: organiser_service.remove(s, telegram_id=target))
     if removed:
@@ -95,6 +116,107 @@ async def organisers(update: Update, context: KoppelContext) -> None:
     await message.reply_text(
         t(language, "organiser.removed" if removed else "organiser.not_found", telegram_id=target)
     )
+
+
+async def _add(update: Update, context: KoppelContext, words: list[str], language: str) -> None:
+    """`add @username [regio] [event]`, `add <id> [regio] [event]`, or `add [regio] [event]`: the picker."""
+    message = update.effective_message
+    if message is None:
+        return
+    first = words[0] if words else ""
+    by_name, by_id = first.startswith("@"), _telegram_id(first) is not None
+    scope_words = words[1:] if by_name or by_id else words
+    wanted = await db.run(context.engine, lambda s: organiser_service.parse_scope(s, words=scope_words))
+    if wanted is None:
+        await message.reply_text(t(language, "organiser.bad_scope", words=" ".join(scope_words)))
+        return
+    scope = organiser_service.within(await organiser_scope(update, context), wanted)
+    if scope is None:
+        await message.reply_text(t(language, "organiser.scope_not_yours"))
+        return
+    if by_name:
+        found = await db.run(context.engine, lambda s: organiser_service.find_by_username(s, username=first))
+        if found is None:
+            await message.reply_text(t(language, "organiser.unknown_username", username=first))
+            return
+        target = found
+    elif by_id:
+        target = organiser_service.Target(_telegram_id(first) or 0)
+    else:  # no person named: Telegram's user picker, the scope carried in its request_id
+        request_id = await db.run(
+            context.engine, lambda s: organiser_service.picker_request_id(s, scope=scope)
+        )
+        await message.reply_text(
+            t(language, "organiser.pick_prompt", scope=scope_label(language, scope.region, scope.event_code)),
+            reply_markup=user_picker(t(language, "organiser.pick_button"), request_id),
+        )
+        return
+    await _make_organiser(update, context, target, scope, language)
+
+
+@organiser_only
+async def organiser_shared(update: Update, context: KoppelContext) -> None:
+    """The user picker's answer (`users_shared`): make the chosen person an organiser with the asked scope."""
+    message = update.effective_message
+    shared = message.users_shared if message is not None else None
+    if message is None or shared is None or not shared.users:
+        return
+    language = _language(update)
+    request_id = shared.request_id
+    wanted = await db.run(context.engine, lambda s: organiser_service.picker_scope(s, request_id=request_id))
+    scope = (
+        organiser_service.within(await organiser_scope(update, context), wanted)
+        if wanted is not None
+        else None
+    )
+    if scope is None:  # a request the bot never made, or a scope this organiser may not give
+        await message.reply_text(
+            t(language, "organiser.scope_not_yours"), reply_markup=remove_reply_keyboard()
+        )
+        return
+    person = shared.users[0]
+    name = " ".join(part for part in (person.first_name, person.last_name) if part) or None
+    target = organiser_service.Target(person.user_id, name, person.username)
+    await _make_organiser(update, context, target, scope, language)
+
+
+async def _make_organiser(
+    update: Update,
+    context: KoppelContext,
+    target: organiser_service.Target,
+    scope: organiser_service.Scope,
+    language: str,
+) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    configured = context.settings.organiser_ids
+    who = person_label(target.name, target.username, target.telegram_id)
+    if target.telegram_id in configured:
+        await message.reply_text(
+            t(language, "organiser.already", telegram_id=who), reply_markup=remove_reply_keyboard()
+        )
+        return
+    added = await db.run(
+        context.engine,
+        lambda s: organiser_service.add(
+            s,
+            telegram_id=target.telegram_id,
+            added_by=user.id,
+            scope=scope,
+            name=target.name,
+            username=target.username,
+        ),
+    )
+    label = scope_label(language, scope.region, scope.event_code)
+    if not added:
+        await message.reply_text(
+            t(language, "organiser.scope_changed", who=who, scope=label), reply_markup=remove_reply_keyboard()
+        )
+        return
+    menu = await set_organiser_menu(context.bot, target.telegram_id)
+    key = "organiser.added_who" if menu else "organiser.added_who_no_chat"
+    await message.reply_text(t(language, key, who=who, scope=label), reply_markup=remove_reply_keyboard())
 
 
 def _telegram_id(text: str) -> int | None:
@@ -105,19 +227,42 @@ def _telegram_id(text: str) -> int | None:
     return value if 0 < value < 2**53 else None
 
 
+async def _event_scope(
+    update: Update, context: KoppelContext, language: str
+) -> tuple[organiser_service.Scope, str | None] | None:
+    """The organiser's scope, narrowed to the event named in the command (`/stats CODE`); None: refused."""
+    scope = await organiser_scope(update, context)
+    code = context.args[0] if context.args else None
+    if code is None:
+        return scope, None
+    found = await db.run(context.engine, lambda s: organiser_service.event_scope(s, scope=scope, code=code))
+    if found is None:
+        if update.effective_message is not None:
+            await update.effective_message.reply_text(t(language, "invite.unknown_event", code=code))
+        return None
+    return found
+
+
 # -- /stats -----------------------------------------------------------------------------------------
 @organiser_only
 async def stats(update: Update, context: KoppelContext) -> None:
-    """The funnel as a chart with the numbers in the caption, then the started projects."""
+    """The funnel as a chart with the numbers in the caption, then the started projects: `/stats [event]`."""
     message = update.effective_message
     if message is None:
         return
     language = _language(update)
-    snapshot = await db.run(context.engine, organiser_service.stats_snapshot)
+    narrowed = await _event_scope(update, context, language)
+    if narrowed is None:
+        return
+    scope, event_name = narrowed
+    snapshot = await db.run(context.engine, lambda s: organiser_service.stats_snapshot(s, scope=scope))
     chart = await asyncio.to_thread(stats_service.render_funnel_chart, snapshot.report, language)
+    caption = stats_service.render_stats_caption(snapshot.report, language)
+    if event_name is not None:
+        caption = t(language, "stats.caption_event", event=event_name) + "\n" + caption
     await message.reply_photo(
         photo=chart,
-        caption=stats_service.render_stats_caption(snapshot.report, language),
+        caption=caption,
         reply_markup=to_markup(stats_keyboard(language, snapshot.parked)),
     )
     await message.reply_text(stats_service.render_projects(snapshot.projects, language))
@@ -149,7 +294,8 @@ async def _send_unmet(update: Update, context: KoppelContext) -> None:
     if chat is None:
         return
     language = _language(update)
-    needs = await db.run(context.engine, organiser_service.unmet_needs)
+    scope = await organiser_scope(update, context)
+    needs = await db.run(context.engine, lambda s: organiser_service.unmet_needs(s, scope=scope))
     await context.bot.send_message(
         chat.id,
         stats_service.render_unmet(needs, language),
@@ -175,7 +321,8 @@ async def unmet_button(update: Update, context: KoppelContext) -> None:
     except CallbackError:
         await refuse_unreadable(query)
         return
-    needs = await db.run(context.engine, organiser_service.unmet_needs)
+    scope = await organiser_scope(update, context)  # a forged item id outside the scope is not found
+    needs = await db.run(context.engine, lambda s: organiser_service.unmet_needs(s, scope=scope))
     need = next((n for n in needs if n.item_id == item_id), None)
     if need is None:
         await refuse(query, t(language, "stats.unmet_gone"))
@@ -192,17 +339,22 @@ async def unmet_button(update: Update, context: KoppelContext) -> None:
 # -- /export ----------------------------------------------------------------------------------------
 @organiser_only
 async def export(update: Update, context: KoppelContext) -> None:
-    """Participants (with consent), suggestions, introductions and projects as a CSV for Dutch Excel."""
+    """Participants, suggestions, introductions and projects as a CSV for Dutch Excel: `/export [event]`."""
     message = update.effective_message
     if message is None:
         return
     language = _language(update)
-    data = await db.run(context.engine, organiser_service.everything)
+    narrowed = await _event_scope(update, context, language)
+    if narrowed is None:
+        return
+    scope = narrowed[0]
+    data = await db.run(context.engine, lambda s: organiser_service.everything(s, scope=scope))
     content = await asyncio.to_thread(export_csv, data, tz=context.settings.tz)
     today = dt.datetime.now(context.settings.tz).date().isoformat()
+    suffix = f"-{scope.event_code}" if context.args and scope.event_code else ""
     await message.reply_document(
         document=content,
-        filename=f"koppelbot-export-{today}.csv",
+        filename=f"koppelbot-export{suffix}-{today}.csv",
         caption=t(
             language,
             "export.caption",
@@ -239,6 +391,9 @@ async def invite(update: Update, context: KoppelContext) -> None:
     found = await db.run(
         context.engine, lambda s: organiser_service.event_link(s, bot_username=username, code=code, ttl=ttl)
     )
+    if found is None:
+        await message.reply_text(t(language, "invite.unknown_event", code=code or ""))
+        return
     picture = await asyncio.to_thread(qr_png, found.link)
     tz = context.settings.tz
     expires = found.expires_at.astimezone(tz).strftime("%d-%m-%Y") if found.expires_at else "—"
@@ -249,13 +404,60 @@ async def invite(update: Update, context: KoppelContext) -> None:
     )
 
 
+# -- /event: events with names and dates --------------------------------------------------------------
+@organiser_only
+async def event(update: Update, context: KoppelContext) -> None:
+    """`/event`: the events (code, name, date, participants); `/event new`: make one (code, name, date)."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    language = _language(update)
+    args = [arg.lower() for arg in context.args or []]
+    if args == ["new"]:
+        await db.run(context.engine, lambda s: event_service.start_new(s, telegram_id=user.id))
+        await message.reply_text(t(language, "event.ask_code"))
+        return
+    if args:
+        await message.reply_text(t(language, "event.usage"))
+        return
+    scope = await organiser_scope(update, context)
+    lines = await db.run(context.engine, lambda s: event_service.listing(s, scope=scope))
+    if not lines:
+        await message.reply_text(t(language, "event.none"))
+        return
+    shown = [t(language, "event.list_title")]
+    shown += [
+        event_line(
+            language, code=line.code, name=line.name, held_on=line.held_on, participants=line.participants
+        )
+        for line in lines
+    ]
+    await message.reply_text("\n".join(shown))
+
+
+async def organiser_text(update: Update, context: KoppelContext) -> None:
+    """An organiser's text while a step waits for it: `/event new`'s answer, else the broadcast draft's."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None or message.text is None:
+        return
+    text = message.text
+    turn = await db.run(context.engine, lambda s: event_service.take_text(s, telegram_id=user.id, text=text))
+    if turn is None:
+        await draft_text(update, context)
+        return
+    await message.reply_text(t(_language(update), turn.key, **turn.values))
+
+
 # -- /outbox: parked messages -----------------------------------------------------------------------
 async def _send_outbox(update: Update, context: KoppelContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
     language = _language(update)
-    total, rows = await db.run(context.engine, lambda s: organiser_service.parked(s, limit=10))
+    scope = await organiser_scope(update, context)
+    total, rows = await db.run(context.engine, lambda s: organiser_service.parked(s, limit=10, scope=scope))
     if not total:
         await context.bot.send_message(chat.id, t(language, "organiser.outbox_empty"))
         return
@@ -297,7 +499,8 @@ async def outbox_button(update: Update, context: KoppelContext) -> None:
         return
     await query.answer()
     language = _language(update)
-    retried = await db.run(context.engine, organiser_service.retry_parked)
+    scope = await organiser_scope(update, context)
+    retried = await db.run(context.engine, lambda s: organiser_service.retry_parked(s, scope=scope))
     await query.edit_message_text(t(language, "organiser.outbox_retried", count=count(retried, language)))
 
 

@@ -17,7 +17,7 @@ from telegram import Message, Update
 from telegram.error import BadRequest
 from telegram.ext import filters
 
-from bot.access import organiser_only
+from bot.access import organiser_only, organiser_scope
 from bot.callbacks import CallbackError, unpack
 from bot.context import KoppelContext
 from bot.handlers.common import refuse, refuse_unreadable
@@ -73,7 +73,10 @@ async def broadcast(update: Update, context: KoppelContext) -> None:
     if message is None or user is None:
         return
     language = _language(update)
-    await db.run(context.engine, lambda s: service.new_draft(s, created_by=user.id, language=language))
+    scope = await organiser_scope(update, context)
+    await db.run(
+        context.engine, lambda s: service.new_draft(s, created_by=user.id, language=language, scope=scope)
+    )
     await message.reply_text(t(language, "broadcast.ask_text"))
 
 
@@ -85,10 +88,11 @@ async def start_prefilled_draft(
     if user is None:
         return
     language = _language(update)
+    scope = await organiser_scope(update, context)
     draft_id = await db.run(
         context.engine,
         lambda s: service.prefilled_draft(
-            s, created_by=user.id, language=language, text=text, segment=segment
+            s, created_by=user.id, language=language, text=text, segment=segment, scope=scope
         ),
     )
     await _send_preview(context, user.id, draft_id, language)
@@ -163,6 +167,17 @@ async def broadcast_button(update: Update, context: KoppelContext) -> None:
     except (CallbackError, IndexError):
         await refuse_unreadable(query)
         return
+    segment: dict[str, Any] | None = None
+    if action == "set" and len(data.args) == 4:
+        dimension, value = data.args[2], data.args[3]
+        segment = await db.run(
+            context.engine,
+            lambda s: service.segment_for(s, dimension=dimension, value=value, broadcast_id=broadcast_id),
+        )
+        if segment is None:  # stale, forged, or outside the organiser's scope
+            await refuse(query, t(language, "organiser.stale_button"))
+            return
+    await query.answer()
     message = query.message if isinstance(query.message, Message) else None
     status = await db.run(
         context.engine,
@@ -188,14 +203,9 @@ async def broadcast_button(update: Update, context: KoppelContext) -> None:
         await _send_preview(context, user.id, broadcast_id, language, edit=message)
     elif action == "dim" and len(data.args) == 3:
         await _choose(update, context, broadcast_id, data.args[2], language, message)
-    elif action == "set" and len(data.args) == 4:
-        dimension, value = data.args[2], data.args[3]
-        segment = await db.run(
-            context.engine, lambda s: service.segment_for(s, dimension=dimension, value=value)
-        )
-        if segment is not None:
-            await _update_draft(context, broadcast_id, step=PREVIEW, filters=segment)
-            await _send_preview(context, user.id, broadcast_id, language, edit=message)
+    elif action == "set" and segment is not None:
+        await _update_draft(context, broadcast_id, step=PREVIEW, filters=segment)
+        await _send_preview(context, user.id, broadcast_id, language, edit=message)
     elif action == "go":
         await _go(context, user.id, broadcast_id, language, message)
 
@@ -222,10 +232,13 @@ async def _choose(
         if update.effective_user is not None:
             await context.bot.send_message(update.effective_user.id, t(language, "broadcast.ask_theme"))
         return
-    if dimension in ("region", "role"):
+    if dimension == "region":
+        allowed = await db.run(context.engine, lambda s: service.regions(s, broadcast_id=broadcast_id))
+        choices = [(code, label) for code, label in code_choices(language, dimension) if code in allowed]
+    elif dimension == "role":
         choices = code_choices(language, dimension)
     elif dimension == "event":
-        events = await db.run(context.engine, service.events)
+        events = await db.run(context.engine, lambda s: service.events(s, broadcast_id=broadcast_id))
         choices = [(str(event_id), event_label(language, name, n)) for event_id, name, n in events]
         if not choices:
             await _edit(message, t(language, "broadcast.no_events"), segment_keyboard(language, broadcast_id))

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bot.cleaning import strip_controls
 from bot.numbers import count
+from bot.services.events import waiting_for_text as event_conversation
 from bot.texts import t
 from matching import REGIONS, ROLES, normalise_phrase
 from storage import session_scope
@@ -21,12 +22,15 @@ from storage.broadcasts import (
     open_draft,
     progress_counts,
     running_broadcasts,
+    scope_segment,
+    segment_scope,
     start_broadcast,
 )
 from storage.db import transaction
 from storage.events import list_events
 from storage.models import Broadcast, BroadcastStatus, Event
 from storage.organisers import is_organiser
+from storage.scope import Scope
 from storage.types import utcnow
 
 # A broadcast started in Telegram gets its progress message just after its rows are queued; until then (or
@@ -45,6 +49,7 @@ __all__ = [
     "Preview",
     "ProgressEdit",
     "discard",
+    "draft_scope",
     "expects_text",
     "due",
     "events",
@@ -56,6 +61,7 @@ __all__ = [
     "progress_updates",
     "queue",
     "record_progress_message",
+    "regions",
     "segment_for",
     "status_for",
     "take_text",
@@ -86,10 +92,16 @@ def _filters(segment: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in segment.items() if key != "ui"}
 
 
+def _kept(segment: dict[str, Any]) -> dict[str, Any]:
+    """What survives a change of filters: the draft's UI state and the organiser's scope."""
+    return {key: value for key, value in segment.items() if key in ("ui", "scope")}
+
+
 def waiting_for_text(session: Session, *, telegram_id: int, configured: list[int]) -> bool:
-    """True when an organiser's draft waits for its message or theme keyword (their next text is for it)."""
+    """True when an organiser's next text is for them: a broadcast's message or keyword, or `/event new`."""
     draft = open_draft(session, created_by=telegram_id)
-    if draft is None or _step(draft) not in {TEXT, THEME}:
+    waiting = draft is not None and _step(draft) in {TEXT, THEME}
+    if not waiting and not event_conversation(session, telegram_id=telegram_id):  # `/event new` waits too
         return False
     return is_organiser(session, telegram_id=telegram_id, configured=configured)
 
@@ -101,20 +113,31 @@ def expects_text(engine: Engine, *, telegram_id: int, configured: list[int]) -> 
     )
 
 
-def new_draft(session: Session, *, created_by: int, language: str) -> None:
-    """Start a draft that waits for its message."""
-    create_draft(session, created_by=created_by, segment={"ui": {"language": language, "step": TEXT}})
+def new_draft(session: Session, *, created_by: int, language: str, scope: Scope | None = None) -> None:
+    """Start a draft that waits for its message (a scoped organiser's reaches only their scope)."""
+    segment = {**scope_segment(scope or Scope.everything()), "ui": {"language": language, "step": TEXT}}
+    create_draft(session, created_by=created_by, segment=segment)
 
 
 def prefilled_draft(
-    session: Session, *, created_by: int, language: str, text: str, segment: dict[str, Any]
+    session: Session,
+    *,
+    created_by: int,
+    language: str,
+    text: str,
+    segment: dict[str, Any],
+    scope: Scope | None = None,
 ) -> int:
     """A draft with text and segment filled in (from the unmet-demand report), ready for its preview."""
     draft = create_draft(
         session,
         created_by=created_by,
         text=text,
-        segment={**segment, "ui": {"language": language, "step": PREVIEW}},
+        segment={
+            **segment,
+            **scope_segment(scope or Scope.everything()),
+            "ui": {"language": language, "step": PREVIEW},
+        },
     )
     assert draft.id is not None
     return draft.id
@@ -146,7 +169,7 @@ def take_text(session: Session, *, created_by: int, html: str, plain: str) -> Dr
         keyword = " ".join(plain.split())
         if not keyword or len(keyword) > 100:
             return DraftInput(draft.id, THEME)
-        draft.segment = _with_ui({**theme_segment(keyword), "ui": draft.segment.get("ui")}, step=PREVIEW)
+        draft.segment = _with_ui({**theme_segment(keyword), **_kept(draft.segment)}, step=PREVIEW)
         session.add(draft)
         return DraftInput(draft.id, PREVIEW)
     return None
@@ -200,25 +223,49 @@ def update_draft(
     if draft is None or draft.status != BroadcastStatus.DRAFT:
         return
     segment = _filters(draft.segment) if filters is None else dict(filters)
-    draft.segment = _with_ui({**segment, "ui": draft.segment.get("ui")}, step=step)
+    draft.segment = _with_ui({**segment, **_kept(draft.segment)}, step=step)
     session.add(draft)
 
 
-def segment_for(session: Session, *, dimension: str, value: str) -> dict[str, Any] | None:
-    """The filter a segment button chose, or None for one that is not on offer (forged or stale)."""
-    if dimension == "region" and value in REGIONS:
+def draft_scope(session: Session, *, broadcast_id: int) -> Scope:
+    """The scope a draft is kept within (the global scope for a global organiser's)."""
+    draft = session.get(Broadcast, broadcast_id)
+    return segment_scope(draft.segment) if draft is not None else Scope(event_code="")
+
+
+def regions(session: Session, *, broadcast_id: int) -> list[str]:
+    """The region codes a draft may choose: all, or the scoped organiser's own."""
+    scope = draft_scope(session, broadcast_id=broadcast_id)
+    return [code for code in REGIONS if scope.region is None or code == scope.region]
+
+
+def segment_for(
+    session: Session, *, dimension: str, value: str, broadcast_id: int | None = None
+) -> dict[str, Any] | None:
+    """The filter a segment button chose; None for one not on offer (forged, stale, out of scope)."""
+    scope = Scope.everything() if broadcast_id is None else draft_scope(session, broadcast_id=broadcast_id)
+    if dimension == "region" and value in REGIONS and scope.region in (None, value):
         return {"region": value}
     if dimension == "role" and value in ROLES:
         return {"role": value}
     if dimension == "event" and value.isdigit():
-        known = {event.id for event, _ in list_events(session, limit=100)}
+        known = {event_id for event_id, _, _ in _events(session, scope, limit=100)}
         return {"event": int(value)} if int(value) in known else None
     return None
 
 
-def events(session: Session) -> list[tuple[int, str, int]]:
-    """(id, name, participants) of the newest events, for the event buttons."""
-    return [(event.id, event.name, n) for event, n in list_events(session) if event.id is not None]
+def _events(session: Session, scope: Scope, *, limit: int = 20) -> list[tuple[int, str, int]]:
+    return [
+        (event.id, event.name, n)
+        for event, n in list_events(session, limit=limit)
+        if event.id is not None and scope.event_code in (None, event.code)
+    ]
+
+
+def events(session: Session, *, broadcast_id: int | None = None) -> list[tuple[int, str, int]]:
+    """(id, name, participants) of the newest events (a scoped draft: its own event), for the buttons."""
+    scope = Scope.everything() if broadcast_id is None else draft_scope(session, broadcast_id=broadcast_id)
+    return _events(session, scope)
 
 
 def queue(session: Session, *, broadcast_id: int) -> int | None:

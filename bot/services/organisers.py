@@ -13,10 +13,14 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from bot.services.stats import UnmetNeed, unmet_demand
+from matching import REGIONS
 from storage import organisers as store
-from storage.events import event_invitation
+from storage.events import event_by_code, event_invitation
 from storage.exports import ExportData, export_data
 from storage.invitations import deep_link
+from storage.models import Event
+from storage.organisers import OrganiserLine
+from storage.scope import Scope
 from storage.stats import (
     FunnelReport,
     ParkedMessage,
@@ -30,17 +34,29 @@ from storage.stats import retry_parked as store_retry_parked
 
 __all__ = [
     "EventLink",
+    "OrganiserLine",
+    "Scope",
     "StatsSnapshot",
+    "Target",
     "add",
     "event_link",
+    "event_scope",
     "everything",
+    "find_by_username",
     "ids",
     "is_organiser",
+    "listing",
+    "may_remove",
+    "parse_scope",
     "parked",
+    "picker_request_id",
+    "picker_scope",
     "remove",
     "retry_parked",
+    "scope_of",
     "stats_snapshot",
     "unmet_needs",
+    "within",
 ]
 
 
@@ -49,14 +65,34 @@ def is_organiser(session: Session, *, telegram_id: int, configured: Iterable[int
     return store.is_organiser(session, telegram_id=telegram_id, configured=configured)
 
 
+def scope_of(session: Session, *, telegram_id: int, configured: Iterable[int]) -> Scope | None:
+    """The organiser's scope (ORGANISER_IDS: everything), or None for somebody who is no organiser."""
+    return store.organiser_scope(session, telegram_id=telegram_id, configured=configured)
+
+
 def ids(session: Session, *, configured: Iterable[int]) -> list[int]:
     """Every organiser's Telegram id, configured first."""
     return store.organiser_ids(session, configured=configured)
 
 
-def add(session: Session, *, telegram_id: int, added_by: int | None) -> bool:
-    """Add an organiser; False when they were one already."""
-    return store.add_organiser(session, telegram_id=telegram_id, added_by=added_by)
+def listing(session: Session, *, configured: Iterable[int]) -> list[OrganiserLine]:
+    """Every organiser with their name and scope, configured first."""
+    return store.list_organisers(session, configured=configured)
+
+
+def add(
+    session: Session,
+    *,
+    telegram_id: int,
+    added_by: int | None,
+    scope: Scope | None = None,
+    name: str | None = None,
+    username: str | None = None,
+) -> bool:
+    """Add an organiser (with a scope); False when they were one already (their scope is updated)."""
+    return store.add_organiser(
+        session, telegram_id=telegram_id, added_by=added_by, scope=scope, name=name, username=username
+    )
 
 
 def remove(session: Session, *, telegram_id: int) -> bool:
@@ -73,30 +109,43 @@ class StatsSnapshot:
     parked: int
 
 
-def stats_snapshot(session: Session) -> StatsSnapshot:
-    """The numbers for /stats."""
-    parked_count, _ = parked_messages(session, limit=0)
-    return StatsSnapshot(funnel_report(session), started_projects(session), parked_count)
+def stats_snapshot(session: Session, *, scope: Scope) -> StatsSnapshot:
+    """The numbers for /stats, within the organiser's scope."""
+    parked_count, _ = parked_messages(session, limit=0, scope=scope)
+    return StatsSnapshot(
+        funnel_report(session, scope=scope), started_projects(session, scope=scope), parked_count
+    )
 
 
-def unmet_needs(session: Session) -> list[UnmetNeed]:
-    """Needs that no offer answers, biggest first."""
-    return unmet_demand(demand_items(session))
+def unmet_needs(session: Session, *, scope: Scope) -> list[UnmetNeed]:
+    """Needs that no offer answers, biggest first (the needs of people in the scope)."""
+    return unmet_demand(demand_items(session, scope=scope))
 
 
-def parked(session: Session, *, limit: int) -> tuple[int, list[ParkedMessage]]:
-    """(how many messages are parked, the first `limit` of them)."""
-    return parked_messages(session, limit=limit)
+def parked(session: Session, *, limit: int, scope: Scope) -> tuple[int, list[ParkedMessage]]:
+    """(how many messages are parked, the first `limit` of them), to people in the scope."""
+    return parked_messages(session, limit=limit, scope=scope)
 
 
-def retry_parked(session: Session) -> int:
-    """Put every parked message back in the queue; returns how many."""
-    return store_retry_parked(session)
+def retry_parked(session: Session, *, scope: Scope) -> int:
+    """Put every parked message (to people in the scope) back in the queue; returns how many."""
+    return store_retry_parked(session, scope=scope)
 
 
-def everything(session: Session) -> ExportData:
-    """Participants (with consent), suggestions, introductions and projects, for /export."""
-    return export_data(session)
+def everything(session: Session, *, scope: Scope) -> ExportData:
+    """Participants (with consent), suggestions, introductions and projects in the scope, for /export."""
+    return export_data(session, scope=scope)
+
+
+def event_scope(session: Session, *, scope: Scope, code: str) -> tuple[Scope, str] | None:
+    """The organiser's scope narrowed to one event (for `/stats CODE`, `/export CODE`) and its name.
+
+    None for a code that is no event, or an event outside an event-scoped organiser's own.
+    """
+    event = event_by_code(session, code=code)
+    if event is None or scope.event_code not in (None, event.code):
+        return None
+    return Scope(region=scope.region, event_code=event.code), event.name
 
 
 @dataclass(frozen=True)
@@ -108,11 +157,102 @@ class EventLink:
     event_name: str | None
 
 
-def event_link(session: Session, *, bot_username: str, code: str | None, ttl: dt.timedelta) -> EventLink:
-    """The event-wide invitation for an event code (or none), reused until most of its life is gone."""
-    invitation, event = event_invitation(session, code=code, ttl=ttl)
+def event_link(
+    session: Session, *, bot_username: str, code: str | None, ttl: dt.timedelta
+) -> EventLink | None:
+    """The event-wide invitation for an event code (or none), reused until most of its life is gone.
+
+    None for a code that is no event: /invite never makes a stray event (`/event new` does).
+    """
+    found = event_invitation(session, code=code, ttl=ttl)
+    if found is None:
+        return None
+    invitation, event = found
     return EventLink(
         deep_link(bot_username, invitation.token),
         invitation.expires_at,
         event.name if event is not None else None,
+    )
+
+
+# -- adding organisers: by @username, by id, or with Telegram's user picker --------------------------------
+@dataclass(frozen=True)
+class Target:
+    """Who is being made an organiser: their Telegram id and how they are called (when known)."""
+
+    telegram_id: int
+    name: str | None = None
+    username: str | None = None
+
+
+def find_by_username(session: Session, *, username: str) -> Target | None:
+    """The person with this @username who has talked to the bot (is a participant), or None."""
+    found = store.find_person_by_username(session, username=username)
+    if found is None:
+        return None
+    return Target(found[0], found[1], found[2])
+
+
+def parse_scope(session: Session, *, words: list[str]) -> Scope | None:
+    """`[regio] [event]` words as a scope: a region code and/or an existing event code; None: not valid."""
+    region: str | None = None
+    event_code: str | None = None
+    for word in words:
+        if word.lower() in REGIONS and region is None:
+            region = word.lower()
+        elif event_code is None and event_by_code(session, code=word) is not None:
+            event_code = word
+        else:
+            return None
+    return Scope(region=region, event_code=event_code)
+
+
+def within(mine: Scope, wanted: Scope) -> Scope | None:
+    """The scope an organiser with scope `mine` may give someone: `wanted` narrowed to `mine`, or None.
+
+    A global organiser gives any scope; a scoped one only their own (or narrower): a regional coordinator
+    can add a colleague for their region, never a global organiser or one for another region.
+    """
+    if mine.is_global:
+        return wanted
+    if mine.region is not None and wanted.region not in (None, mine.region):
+        return None
+    if mine.event_code is not None and wanted.event_code not in (None, mine.event_code):
+        return None
+    return Scope(region=wanted.region or mine.region, event_code=wanted.event_code or mine.event_code)
+
+
+def may_remove(session: Session, *, mine: Scope, telegram_id: int, configured: Iterable[int]) -> bool:
+    """A global organiser may remove anyone added in the bot; a scoped one only those within their scope."""
+    theirs = store.organiser_scope(session, telegram_id=telegram_id, configured=configured)
+    if mine.is_global or theirs is None:
+        return True
+    return within(mine, theirs) == theirs
+
+
+# The user picker's request_id (a signed 32-bit number) carries the scope, so no state waits for the share:
+# region index + 1 in the low 4 bits (0: none), the event's id above them (0: none).
+_REGION_BITS = 4
+
+
+def picker_request_id(session: Session, *, scope: Scope) -> int:
+    """The request_id for a user-picker button that adds an organiser with `scope`."""
+    region = REGIONS.index(scope.region) + 1 if scope.region is not None else 0
+    event = event_by_code(session, code=scope.event_code) if scope.event_code is not None else None
+    return ((event.id or 0) if event is not None else 0) << _REGION_BITS | region
+
+
+def picker_scope(session: Session, *, request_id: int) -> Scope | None:
+    """The scope a user-picker's request_id stands for; None for a request_id the bot never made."""
+    if request_id < 0:
+        return None
+    region_index, event_id = request_id & (2**_REGION_BITS - 1), request_id >> _REGION_BITS
+    if region_index > len(REGIONS):
+        return None
+    event = session.get(Event, event_id) if event_id else None
+    if event_id and event is None:
+        return None
+    return Scope(
+        region=REGIONS[region_index - 1] if region_index else None,
+        event_code=event.code if event is not None else None,
     )

@@ -818,6 +818,18 @@ class BotAPIStandIn:
                 data = button.get("callback_data")
                 if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA:
                     raise _BadRequest("BUTTON_DATA_INVALID")
+        for row in markup.get("keyboard", []):  # a reply keyboard, e.g. with a user picker
+            for button in row:
+                text = button.get("text", "") if isinstance(button, dict) else str(button)
+                if not str(text).strip():
+                    raise _BadRequest("BUTTON_TEXT_EMPTY")
+                request = button.get("request_users") if isinstance(button, dict) else None
+                if request is not None:
+                    request_id = request.get("request_id")
+                    if not isinstance(request_id, int) or not -(2**31) <= request_id < 2**31:
+                        raise _BadRequest("REQUEST_ID_INVALID")
+                    if not 1 <= int(request.get("max_quantity", 1)) <= 10:
+                        raise _BadRequest("REQUEST_USERS_MAX_QUANTITY_INVALID")
 
     def _store_bot_message(
         self,
@@ -866,8 +878,8 @@ class BotAPIStandIn:
                 result["caption"] = message.text
         elif message.text is not None:
             result["text"] = message.plain_text if message.from_bot else message.text
-        if message.reply_markup:
-            result["reply_markup"] = message.reply_markup
+        if message.reply_markup and "inline_keyboard" in message.reply_markup:
+            result["reply_markup"] = message.reply_markup  # Telegram returns inline keyboards only
         return result
 
 
@@ -949,6 +961,42 @@ class Person:
             if message is None:
                 raise LookupError(f"no message to {self.user_id} has a button {label!r}")
         return self.standin.press(self.user_id, message, message.button(label)["callback_data"])
+
+    def share_user(self, shared: int, label: str | None = None, *, request_id: int | None = None) -> int:
+        """Pick the user `shared` with a reply keyboard's user-picker button, as Telegram's client does.
+
+        The button is the newest one asking for users (whose label contains `label`, when given); Telegram
+        then sends a `users_shared` message with the button's request_id and the user's id (and name and
+        username when the button asked for them). `request_id` forges a different one.
+        """
+        button = None
+        for message in reversed(self.messages):
+            markup = message.reply_markup or {}
+            for row in markup.get("keyboard", []) if isinstance(markup, dict) else []:
+                for candidate in row:
+                    if not isinstance(candidate, dict) or "request_users" not in candidate:
+                        continue
+                    if label is None or label.lower() in str(candidate.get("text", "")).lower():
+                        button = candidate
+                        break
+                if button is not None:
+                    break
+            if button is not None:
+                break
+        if button is None and request_id is None:
+            raise LookupError(f"no message to {self.user_id} has a user-picker button")
+        request = button["request_users"] if button is not None else {}
+        user = self.standin.users.get(shared, {"id": shared, "first_name": "?"})
+        entry: dict[str, Any] = {"user_id": shared}
+        if request.get("request_name"):
+            entry["first_name"] = user.get("first_name")
+            if user.get("last_name"):
+                entry["last_name"] = user["last_name"]
+        if request.get("request_username") and user.get("username"):
+            entry["username"] = user["username"]
+        chosen = request_id if request_id is not None else int(request["request_id"])
+        users_shared = {"request_id": chosen, "users": [entry]}
+        return self.standin.user_message(self.user_id, users_shared=users_shared)[0]
 
     def press_data(self, data: str, message: ChatMessage | None = None) -> str:
         """Press a button with arbitrary (possibly forged) callback data."""

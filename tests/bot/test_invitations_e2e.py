@@ -10,7 +10,7 @@ from bot.app import KoppelApplication
 from bot.services.imports import import_profiles
 from bot.standin import BotAPIStandIn, Person
 from storage import session_scope
-from storage.invitations import create_invitation
+from storage.invitations import create_invitation, get_or_create_event
 from storage.models import Invitation, Participant, ParticipantEvent, ProfileItem
 
 CSV = (
@@ -63,6 +63,8 @@ async def test_an_expired_invitation_is_refused_kindly(
 async def test_an_event_link_from_invite_works_for_everyone(
     standin: BotAPIStandIn, bot: KoppelApplication, engine
 ) -> None:
+    with session_scope(engine) as session:
+        get_or_create_event(session, code="ede-2026")  # made with /event new
     org = standin.person(900001, "Olga")
     org.send("/invite ede-2026")
     photo = await org.reply()
@@ -108,6 +110,8 @@ async def test_a_personal_invitation_is_its_owners_only(
         anna_row = session.exec(select(Participant).where(Participant.telegram_id == 2001)).one()
         assert invitation.participant_id == anna_row.id
     # An event-wide link keeps working for anyone, the registered included.
+    with session_scope(engine) as session:
+        get_or_create_event(session, code="ede-2026")  # made with /event new
     org = standin.person(900001, "Olga")
     org.send("/invite ede-2026")
     event_token = (await org.reply()).plain_text.split("start=")[1].split()[0]

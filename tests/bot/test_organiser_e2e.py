@@ -12,6 +12,7 @@ from bot.app import KoppelApplication
 from bot.services.charts import PNG_SIGNATURE
 from bot.standin import BotAPIStandIn
 from storage import session_scope
+from storage.invitations import get_or_create_event
 from storage.models import Invitation, OutboxMessage, OutboxState
 from storage.organisers import is_organiser
 from tests.bot.organiser_data import introduce, person, suggest
@@ -19,7 +20,9 @@ from tests.bot.organiser_data import introduce, person, suggest
 ORGANISER = 900001
 STRANGER = 1234
 
-ORGANISER_COMMANDS = ["organisers", "broadcast", "stats", "unmet", "export", "invite", "outbox", "digest_now"]
+ORGANISER_COMMANDS = [
+    "organisers", "broadcast", "stats", "unmet", "export", "invite", "event", "outbox", "digest_now",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", ORGANISER_COMMANDS)
@@ -71,8 +74,10 @@ async def test_organisers_add_list_and_remove(standin: BotAPIStandIn, bot: Koppe
     assert any('"chat_id": 555' in key[0] for key in standin.commands)
     org.send("/organisers")
     listing = (await org.reply()).plain_text
-    assert "900001 (vast" in listing and "• 555" in listing
+    assert "900001: alle regio's en events, vast in ORGANISER_IDS" in listing and "• 555: alle" in listing
     org.send("/organisers add twaalf")
+    assert "Ik ken de regio of het event twaalf niet" in (await org.reply()).plain_text
+    org.send("/organisers delete 555")
     assert "Gebruik" in (await org.reply()).plain_text
     org.send("/organisers remove 900001")
     assert "ORGANISER_IDS" in (await org.reply()).plain_text
@@ -131,6 +136,8 @@ async def test_export_sends_a_csv_for_dutch_excel(
 async def test_invite_gives_an_event_link_and_a_qr_code(
     standin: BotAPIStandIn, bot: KoppelApplication, engine
 ) -> None:
+    with session_scope(engine) as session:
+        get_or_create_event(session, code="ede-2026")  # made with /event new
     org = standin.person(ORGANISER, "Olga")
     org.send("/invite ede-2026")
     photo = await org.reply()
