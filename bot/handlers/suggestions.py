@@ -12,10 +12,9 @@ import logging
 
 from telegram import Update
 
-from bot.callbacks import CallbackError, pack, unpack
+from bot.callbacks import CallbackError, unpack
 from bot.context import KoppelContext
-from bot.handlers.common import answer_query, drop_buttons, now, person_of, send, send_views
-from bot.keyboards import Button, Keyboard
+from bot.handlers.common import answer_query, drop_buttons, edit_or_send, now, person_of, send, send_views
 from bot.services import db
 from bot.services import matches as service
 from bot.services.participants import RELAY_MAX
@@ -24,13 +23,6 @@ from bot.texts import t
 __all__ = ["matches", "relay_button", "relay_text", "show_matches", "suggestion_button"]
 
 logger = logging.getLogger(__name__)
-
-_ANSWERED = {
-    "y": "matches.answered_yes",
-    "n": "matches.answered_no",
-    "x": "matches.answered_never",
-    "l": "matches.answered_later",
-}
 
 
 async def show_matches(update: Update, context: KoppelContext) -> None:
@@ -69,24 +61,24 @@ async def matches(update: Update, context: KoppelContext) -> None:
     await show_matches(update, context)
 
 
-def _undo_keyboard(language: str, suggestion_id: int) -> Keyboard:
-    return [[Button(t(language, "matches.undo_button"), pack("sg", suggestion_id, "u"))]]
-
-
 async def suggestion_button(update: Update, context: KoppelContext) -> None:
-    """`sg:<id>:y|n|l|x|u`: answer a suggestion (yes, no, later, never, undo), only one's own."""
+    """`sg:<id>:y|n|l|x|u`: answer a suggestion (yes, no, later, never, undo), only one's own.
+
+    The pressed card is edited in place to show the answer (undo: the open card again); nothing new is sent.
+    """
     query = update.callback_query
     person = person_of(update)
     if query is None or person is None:
         return
-    await answer_query(query)
     try:
         data = unpack(query.data, prefix="sg")
         suggestion_id = data.int_arg(0)
         code = data.args[1] if len(data.args) > 1 else ""
     except CallbackError:
+        await answer_query(query)
         return
     if code not in service.ANSWERS and code != "u":
+        await answer_query(query)
         return
     moment = now(context)
     answered = await db.run(
@@ -95,24 +87,17 @@ async def suggestion_button(update: Update, context: KoppelContext) -> None:
     )
     language = answered.language
     if answered.refusal is not None:
+        await answer_query(query)
         await send(update, t(language, answered.refusal))
         return
     if answered.closed is not None:
+        await answer_query(query)
         await drop_buttons(update)
         await send(update, t(language, answered.closed, days=context.settings.suggestion_expiry_days))
         return
-    rows: Keyboard = []
-    if answered.introduced:
-        text = t(language, "matches.answered_introduced")
-    elif code == "u":
-        text = t(language, "matches.undone")
-    else:
-        text = t(language, _ANSWERED[code], name=answered.name)
-        rows = _undo_keyboard(language, suggestion_id) if code in ("n", "x") else []
-    await drop_buttons(update)
-    await send(update, text, rows)
-    if code == "u":
-        await show_matches(update, context)
+    await answer_query(query, t(language, answered.popup) if answered.popup else None)
+    if answered.card is not None:
+        await edit_or_send(update, *answered.card)
 
 
 async def relay_button(update: Update, context: KoppelContext) -> None:
