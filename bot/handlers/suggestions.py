@@ -14,7 +14,16 @@ from telegram import Update
 
 from bot.callbacks import CallbackError, unpack
 from bot.context import KoppelContext
-from bot.handlers.common import answer_query, drop_buttons, edit_or_send, now, person_of, send, send_views
+from bot.handlers.common import (
+    answer_query,
+    drop_buttons,
+    edit_message,
+    edit_or_send,
+    now,
+    person_of,
+    send,
+    send_views,
+)
 from bot.services import db
 from bot.services import matches as service
 from bot.services.participants import RELAY_MAX
@@ -53,7 +62,20 @@ async def show_matches(update: Update, context: KoppelContext) -> None:
     if not views:
         await send(update, t(language, "matches.none") + "\n" + t(language, "matches.none_tip"))
         return
-    await send_views(update, views)
+    # Each card's message is remembered, so an answer on any copy of a card updates all of them.
+    sent: list[tuple[int, int]] = []
+    for suggestion_id, (text, rows) in views:
+        message = await send(update, text, rows)
+        if message is not None:
+            sent.append((suggestion_id, message.message_id))
+    chat = update.effective_chat
+    if sent and chat is not None:
+        await db.run(
+            context.engine,
+            lambda s: service.record_copies(
+                s, participant_id=participant_id, chat_id=chat.id, copies=sent, now=moment
+            ),
+        )
 
 
 async def matches(update: Update, context: KoppelContext) -> None:
@@ -81,9 +103,13 @@ async def suggestion_button(update: Update, context: KoppelContext) -> None:
         await answer_query(query)
         return
     moment = now(context)
+    message = query.message
+    pressed = (message.chat.id, message.message_id) if message is not None else None
     answered = await db.run(
         context.engine,
-        lambda s: service.answer(s, person=person, suggestion_id=suggestion_id, code=code, now=moment),
+        lambda s: service.answer(
+            s, person=person, suggestion_id=suggestion_id, code=code, now=moment, pressed=pressed
+        ),
     )
     language = answered.language
     if answered.refusal is not None:
@@ -98,6 +124,8 @@ async def suggestion_button(update: Update, context: KoppelContext) -> None:
     await answer_query(query, t(language, answered.popup) if answered.popup else None)
     if answered.card is not None:
         await edit_or_send(update, *answered.card)
+        for chat_id, message_id in answered.copies:  # every other live copy follows the answer
+            await edit_message(context.bot, chat_id, message_id, *answered.card)
 
 
 async def relay_button(update: Update, context: KoppelContext) -> None:

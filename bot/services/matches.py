@@ -7,6 +7,7 @@ side may relay. A decline is never shown to the other side. Each function runs i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -21,11 +22,22 @@ from bot.services.participants import Person
 from bot.services.profile import resumed_views
 from bot.texts import t
 from bot.views import View, answered_card, introduction_view, suggestion_card
+from storage import cards as cards_store
 from storage import participants as participants_store
 from storage.models import AnswerValue, Participant, ParticipantStatus, SuggestionStatus
 from storage.suggestions import get_suggestion
 
-__all__ = ["CARDS", "Answered", "Before", "answer", "before_cards", "cards", "relay_message", "start_relay"]
+__all__ = [
+    "CARDS",
+    "Answered",
+    "Before",
+    "answer",
+    "before_cards",
+    "cards",
+    "record_copies",
+    "relay_message",
+    "start_relay",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +76,9 @@ def cards(
     matcher: mm.MatcherCache,
     now: dt.datetime,
     expires_at: dt.datetime,
-) -> tuple[str, list[View]]:
-    """Open suggestions for this person (topped up from the matcher), rendered; marks them shown."""
+) -> tuple[str, list[tuple[int, View]]]:
+    """Open suggestions for this person (topped up from the matcher), rendered with their suggestion ids;
+    marks them shown."""
     participant = session.get(Participant, participant_id)
     assert participant is not None
     language = participant.language
@@ -81,16 +94,25 @@ def cards(
         )
         rows = mm.suggestions_for(session, participant_id=participant_id, limit=CARDS, now=now)
     others = participants_store.by_ids(session, ids=[mm.other_side(row, participant_id) for row in rows])
-    views: list[View] = []
+    views: list[tuple[int, View]] = []
     for row in rows:
         assert row.id is not None
         other = others.get(mm.other_side(row, participant_id))
         if other is None:
             continue
         view = mm.matching_suggestion(row, participant_id)
-        views.append(suggestion_card(language, suggestion_id=row.id, view=view, other=other))
+        views.append((row.id, suggestion_card(language, suggestion_id=row.id, view=view, other=other)))
         mm.mark_shown(session, suggestion=row, participant_id=participant_id, now=now)
     return language, views
+
+
+def record_copies(
+    session: Session, *, participant_id: int, chat_id: int, copies: list[tuple[int, int]], now: dt.datetime
+) -> None:
+    """Remember which messages show which card ((suggestion id, message id) pairs), so answers follow."""
+    cards_store.record_card_copies(
+        session, participant_id=participant_id, chat_id=chat_id, copies=copies, now=now
+    )
 
 
 @dataclass(frozen=True)
@@ -98,7 +120,8 @@ class Answered:
     """What answering a card did: `refusal` or `closed` (text keys), else what the pressed card now shows.
 
     `card` replaces the pressed card in place (the answer shown on it, an undone card reopened, or the
-    introduction when both said yes); `popup` is a short note on the press (a text key).
+    introduction when both said yes), and every other live copy of this person's card (`copies`: chat id,
+    message id); `popup` is a short note on the press (a text key).
     """
 
     language: str
@@ -106,10 +129,31 @@ class Answered:
     closed: str | None = None
     popup: str | None = None
     card: View | None = None
+    copies: tuple[tuple[int, int], ...] = ()
 
 
-def answer(session: Session, *, person: Person, suggestion_id: int, code: str, now: dt.datetime) -> Answered:
-    """`sg:<id>:y|n|l|x|u`: one's own answer to a suggestion (undo reopens one's own decline)."""
+def answer(
+    session: Session,
+    *,
+    person: Person,
+    suggestion_id: int,
+    code: str,
+    now: dt.datetime,
+    pressed: tuple[int, int] | None = None,
+) -> Answered:
+    """`sg:<id>:y|n|l|x|u`: one's own answer to a suggestion (undo reopens one's own decline).
+
+    `pressed` (chat id, message id) is the copy the answer came from; the others are in `Answered.copies`.
+    """
+    answered = _answer(session, person=person, suggestion_id=suggestion_id, code=code, now=now)
+    participant = participants.find(session, person)
+    if answered.card is None or participant is None or participant.id is None:
+        return answered
+    copies = cards_store.card_copies(session, suggestion_id=suggestion_id, participant_id=participant.id)
+    return dataclasses.replace(answered, copies=tuple(copy for copy in copies if copy != pressed))
+
+
+def _answer(session: Session, *, person: Person, suggestion_id: int, code: str, now: dt.datetime) -> Answered:
     participant = participants.find(session, person)
     language = participants.language_of(person, participant)
     if participant is None or participant.id is None:

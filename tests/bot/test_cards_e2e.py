@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session, select
+
 from bot.app import KoppelApplication
 from bot.standin import BotAPIStandIn
 from bot.standin.server import ChatMessage, Person
+from storage.models import Introduction, NeverSuggest, Suggestion, SuggestionStatus
 from tests.bot.test_matches_e2e import card_for, school_and_installer
 
 
@@ -58,3 +61,42 @@ async def test_yes_edits_the_card_to_say_who_we_wait_for(
     assert card.button_texts == []
     await standin.wait_idle()
     assert sends_to(standin, 3001) == sent
+
+
+async def test_every_live_copy_follows_and_never_is_not_reopened_by_an_older_copy(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    school_and_installer(engine)
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", language_code="nl")
+    sanne.send("/matches")
+    sanne.press("Ja, stel me voor", await only_card(sanne, "Ruud Jansen"))
+    # Ruud's first copy arrives through the outbox, a second one answers his /matches.
+    asked = await only_card(ruud, "Nieuwe suggestie voor je: Sanne de Vries")
+    ruud.send("/matches")
+    await standin.wait_until(lambda: len([m for m in ruud.messages if m.buttons]) == 2, what="a second copy")
+    listed = [m for m in ruud.messages if m.buttons][-1]
+    assert listed is not asked and "Sanne de Vries" in listed.plain_text
+    ruud.press("Nooit meer voorstellen", listed)
+    for copy in (listed, asked):
+        await standin.wait_until(
+            lambda copy=copy: "nooit meer" in copy.plain_text, what="every copy answered"
+        )
+        assert copy.button_texts == ["Ongedaan maken"]
+    with Session(engine) as session:
+        suggestion = session.exec(select(Suggestion)).one()
+    # "Ja" pressed on an older copy (its buttons as they were) does not reopen a "never": a popup says so.
+    query = ruud.press_data(f"sg:{suggestion.id}:y", asked)
+    await standin.wait_until(lambda: query in standin.callback_answers, what="the popup")
+    assert "Nooit meer voorstellen" in standin.callback_answers[query].get("text", "")
+    await standin.wait_idle()
+    with Session(engine) as session:
+        assert session.exec(select(Suggestion)).one().status == SuggestionStatus.DECLINED
+        assert len(session.exec(select(NeverSuggest)).all()) == 1
+        assert session.exec(select(Introduction)).all() == []
+    # Undo on one copy restores every copy.
+    ruud.press("Ongedaan maken", asked)
+    for copy in (listed, asked):
+        await standin.wait_until(lambda copy=copy: "Ja, stel me voor" in copy.button_texts, what="restored")
+    with Session(engine) as session:
+        assert session.exec(select(NeverSuggest)).all() == []
