@@ -20,6 +20,7 @@ from storage.models import Participant, ProfileItem
 
 __all__ = [
     "View",
+    "answered_card",
     "ask_field",
     "consent_keyboard",
     "choice_label",
@@ -241,6 +242,36 @@ def suggestion_card(
         ],
     ]
     return "\n".join(parts), rows
+
+
+_ANSWER_LINES = {
+    "y": "matches.answered_yes",
+    "n": "matches.answered_no",
+    "x": "matches.answered_never",
+    "l": "matches.answered_later",
+}
+
+
+def answered_card(
+    language: str,
+    *,
+    suggestion_id: int,
+    view: matching.Suggestion,
+    other: Participant,
+    answer: str,
+    title: str | None = None,
+) -> View:
+    """A suggestion card after one's own answer (`y`, `n`, `x`, `l`): the card, the answer in place of the
+    question. A decline keeps an undo button; "later" keeps the answers; "yes" has nothing left to press.
+    """
+    text, rows = suggestion_card(language, suggestion_id=suggestion_id, view=view, other=other, title=title)
+    body = text.rsplit("\n", 1)[0]  # without the question, which is always the last line
+    line = t(language, _ANSWER_LINES[answer], name=other.name or "…")
+    if answer in ("n", "x"):
+        rows = [[Button(t(language, "matches.undo_button"), pack("sg", suggestion_id, "u"))]]
+    elif answer == "y":
+        rows = []
+    return f"{body}\n{line}", rows
 
 
 def contact_link(username: str | None) -> str | None:

@@ -250,6 +250,28 @@ class Suggestion(SQLModel, table=True):
     closed_at: dt.datetime | None = _ts()
 
 
+class CardCopy(SQLModel, table=True):
+    """A message in a person's chat that shows a suggestion card, so an answer on any copy updates them all.
+
+    Recorded for cards sent as direct replies (/matches) and for a digest message opened into a card; a card
+    sent through the outbox is found by its outbox row (`sg:<suggestion>:<participant>`) instead. One row
+    per message: a digest message shows one card at a time.
+    """
+
+    __tablename__ = "card_copy"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id", name="uq_card_copy_message"),
+        Index("ix_card_copy_card", "suggestion_id", "participant_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    suggestion_id: int = _fk("suggestion.id", index=False)
+    participant_id: int = _fk("participant.id", index=False)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: dt.datetime = _created()
+
+
 class Introduction(SQLModel, table=True):
     """Both sides said yes: they were introduced. Tracks the funnel onwards to a started project."""
 

@@ -35,6 +35,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from storage.db import SQLITE_BUSY_TIMEOUT_MS, transaction
 from storage.models import (
+    CardCopy,
     FollowUp,
     Introduction,
     Invitation,
@@ -117,6 +118,7 @@ def erase_participant(
         )
     )
     session.exec(delete(ParticipantEvent).where(col(ParticipantEvent.participant_id) == participant_id))
+    session.exec(delete(CardCopy).where(col(CardCopy.participant_id) == participant_id))  # their chat id
 
     suggestions = session.exec(
         select(Suggestion).where(

@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 import logging
 
-from telegram import CallbackQuery, Message, Update
+from telegram import Bot, CallbackQuery, Message, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot.callbacks import Callback, CallbackError, unpack
@@ -23,6 +23,7 @@ __all__ = [
     "close_previous_question",
     "deliver",
     "drop_buttons",
+    "edit_message",
     "edit_or_send",
     "now",
     "person_of",
@@ -134,6 +135,19 @@ async def edit_or_send(update: Update, text: str, rows: Keyboard | None = None) 
                 return
             logger.info("could not edit a message, sending a new one: %s", type(exc).__name__)
     await send(update, text, rows)
+
+
+async def edit_message(
+    bot: Bot, chat_id: int, message_id: int, text: str, rows: Keyboard | None = None
+) -> None:
+    """Replace an earlier message's text and buttons (one already showing them, or gone, is left alone)."""
+    try:
+        await bot.edit_message_text(
+            text, chat_id=chat_id, message_id=message_id, reply_markup=to_markup(rows)
+        )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            logger.info("could not edit an earlier message: %s", type(exc).__name__)
 
 
 async def drop_buttons(update: Update) -> None:

@@ -12,11 +12,13 @@ import logging
 
 from telegram import Update
 
-from bot.callbacks import CallbackError, pack, unpack
+from bot.callbacks import CallbackError, unpack
 from bot.context import KoppelContext
 from bot.handlers.common import (
     answer_query,
     drop_buttons,
+    edit_message,
+    edit_or_send,
     now,
     person_of,
     refuse,
@@ -24,7 +26,6 @@ from bot.handlers.common import (
     send,
     send_views,
 )
-from bot.keyboards import Button, Keyboard
 from bot.services import db
 from bot.services import matches as service
 from bot.services.participants import RELAY_MAX
@@ -34,13 +35,6 @@ from bot.views import relay_prompt
 __all__ = ["matches", "relay_button", "relay_text", "show_matches", "suggestion_button"]
 
 logger = logging.getLogger(__name__)
-
-_ANSWERED = {
-    "y": "matches.answered_yes",
-    "n": "matches.answered_no",
-    "x": "matches.answered_never",
-    "l": "matches.answered_later",
-}
 
 
 async def show_matches(update: Update, context: KoppelContext) -> None:
@@ -71,7 +65,20 @@ async def show_matches(update: Update, context: KoppelContext) -> None:
     if not views:
         await send(update, t(language, "matches.none") + "\n" + t(language, "matches.none_tip"))
         return
-    await send_views(update, views)
+    # Each card's message is remembered, so an answer on any copy of a card updates all of them.
+    sent: list[tuple[int, int]] = []
+    for suggestion_id, (text, rows) in views:
+        message = await send(update, text, rows)
+        if message is not None:
+            sent.append((suggestion_id, message.message_id))
+    chat = update.effective_chat
+    if sent and chat is not None:
+        await db.run(
+            context.engine,
+            lambda s: service.record_copies(
+                s, participant_id=participant_id, chat_id=chat.id, copies=sent, now=moment
+            ),
+        )
 
 
 async def matches(update: Update, context: KoppelContext) -> None:
@@ -79,12 +86,11 @@ async def matches(update: Update, context: KoppelContext) -> None:
     await show_matches(update, context)
 
 
-def _undo_keyboard(language: str, suggestion_id: int) -> Keyboard:
-    return [[Button(t(language, "matches.undo_button"), pack("sg", suggestion_id, "u"))]]
-
-
 async def suggestion_button(update: Update, context: KoppelContext) -> None:
-    """`sg:<id>:y|n|l|x|u`: answer a suggestion (yes, no, later, never, undo), only one's own."""
+    """`sg:<id>:y|n|l|x|u`: answer a suggestion (yes, no, later, never, undo), only one's own.
+
+    The pressed card is edited in place to show the answer (undo: the open card again); nothing new is sent.
+    """
     query = update.callback_query
     person = person_of(update)
     if query is None or person is None:
@@ -100,9 +106,13 @@ async def suggestion_button(update: Update, context: KoppelContext) -> None:
         await refuse_unreadable(query)
         return
     moment = now(context)
+    message = query.message
+    pressed = (message.chat.id, message.message_id) if message is not None else None
     answered = await db.run(
         context.engine,
-        lambda s: service.answer(s, person=person, suggestion_id=suggestion_id, code=code, now=moment),
+        lambda s: service.answer(
+            s, person=person, suggestion_id=suggestion_id, code=code, now=moment, pressed=pressed
+        ),
     )
     language = answered.language
     if answered.refusal is not None:
@@ -112,19 +122,11 @@ async def suggestion_button(update: Update, context: KoppelContext) -> None:
         await refuse(query, t(language, answered.closed, days=context.settings.suggestion_expiry_days))
         await drop_buttons(update)
         return
-    await answer_query(query)
-    rows: Keyboard = []
-    if answered.introduced:
-        text = t(language, "matches.answered_introduced")
-    elif code == "u":
-        text = t(language, "matches.undone")
-    else:
-        text = t(language, _ANSWERED[code], name=answered.name)
-        rows = _undo_keyboard(language, suggestion_id) if code in ("n", "x") else []
-    await drop_buttons(update)
-    await send(update, text, rows)
-    if code == "u":
-        await show_matches(update, context)
+    await answer_query(query, t(language, answered.popup) if answered.popup else None)
+    if answered.card is not None:
+        await edit_or_send(update, *answered.card)
+        for chat_id, message_id in answered.copies:  # every other live copy follows the answer
+            await edit_message(context.bot, chat_id, message_id, *answered.card)
 
 
 async def relay_button(update: Update, context: KoppelContext) -> None:

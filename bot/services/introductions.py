@@ -70,14 +70,17 @@ def ask_other_side(session: Session, *, suggestion: Suggestion, asker_id: int, n
     return True
 
 
-def introduce(session: Session, *, suggestion: Suggestion) -> int:
-    """Queue the introduction to both sides; returns how many messages were newly queued."""
+def introduce(session: Session, *, suggestion: Suggestion, skip: int | None = None) -> int:
+    """Queue the introduction to both sides (but `skip`); returns how many messages were newly queued.
+
+    The side whose "yes" completed the pair is skipped: their pressed card becomes the introduction.
+    """
     assert suggestion.id is not None
     a = session.get(Participant, suggestion.participant_a_id)
     b = session.get(Participant, suggestion.participant_b_id)
     queued = 0
     for me, other in ((a, b), (b, a)):
-        if me is None or other is None or not _reachable(me, paused=True):
+        if me is None or other is None or not _reachable(me, paused=True) or me.id == skip:
             continue
         assert me.id is not None and me.chat_id is not None
         text, rows = introduction_view(
@@ -98,9 +101,12 @@ def introduce(session: Session, *, suggestion: Suggestion) -> int:
 
 
 def after_answer(session: Session, outcome: AnswerOutcome, *, participant_id: int, now: dt.datetime) -> None:
-    """What an answer sets in motion: an introduction, or the card for the other side."""
+    """What an answer sets in motion: the other side's introduction, or the card for the other side.
+
+    The acting side's own introduction is their reply (the pressed card becomes it), not an outbox message.
+    """
     if outcome.newly_introduced:
-        introduce(session, suggestion=outcome.suggestion)
+        introduce(session, suggestion=outcome.suggestion, skip=participant_id)
     elif outcome.other_needs_asking and outcome.suggestion.status == SuggestionStatus.PENDING:
         ask_other_side(session, suggestion=outcome.suggestion, asker_id=participant_id, now=now)
 
@@ -112,10 +118,11 @@ def answer(
     participant_id: int,
     answer: AnswerValue | str,
     now: dt.datetime,
+    undo: bool = False,
 ) -> AnswerOutcome:
     """One side's answer (double opt-in: `answer_suggestion`) and the messages it sets in motion."""
     outcome = answer_suggestion(
-        session, suggestion_id=suggestion_id, participant_id=participant_id, answer=answer, now=now
+        session, suggestion_id=suggestion_id, participant_id=participant_id, answer=answer, now=now, undo=undo
     )
     after_answer(session, outcome, participant_id=participant_id, now=now)
     return outcome

@@ -7,6 +7,7 @@ side may relay. A decline is never shown to the other side. Each function runs i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from bot.services import matchmaking as mm
 from bot.services.participants import Person
 from bot.services.profile import resumed_views
 from bot.texts import t
-from bot.views import View, relay_stop_keyboard, suggestion_card
+from bot.views import View, answered_card, introduction_view, relay_stop_keyboard, suggestion_card
+from storage import cards as cards_store
 from storage import participants as participants_store
 from storage.models import AnswerValue, Participant, ParticipantStatus, SuggestionStatus
 from storage.suggestions import get_suggestion
@@ -32,6 +34,7 @@ __all__ = [
     "answer",
     "before_cards",
     "cards",
+    "record_copies",
     "relay_message",
     "start_relay",
     "stop_relay",
@@ -74,8 +77,9 @@ def cards(
     matcher: mm.MatcherCache,
     now: dt.datetime,
     expires_at: dt.datetime,
-) -> tuple[str, list[View]]:
-    """Open suggestions for this person (topped up from the matcher), rendered; marks them shown."""
+) -> tuple[str, list[tuple[int, View]]]:
+    """Open suggestions for this person (topped up from the matcher), rendered with their suggestion ids;
+    marks them shown."""
     participant = session.get(Participant, participant_id)
     assert participant is not None
     language = participant.language
@@ -91,35 +95,71 @@ def cards(
         )
         rows = mm.suggestions_for(session, participant_id=participant_id, limit=CARDS, now=now)
     others = participants_store.by_ids(session, ids=[mm.other_side(row, participant_id) for row in rows])
-    views: list[View] = []
+    views: list[tuple[int, View]] = []
     for row in rows:
         assert row.id is not None
         other = others.get(mm.other_side(row, participant_id))
         if other is None:
             continue
         view = mm.matching_suggestion(row, participant_id)
-        views.append(suggestion_card(language, suggestion_id=row.id, view=view, other=other))
+        views.append((row.id, suggestion_card(language, suggestion_id=row.id, view=view, other=other)))
         mm.mark_shown(session, suggestion=row, participant_id=participant_id, now=now)
     return language, views
 
 
+def record_copies(
+    session: Session, *, participant_id: int, chat_id: int, copies: list[tuple[int, int]], now: dt.datetime
+) -> None:
+    """Remember which messages show which card ((suggestion id, message id) pairs), so answers follow."""
+    cards_store.record_card_copies(
+        session, participant_id=participant_id, chat_id=chat_id, copies=copies, now=now
+    )
+
+
 @dataclass(frozen=True)
 class Answered:
-    """What answering a card did: `refusal` or `closed` (text keys), else the answer and the other's name."""
+    """What answering a card did: `refusal` or `closed` (text keys), else what the pressed card now shows.
+
+    `card` replaces the pressed card in place (the answer shown on it, an undone card reopened, or the
+    introduction when both said yes), and every other live copy of this person's card (`copies`: chat id,
+    message id); `popup` is a short note on the press (a text key).
+    """
 
     language: str
     refusal: str | None = None
     closed: str | None = None
-    name: str = "…"
-    introduced: bool = False
+    popup: str | None = None
+    card: View | None = None
+    copies: tuple[tuple[int, int], ...] = ()
 
 
-def answer(session: Session, *, person: Person, suggestion_id: int, code: str, now: dt.datetime) -> Answered:
-    """`sg:<id>:y|n|l|x|u`: one's own answer to a suggestion (undo reopens it, as "later")."""
+def answer(
+    session: Session,
+    *,
+    person: Person,
+    suggestion_id: int,
+    code: str,
+    now: dt.datetime,
+    pressed: tuple[int, int] | None = None,
+) -> Answered:
+    """`sg:<id>:y|n|l|x|u`: one's own answer to a suggestion (undo reopens one's own decline).
+
+    `pressed` (chat id, message id) is the copy the answer came from; the others are in `Answered.copies`.
+    """
+    answered = _answer(session, person=person, suggestion_id=suggestion_id, code=code, now=now)
+    participant = participants.find(session, person)
+    if answered.card is None or participant is None or participant.id is None:
+        return answered
+    copies = cards_store.card_copies(session, suggestion_id=suggestion_id, participant_id=participant.id)
+    return dataclasses.replace(answered, copies=tuple(copy for copy in copies if copy != pressed))
+
+
+def _answer(session: Session, *, person: Person, suggestion_id: int, code: str, now: dt.datetime) -> Answered:
     participant = participants.find(session, person)
     language = participants.language_of(person, participant)
     if participant is None or participant.id is None:
         return Answered(language, refusal="matches.not_yours")
+    undo = code == "u"
     try:
         outcome = introductions.answer(
             session,
@@ -127,10 +167,13 @@ def answer(session: Session, *, person: Person, suggestion_id: int, code: str, n
             participant_id=participant.id,
             answer=ANSWERS.get(code, AnswerValue.LATER),
             now=now,
+            undo=undo,
         )
     except (mm.UnknownSuggestion, mm.NotASide):
         logger.warning("refused a suggestion button from someone who is not a side")
         return Answered(language, refusal="matches.not_yours")
+    except mm.FinalAnswer:
+        return _final(session, language, suggestion_id=suggestion_id, participant_id=participant.id)
     except mm.SuggestionClosed:
         row = get_suggestion(session, suggestion_id=suggestion_id)
         other = session.get(Participant, mm.other_side(row, participant.id)) if row else None
@@ -139,10 +182,36 @@ def answer(session: Session, *, person: Person, suggestion_id: int, code: str, n
         return Answered(
             language, closed="matches.gone" if gone else "matches.expired" if expired else "matches.stale"
         )
-    other = session.get(Participant, mm.other_side(outcome.suggestion, participant.id))
-    name = other.name if other is not None and other.name else "…"
-    introduced = outcome.suggestion.status == SuggestionStatus.INTRODUCED
-    return Answered(language, name=name, introduced=introduced)
+    row = outcome.suggestion
+    assert row.id is not None
+    other = session.get(Participant, mm.other_side(row, participant.id))
+    if other is None:
+        return Answered(language, closed="matches.gone")
+    view = mm.matching_suggestion(row, participant.id)
+    if row.status == SuggestionStatus.INTRODUCED:
+        # The introduction itself, under the news that both said yes (nothing else is sent to this side).
+        text, rows = introduction_view(language, suggestion_id=row.id, view=view, other=other)
+        card = (t(language, "matches.answered_introduced") + "\n\n" + text, rows)
+        return Answered(
+            language, card=card, popup=None if outcome.newly_introduced else "matches.already_introduced"
+        )
+    if undo:
+        return Answered(
+            language, card=suggestion_card(language, suggestion_id=row.id, view=view, other=other)
+        )
+    card = answered_card(language, suggestion_id=row.id, view=view, other=other, answer=code)
+    return Answered(language, card=card)
+
+
+def _final(session: Session, language: str, *, suggestion_id: int, participant_id: int) -> Answered:
+    """A press on an older copy of a card this person answered "never": a popup, and the copy shows it."""
+    row = get_suggestion(session, suggestion_id=suggestion_id)
+    other = session.get(Participant, mm.other_side(row, participant_id)) if row is not None else None
+    if row is None or row.id is None or other is None:
+        return Answered(language, closed="matches.gone")
+    view = mm.matching_suggestion(row, participant_id)
+    card = answered_card(language, suggestion_id=row.id, view=view, other=other, answer="x")
+    return Answered(language, popup="matches.final_answer", card=card)
 
 
 def start_relay(session: Session, *, person: Person, suggestion_id: int) -> tuple[str, str, str]:

@@ -8,8 +8,10 @@ Exceptions::
     MatchmakingError          base class
     ├── UnknownSuggestion     no such suggestion (or it was removed)
     ├── NotASide              the person is not one of the two sides of the suggestion
-    └── SuggestionClosed      the suggestion can no longer be answered (withdrawn, expired, declined by
-                              the other side)
+    ├── SuggestionClosed      the suggestion can no longer be answered (withdrawn, expired, declined by
+    │                         the other side)
+    └── FinalAnswer           one's own "never" stands: only its undo button reopens it, not an answer
+                              pressed on an older copy of the card
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from storage.models import AnswerValue, Introduction, ItemKind, Suggestion, Sugg
 
 __all__ = [
     "AnswerOutcome",
+    "FinalAnswer",
     "MatcherCache",
     "MatchmakingError",
     "NotASide",
@@ -72,6 +75,10 @@ class NotASide(MatchmakingError):
 
 class SuggestionClosed(MatchmakingError):
     """The suggestion can no longer be answered."""
+
+
+class FinalAnswer(MatchmakingError):
+    """This side said "never": an answer from an older copy of the card does not reopen it (undo does)."""
 
 
 @dataclass(frozen=True)
@@ -505,8 +512,9 @@ def answer_suggestion(
     participant_id: int,
     answer: AnswerValue | str,
     now: dt.datetime,
+    undo: bool = False,
 ) -> AnswerOutcome:
-    """Record one side's answer and apply double opt-in.
+    """Record one side's answer and apply double opt-in (`undo`: "Ongedaan maken", reopens one's decline).
 
     yes + yes → introduced (an Introduction row; the caller tells both). no → declined (the other side is
     never told). never → declined and the other person is never suggested again. later → stays open.
@@ -529,8 +537,10 @@ def answer_suggestion(
         return AnswerOutcome(
             suggestion, side, AnswerValue.YES, store.introduction_for(session, suggestion_id=suggestion_id)
         )
+    if suggestion.status == SuggestionStatus.DECLINED and mine == AnswerValue.NEVER and not undo:
+        raise FinalAnswer(f"suggestion {suggestion_id}: this side said never")
     if suggestion.status == SuggestionStatus.DECLINED and mine in (AnswerValue.NO, AnswerValue.NEVER):
-        # Undo of one's own decline: reopen (the other side never learnt about it).
+        # Undo of one's own decline, or a changed mind after "no": reopen (the other side never learnt of it).
         if mine == AnswerValue.NEVER:
             store.remove_never(session, participant_id=participant_id, other_id=other_id)
         suggestion.status = SuggestionStatus.PENDING

@@ -1,0 +1,102 @@
+"""End to end over HTTP: a suggestion card shows its answer in place, and every live copy of it follows."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from bot.app import KoppelApplication
+from bot.standin import BotAPIStandIn
+from bot.standin.server import ChatMessage, Person
+from storage.models import Introduction, NeverSuggest, Suggestion, SuggestionStatus
+from tests.bot.test_matches_e2e import card_for, school_and_installer
+
+
+def sends_to(standin: BotAPIStandIn, chat_id: int) -> int:
+    return sum(1 for call in standin.calls_to("sendMessage") if call.params.get("chat_id") == chat_id)
+
+
+async def only_card(person: Person, name: str) -> ChatMessage:
+    await card_for(person, name)
+    return next(m for m in person.messages if name in m.plain_text and m.buttons)
+
+
+async def test_an_answer_edits_the_card_and_undo_restores_that_card(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    school_and_installer(engine)
+    ruud = standin.person(3002, "Ruud", language_code="nl")
+    ruud.send("/matches")
+    card = await only_card(ruud, "Sanne de Vries")
+    await standin.wait_idle()
+    sent = sends_to(standin, 3002)
+    ruud.press("Nee, bedankt", card)
+    await standin.wait_until(
+        lambda: "hoort hier niets over" in card.plain_text, what="the answer on the card"
+    )
+    assert "Sanne de Vries" in card.plain_text and "Het Streek" in card.plain_text  # still the card
+    assert "Wil je kennismaken?" not in card.plain_text
+    assert card.button_texts == ["Ongedaan maken"]
+    ruud.press("Ongedaan maken", card)
+    await standin.wait_until(lambda: "Ja, stel me voor" in card.button_texts, what="the card restored")
+    assert "Wil je kennismaken?" in card.plain_text and "hoort hier niets over" not in card.plain_text
+    ruud.press("Later", card)
+    await standin.wait_until(lambda: "bewaar" in card.plain_text, what="later on the card")
+    assert "Ja, stel me voor" in card.button_texts  # one can still answer it
+    await standin.wait_idle()
+    # No confirmation message, no list sent again: the one card changed.
+    assert sends_to(standin, 3002) == sent
+
+
+async def test_yes_edits_the_card_to_say_who_we_wait_for(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    school_and_installer(engine)
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    sanne.send("/matches")
+    card = await only_card(sanne, "Ruud Jansen")
+    await standin.wait_idle()
+    sent = sends_to(standin, 3001)
+    sanne.press("Ja, stel me voor", card)
+    await standin.wait_until(lambda: "Zodra Ruud Jansen ook ja zegt" in card.plain_text)
+    assert card.button_texts == []
+    await standin.wait_idle()
+    assert sends_to(standin, 3001) == sent
+
+
+async def test_every_live_copy_follows_and_never_is_not_reopened_by_an_older_copy(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    school_and_installer(engine)
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", language_code="nl")
+    sanne.send("/matches")
+    sanne.press("Ja, stel me voor", await only_card(sanne, "Ruud Jansen"))
+    # Ruud's first copy arrives through the outbox, a second one answers his /matches.
+    asked = await only_card(ruud, "Nieuwe suggestie voor je: Sanne de Vries")
+    ruud.send("/matches")
+    await standin.wait_until(lambda: len([m for m in ruud.messages if m.buttons]) == 2, what="a second copy")
+    listed = [m for m in ruud.messages if m.buttons][-1]
+    assert listed is not asked and "Sanne de Vries" in listed.plain_text
+    ruud.press("Nooit meer voorstellen", listed)
+    for copy in (listed, asked):
+        await standin.wait_until(
+            lambda copy=copy: "nooit meer" in copy.plain_text, what="every copy answered"
+        )
+        assert copy.button_texts == ["Ongedaan maken"]
+    with Session(engine) as session:
+        suggestion = session.exec(select(Suggestion)).one()
+    # "Ja" pressed on an older copy (its buttons as they were) does not reopen a "never": a popup says so.
+    query = ruud.press_data(f"sg:{suggestion.id}:y", asked)
+    await standin.wait_until(lambda: query in standin.callback_answers, what="the popup")
+    assert "Nooit meer voorstellen" in standin.callback_answers[query].get("text", "")
+    await standin.wait_idle()
+    with Session(engine) as session:
+        assert session.exec(select(Suggestion)).one().status == SuggestionStatus.DECLINED
+        assert len(session.exec(select(NeverSuggest)).all()) == 1
+        assert session.exec(select(Introduction)).all() == []
+    # Undo on one copy restores every copy.
+    ruud.press("Ongedaan maken", asked)
+    for copy in (listed, asked):
+        await standin.wait_until(lambda copy=copy: "Ja, stel me voor" in copy.button_texts, what="restored")
+    with Session(engine) as session:
+        assert session.exec(select(NeverSuggest)).all() == []
