@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from bot.app import KoppelApplication
 from bot.fields import list_signal, read_items
 from bot.standin import BotAPIStandIn
-from storage.models import ItemKind, ProfileItem
+from storage.models import ItemKind, Participant, ProfileItem
 from tests.bot.test_onboarding_e2e import consent, said
 
 
@@ -91,3 +91,41 @@ async def test_done_and_none_in_english(standin: BotAPIStandIn, bot: KoppelAppli
     assert items(engine, ItemKind.OFFER) == [] and items(engine, ItemKind.NEED) == [
         "interns for solar installation"
     ]
+
+
+async def test_cancel_while_editing_from_the_summary_returns_to_the_summary(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    eva = standin.person(2103, "Eva", language_code="nl")
+    await consent(eva)
+    eva.press("Houden")
+    await said(eva, "organisatie")
+    eva.send("ROC")
+    await said(eva, "Wat past het best")
+    eva.press("mbo")
+    await said(eva, "In welke regio")
+    eva.press("FoodValley")
+    await said(eva, "Hoe ver")
+    eva.press("buurregio")
+    await said(eva, "bieden")
+    eva.press("Sla over")  # no offers: skipped
+    await said(eva, "zoek")
+    eva.send("stageplekken installatietechniek")
+    await said(eva, "• stageplekken installatietechniek")
+    eva.press("Klaar")
+    await said(eva, "thema")
+    eva.press("Klaar")
+    await said(eva, "Zo ziet je profiel eruit")
+    eva.press("Organisatie")
+    await said(eva, "Bij welke organisatie werk je")
+    eva.send("/cancel")
+    await said(eva, "Zo ziet je profiel eruit")  # the summary again, with working buttons
+    assert any("ik laat het zoals het was" in m.plain_text.lower() for m in eva.messages[-2:])
+    eva.send("/start")  # the summary, not the skipped offers question
+    await said(eva, "Zo ziet je profiel eruit")
+    eva.press("Klopt")
+    await eva.standin.wait_idle()
+    assert all("verlopen" not in m.plain_text for m in eva.messages)
+    with Session(engine) as session:
+        person = session.exec(select(Participant).where(Participant.telegram_id == 2103)).one()
+        assert person.profile_completed_at is not None and person.organisation == "ROC"
