@@ -459,8 +459,13 @@ def consented(
         lines.append((t(language, "onboarding.consent_again"), []))
     elif registration.problem is not None:
         lines.append((t(language, _PROBLEMS.get(registration.problem, "onboarding.invite_unknown")), []))
-    elif registration.invited and registration.event_name:
-        lines.append((t(language, "onboarding.invite_ok", event=registration.event_name), []))
     elif registration.invited:
-        lines.append((t(language, "onboarding.invite_ok_plain"), []))
+        # "What the organisation knew is filled in" only when something was (an event-wide link has nothing).
+        prefilled = bool(registration.prefilled)
+        if registration.event_name:
+            key = "onboarding.invite_ok" if prefilled else "onboarding.invite_ok_empty"
+            lines.append((t(language, key, event=registration.event_name), []))
+        else:
+            key = "onboarding.invite_ok_plain" if prefilled else "onboarding.invite_ok_plain_empty"
+            lines.append((t(language, key), []))
     return Reply(language, lines + resumed_views(session, participant, person.full_name))
