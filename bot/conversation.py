@@ -17,7 +17,8 @@ Transitions::
     /profile button ──▶ ed:<field> ──answer / back──▶ idle (finished profile) or ob:summary
     relay button ──▶ relay:<id> ──message──▶ relay:<id> ──Stoppen or /cancel──▶ idle
     "yes, a project!" ──▶ fu_project:<id> ──line──▶ idle (an empty or emoji-only line is asked again)
-    /cancel ──▶ idle from anywhere; an idle unfinished profile resumes at its first open question
+    /cancel ──▶ idle, except: editing ──▶ back to the summary (or the profile); at the summary it stays
+    an idle unfinished profile resumes at its first open question (a skipped list is not asked again)
 """
 
 from __future__ import annotations
@@ -198,8 +199,14 @@ def resume(participant: Participant, items: dict[str, list[ProfileItem]]) -> Sta
     """Where an idle person with an unfinished profile picks up: the first unanswered question."""
     if participant.profile_completed_at is not None:
         return None
-    for field in FIELDS:
-        if not field.answered(participant, items):
+    for index, field in enumerate(FIELDS):
+        if field.answered(participant, items):
+            continue
+        # A list question left empty while a later list has items was skipped ("Sla over"): not asked again.
+        skipped = field.column is False and any(
+            not later.column and later.answered(participant, items) for later in FIELDS[index + 1 :]
+        )
+        if not skipped:
             return State(Mode.ONBOARDING, field.name)
     return summary()
 

@@ -32,6 +32,8 @@ __all__ = [
     "by_name",
     "clean_text",
     "completeness",
+    "list_signal",
+    "read_items",
     "split_items",
 ]
 
@@ -78,6 +80,40 @@ def split_items(text: str | None) -> list[str]:
     if any(len(item) > ITEM_MAX for item in items):
         raise InputProblem("onboarding.item_too_long", limit=ITEM_MAX)
     return items
+
+
+# Typed words that answer a list question without being an item (compared without case, spaces, dots,
+# slashes and exclamation marks): "klaar" does what the Klaar button does, "n.v.t." means "nothing".
+DONE_WORDS = frozenset({"klaar", "gereed", "slaover", "overslaan", "done", "ready", "finished", "skip"})
+NOTHING_WORDS = frozenset({"nvt", "geen", "niets", "niks", "-", "--", "none", "na", "nothing"})
+
+
+def _signal_key(text: str) -> str:
+    return "".join(ch for ch in strip_controls(text).casefold() if not ch.isspace() and ch not in "./!")
+
+
+def list_signal(text: str | None) -> str | None:
+    """ "done" for a typed "klaar", "done" or "ready"; "nothing" for "n.v.t.", "geen", "-", "none", "n/a"."""
+    key = _signal_key(text or "")
+    if key in DONE_WORDS:
+        return "done"
+    if key in NOTHING_WORDS:
+        return "nothing"
+    return None
+
+
+def read_items(text: str | None) -> tuple[list[str], list[str]]:
+    """Typed list items: (the usable items, the ones over ITEM_MAX characters, which are not kept).
+
+    Like `split_items`, but a too-long item does not sink the others, and words that mean "nothing"
+    ("n.v.t.", "geen", "-") are never items. InputProblem for an over-long message.
+    """
+    if text is not None and len(text) > MESSAGE_MAX:
+        raise InputProblem("onboarding.too_long", limit=MESSAGE_MAX)
+    parts = strip_controls(text or "").replace(";", "\n").replace(",", "\n").split("\n")
+    items = [_plain(part).strip(" .-•*") for part in parts if list_signal(part) is None]
+    items = [item for item in items if item]
+    return [item for item in items if len(item) <= ITEM_MAX], [item for item in items if len(item) > ITEM_MAX]
 
 
 class FieldKind(StrEnum):

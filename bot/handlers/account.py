@@ -123,8 +123,8 @@ async def cancel(update: Update, context: KoppelContext) -> None:
     person = person_of(update)
     if person is None:
         return
-    lang, key = await db.run(context.engine, lambda s: account.cancel(s, person=person))
-    await send(update, t(lang, key))
+    _, views = await db.run(context.engine, lambda s: account.cancel(s, person=person))
+    await send_views(update, views)
 
 
 async def privacy(update: Update, context: KoppelContext) -> None:

@@ -81,16 +81,29 @@ _CANCELLED = {
 }
 
 
-def cancel(session: Session, *, person: Person) -> tuple[str, str]:
-    """/cancel: leave any half-finished step (what was answered stays); (language, what to say)."""
+def cancel(session: Session, *, person: Person) -> tuple[str, list[View]]:
+    """/cancel: leave any half-finished step (what was answered stays); (language, what to show).
+
+    Editing a field goes back to where the edit started: the onboarding summary of an unfinished profile
+    (shown again, so its buttons still work) or the profile. At the onboarding summary nothing is half
+    finished: the person stays there, and /start brings the summary back.
+    """
     participant = participants.find(session, person)
     lang = participants.language_of(person, participant)
     state = conversation.state_of(participant) if participant is not None else None
     if participant is None or state is None:
-        return lang, "account.cancel_nothing"
-    conversation.enter(participant, None, fresh=True)
-    session.add(participant)
-    return lang, _CANCELLED.get(state.mode, "account.cancel_done")
+        return lang, [(t(lang, "account.cancel_nothing"), [])]
+    if state.mode is Mode.EDITING:
+        completed = participant.profile_completed_at is not None
+        conversation.enter(participant, conversation.back(state, completed=completed), fresh=True)
+        session.add(participant)
+        if completed:
+            return lang, [(t(lang, "account.cancel_done"), [])]
+        return lang, [(t(lang, "account.cancel_edit"), []), *current_views(session, participant)]
+    if not state.at_summary:
+        conversation.enter(participant, None, fresh=True)
+        session.add(participant)
+    return lang, [(t(lang, _CANCELLED.get(state.mode, "account.cancel_done")), [])]
 
 
 def my_data(session: Session, *, person: Person) -> tuple[str, dict[str, Any] | None]:

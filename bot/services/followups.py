@@ -41,7 +41,7 @@ from bot.services import matchmaking as mm
 from bot.services.quiet import next_allowed_for
 from bot.settings import Settings
 from bot.texts import t
-from bot.views import suggestion_card
+from bot.views import contact_link, suggestion_card
 from storage import engagement as store
 from storage import session_scope
 from storage.models import (
@@ -186,6 +186,8 @@ def _still_useful(followup: FollowUp, introduction: Introduction) -> bool:
         return introduction.project_started_at is None
     if kind == FollowUpKind.LONG_CHECK:
         return introduction.contacted_at is not None or introduction.project_started_at is not None
+    if kind == FollowUpKind.REMINDER:  # "X heard nothing from you": untrue once contact is known
+        return introduction.contacted_at is None and introduction.project_started_at is None
     return True
 
 
@@ -211,7 +213,7 @@ def _send_or_skip(
         session.add(followup)
         return "postponed"
     other = session.get(Participant, _other_side(introduction, person.id or 0))
-    text, rows = followup_message(person.language, followup, other)
+    text, rows = followup_message(person.language, followup, other, suggestion_id=introduction.suggestion_id)
     enqueue(
         session,
         dedupe_key=f"followup:{followup.id}",
@@ -244,13 +246,25 @@ def _button(language: str, key: str, data: str, **values: object) -> Button:
     return Button(t(language, f"followup.{key}", **values), data)
 
 
-def followup_message(language: str, followup: FollowUp, other: Participant | None) -> tuple[str, Keyboard]:
-    """The question of one follow-up, with its buttons."""
+def followup_message(
+    language: str, followup: FollowUp, other: Participant | None, *, suggestion_id: int | None = None
+) -> tuple[str, Keyboard]:
+    """The question of one follow-up, with its buttons. A reminder says how to reach the other as it is:
+    their t.me link, or (without a username) a button that has the bot pass a message on."""
     name, organisation = _name(other)
     org = t(language, "followup.organisation", organisation=organisation) if organisation else ""
     fid = followup.id
     kind = followup.kind
     text = t(language, f"followup.{kind}", other=name, organisation=org)
+    relay: Keyboard = []
+    if kind == FollowUpKind.REMINDER and other is not None and other.status != ParticipantStatus.DELETED:
+        link = contact_link(other.username)
+        if link:
+            text += "\n" + t(language, "followup.reminder_link", other=name, link=link)
+        elif suggestion_id is not None:
+            text += "\n" + t(language, "followup.reminder_relay", other=name)
+            label = t(language, "matches.relay_button", name=name[:28])
+            relay = [[Button(label, pack("relay", suggestion_id))]]
     if kind == FollowUpKind.CONTACT_CHECK:
         rows = [
             [
@@ -276,6 +290,7 @@ def followup_message(language: str, followup: FollowUp, other: Participant | Non
         ]
     else:  # reminder to the other side
         rows = [
+            *relay,
             [_button(language, "contacted_now_button", pack("fu", fid, Answer.YES))],
             [_button(language, "stop_button", pack("fu", fid, Answer.STOP))],
         ]
@@ -468,6 +483,9 @@ def _remind_other(
     outcome: Any,
 ) -> Outcome:
     assert introduction.id is not None
+    if introduction.contacted_at is not None or introduction.project_started_at is not None:
+        # The other side confirmed contact, or the bot passed messages both ways: no "heard nothing" to them.
+        return outcome("answered_contact_known")
     if other is None or other.id is None or other.status != ParticipantStatus.ACTIVE:
         return outcome("answered_no_fresh")
     rows = store.create_followups(

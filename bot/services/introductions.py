@@ -27,8 +27,18 @@ from bot.services.matchmaking import (
 )
 from bot.texts import t
 from bot.views import contact_link, introduction_view, suggestion_card
-from storage.models import AnswerValue, Participant, ParticipantStatus, Suggestion, SuggestionStatus
+from storage.models import (
+    AnswerValue,
+    IntroductionStatus,
+    Participant,
+    ParticipantStatus,
+    Suggestion,
+    SuggestionStatus,
+)
 from storage.outbox import enqueue
+from storage.privacy import relayed_messages_of
+from storage.suggestions import introduction_for
+from storage.types import utcnow
 
 __all__ = ["after_answer", "answer", "ask_other_side", "introduce", "relay"]
 
@@ -160,4 +170,13 @@ def relay(
         priority=1,
     )
     del row  # already queued (the same message again) counts as passed on
+    if relayed_messages_of(session, sender_id=other.id or 0, suggestion_ids=[suggestion.id]):
+        # Messages went both ways through the bot: that is contact ("Hebben jullie al contact gehad?" is
+        # then not asked, and nobody is told the other "heard nothing").
+        introduction = introduction_for(session, suggestion_id=suggestion.id)
+        if introduction is not None and introduction.contacted_at is None:
+            introduction.contacted_at = utcnow()
+            if introduction.status == IntroductionStatus.INTRODUCED:
+                introduction.status = IntroductionStatus.CONTACTED
+            session.add(introduction)
     return True

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from bot import commands, conversation
 from bot.callbacks import Callback, CallbackError
 from bot.conversation import Mode, State, state_of
-from bot.fields import FieldKind, InputProblem, by_name, split_items
+from bot.fields import ITEM_MAX, FieldKind, InputProblem, by_name, list_signal, read_items
 from bot.services import participants
 from bot.services.participants import Person
 from bot.texts import t
@@ -45,6 +45,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 TYPED_COMMAND_CUTOFF = 80.0  # a word typed without a slash must be closer to a command than a /command
+ITEM_PREVIEW = 60  # characters of a too-long item quoted back
 
 
 @dataclass
@@ -184,11 +185,22 @@ def typed(session: Session, *, person: Person, text: str, message_id: int, now: 
             else:
                 reply.views.append((t(language, "onboarding.use_buttons"), []))
             reply.views += current_views(session, participant)
-        elif question is not None and question.item_kind is not None:
-            texts = split_items(text)
-            participants.add_items(
-                session, participant=participant, kind=question.item_kind, texts=texts, now=now
-            )
+        elif state is not None and question is not None and question.item_kind is not None:
+            if list_signal(text) is not None:  # "klaar" is the Klaar button; "n.v.t." adds nothing
+                _advance(participant, state)
+            else:
+                texts, too_long = read_items(text)
+                if not texts and not too_long:
+                    raise InputProblem("onboarding.empty_text")
+                if texts:
+                    participants.add_items(
+                        session, participant=participant, kind=question.item_kind, texts=texts, now=now
+                    )
+                for item in too_long:  # say which one was not kept, so only that one is retyped
+                    preview = item[:ITEM_PREVIEW] + "…"
+                    reply.views.append(
+                        (t(language, "onboarding.item_too_long_which", limit=ITEM_MAX, item=preview), [])
+                    )
             reply.views += current_views(session, participant)
         elif state is not None and state.at_summary:
             reply.views.append((t(language, "onboarding.use_buttons"), []))
@@ -480,8 +492,13 @@ def consented(
         lines.append((t(language, "onboarding.consent_again"), []))
     elif registration.problem is not None:
         lines.append((t(language, _PROBLEMS.get(registration.problem, "onboarding.invite_unknown")), []))
-    elif registration.invited and registration.event_name:
-        lines.append((t(language, "onboarding.invite_ok", event=registration.event_name), []))
     elif registration.invited:
-        lines.append((t(language, "onboarding.invite_ok_plain"), []))
+        # "What the organisation knew is filled in" only when something was (an event-wide link has nothing).
+        prefilled = bool(registration.prefilled)
+        if registration.event_name:
+            key = "onboarding.invite_ok" if prefilled else "onboarding.invite_ok_empty"
+            lines.append((t(language, key, event=registration.event_name), []))
+        else:
+            key = "onboarding.invite_ok_plain" if prefilled else "onboarding.invite_ok_plain_empty"
+            lines.append((t(language, key), []))
     return Reply(language, lines + resumed_views(session, participant, person.full_name))

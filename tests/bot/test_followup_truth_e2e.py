@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.app import KoppelApplication, build_application
 from bot.clock import Clock
@@ -10,8 +10,18 @@ from bot.runner import polling
 from bot.services import followups
 from bot.settings import Settings
 from bot.standin import BotAPIStandIn
-from storage.models import Introduction, IntroductionStatus, Participant
-from tests.bot.test_followups import at, pair
+from storage import session_scope
+from storage.invitations import InvitationKind, create_invitation, get_or_create_event
+from storage.models import (
+    FollowUp,
+    FollowUpKind,
+    FollowUpState,
+    Introduction,
+    IntroductionStatus,
+    Participant,
+)
+from tests.bot.test_followups import at, nudges, pair
+from tests.bot.test_invitations_e2e import _accept
 
 
 async def test_both_sides_project_lines_are_kept_and_an_emoji_is_asked_again(
@@ -49,3 +59,106 @@ async def test_both_sides_project_lines_are_kept_and_an_emoji_is_asked_again(
         assert "Stageplekken" in (introduction.project_description or "")
         for pid in (a, b):
             assert session.get(Participant, pid).conversation_state is None
+
+
+def _set_username(engine, participant_id: int, username: str) -> None:
+    with session_scope(engine) as session:
+        person = session.get(Participant, participant_id)
+        assert person is not None
+        person.username = username
+        session.add(person)
+
+
+async def test_no_reminder_to_someone_who_confirmed_contact(
+    standin: BotAPIStandIn, settings: Settings, engine
+) -> None:
+    anna, bob = standin.person(21, "Anna"), standin.person(22, "Bob")
+    pair(engine)
+    clock = Clock(at(3))
+    async with polling(build_application(settings, engine=engine, clock=clock), poll_timeout=0.5):
+        followups.run_followups(engine, settings=settings, now=clock.now())
+        to_anna, to_bob = await anna.reply(), await bob.reply()
+        bob.press("Ja", to_bob)  # Bob says they were in touch
+        assert "contact" in (await bob.reply()).plain_text
+        anna.press("Nog niet", to_anna)
+        anna.press("reageerde niet", await anna.reply())
+        said = (await anna.reply()).plain_text
+        assert "al contact gehad" in said and "herinnering gestuurd" not in said
+        await standin.wait_idle()
+    assert all(row.payload.get("text", "").find("hoorde nog niets") < 0 for row in nudges(engine))
+    assert all("hoorde nog niets" not in m.plain_text for m in bob.messages)
+
+
+async def test_a_reminder_points_only_to_contact_details_that_exist(
+    standin: BotAPIStandIn, settings: Settings, engine
+) -> None:
+    anna, bob = standin.person(21, "Anna"), standin.person(22, "Bob")
+    standin.person(23, "Carla"), standin.person(24, "Dirk")
+    _, _, without_username = pair(engine)  # Anna has no Telegram username
+    carla_id, _, with_username = pair(engine, a=(23, "Carla"), b=(24, "Dirk"))
+    _set_username(engine, carla_id, "carla_techniek")
+    clock = Clock(at(3))
+    async with polling(build_application(settings, engine=engine, clock=clock), poll_timeout=0.5):
+        followups.run_followups(engine, settings=settings, now=clock.now())
+        for person in (anna, bob, standin.person(23, "Carla"), standin.person(24, "Dirk")):
+            await standin.wait_until(lambda p=person: bool(p.messages))
+        for asker in (anna, standin.person(23, "Carla")):
+            asker.press("Nog niet")
+            await standin.wait_until(lambda a=asker: "reden" in a.last.plain_text)
+            asker.press("reageerde niet")
+        await standin.wait_until(lambda: "hoorde nog niets" in bob.last.plain_text)
+        dirk = standin.person(24, "Dirk")
+        await standin.wait_until(lambda: "hoorde nog niets" in dirk.last.plain_text)
+    to_bob, to_dirk = bob.last, dirk.last
+    assert "contactgegevens" not in to_bob.plain_text and "geen Telegram-gebruikersnaam" in to_bob.plain_text
+    assert "Stuur Anna een bericht via mij" in to_bob.button_texts
+    with Session(engine) as session:
+        suggestion_id = session.get(Introduction, without_username).suggestion_id
+    assert to_bob.button("Stuur Anna")["callback_data"] == f"relay:{suggestion_id}"
+    assert "https://t.me/carla_techniek" in to_dirk.plain_text and "contactgegevens" not in to_dirk.plain_text
+    assert all("via mij" not in label for label in to_dirk.button_texts)
+    del with_username
+
+
+async def test_messages_relayed_both_ways_count_as_contact(
+    standin: BotAPIStandIn, settings: Settings, engine
+) -> None:
+    anna, bob = standin.person(21, "Anna"), standin.person(22, "Bob")
+    _, _, introduction_id = pair(engine)
+    with Session(engine) as session:
+        suggestion_id = session.get(Introduction, introduction_id).suggestion_id
+    clock = Clock(at(1))
+    async with polling(build_application(settings, engine=engine, clock=clock), poll_timeout=0.5):
+        anna.send("/help")
+        await anna.reply()
+        anna.press_data(f"relay:{suggestion_id}")
+        assert "Typ je bericht aan Bob" in (await anna.reply()).plain_text
+        anna.send("Hoi Bob, wanneer kun je bellen?")
+        assert "Doorgestuurd" in (await anna.reply()).plain_text
+        bob.press("Antwoord Anna", await bob.reply())
+        assert "Typ je bericht aan Anna" in (await bob.reply()).plain_text
+        with Session(engine) as session:  # one way only: not yet contact
+            assert session.get(Introduction, introduction_id).contacted_at is None
+        bob.send("Donderdag om 10 uur?")
+        assert "Doorgestuurd" in (await bob.reply()).plain_text
+        await standin.wait_until(lambda: "Donderdag om 10 uur" in anna.last.plain_text)
+        clock.set(at(3))
+        followups.run_followups(engine, settings=settings, now=clock.now())
+        await standin.wait_idle()
+    with Session(engine) as session:
+        introduction = session.get(Introduction, introduction_id)
+        assert introduction.contacted_at is not None and introduction.status == IntroductionStatus.CONTACTED
+        checks = session.exec(select(FollowUp).where(FollowUp.kind == FollowUpKind.CONTACT_CHECK)).all()
+        assert {check.state for check in checks} == {FollowUpState.CANCELLED}
+    assert all("Hebben jullie al contact gehad" not in m.plain_text for m in anna.messages + bob.messages)
+
+
+async def test_an_event_wide_invitation_does_not_claim_a_prefill(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    with session_scope(engine) as session:
+        event = get_or_create_event(session, code="ede-2026", name="Netwerkmiddag Ede")
+        token = create_invitation(session, kind=InvitationKind.EVENT, event_id=event.id).token
+    texts = await _accept(standin.person(2301, "Fleur"), token)
+    assert any("via de uitnodiging voor Netwerkmiddag Ede" in text for text in texts), texts
+    assert all("al van je wist" not in text for text in texts), texts
