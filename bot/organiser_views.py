@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.callbacks import pack
+from bot.commands import organiser_lines
 from bot.keyboards import Button, Keyboard, grid
 from bot.numbers import count
 from bot.texts import Markup, catalogue, t
@@ -22,6 +23,7 @@ __all__ = [
     "preview_text",
     "region_label",
     "role_label",
+    "organiser_welcome",
     "outbox_keyboard",
     "preview_keyboard",
     "progress_keyboard",
@@ -148,3 +150,15 @@ def preview_keyboard(language: str, broadcast_id: int, recipients: int) -> Keybo
 def progress_keyboard(language: str, broadcast_id: int) -> Keyboard:
     """The cancel button on a running broadcast's progress message."""
     return [[Button(t(language, "broadcast.stop_running"), pack("bc", "halt", broadcast_id))]]
+
+
+def organiser_welcome(language: str, token: str | None = None) -> tuple[str, Keyboard]:
+    """/start from an organiser who is not a participant: what they can do, and a way to take part too."""
+    lines = [
+        t(language, "start.organiser_welcome"),
+        *organiser_lines(language),
+        "",
+        t(language, "start.organiser_join"),
+    ]
+    join = pack("join", token) if token else pack("join")
+    return "\n".join(lines), [[Button(t(language, "start.join_button"), join)]]

@@ -186,3 +186,34 @@ async def test_dutch_commands_work_and_mistyped_ones_get_a_suggestion(
     await said(olga, "Bedoel je /stats?")  # an organiser is pointed to their own commands
     sanne.send("/stat")
     await said(sanne, "Bedoel je /start?")
+
+
+# -- 5. organisers ---------------------------------------------------------------------------------------
+async def test_what_organisers_see_and_what_participants_are_told(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    olga = standin.person(ORGANISER, "Olga", language_code="nl")
+    olga.send("/help")
+    await said(olga, "Voor organisatoren")
+    assert "/broadcast – " in olga.last.plain_text and "/digest_now – " in olga.last.plain_text
+    olga.send("/start")  # an organiser who is not a participant: what they can do, not the consent text
+    await said(olga, "Je bent organisator")
+    assert "/stats – " in olga.last.plain_text and "Akkoord" not in " ".join(olga.last.button_texts)
+    olga.press("Ook meedoen als deelnemer")
+    await standin.wait_until(lambda: "Akkoord, ga verder" in olga.last.button_texts)  # the consent text
+    olga.press("Akkoord")
+    await said(olga, "Hoe heet je")
+    assert participant(engine, ORGANISER).conversation_state == "ob:name"
+
+    seed(engine, 13008, "Sanne de Vries", organisation="Het Streek", role="school", region="foodvalley",
+         offers=("praktijkopdracht",), needs=("gastlessen",))  # fmt: skip
+    sanne = standin.person(13008, "Sanne", language_code="nl")
+    sanne.send("/stats")
+    await said(sanne, "alleen voor organisatoren")
+    assert "/start" not in sanne.last.plain_text  # she is registered: no "Typ /start"
+    sanne.send("/help")
+    await said(sanne, "Wat kan ik voor je doen")
+    assert "/broadcast" not in sanne.last.plain_text
+    kees = standin.person(13009, "Kees", language_code="nl")  # not registered: how to take part
+    kees.send("/stats")
+    await said(kees, "Typ /start")
