@@ -21,6 +21,8 @@ __all__ = [
     "describe_segment",
     "event_label",
     "preview_text",
+    "sent_copy_text",
+    "with_sender",
     "region_label",
     "role_label",
     "organiser_welcome",
@@ -110,6 +112,21 @@ def preview_text(
     if not recipients:
         shown += "\n\n" + t(language, "broadcast.nobody")
     return shown
+
+
+def with_sender(language: str, sender: str | None, text: str) -> str:
+    """The broadcast as recipients get it: the sender line ("Bericht van de organisatie · Olga"), then it."""
+    if sender:
+        line = t(language, "broadcast.sender_line", name=sender)
+    else:
+        line = t(language, "broadcast.sender_line_plain")
+    return f"{line}\n\n{text}"
+
+
+def sent_copy_text(language: str, *, text: str, segment: dict[str, Any], event_name: str | None) -> str:
+    """The organiser's own copy of a sent broadcast (the preview, kept once it was sent)."""
+    segment_text = Markup(describe_segment(language, segment, event_name))
+    return t(language, "broadcast.sent_copy", segment=segment_text) + "\n\n" + text
 
 
 def segment_keyboard(language: str, broadcast_id: int) -> Keyboard:
