@@ -15,15 +15,25 @@ from typing import Any
 from telegram import Update
 
 from bot.context import KoppelContext
-from bot.services import db, organisers
+from bot.services import account, db, organisers
 from bot.services.organisers import Scope
+from bot.services.participants import Person
 from bot.texts import language_for, t
 
-__all__ = ["Handler", "organiser_only", "organiser_scope"]
+__all__ = ["Handler", "is_organiser", "organiser_only", "organiser_scope"]
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Update, KoppelContext], Coroutine[Any, Any, None]]
+
+
+async def is_organiser(context: KoppelContext, telegram_id: int) -> bool:
+    """True for a configured organiser (ORGANISER_IDS) or one added with `/organisers add`."""
+    configured = context.settings.organiser_ids
+    return await db.run(
+        context.engine,
+        lambda session: organisers.is_organiser(session, telegram_id=telegram_id, configured=configured),
+    )
 
 
 def organiser_only(handler: Handler) -> Handler:
@@ -34,19 +44,18 @@ def organiser_only(handler: Handler) -> Handler:
         user = update.effective_user
         if user is None:
             return
-        configured = context.settings.organiser_ids
-        allowed = await db.run(
-            context.engine,
-            lambda session: organisers.is_organiser(session, telegram_id=user.id, configured=configured),
-        )
-        if allowed:
+        if await is_organiser(context, user.id):
             await handler(update, context)
             return
-        language = language_for(user.language_code)
         if update.callback_query is not None:
+            language = language_for(user.language_code)
             await update.callback_query.answer(t(language, "organiser.refused_short"), show_alert=True)
         elif update.effective_message is not None:
-            await update.effective_message.reply_text(t(language, "organiser.refused"))
+            # A participant is told what the command is for; anyone else how to take part (/start).
+            person = Person(user.id, user.language_code, user.full_name, user.first_name, user.username)
+            language, known = await db.run(context.engine, lambda s: account.known(s, person=person))
+            key = "organiser.refused_participant" if known else "organiser.refused"
+            await update.effective_message.reply_text(t(language, key))
 
     return guarded
 

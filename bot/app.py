@@ -196,6 +196,7 @@ def register_handlers(application: KoppelApplication) -> None:
     # Participant buttons, one pattern per callback prefix.
     participant_buttons: dict[str, Handler] = {
         "consent": start.consent,
+        "join": start.join,
         "ob": onboarding.step_button,
         "th": onboarding.theme_button,
         "pf": profile.profile_button,

@@ -27,6 +27,7 @@ __all__ = [
     "guess",
     "help_text",
     "menu",
+    "organiser_lines",
     "remove_organiser_menu",
     "set_chat_menu",
     "set_default_menu",
@@ -105,14 +106,24 @@ def menu(language: str, *, organiser: bool = False) -> list[BotCommand]:
     return [BotCommand(command.name, t(language, command.menu_key)) for command in shown]
 
 
-def help_text(language: str) -> str:
-    """/help: every participant command with one line each."""
+def help_text(language: str, *, organiser: bool = False) -> str:
+    """/help: every participant command with one line each; for an organiser, theirs after them."""
     lines = [t(language, "account.help_title")]
     lines += [
         t(language, "account.help_line", command=c.name, text=Markup(t(language, c.help_key)))
         for c in PARTICIPANT_COMMANDS
     ]
+    if organiser:
+        lines += ["", t(language, "account.help_organiser_title"), *organiser_lines(language)]
     return "\n".join(lines)
+
+
+def organiser_lines(language: str) -> list[str]:
+    """One line per organiser command (its menu text), as in /help."""
+    return [
+        t(language, "account.help_line", command=c.name, text=Markup(t(language, c.menu_key)))
+        for c in ORGANISER_COMMANDS
+    ]
 
 
 #: How alike a typed word must be to a command's name (rapidfuzz ratio, 0-100): "/matchs" (92) and

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from bot.callbacks import pack
+from bot.commands import organiser_lines
 from bot.keyboards import Button, Keyboard, grid
 from bot.numbers import count
 from bot.texts import Markup, catalogue, t
@@ -24,9 +25,12 @@ __all__ = [
     "organiser_line",
     "person_label",
     "preview_text",
+    "sent_copy_text",
+    "with_sender",
     "region_label",
     "role_label",
     "scope_label",
+    "organiser_welcome",
     "outbox_keyboard",
     "preview_keyboard",
     "progress_keyboard",
@@ -164,6 +168,21 @@ def preview_text(
     return shown
 
 
+def with_sender(language: str, sender: str | None, text: str) -> str:
+    """The broadcast as recipients get it: the sender line ("Bericht van de organisatie · Olga"), then it."""
+    if sender:
+        line = t(language, "broadcast.sender_line", name=sender)
+    else:
+        line = t(language, "broadcast.sender_line_plain")
+    return f"{line}\n\n{text}"
+
+
+def sent_copy_text(language: str, *, text: str, segment: dict[str, Any], event_name: str | None) -> str:
+    """The organiser's own copy of a sent broadcast (the preview, kept once it was sent)."""
+    segment_text = Markup(describe_segment(language, segment, event_name))
+    return t(language, "broadcast.sent_copy", segment=segment_text) + "\n\n" + text
+
+
 def segment_keyboard(language: str, broadcast_id: int) -> Keyboard:
     """Who receives it: everyone, or by region, role, event or theme keyword."""
     return [
@@ -202,3 +221,15 @@ def preview_keyboard(language: str, broadcast_id: int, recipients: int) -> Keybo
 def progress_keyboard(language: str, broadcast_id: int) -> Keyboard:
     """The cancel button on a running broadcast's progress message."""
     return [[Button(t(language, "broadcast.stop_running"), pack("bc", "halt", broadcast_id))]]
+
+
+def organiser_welcome(language: str, token: str | None = None) -> tuple[str, Keyboard]:
+    """/start from an organiser who is not a participant: what they can do, and a way to take part too."""
+    lines = [
+        t(language, "start.organiser_welcome"),
+        *organiser_lines(language),
+        "",
+        t(language, "start.organiser_join"),
+    ]
+    join = pack("join", token) if token else pack("join")
+    return "\n".join(lines), [[Button(t(language, "start.join_button"), join)]]

@@ -149,8 +149,12 @@ def open_draft(session: Session, *, created_by: int) -> Broadcast | None:
     ).first()
 
 
-def start_broadcast(session: Session, *, broadcast: Broadcast, now: dt.datetime | None = None) -> int:
+def start_broadcast(
+    session: Session, *, broadcast: Broadcast, now: dt.datetime | None = None, text: str | None = None
+) -> int:
     """Queue one outbox message per recipient and mark the broadcast sending; returns the recipient count.
+
+    `text` is what each recipient gets (default: the broadcast's text as written).
 
     Idempotent: starting it again queues nobody twice (dedupe key `broadcast:<id>:<participant>`).
     """
@@ -164,7 +168,7 @@ def start_broadcast(session: Session, *, broadcast: Broadcast, now: dt.datetime 
                 "dedupe_key": f"broadcast:{broadcast.id}:{participant_id}",
                 "chat_id": chat_id,
                 "kind": "broadcast",
-                "text": broadcast.text,
+                "text": broadcast.text if text is None else text,
                 "participant_id": participant_id,
                 "parse_mode": broadcast.parse_mode,
                 "broadcast_id": broadcast.id,

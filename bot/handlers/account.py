@@ -9,6 +9,7 @@ import logging
 
 from telegram import Update
 
+from bot.access import is_organiser
 from bot.callbacks import CallbackError, pack, unpack
 from bot.commands import Audience, guess, help_text, set_chat_menu
 from bot.context import KoppelContext
@@ -25,7 +26,7 @@ from bot.handlers.common import (
 )
 from bot.handlers.start import welcome
 from bot.keyboards import Button
-from bot.services import account, db, organisers, participants
+from bot.services import account, db, participants
 from bot.services.participants import Person
 from bot.texts import LANGUAGES, t
 from bot.views import language_keyboard, language_name
@@ -57,8 +58,9 @@ async def _language(update: Update, context: KoppelContext) -> tuple[Person | No
 
 async def help_command(update: Update, context: KoppelContext) -> None:
     """Every command with one line each."""
-    _, language = await _language(update, context)
-    await send(update, help_text(language))
+    person, language = await _language(update, context)
+    organiser = person is not None and await is_organiser(context, person.telegram_id)
+    await send(update, help_text(language, organiser=organiser))
 
 
 async def language(update: Update, context: KoppelContext) -> None:
@@ -87,11 +89,7 @@ async def language_button(update: Update, context: KoppelContext) -> None:
     await answer_query(query)
     views = await db.run(context.engine, lambda s: account.switch_language(s, person=person, language=code))
     await drop_buttons(update)
-    configured = context.settings.organiser_ids
-    organiser = await db.run(
-        context.engine,
-        lambda s: organisers.is_organiser(s, telegram_id=person.telegram_id, configured=configured),
-    )
+    organiser = await is_organiser(context, person.telegram_id)
     await set_chat_menu(context.bot, update.effective_chat.id, code, organiser=organiser)
     if views is None:
         await welcome(update, code, token)
@@ -202,11 +200,7 @@ async def unknown_command(update: Update, context: KoppelContext) -> None:
     word = message.text.split()[0] if message is not None and message.text else ""
     command = guess(word, organiser=True)
     if command is not None and command.audience is Audience.ORGANISER:  # only an organiser is pointed there
-        configured = context.settings.organiser_ids
-        allowed = person is not None and await db.run(
-            context.engine,
-            lambda s: organisers.is_organiser(s, telegram_id=person.telegram_id, configured=configured),
-        )
+        allowed = person is not None and await is_organiser(context, person.telegram_id)
         command = command if allowed else guess(word)
     if command is not None:
         await send(update, t(lang, "account.did_you_mean", command=command.name))

@@ -31,6 +31,7 @@ from bot.organiser_views import (
     preview_text,
     progress_keyboard,
     segment_keyboard,
+    sent_copy_text,
 )
 from bot.services import broadcasts as service
 from bot.services import db
@@ -74,8 +75,10 @@ async def broadcast(update: Update, context: KoppelContext) -> None:
         return
     language = _language(update)
     scope = await organiser_scope(update, context)
+    sender = user.full_name
     await db.run(
-        context.engine, lambda s: service.new_draft(s, created_by=user.id, language=language, scope=scope)
+        context.engine,
+        lambda s: service.new_draft(s, created_by=user.id, language=language, scope=scope, sender=sender),
     )
     await message.reply_text(t(language, "broadcast.ask_text"))
 
@@ -92,7 +95,13 @@ async def start_prefilled_draft(
     draft_id = await db.run(
         context.engine,
         lambda s: service.prefilled_draft(
-            s, created_by=user.id, language=language, text=text, segment=segment, scope=scope
+            s,
+            created_by=user.id,
+            language=language,
+            text=text,
+            segment=segment,
+            scope=scope,
+            sender=user.full_name,
         ),
     )
     await _send_preview(context, user.id, draft_id, language)
@@ -255,22 +264,26 @@ async def _choose(
 async def _go(
     context: KoppelContext, chat_id: int, broadcast_id: int, language: str, message: Message | None
 ) -> None:
-    """Confirmed: queue everything through the outbox, then turn the preview into the progress message."""
+    """Confirmed: queue everything through the outbox; the preview stays as the organiser's copy of what
+    was sent, and the progress (then the final count) follows as a message of its own."""
+    shown = await db.run(context.engine, lambda s: service.preview(s, broadcast_id=broadcast_id))
     # Thousands of rows take seconds: queued in a worker thread, so the bot keeps answering everybody else.
     total = await db.run(context.engine, lambda s: service.queue(s, broadcast_id=broadcast_id))
-    if total is None:
+    if total is None or shown is None:
         return
-    text = service.progress_text(language, {}, total, finished=False, cancelled=False)
-    markup = to_markup(progress_keyboard(language, broadcast_id))
-    progress: Message | None = None
+    copy = sent_copy_text(language, text=shown.text, segment=shown.segment, event_name=shown.event_name)
+    kept = False
     if message is not None:
         try:
-            edited = await message.edit_text(text, reply_markup=markup)
-            progress = edited if isinstance(edited, Message) else message
+            await message.edit_text(copy, reply_markup=None)
+            kept = True
         except BadRequest:
-            progress = None
-    if progress is None:
-        progress = await context.bot.send_message(chat_id, text, reply_markup=markup)
+            kept = False
+    if not kept:
+        await context.bot.send_message(chat_id, copy)
+    text = service.progress_text(language, {}, total, finished=False, cancelled=False)
+    markup = to_markup(progress_keyboard(language, broadcast_id))
+    progress = await context.bot.send_message(chat_id, text, reply_markup=markup)
     chat, message_id = progress.chat_id, progress.message_id
     await db.run(
         context.engine,

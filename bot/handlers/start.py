@@ -10,11 +10,13 @@ import logging
 
 from telegram import Update
 
+from bot.access import is_organiser
 from bot.callbacks import CallbackError, pack, unpack
 from bot.context import KoppelContext
 from bot.handlers.common import (
     answer_query,
     close_previous_question,
+    drop_buttons,
     edit_or_send,
     now,
     person_of,
@@ -22,12 +24,13 @@ from bot.handlers.common import (
     send,
     send_views,
 )
+from bot.organiser_views import organiser_welcome
 from bot.services import db
 from bot.services import profile as service
 from bot.texts import LANGUAGES, default_language, language_for, t
 from bot.views import consent_keyboard, language_keyboard
 
-__all__ = ["consent", "start", "welcome"]
+__all__ = ["consent", "join", "start", "welcome"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +66,9 @@ async def start(update: Update, context: KoppelContext) -> None:
         await close_previous_question(update, context, await send_views(update, greeting.views))
         return
     language = language_for(person.language_code)
+    if await is_organiser(context, person.telegram_id):  # what they can do, rather than the consent text
+        await send(update, *organiser_welcome(language, token))
+        return
     if payload and token is None:
         await send(update, t(language, "onboarding.invite_unknown"))
     if _asks_language_first(person.language_code):  # the language first, then the consent text in it
@@ -75,6 +81,22 @@ async def start(update: Update, context: KoppelContext) -> None:
 def _asks_language_first(code: str | None) -> bool:
     """True for a Telegram app in another language than the bot's default (unknown: the default)."""
     return bool(code) and language_for(code, "?") != default_language()
+
+
+async def join(update: Update, context: KoppelContext) -> None:  # noqa: ARG001
+    """`join[:<invitation>]`: an organiser who wants to take part too gets the consent question."""
+    query = update.callback_query
+    person = person_of(update)
+    if query is None or person is None:
+        return
+    try:
+        args = unpack(query.data, prefix="join").args
+    except CallbackError:
+        await refuse_unreadable(query)
+        return
+    await answer_query(query)
+    await drop_buttons(update)
+    await welcome(update, language_for(person.language_code), args[0] if args else None)
 
 
 async def consent(update: Update, context: KoppelContext) -> None:

@@ -11,8 +11,9 @@ from sqlmodel import Session
 
 from bot.cleaning import strip_controls
 from bot.numbers import count
+from bot.organiser_views import with_sender
 from bot.services.events import waiting_for_text as event_conversation
-from bot.texts import t
+from bot.texts import default_language, t
 from matching import REGIONS, ROLES, normalise_phrase
 from storage import session_scope
 from storage.broadcasts import (
@@ -113,9 +114,13 @@ def expects_text(engine: Engine, *, telegram_id: int, configured: list[int]) -> 
     )
 
 
-def new_draft(session: Session, *, created_by: int, language: str, scope: Scope | None = None) -> None:
-    """Start a draft that waits for its message (a scoped organiser's reaches only their scope)."""
-    segment = {**scope_segment(scope or Scope.everything()), "ui": {"language": language, "step": TEXT}}
+def new_draft(
+    session: Session, *, created_by: int, language: str, scope: Scope | None = None, sender: str = ""
+) -> None:
+    """Start a draft that waits for its message (a scoped organiser's reaches only their scope); `sender` is
+    the organiser's name on its sender line."""
+    ui = {"language": language, "step": TEXT, "sender": sender}
+    segment = {**scope_segment(scope or Scope.everything()), "ui": ui}
     create_draft(session, created_by=created_by, segment=segment)
 
 
@@ -127,6 +132,7 @@ def prefilled_draft(
     text: str,
     segment: dict[str, Any],
     scope: Scope | None = None,
+    sender: str = "",
 ) -> int:
     """A draft with text and segment filled in (from the unmet-demand report), ready for its preview."""
     draft = create_draft(
@@ -136,7 +142,7 @@ def prefilled_draft(
         segment={
             **segment,
             **scope_segment(scope or Scope.everything()),
-            "ui": {"language": language, "step": PREVIEW},
+            "ui": {"language": language, "step": PREVIEW, "sender": sender},
         },
     )
     assert draft.id is not None
@@ -185,15 +191,22 @@ class Preview:
     recipients: int
 
 
+def outgoing_text(draft: Broadcast) -> str:
+    """What each recipient gets: the sender line (in the draft's language, like its text), then the text."""
+    ui = draft.segment.get("ui") or {}
+    language = str(ui.get("language") or default_language())
+    return with_sender(language, str(ui.get("sender") or ""), draft.text)
+
+
 def preview(session: Session, *, broadcast_id: int) -> Preview | None:
-    """The preview of a draft, or None when it is gone."""
+    """The preview of a draft (its text as recipients get it), or None when it is gone."""
     draft = session.get(Broadcast, broadcast_id)
     if draft is None:
         return None
     segment = _filters(draft.segment)
     event = session.get(Event, int(segment["event"])) if segment.get("event") is not None else None
     return Preview(
-        draft.text,
+        outgoing_text(draft),
         segment,
         event.name if event is not None else None,
         count_recipients(session, segment=segment),
@@ -274,7 +287,7 @@ def queue(session: Session, *, broadcast_id: int) -> int | None:
     if draft is None or draft.status != BroadcastStatus.DRAFT:
         return None
     draft.segment = _with_ui(draft.segment, step=SENDING)
-    return start_broadcast(session, broadcast=draft)
+    return start_broadcast(session, broadcast=draft, text=outgoing_text(draft))
 
 
 def record_progress_message(session: Session, *, broadcast_id: int, chat_id: int, message_id: int) -> None:

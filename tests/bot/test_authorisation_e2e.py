@@ -14,7 +14,7 @@ from bot.commands import PARTICIPANT_COMMANDS
 from bot.standin import BotAPIStandIn
 from bot.texts import t
 
-PUBLIC = {command.name for command in PARTICIPANT_COMMANDS}
+PUBLIC = {name for command in PARTICIPANT_COMMANDS for name in command.names}  # Dutch aliases too
 
 
 def registered_commands(application: KoppelApplication) -> set[str]:

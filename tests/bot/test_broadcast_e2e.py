@@ -61,6 +61,7 @@ async def test_broadcast_to_a_region_with_progress_and_true_final_counts(
     for k in (0, 1, 2):
         received = standin.bot_messages(100 + k)
         assert [m.text for m in received] == [
+            "<i>Bericht van de organisatie · Olga</i>\n\n"
             '<b>Netwerkmiddag</b> op 10 maart, <a href="https://example.org/aanmelden">meld je aan</a>'
         ]
     with Session(engine) as session:

@@ -230,10 +230,12 @@ async def test_a_suggestion_expires_and_a_late_answer_is_told_kindly(
 
     bot.bot_data.clock.set(start + dt.timedelta(days=29))
     sanne.skip()
-    sanne.press("Ja, stel me voor", card)
-    await said(sanne, "verlopen")
-    assert "28 dagen" in sanne.last.plain_text and "/matches" in sanne.last.plain_text
-    assert not card.buttons
+    callback = sanne.press("Ja, stel me voor", card)
+    await answered(standin, callback)
+    popup = toast(standin, callback) or ""  # a stale card is answered with a popup, not a new message
+    assert "verlopen" in popup and "28 dagen" in popup and "/matches" in popup
+    await standin.wait_until(lambda: not card.buttons, what="the card without buttons")
+    assert not await sanne.replies_until_idle()
     with Session(engine) as session:
         suggestion = session.exec(select(Suggestion)).one()
         assert suggestion.status == SuggestionStatus.EXPIRED and suggestion.answer_a is None

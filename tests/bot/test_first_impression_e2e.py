@@ -52,10 +52,12 @@ async def test_default_language_english_speaks_english_to_other_languages(
         menu = standin.handle("getMyCommands", {})[1]["result"]
         assert menu[0] == {"command": "start", "description": t("en", "menu.start")}
         hans = standin.person(3001, "Hans", language_code="de")
-        hans.send("/start")
-        assert "Welcome to Koppelbot" in (await hans.reply()).plain_text
+        hans.send("/start")  # not the default language: the choice first, in English
+        assert "Which language" in (await hans.reply()).plain_text
         anna = standin.person(3002, "Anna", language_code="nl")
-        anna.send("/start")
+        anna.send("/start")  # the choice first, in her own language
+        assert "In welke taal" in (await anna.reply()).plain_text
+        anna.press("Nederlands")
         assert "Welkom bij Koppelbot" in (await anna.reply()).plain_text
         nobody = standin.person(3003, "X", language_code=None)
         nobody.send("/start")
@@ -63,6 +65,8 @@ async def test_default_language_english_speaks_english_to_other_languages(
     # Dutch stays the default where the setting says so.
     async with polling(build_application(settings, engine=engine), poll_timeout=1.0):
         hans.send("/start")
+        assert "Which language" in (await hans.reply()).plain_text
+        hans.press("Nederlands")
         assert "Welkom bij Koppelbot" in (await hans.reply()).plain_text
 
 

@@ -14,6 +14,7 @@ from bot.standin.server import Person
 from bot.texts import t
 from storage import session_scope
 from storage.invitations import create_invitation, get_or_create_event
+from tests.bot import organiser_data
 from tests.bot.test_broadcast_e2e import ORGANISER
 from tests.bot.test_conversation_e2e import answered, participant, toast
 from tests.bot.test_matches_e2e import seed
@@ -186,3 +187,63 @@ async def test_dutch_commands_work_and_mistyped_ones_get_a_suggestion(
     await said(olga, "Bedoel je /stats?")  # an organiser is pointed to their own commands
     sanne.send("/stat")
     await said(sanne, "Bedoel je /start?")
+
+
+# -- 5. organisers ---------------------------------------------------------------------------------------
+async def test_what_organisers_see_and_what_participants_are_told(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    olga = standin.person(ORGANISER, "Olga", language_code="nl")
+    olga.send("/help")
+    await said(olga, "Voor organisatoren")
+    assert "/broadcast – " in olga.last.plain_text and "/digest_now – " in olga.last.plain_text
+    olga.send("/start")  # an organiser who is not a participant: what they can do, not the consent text
+    await said(olga, "Je bent organisator")
+    assert "/stats – " in olga.last.plain_text and "Akkoord" not in " ".join(olga.last.button_texts)
+    olga.press("Ook meedoen als deelnemer")
+    await standin.wait_until(lambda: "Akkoord, ga verder" in olga.last.button_texts)  # the consent text
+    olga.press("Akkoord")
+    await said(olga, "Hoe heet je")
+    assert participant(engine, ORGANISER).conversation_state == "ob:name"
+
+    seed(engine, 13008, "Sanne de Vries", organisation="Het Streek", role="school", region="foodvalley",
+         offers=("praktijkopdracht",), needs=("gastlessen",))  # fmt: skip
+    sanne = standin.person(13008, "Sanne", language_code="nl")
+    sanne.send("/stats")
+    await said(sanne, "alleen voor organisatoren")
+    assert "/start" not in sanne.last.plain_text  # she is registered: no "Typ /start"
+    sanne.send("/help")
+    await said(sanne, "Wat kan ik voor je doen")
+    assert "/broadcast" not in sanne.last.plain_text
+    kees = standin.person(13009, "Kees", language_code="nl")  # not registered: how to take part
+    kees.send("/stats")
+    await said(kees, "Typ /start")
+
+
+# -- 6. broadcasts carry a sender line; the organiser keeps a copy ------------------------------------------
+async def test_a_broadcast_names_its_sender_and_the_organiser_keeps_a_copy(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    for k in range(2):
+        organiser_data.person(engine, 13100 + k, region="achterhoek")
+        standin.person(13100 + k, f"Deelnemer {k}")
+    olga = standin.person(ORGANISER, "Olga", last_name="de Boer", language_code="nl")
+    olga.send("/broadcast")
+    await said(olga, "Wat wil je versturen")
+    olga.send("Netwerkmiddag op 10 maart in Doetinchem")
+    await said(olga, "Naar wie")
+    olga.press("Iedereen")
+    await standin.wait_until(lambda: "Ontvangers" in olga.last.plain_text, what="the preview")
+    preview = olga.last
+    assert "Bericht van de organisatie · Olga de Boer" in preview.plain_text  # exactly what goes out
+    olga.press("Versturen naar 2")
+    await standin.wait_until(lambda: "Klaar" in olga.last.plain_text, 30, "the final report")
+    assert "Verstuurd 2 / 2" in olga.last.plain_text
+    # The preview became the organiser's copy of the sent text (no buttons); the count has its own message.
+    assert "Netwerkmiddag op 10 maart in Doetinchem" in preview.plain_text
+    assert "Dit bericht is verstuurd" in preview.plain_text and not preview.buttons
+    assert olga.last.message_id != preview.message_id
+    for k in range(2):
+        (received,) = standin.bot_messages(13100 + k)
+        assert received.plain_text.splitlines()[0] == "Bericht van de organisatie · Olga de Boer"
+        assert received.plain_text.endswith("Netwerkmiddag op 10 maart in Doetinchem")

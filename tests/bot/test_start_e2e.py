@@ -29,6 +29,8 @@ async def test_start_speaks_english_to_english_telegram_users(
 ) -> None:
     john = standin.person(1002, "John", language_code="en-GB")
     john.send("/start")
+    assert "Which language" in (await john.reply()).plain_text  # not Dutch: the language first
+    john.press("English")
     reply = await john.reply()
     assert "Welcome to Koppelbot" in reply.plain_text
     assert reply.button_texts == ["I agree, continue", "No, thanks"]
