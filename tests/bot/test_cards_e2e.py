@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+
 from sqlmodel import Session, select
 
 from bot.app import KoppelApplication
+from bot.services import digest
 from bot.standin import BotAPIStandIn
 from bot.standin.server import ChatMessage, Person
 from storage.models import Introduction, NeverSuggest, Suggestion, SuggestionStatus
@@ -100,3 +104,47 @@ async def test_every_live_copy_follows_and_never_is_not_reopened_by_an_older_cop
         await standin.wait_until(lambda copy=copy: "Ja, stel me voor" in copy.button_texts, what="restored")
     with Session(engine) as session:
         assert session.exec(select(NeverSuggest)).all() == []
+
+
+async def test_the_digest_is_one_message_whose_names_open_their_cards_in_place(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    school_and_installer(engine)
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", language_code="nl")
+    settings = bot.bot_data.settings
+    await asyncio.to_thread(
+        digest.run_digest, engine, settings=settings, now=dt.datetime.now(dt.UTC), force=True
+    )
+    for person in (sanne, ruud):
+        await standin.wait_until(lambda person=person: bool(person.messages), what="the digest")
+    await standin.wait_idle()
+    assert len(ruud.messages) == 1 and len(sanne.messages) == 1  # the digest is one message
+    # Sanne opens her card in the digest and answers a /matches copy: the digest message follows.
+    digest_message = sanne.last
+    sanne.press("Ruud Jansen", digest_message)
+    await standin.wait_until(lambda: "Wil je kennismaken?" in digest_message.plain_text, what="her card")
+    sanne.send("/matches")
+    await standin.wait_until(lambda: len(sanne.messages) == 2, what="a /matches copy")
+    sanne.press("Ja, stel me voor", sanne.last)
+    await standin.wait_until(lambda: "Zodra Ruud Jansen ook ja zegt" in digest_message.plain_text)
+    assert digest_message.button_texts == ["« Terug naar het overzicht"]
+    message = ruud.last
+    assert "weekoverzicht" in message.plain_text and "Sanne de Vries" in message.plain_text
+    assert message.button_texts == ["🆕 Sanne de Vries"]
+    ruud.press("Sanne de Vries", message)
+    await standin.wait_until(lambda: "Wil je kennismaken?" in message.plain_text, what="the card in place")
+    assert "Het Streek" in message.plain_text
+    assert message.button_texts[-1] == "« Terug naar het overzicht"
+    ruud.press("Nee, bedankt", message)
+    await standin.wait_until(lambda: "hoort hier niets over" in message.plain_text, what="the answer")
+    assert message.button_texts == ["Ongedaan maken", "« Terug naar het overzicht"]
+    ruud.press("Terug", message)
+    await standin.wait_until(lambda: "weekoverzicht" in message.plain_text, what="back to the list")
+    assert message.button_texts == ["✓ Sanne de Vries"]
+    await standin.wait_idle()
+    assert len(ruud.messages) == 1 and len(sanne.messages) == 2
+    # A forged digest button (someone else's suggestion) is a popup, nothing changes.
+    query = ruud.press_data(f"dg:o:{999999}:2026-W01", message)
+    await standin.wait_until(lambda: query in standin.callback_answers, what="the popup")
+    assert "niet van jou" in standin.callback_answers[query].get("text", "")
