@@ -339,13 +339,13 @@ def digest_view(language: str, *, week: str, entries: Sequence[DigestEntry]) -> 
         if fresh:
             lines.append("")
         lines.append(t(language, "digest.waiting"))
-        for entry in waiting:
-            organisation = entry.organisation or "—"
-            lines.append(t(language, "digest.waiting_line", name=entry.name, organisation=organisation))
+        for entry in waiting:  # "waits for you" only when the other said yes; otherwise nothing about them
+            key = "digest.waiting_line_yes" if entry.waits_for_you else "digest.waiting_line"
+            lines.append(t(language, key, name=entry.name, organisation=entry.organisation or "—"))
     lines += ["", t(language, "digest.tap_hint"), t(language, "digest.closing")]
     rows: Keyboard = []
     for entry in entries:
-        mark = "✓ " if entry.answered else "🆕 " if entry.new else "⏳ "
+        mark = "✓ " if entry.answered else "🆕 " if entry.new else "⏳ " if entry.waits_for_you else ""
         rows.append([Button(mark + _short(entry.name, 40), pack("dg", "o", entry.suggestion_id, week))])
     return "\n".join(lines), rows
 

@@ -39,7 +39,7 @@ from storage import engagement as store
 from storage import participants as participants_store
 from storage import session_scope
 from storage import suggestions as suggestions_store
-from storage.models import Participant, ParticipantStatus
+from storage.models import AnswerValue, Participant, ParticipantStatus
 from storage.outbox import enqueue_many
 
 __all__ = [
@@ -277,7 +277,18 @@ def _entries(
         for row in rows:
             assert row.id is not None
             name, organisation = _display(people.get(_other(row, pid)))
-            entries.append(DigestEntry(row.id, name, organisation, new=new, answered=row.id in answered))
+            # Only a "yes" from the other side means they wait for this person (a new pair has no answers).
+            theirs = getattr(row, "answer_b" if row.participant_a_id == pid else "answer_a", None)
+            entries.append(
+                DigestEntry(
+                    row.id,
+                    name,
+                    organisation,
+                    new=new,
+                    waits_for_you=theirs == AnswerValue.YES,
+                    answered=row.id in answered,
+                )
+            )
     return entries
 
 

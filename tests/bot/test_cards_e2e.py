@@ -148,3 +148,38 @@ async def test_the_digest_is_one_message_whose_names_open_their_cards_in_place(
     query = ruud.press_data(f"dg:o:{999999}:2026-W01", message)
     await standin.wait_until(lambda: query in standin.callback_answers, what="the popup")
     assert "niet van jou" in standin.callback_answers[query].get("text", "")
+
+
+async def test_the_digest_says_someone_waits_only_when_they_said_yes(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    school_and_installer(engine)
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", language_code="nl")
+    settings, moment = bot.bot_data.settings, dt.datetime.now(dt.UTC)
+
+    async def week(days: int, count: int) -> None:
+        when = moment + dt.timedelta(days=days)
+        await asyncio.to_thread(digest.run_digest, engine, settings=settings, now=when, force=True)
+        await standin.wait_until(lambda: len(ruud.messages) == count, what=f"digest {count}")
+
+    await week(0, 1)
+    first = ruud.last.plain_text
+    assert (
+        "1 nieuwe suggestie " in first and "kennismaking" not in first
+    )  # a suggestion, not yet an introduction
+    # A week later nobody answered: listed as not answered, nothing said about Sanne.
+    await week(7, 2)
+    second = ruud.last.plain_text
+    assert "Nog niet beantwoord" in second and "Sanne de Vries" in second
+    assert "wacht" not in second and "⏳" not in second and "kennismaking" not in second
+    # Sanne says yes: now, and only now, Ruud reads that she waits for his answer.
+    await standin.wait_until(lambda: len(sanne.messages) == 2, what="Sanne's digests")
+    sanne.send("/matches")
+    await standin.wait_until(lambda: len(sanne.messages) == 3, what="Sanne's card")
+    sanne.press("Ja, stel me voor", sanne.last)
+    await standin.wait_until(lambda: "Zodra Ruud Jansen ook ja zegt" in sanne.last.plain_text)
+    await week(14, 3)
+    third = ruud.last
+    assert "⏳ Sanne de Vries (Het Streek) zei ja en wacht op je antwoord" in third.plain_text
+    assert third.button_texts == ["⏳ Sanne de Vries"]
