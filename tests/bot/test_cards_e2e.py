@@ -183,3 +183,41 @@ async def test_the_digest_says_someone_waits_only_when_they_said_yes(
     third = ruud.last
     assert "⏳ Sanne de Vries (Het Streek) zei ja en wacht op je antwoord" in third.plain_text
     assert third.button_texts == ["⏳ Sanne de Vries"]
+
+
+async def test_both_yes_says_so_before_the_introduction_and_a_second_yes_is_a_popup(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    school_and_installer(engine, installer_username=None)  # neither has a username: the relay is the way
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", language_code="nl")
+    sanne.send("/matches")
+    sanne.press("Ja, stel me voor", await only_card(sanne, "Ruud Jansen"))
+    card = await only_card(ruud, "Nieuwe suggestie voor je: Sanne de Vries")
+    ruud.press("Ja, stel me voor", card)
+    await standin.wait_until(
+        lambda: "Kennismaking: Sanne de Vries" in card.plain_text, what="the introduction"
+    )
+    text = card.plain_text
+    # The news first, then the introduction itself, in the card he pressed; what it offers is the relay.
+    assert text.startswith("🎉 Jullie willen allebei!")
+    assert text.index("Jullie willen allebei") < text.index("Kennismaking: Sanne de Vries")
+    assert (
+        "geen Telegram-gebruikersnaam" in text and "Stuur Sanne de Vries een bericht" in card.button_texts[0]
+    )
+    await standin.wait_until(lambda: any("Kennismaking: Ruud Jansen" in m.plain_text for m in sanne.messages))
+    await standin.wait_idle()
+    assert [m for m in ruud.messages if "Kennismaking" in m.plain_text] == [card]  # no second introduction
+    # Nothing promises "gegevens" that are not sent.
+    for message in [*sanne.messages, *ruud.messages]:
+        assert "gegevens" not in message.plain_text
+    # "Ja" again on the introduced card (its old buttons): a popup, nothing sent or repeated.
+    count = len(ruud.messages)
+    with Session(engine) as session:
+        suggestion_id = session.exec(select(Suggestion)).one().id
+    query = ruud.press_data(f"sg:{suggestion_id}:y", card)
+    await standin.wait_until(lambda: query in standin.callback_answers, what="the popup")
+    assert "al geregeld" in standin.callback_answers[query].get("text", "")
+    await standin.wait_idle()
+    assert len(ruud.messages) == count
+    assert all("Ik stuur jullie nu" not in m.plain_text for m in ruud.messages)
