@@ -201,6 +201,7 @@ def register_handlers(application: KoppelApplication) -> None:
         "th": onboarding.theme_button,
         "pf": profile.profile_button,
         "sg": suggestions.suggestion_button,
+        "dg": suggestions.digest_button,
         "relay": suggestions.relay_button,
         "lang": account.language_button,
         "del": account.delete_button,

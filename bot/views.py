@@ -9,6 +9,7 @@ table (`bot.fields`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 
 import matching
@@ -19,12 +20,15 @@ from bot.texts import LANGUAGES, t
 from storage.models import Participant, ProfileItem
 
 __all__ = [
+    "DigestEntry",
     "View",
     "answered_card",
     "ask_field",
     "consent_keyboard",
     "choice_label",
     "contact_link",
+    "digest_back",
+    "digest_view",
     "introduction_view",
     "language_keyboard",
     "language_name",
@@ -341,3 +345,51 @@ def language_keyboard(current: str | None = None, token: str | None = None) -> K
             for code in LANGUAGES
         ]
     ]
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    """One suggestion in a weekly digest, resolved: who, and where it stands."""
+
+    suggestion_id: int
+    name: str
+    organisation: str
+    new: bool  # made by this week's digest
+    waits_for_you: bool = False  # the other side said yes and waits for this person's answer
+    answered: bool = False  # this person answered it since the digest was sent
+
+
+def digest_view(language: str, *, week: str, entries: Sequence[DigestEntry]) -> View:
+    """The weekly digest as one message: the suggestions listed, a button each that opens its card here."""
+    fresh = [entry for entry in entries if entry.new]
+    waiting = [entry for entry in entries if not entry.new]
+    lines = [t(language, "digest.title"), ""]
+    if fresh:
+        count = len(fresh)
+        lines.append(
+            t(language, "digest.new_one") if count == 1 else t(language, "digest.new_many", count=count)
+        )
+        for entry in fresh:
+            organisation = entry.organisation or "—"
+            lines.append(t(language, "digest.new_line", name=entry.name, organisation=organisation))
+    if waiting:
+        if fresh:
+            lines.append("")
+        lines.append(t(language, "digest.waiting"))
+        for entry in waiting:  # "waits for you" only when the other said yes; otherwise nothing about them
+            key = "digest.waiting_line_yes" if entry.waits_for_you else "digest.waiting_line"
+            lines.append(t(language, key, name=entry.name, organisation=entry.organisation or "—"))
+    lines += ["", t(language, "digest.tap_hint"), t(language, "digest.closing")]
+    rows: Keyboard = []
+    for entry in entries:
+        mark = "✓ " if entry.answered else "🆕 " if entry.new else "⏳ " if entry.waits_for_you else ""
+        rows.append([Button(mark + _short(entry.name, 40), pack("dg", "o", entry.suggestion_id, week))])
+    return "\n".join(lines), rows
+
+
+def digest_back(language: str, view: View, week: str | None) -> View:
+    """A card shown inside a digest message keeps a way back to the digest's list (`week` None: as is)."""
+    if week is None:
+        return view
+    text, rows = view
+    return text, [*rows, [Button(t(language, "digest.back_button"), pack("dg", "b", week))]]

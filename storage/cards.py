@@ -24,9 +24,11 @@ def record_card_copies(
     chat_id: int,
     copies: Iterable[tuple[int, int]],
     now: dt.datetime,
+    digest_week: str | None = None,
 ) -> None:
     """Remember that message `message_id` in `chat_id` shows suggestion `suggestion_id`, per (suggestion,
-    message) pair in `copies`; a message that showed another card before now shows this one."""
+    message) pair in `copies`; a message that showed another card before now shows this one.
+    `digest_week`: the message is that week's digest, opened into the card (it keeps a way back)."""
     for suggestion_id, message_id in copies:
         forget_card_copy(session, chat_id=chat_id, message_id=message_id)
         session.add(
@@ -35,6 +37,7 @@ def record_card_copies(
                 participant_id=participant_id,
                 chat_id=chat_id,
                 message_id=message_id,
+                digest_week=digest_week,
                 created_at=now,
             )
         )
@@ -48,10 +51,13 @@ def forget_card_copy(session: Session, *, chat_id: int, message_id: int) -> None
     )
 
 
-def card_copies(session: Session, *, suggestion_id: int, participant_id: int) -> list[tuple[int, int]]:
-    """Every known message showing this person's card of this suggestion: (chat_id, message_id)."""
+def card_copies(
+    session: Session, *, suggestion_id: int, participant_id: int
+) -> list[tuple[int, int, str | None]]:
+    """Every known message showing this person's card of this suggestion: (chat_id, message_id, the digest
+    week when it is a digest message opened into the card)."""
     recorded = session.exec(
-        select(CardCopy.chat_id, CardCopy.message_id)
+        select(CardCopy.chat_id, CardCopy.message_id, CardCopy.digest_week)
         .where(CardCopy.suggestion_id == suggestion_id, CardCopy.participant_id == participant_id)
         .order_by(col(CardCopy.id))
     ).all()
@@ -62,8 +68,10 @@ def card_copies(session: Session, *, suggestion_id: int, participant_id: int) ->
             col(OutboxMessage.telegram_message_id).is_not(None),
         )
     ).all()
-    copies: list[tuple[int, int]] = []
-    for chat_id, message_id in [*sent, *recorded]:
-        if message_id is not None and (chat_id, message_id) not in copies:
-            copies.append((chat_id, message_id))
-    return copies
+    copies: dict[tuple[int, int], str | None] = {}
+    for sent_chat, sent_message in sent:
+        if sent_message is not None:
+            copies[(sent_chat, sent_message)] = None
+    for chat_id, message_id, week in recorded:
+        copies[(chat_id, message_id)] = week
+    return [(chat_id, message_id, week) for (chat_id, message_id), week in copies.items()]

@@ -122,18 +122,19 @@ def digest_sent_to(session: Session, *, week: str) -> set[int]:
 
 
 def waiting_for_answer(
-    session: Session, *, now: dt.datetime, exclude_ids: Iterable[int] = ()
+    session: Session, *, now: dt.datetime, exclude_ids: Iterable[int] = (), participant_id: int | None = None
 ) -> dict[int, list[Suggestion]]:
     """participant id → pending suggestions they saw but did not answer yet ("later" included), oldest first.
 
     Only suggestions whose other side is still active and that have not expired; `exclude_ids` leaves out
-    suggestion ids (e.g. the ones made this week). Scans light columns first and loads only the rows needed.
+    suggestion ids (e.g. the ones made this week); `participant_id`: only that person's (the key then is
+    theirs alone). Scans light columns first and loads only the rows needed.
     """
     excluded = set(exclude_ids)
     active = set(
         session.exec(select(Participant.id).where(Participant.status == ParticipantStatus.ACTIVE)).all()
     )
-    scan = session.execute(
+    query = (
         sa_select(
             col(Suggestion.id),
             col(Suggestion.participant_a_id),
@@ -146,14 +147,23 @@ def waiting_for_answer(
         .where(col(Suggestion.status) == SuggestionStatus.PENDING)
         .where(or_(col(Suggestion.expires_at).is_(None), col(Suggestion.expires_at) > now))
         .order_by(col(Suggestion.created_at), col(Suggestion.id))
-    ).all()
+    )
+    if participant_id is not None:
+        query = query.where(
+            or_(
+                col(Suggestion.participant_a_id) == participant_id,
+                col(Suggestion.participant_b_id) == participant_id,
+            )
+        )
+    scan = session.execute(query).all()
     wanted: dict[int, list[int]] = defaultdict(list)
     for sid, a, b, answer_a, answer_b, shown_a, shown_b in scan:
         if sid is None or sid in excluded:
             continue
         for me, other, answer, shown in ((a, b, answer_a, shown_a), (b, a, answer_b, shown_b)):
             if shown is not None and answer in (None, "later") and other in active:
-                wanted[me].append(sid)
+                if participant_id is None or me == participant_id:
+                    wanted[me].append(sid)
     ids = sorted({sid for sids in wanted.values() for sid in sids})
     rows: dict[int, Suggestion] = {}
     for start in range(0, len(ids), 900):

@@ -269,6 +269,7 @@ class CardCopy(SQLModel, table=True):
     participant_id: int = _fk("participant.id", index=False)
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    digest_week: str | None = Field(default=None, sa_column=Column(String(10)))  # a digest opened into it
     created_at: dt.datetime = _created()
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "side_of",
     "suggestions_of",
     "unresponsive_counts",
+    "week_suggestions",
     "withdraw_pending",
 ]
 
@@ -375,3 +376,21 @@ def create_introduction(session: Session, *, suggestion: Suggestion, now: dt.dat
     session.add(introduction)
     session.flush()
     return introduction
+
+
+def week_suggestions(session: Session, *, participant_id: int, week: str) -> list[Suggestion]:
+    """The suggestions a week's digest made for this person (any status now), in the order made."""
+    return list(
+        session.exec(
+            select(Suggestion)
+            .where(
+                Suggestion.week == week,
+                Suggestion.source == "digest",
+                or_(
+                    col(Suggestion.participant_a_id) == participant_id,
+                    col(Suggestion.participant_b_id) == participant_id,
+                ),
+            )
+            .order_by(col(Suggestion.id))
+        ).all()
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 from telegram import Update
 
@@ -29,7 +30,7 @@ from bot.handlers.common import (
 from bot.services import db
 from bot.services import matches as service
 from bot.services.participants import RELAY_MAX
-from bot.texts import t
+from bot.texts import language_for, t
 from bot.views import relay_prompt
 
 __all__ = ["matches", "relay_button", "relay_text", "show_matches", "suggestion_button"]
@@ -125,8 +126,49 @@ async def suggestion_button(update: Update, context: KoppelContext) -> None:
     await answer_query(query, t(language, answered.popup) if answered.popup else None)
     if answered.card is not None:
         await edit_or_send(update, *answered.card)
-        for chat_id, message_id in answered.copies:  # every other live copy follows the answer
-            await edit_message(context.bot, chat_id, message_id, *answered.card)
+        for chat_id, message_id, copy in answered.copies:  # every other live copy follows the answer
+            await edit_message(context.bot, chat_id, message_id, *copy)
+
+
+_WEEK = re.compile(r"^\d{4}-W\d{2}$")
+
+
+async def digest_button(update: Update, context: KoppelContext) -> None:
+    """`dg:o:<suggestion>:<week>` opens a card in the digest message itself; `dg:b:<week>` goes back."""
+    query = update.callback_query
+    person = person_of(update)
+    message = query.message if query is not None else None
+    if query is None or person is None or message is None:
+        return
+    pressed = (message.chat.id, message.message_id)
+    moment = now(context)
+    try:
+        data = unpack(query.data, prefix="dg")
+        action = data.args[0] if data.args else ""
+        if action == "o" and len(data.args) == 3 and _WEEK.match(data.args[2]):
+            suggestion_id, week = data.int_arg(1), data.args[2]
+            turn = await db.run(
+                context.engine,
+                lambda s: service.open_digest_card(
+                    s, person=person, suggestion_id=suggestion_id, week=week, pressed=pressed, now=moment
+                ),
+            )
+        elif action == "b" and len(data.args) == 2 and _WEEK.match(data.args[1]):
+            week = data.args[1]
+            turn = await db.run(
+                context.engine,
+                lambda s: service.digest_list(s, person=person, week=week, pressed=pressed, now=moment),
+            )
+        else:
+            raise CallbackError("unknown digest button")
+    except CallbackError:
+        await answer_query(query, t(language_for(person.language_code), "matches.not_yours"))
+        return
+    if turn.refusal is not None or turn.view is None:
+        await answer_query(query, t(turn.language, turn.refusal or "matches.not_yours"))
+        return
+    await answer_query(query)
+    await edit_or_send(update, *turn.view)
 
 
 async def relay_button(update: Update, context: KoppelContext) -> None:

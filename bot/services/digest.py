@@ -34,17 +34,18 @@ from bot.services import matchmaking as mm
 from bot.services.quiet import next_allowed_for
 from bot.settings import WEEKDAYS, Settings
 from bot.texts import t
-from bot.views import suggestion_card
+from bot.views import DigestEntry, digest_view
 from storage import engagement as store
 from storage import participants as participants_store
 from storage import session_scope
 from storage import suggestions as suggestions_store
-from storage.models import Participant, ParticipantStatus
+from storage.models import AnswerValue, Participant, ParticipantStatus
 from storage.outbox import enqueue_many
 
 __all__ = [
     "DigestReport",
     "digest_due",
+    "digest_entries",
     "iso_week",
     "run_digest",
     "run_digest_if_due",
@@ -53,8 +54,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-REMINDER_CARDS = 2  # waiting suggestions shown again as cards with buttons (the rest as a list)
-WAITING_LISTED = 5
+WAITING_LISTED = 5  # waiting suggestions listed (each with a button that opens its card)
 SILENCE_AFTER = dt.timedelta(days=21)  # no suggestion for this long → a "why, and what helps" note
 SILENCE_EVERY = dt.timedelta(days=30)  # at most once a month
 SILENCE_GRACE = dt.timedelta(days=14)  # not for people who only just finished their profile
@@ -264,6 +264,34 @@ def _display(person: Participant | None) -> tuple[str, str]:
     return person.name or "?", person.organisation or ""
 
 
+def _entries(
+    pid: int,
+    *,
+    fresh: Sequence[mm.Pair],
+    waiting: Sequence[mm.Pair],
+    people: dict[int, Participant],
+    answered: frozenset[int] = frozenset(),
+) -> list[DigestEntry]:
+    entries: list[DigestEntry] = []
+    for rows, new in ((fresh, True), (waiting[:WAITING_LISTED], False)):
+        for row in rows:
+            assert row.id is not None
+            name, organisation = _display(people.get(_other(row, pid)))
+            # Only a "yes" from the other side means they wait for this person (a new pair has no answers).
+            theirs = getattr(row, "answer_b" if row.participant_a_id == pid else "answer_a", None)
+            entries.append(
+                DigestEntry(
+                    row.id,
+                    name,
+                    organisation,
+                    new=new,
+                    waits_for_you=theirs == AnswerValue.YES,
+                    answered=row.id in answered,
+                )
+            )
+    return entries
+
+
 def _messages_for(
     pid: int,
     chat_id: int,
@@ -275,44 +303,42 @@ def _messages_for(
     week: str,
     not_before: dt.datetime | None,
 ) -> list[dict[str, Any]]:
-    lines = [t(language, "digest.title"), ""]
-    if fresh:
-        lines.append(
-            t(language, "digest.new_one")
-            if len(fresh) == 1
-            else t(language, "digest.new_many", count=len(fresh))
-        )
-    if waiting:
-        if fresh:
-            lines.append("")
-        lines.append(t(language, "digest.waiting"))
-        for row in waiting[:WAITING_LISTED]:
-            name, organisation = _display(people.get(_other(row, pid)))
-            lines.append(t(language, "digest.waiting_line", name=name, organisation=organisation or "—"))
-    lines += ["", t(language, "digest.closing")]
-    base = {"chat_id": chat_id, "participant_id": pid, "kind": "digest", "not_before": not_before}
-    messages: list[dict[str, Any]] = [
-        {**base, "dedupe_key": f"digest:{pid}:{week}", "text": "\n".join(lines)}
+    """One message: the week's suggestions listed, a button each that opens its card in that message."""
+    entries = _entries(pid, fresh=fresh, waiting=waiting, people=people)
+    text, keyboard = digest_view(language, week=week, entries=entries)
+    return [
+        {
+            "chat_id": chat_id,
+            "participant_id": pid,
+            "kind": "digest",
+            "not_before": not_before,
+            "dedupe_key": f"digest:{pid}:{week}",
+            "text": text,
+            "reply_markup": to_dict(keyboard),
+        }
     ]
-    cards = [(row, True) for row in fresh] + [(row, False) for row in waiting[:REMINDER_CARDS]]
-    for row, is_new in cards:
-        other = people.get(_other(row, pid))
-        if other is None:  # never: the matcher's pairs and the waiting ones' other sides are all loaded
-            continue
-        assert row.id is not None
-        title = t(language, "digest.card_new" if is_new else "digest.card_waiting", name=_display(other)[0])
-        text, keyboard = suggestion_card(
-            language, suggestion_id=row.id, view=mm.matching_suggestion(row, pid), other=other, title=title
-        )
-        messages.append(
-            {
-                **base,
-                "dedupe_key": f"digest:{pid}:{week}:{row.id}",
-                "text": text,
-                "reply_markup": to_dict(keyboard),
-            }
-        )
-    return messages
+
+
+def digest_entries(
+    session: Session, *, participant_id: int, week: str, now: dt.datetime
+) -> list[DigestEntry]:
+    """One person's digest of `week` as it stands now (the list a digest message goes back to)."""
+    fresh = suggestions_store.week_suggestions(session, participant_id=participant_id, week=week)
+    waiting = store.waiting_for_answer(
+        session,
+        now=now,
+        exclude_ids=[row.id for row in fresh if row.id is not None],
+        participant_id=participant_id,
+    ).get(participant_id, [])
+    others = {_other(row, participant_id) for row in [*fresh, *waiting[:WAITING_LISTED]]}
+    people = participants_store.by_ids(session, ids=others)
+    answered = frozenset(
+        row.id
+        for row in fresh
+        if row.id is not None
+        and (row.answer_a if row.participant_a_id == participant_id else row.answer_b) not in (None, "later")
+    )
+    return _entries(participant_id, fresh=fresh, waiting=waiting, people=people, answered=answered)
 
 
 def _silence_notices(

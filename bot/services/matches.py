@@ -18,22 +18,34 @@ from bot import conversation
 from bot.fields import RELAY_MAX, InputProblem, clean_text
 from bot.services import introductions, participants
 from bot.services import matchmaking as mm
+from bot.services.digest import digest_entries
 from bot.services.participants import Person
 from bot.services.profile import resumed_views
 from bot.texts import t
-from bot.views import View, answered_card, introduction_view, relay_stop_keyboard, suggestion_card
+from bot.views import (
+    View,
+    answered_card,
+    digest_back,
+    digest_view,
+    introduction_view,
+    relay_stop_keyboard,
+    suggestion_card,
+)
 from storage import cards as cards_store
 from storage import participants as participants_store
-from storage.models import AnswerValue, Participant, ParticipantStatus, SuggestionStatus
+from storage.models import AnswerValue, Participant, ParticipantStatus, Suggestion, SuggestionStatus
 from storage.suggestions import get_suggestion
 
 __all__ = [
     "CARDS",
     "Answered",
     "Before",
+    "DigestTurn",
     "answer",
     "before_cards",
     "cards",
+    "digest_list",
+    "open_digest_card",
     "record_copies",
     "relay_message",
     "start_relay",
@@ -130,7 +142,7 @@ class Answered:
     closed: str | None = None
     popup: str | None = None
     card: View | None = None
-    copies: tuple[tuple[int, int], ...] = ()
+    copies: tuple[tuple[int, int, View], ...] = ()
 
 
 def answer(
@@ -150,8 +162,89 @@ def answer(
     participant = participants.find(session, person)
     if answered.card is None or participant is None or participant.id is None:
         return answered
+    card, language = answered.card, answered.language
     copies = cards_store.card_copies(session, suggestion_id=suggestion_id, participant_id=participant.id)
-    return dataclasses.replace(answered, copies=tuple(copy for copy in copies if copy != pressed))
+    weeks = {(chat_id, message_id): week for chat_id, message_id, week in copies}
+    return dataclasses.replace(
+        answered,
+        card=digest_back(language, card, weeks.get(pressed) if pressed else None),
+        copies=tuple(
+            (chat_id, message_id, digest_back(language, card, week))
+            for chat_id, message_id, week in copies
+            if (chat_id, message_id) != pressed
+        ),
+    )
+
+
+def _card_now(language: str, row: Suggestion, participant_id: int, other: Participant) -> View:
+    """This person's card of a suggestion as it stands: open, answered, introduced, or no longer current."""
+    assert row.id is not None
+    view = mm.matching_suggestion(row, participant_id)
+    mine = row.answer_a if row.participant_a_id == participant_id else row.answer_b
+    if row.status == SuggestionStatus.INTRODUCED:
+        return introduction_view(language, suggestion_id=row.id, view=view, other=other)
+    codes = {value.value: code for code, value in ANSWERS.items()}
+    if mine in (AnswerValue.NO, AnswerValue.NEVER) or (row.status == SuggestionStatus.PENDING and mine):
+        return answered_card(language, suggestion_id=row.id, view=view, other=other, answer=codes[mine])
+    if row.status == SuggestionStatus.PENDING:
+        return suggestion_card(language, suggestion_id=row.id, view=view, other=other)
+    return t(language, "matches.stale"), []
+
+
+@dataclass(frozen=True)
+class DigestTurn:
+    """A press in a digest message: what the message shows now, or `refusal` (a popup text key)."""
+
+    language: str
+    view: View | None = None
+    refusal: str | None = None
+
+
+def open_digest_card(
+    session: Session,
+    *,
+    person: Person,
+    suggestion_id: int,
+    week: str,
+    pressed: tuple[int, int],
+    now: dt.datetime,
+) -> DigestTurn:
+    """`dg:o:<suggestion>:<week>`: the digest message becomes that card (with a way back); only one's own."""
+    participant = participants.find(session, person)
+    language = participants.language_of(person, participant)
+    row = get_suggestion(session, suggestion_id=suggestion_id)
+    if participant is None or participant.id is None or row is None or row.id is None:
+        return DigestTurn(language, refusal="matches.not_yours")
+    try:
+        other = session.get(Participant, mm.other_side(row, participant.id))
+    except mm.NotASide:
+        logger.warning("refused a digest button from someone who is not a side")
+        return DigestTurn(language, refusal="matches.not_yours")
+    if other is None or other.status == ParticipantStatus.DELETED:
+        return DigestTurn(language, refusal="matches.gone")
+    chat_id, message_id = pressed
+    cards_store.record_card_copies(
+        session,
+        participant_id=participant.id,
+        chat_id=chat_id,
+        copies=[(row.id, message_id)],
+        now=now,
+        digest_week=week,
+    )
+    return DigestTurn(language, digest_back(language, _card_now(language, row, participant.id, other), week))
+
+
+def digest_list(
+    session: Session, *, person: Person, week: str, pressed: tuple[int, int], now: dt.datetime
+) -> DigestTurn:
+    """`dg:b:<week>`: the digest message goes back from a card to the week's list, as it stands now."""
+    participant = participants.find(session, person)
+    language = participants.language_of(person, participant)
+    if participant is None or participant.id is None:
+        return DigestTurn(language, refusal="matches.not_yours")
+    cards_store.forget_card_copy(session, chat_id=pressed[0], message_id=pressed[1])
+    entries = digest_entries(session, participant_id=participant.id, week=week, now=now)
+    return DigestTurn(language, digest_view(language, week=week, entries=entries))
 
 
 def _answer(session: Session, *, person: Person, suggestion_id: int, code: str, now: dt.datetime) -> Answered:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+
 from sqlmodel import Session, select
 
 from bot.app import KoppelApplication
+from bot.services import digest
 from bot.standin import BotAPIStandIn
 from bot.standin.server import ChatMessage, Person
 from storage.models import Introduction, NeverSuggest, Suggestion, SuggestionStatus
@@ -100,3 +104,120 @@ async def test_every_live_copy_follows_and_never_is_not_reopened_by_an_older_cop
         await standin.wait_until(lambda copy=copy: "Ja, stel me voor" in copy.button_texts, what="restored")
     with Session(engine) as session:
         assert session.exec(select(NeverSuggest)).all() == []
+
+
+async def test_the_digest_is_one_message_whose_names_open_their_cards_in_place(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    school_and_installer(engine)
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", language_code="nl")
+    settings = bot.bot_data.settings
+    await asyncio.to_thread(
+        digest.run_digest, engine, settings=settings, now=dt.datetime.now(dt.UTC), force=True
+    )
+    for person in (sanne, ruud):
+        await standin.wait_until(lambda person=person: bool(person.messages), what="the digest")
+    await standin.wait_idle()
+    assert len(ruud.messages) == 1 and len(sanne.messages) == 1  # the digest is one message
+    # Sanne opens her card in the digest and answers a /matches copy: the digest message follows.
+    digest_message = sanne.last
+    sanne.press("Ruud Jansen", digest_message)
+    await standin.wait_until(lambda: "Wil je kennismaken?" in digest_message.plain_text, what="her card")
+    sanne.send("/matches")
+    await standin.wait_until(lambda: len(sanne.messages) == 2, what="a /matches copy")
+    sanne.press("Ja, stel me voor", sanne.last)
+    await standin.wait_until(lambda: "Zodra Ruud Jansen ook ja zegt" in digest_message.plain_text)
+    assert digest_message.button_texts == ["« Terug naar het overzicht"]
+    message = ruud.last
+    assert "weekoverzicht" in message.plain_text and "Sanne de Vries" in message.plain_text
+    assert message.button_texts == ["🆕 Sanne de Vries"]
+    ruud.press("Sanne de Vries", message)
+    await standin.wait_until(lambda: "Wil je kennismaken?" in message.plain_text, what="the card in place")
+    assert "Het Streek" in message.plain_text
+    assert message.button_texts[-1] == "« Terug naar het overzicht"
+    ruud.press("Nee, bedankt", message)
+    await standin.wait_until(lambda: "hoort hier niets over" in message.plain_text, what="the answer")
+    assert message.button_texts == ["Ongedaan maken", "« Terug naar het overzicht"]
+    ruud.press("Terug", message)
+    await standin.wait_until(lambda: "weekoverzicht" in message.plain_text, what="back to the list")
+    assert message.button_texts == ["✓ Sanne de Vries"]
+    await standin.wait_idle()
+    assert len(ruud.messages) == 1 and len(sanne.messages) == 2
+    # A forged digest button (someone else's suggestion) is a popup, nothing changes.
+    query = ruud.press_data(f"dg:o:{999999}:2026-W01", message)
+    await standin.wait_until(lambda: query in standin.callback_answers, what="the popup")
+    assert "niet van jou" in standin.callback_answers[query].get("text", "")
+
+
+async def test_the_digest_says_someone_waits_only_when_they_said_yes(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    school_and_installer(engine)
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", language_code="nl")
+    settings, moment = bot.bot_data.settings, dt.datetime.now(dt.UTC)
+
+    async def week(days: int, count: int) -> None:
+        when = moment + dt.timedelta(days=days)
+        await asyncio.to_thread(digest.run_digest, engine, settings=settings, now=when, force=True)
+        await standin.wait_until(lambda: len(ruud.messages) == count, what=f"digest {count}")
+
+    await week(0, 1)
+    first = ruud.last.plain_text
+    assert (
+        "1 nieuwe suggestie " in first and "kennismaking" not in first
+    )  # a suggestion, not yet an introduction
+    # A week later nobody answered: listed as not answered, nothing said about Sanne.
+    await week(7, 2)
+    second = ruud.last.plain_text
+    assert "Nog niet beantwoord" in second and "Sanne de Vries" in second
+    assert "wacht" not in second and "⏳" not in second and "kennismaking" not in second
+    # Sanne says yes: now, and only now, Ruud reads that she waits for his answer.
+    await standin.wait_until(lambda: len(sanne.messages) == 2, what="Sanne's digests")
+    sanne.send("/matches")
+    await standin.wait_until(lambda: len(sanne.messages) == 3, what="Sanne's card")
+    sanne.press("Ja, stel me voor", sanne.last)
+    await standin.wait_until(lambda: "Zodra Ruud Jansen ook ja zegt" in sanne.last.plain_text)
+    await week(14, 3)
+    third = ruud.last
+    assert "⏳ Sanne de Vries (Het Streek) zei ja en wacht op je antwoord" in third.plain_text
+    assert third.button_texts == ["⏳ Sanne de Vries"]
+
+
+async def test_both_yes_says_so_before_the_introduction_and_a_second_yes_is_a_popup(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    school_and_installer(engine, installer_username=None)  # neither has a username: the relay is the way
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", language_code="nl")
+    sanne.send("/matches")
+    sanne.press("Ja, stel me voor", await only_card(sanne, "Ruud Jansen"))
+    card = await only_card(ruud, "Nieuwe suggestie voor je: Sanne de Vries")
+    ruud.press("Ja, stel me voor", card)
+    await standin.wait_until(
+        lambda: "Kennismaking: Sanne de Vries" in card.plain_text, what="the introduction"
+    )
+    text = card.plain_text
+    # The news first, then the introduction itself, in the card he pressed; what it offers is the relay.
+    assert text.startswith("🎉 Jullie willen allebei!")
+    assert text.index("Jullie willen allebei") < text.index("Kennismaking: Sanne de Vries")
+    assert (
+        "geen Telegram-gebruikersnaam" in text and "Stuur Sanne de Vries een bericht" in card.button_texts[0]
+    )
+    await standin.wait_until(lambda: any("Kennismaking: Ruud Jansen" in m.plain_text for m in sanne.messages))
+    await standin.wait_idle()
+    assert [m for m in ruud.messages if "Kennismaking" in m.plain_text] == [card]  # no second introduction
+    # Nothing promises "gegevens" that are not sent.
+    for message in [*sanne.messages, *ruud.messages]:
+        assert "gegevens" not in message.plain_text
+    # "Ja" again on the introduced card (its old buttons): a popup, nothing sent or repeated.
+    count = len(ruud.messages)
+    with Session(engine) as session:
+        suggestion_id = session.exec(select(Suggestion)).one().id
+    query = ruud.press_data(f"sg:{suggestion_id}:y", card)
+    await standin.wait_until(lambda: query in standin.callback_answers, what="the popup")
+    assert "al geregeld" in standin.callback_answers[query].get("text", "")
+    await standin.wait_idle()
+    assert len(ruud.messages) == count
+    assert all("Ik stuur jullie nu" not in m.plain_text for m in ruud.messages)

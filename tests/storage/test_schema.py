@@ -15,8 +15,9 @@ from storage import make_engine, session_scope, upgrade
 from storage.models import Participant, ProfileItem
 
 EXPECTED_TABLES = {
-    "broadcast", "card_copy", "event", "follow_up", "introduction", "invitation", "job_run", "never_suggest", "organiser",
-    "outbox", "participant", "participant_event", "processed_update", "profile_item", "suggestion",
+    "broadcast", "card_copy", "event", "follow_up", "introduction", "invitation", "job_run", "never_suggest",
+    "organiser", "outbox", "participant", "participant_event", "processed_update", "profile_item",
+    "suggestion",
 }  # fmt: skip
 
 
