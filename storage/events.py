@@ -19,9 +19,7 @@ def event_by_code(session: Session, *, code: str) -> Event | None:
     return session.exec(select(Event).where(Event.code == code)).first()
 
 
-def create_event(
-    session: Session, *, code: str, name: str, held_on: dt.date | None
-) -> tuple[Event, bool]:
+def create_event(session: Session, *, code: str, name: str, held_on: dt.date | None) -> tuple[Event, bool]:
     """(the event, True) when new; an existing code gets the new name and date: (the event, False)."""
     event = event_by_code(session, code=code)
     created = event is None
