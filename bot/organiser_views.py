@@ -22,6 +22,8 @@ __all__ = [
     "describe_segment",
     "event_label",
     "event_line",
+    "flag_notice",
+    "flagged_text",
     "organiser_line",
     "person_label",
     "preview_text",
@@ -70,6 +72,28 @@ def event_line(language: str, *, code: str, name: str, held_on: dt.date | None, 
     return t(
         language, "event.list_line", name=name, date=date, code=code, count=count(participants, language)
     )
+
+
+# -- introductions flagged for the coordinator ("plans changed") -------------------------------------------
+def flag_notice(language: str, *, introduction_id: int, who: str, other: str, region: str | None) -> str:
+    """The notice an organiser gets at once when a side says their plans changed."""
+    return t(
+        language,
+        "organiser.flag_notice",
+        id=introduction_id,
+        who=who,
+        other=other,
+        region=region_label(language, region or "outside"),
+    )
+
+
+def flagged_text(language: str, total: int, lines: list[tuple[int, str, str]]) -> str:
+    """The flagged introductions that had no contact since, for /stats: (id, side a, side b) per line."""
+    shown = [t(language, "organiser.flagged_title", count=count(total, language))]
+    shown += [t(language, "organiser.flagged_line", id=i, a=a or "—", b=b or "—") for i, a, b in lines]
+    if total > len(lines):
+        shown.append("…")
+    return "\n".join(shown)
 
 
 # -- /organisers ----------------------------------------------------------------------------------------

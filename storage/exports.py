@@ -127,6 +127,7 @@ def export_data(session: Session, *, scope: Scope | None = None) -> ExportData:
             "contacted_at": i.contacted_at,
             "project_started_at": i.project_started_at,
             "project_description": i.project_description,
+            "flagged_for_coordinator_at": i.flagged_for_coordinator_at,
         }
         introductions.append(row)
         if i.project_started_at is not None:

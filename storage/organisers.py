@@ -95,14 +95,21 @@ def list_organisers(session: Session, *, configured: Iterable[int]) -> list[Orga
     return lines
 
 
-def organisers_for_region(session: Session, *, region: str | None, configured: Iterable[int]) -> list[int]:
-    """Who hears about a region's matters: its regional organisers, or when it has none the global ones."""
+def organisers_for_region(
+    session: Session, *, region: str | None, configured: Iterable[int], fallback: bool = True
+) -> list[int]:
+    """Who hears about a region's matters: its regional organisers, or when it has none the global ones.
+
+    With `fallback=False` only the regional ones (an empty list when the region has none).
+    """
     if region is not None:
         regional = session.exec(
             select(Organiser.telegram_id).where(Organiser.region == region).order_by(col(Organiser.id))
         ).all()
-        if regional:
+        if regional or not fallback:
             return list(regional)
+    if not fallback:
+        return []
     configured = list(dict.fromkeys(configured))
     added = session.exec(
         select(Organiser.telegram_id)

@@ -43,12 +43,14 @@ from storage.types import utcnow
 __all__ = [
     "STAGES",
     "DemandItem",
+    "FlaggedIntroduction",
     "Funnel",
     "FunnelReport",
     "ParkedMessage",
     "ProjectLine",
     "claim_run",
     "demand_items",
+    "flagged_introductions",
     "funnel_report",
     "parked_messages",
     "participant_languages",
@@ -341,3 +343,66 @@ def participant_languages(session: Session, *, telegram_ids: list[int]) -> dict[
         )
     ).all()
     return {int(tid): language for tid, language in rows if tid is not None}
+
+
+@dataclass(frozen=True)
+class FlaggedIntroduction:
+    """An introduction a side flagged for the coordinator ("plans changed") that has had no contact since.
+
+    A side outside the organiser's scope shows no name or organisation (its region only).
+    """
+
+    introduction_id: int
+    flagged_at: dt.datetime
+    name_a: str
+    organisation_a: str
+    region_a: str
+    name_b: str
+    organisation_b: str
+    region_b: str
+
+
+def flagged_introductions(
+    session: Session, *, scope: Scope | None = None, limit: int = 10
+) -> tuple[int, list[FlaggedIntroduction]]:
+    """(how many flagged introductions wait for a coordinator, the newest `limit`), within the scope."""
+    scope = scope or Scope.everything()
+    query = select(Introduction).where(
+        col(Introduction.flagged_for_coordinator_at).is_not(None),
+        col(Introduction.contacted_at).is_(None),
+        col(Introduction.project_started_at).is_(None),
+    )
+    in_scope = participant_ids_in_scope(session, scope=scope)
+    if in_scope is not None:
+        query = query.where(
+            col(Introduction.participant_a_id).in_(in_scope)
+            | col(Introduction.participant_b_id).in_(in_scope)
+        )
+    rows = session.exec(query.order_by(col(Introduction.flagged_for_coordinator_at).desc())).all()
+    shown = rows[:limit]
+    ids = {pid for row in shown for pid in (row.participant_a_id, row.participant_b_id)}
+    people = (
+        {p.id: p for p in session.exec(select(Participant).where(col(Participant.id).in_(ids))).all()}
+        if ids
+        else {}
+    )
+
+    def side(pid: int) -> tuple[str, str, str]:
+        person = people.get(pid)
+        if person is None or person.status == ParticipantStatus.DELETED:
+            return "", "", ""
+        if in_scope is not None and pid not in in_scope:
+            return "", "", person.region or ""
+        return person.name or "", person.organisation or "", person.region or ""
+
+    lines = []
+    for row in shown:
+        assert row.flagged_for_coordinator_at is not None
+        name_a, org_a, region_a = side(row.participant_a_id)
+        name_b, org_b, region_b = side(row.participant_b_id)
+        lines.append(
+            FlaggedIntroduction(
+                row.id or 0, row.flagged_for_coordinator_at, name_a, org_a, region_a, name_b, org_b, region_b
+            )
+        )
+    return len(rows), lines

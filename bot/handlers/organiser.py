@@ -25,6 +25,7 @@ from bot.keyboards import remove_reply_keyboard, to_markup, user_picker
 from bot.numbers import count
 from bot.organiser_views import (
     event_line,
+    flagged_text,
     organiser_line,
     outbox_keyboard,
     person_label,
@@ -265,7 +266,11 @@ async def stats(update: Update, context: KoppelContext) -> None:
         caption=caption,
         reply_markup=to_markup(stats_keyboard(language, snapshot.parked)),
     )
-    await message.reply_text(stats_service.render_projects(snapshot.projects, language))
+    projects = stats_service.render_projects(snapshot.projects, language)
+    if snapshot.flagged:  # introductions a side flagged for the coordinator: in the same message
+        flagged = flagged_text(language, snapshot.flagged, list(snapshot.flagged_lines))
+        projects = f"{flagged}\n\n{projects}" if len(flagged) + len(projects) < 4000 else flagged
+    await message.reply_text(projects)
 
 
 @organiser_only

@@ -188,9 +188,11 @@ async def broadcast_button(update: Update, context: KoppelContext) -> None:
             return
     await query.answer()
     message = query.message if isinstance(query.message, Message) else None
+    # Anyone may halt a running broadcast, except that a scoped organiser may halt only their own.
+    halting = action == "halt" and (await organiser_scope(update, context)).is_global
     status = await db.run(
         context.engine,
-        lambda s: service.status_for(s, broadcast_id=broadcast_id, presser=user.id, halting=action == "halt"),
+        lambda s: service.status_for(s, broadcast_id=broadcast_id, presser=user.id, halting=halting),
     )
     if status is None:  # not there, or not this organiser's draft
         await refuse(query, t(language, "broadcast.gone"))

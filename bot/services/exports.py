@@ -58,6 +58,7 @@ COLUMNS: tuple[str, ...] = (
     "contacted_at",
     "project_started_at",
     "project_description",
+    "flagged_for_coordinator_at",
     "created_at",
 )
 

@@ -37,6 +37,7 @@ from bot import conversation
 from bot.callbacks import pack
 from bot.cleaning import strip_controls
 from bot.keyboards import Button, Keyboard, to_dict
+from bot.organiser_views import flag_notice
 from bot.services import matchmaking as mm
 from bot.services.quiet import next_allowed_for
 from bot.settings import Settings
@@ -53,8 +54,10 @@ from storage.models import (
     Participant,
     ParticipantStatus,
 )
+from storage.organisers import organisers_for_region
 from storage.outbox import enqueue
 from storage.participants import get_by_telegram_id
+from storage.stats import participant_languages
 from storage.status import record_round
 from storage.suggestions import get_suggestion
 
@@ -468,9 +471,57 @@ def _act_on_reason(
             mm.mark_shown(session, suggestion=stored, participant_id=followup.participant_id, now=now)
         return outcome("answered_fresh", fresh_suggestion_id=row.id)
     if reason == Answer.REASON_PLANS:
-        introduction.flagged_for_coordinator_at = introduction.flagged_for_coordinator_at or now
-        return outcome("answered_flagged")
+        return outcome(_flag(session, introduction, followup.participant_id, now=now, settings=settings))
     raise StaleFollowUp(f"unknown reason {reason!r}")
+
+
+def _flag(
+    session: Session, introduction: Introduction, participant_id: int, *, now: dt.datetime, settings: Settings
+) -> str:
+    """Flag the introduction and tell the organisers of the person's region at once, through the outbox.
+
+    The region's own (scoped) organisers hear it first; a region without them goes to the global ones.
+    Returns the reply key that says truthfully who was told.
+    """
+    assert introduction.id is not None
+    person = session.get(Participant, participant_id)
+    other = session.get(
+        Participant,
+        introduction.participant_b_id
+        if introduction.participant_a_id == participant_id
+        else introduction.participant_a_id,
+    )
+    region = person.region if person is not None else None
+    regional = organisers_for_region(session, region=region, configured=[], fallback=False)
+    recipients = regional or organisers_for_region(session, region=None, configured=settings.organiser_ids)
+    introduction.flagged_for_coordinator_at = introduction.flagged_for_coordinator_at or now
+    session.add(introduction)
+    languages = participant_languages(session, telegram_ids=recipients)
+    for telegram_id in recipients:
+        language = languages.get(telegram_id, settings.default_language)
+        enqueue(
+            session,
+            dedupe_key=f"flag:{introduction.id}:{telegram_id}",
+            chat_id=telegram_id,
+            kind="flag",
+            text=flag_notice(
+                language,
+                introduction_id=introduction.id,
+                who=_side(person),
+                other=_side(other),
+                region=region,
+            ),
+        )
+    if regional:
+        return "answered_flagged"
+    return "answered_flagged_organisation" if recipients else "answered_flagged_noted"
+
+
+def _side(person: Participant | None) -> str:
+    if person is None or person.status == ParticipantStatus.DELETED:
+        return "—"
+    parts = [part for part in (person.name, person.organisation) if part]
+    return " · ".join(parts) if parts else "—"
 
 
 def _remind_other(

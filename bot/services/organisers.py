@@ -26,6 +26,7 @@ from storage.stats import (
     ParkedMessage,
     ProjectLine,
     demand_items,
+    flagged_introductions,
     funnel_report,
     parked_messages,
     started_projects,
@@ -107,13 +108,31 @@ class StatsSnapshot:
     report: FunnelReport
     projects: list[ProjectLine]
     parked: int
+    flagged: int = 0  # introductions flagged for the coordinator with no contact since
+    flagged_lines: tuple[tuple[int, str, str], ...] = ()  # (id, side a, side b), newest first
+
+
+def _side(name: str, organisation: str) -> str:
+    return " · ".join(part for part in (name, organisation) if part)
 
 
 def stats_snapshot(session: Session, *, scope: Scope) -> StatsSnapshot:
     """The numbers for /stats, within the organiser's scope."""
     parked_count, _ = parked_messages(session, limit=0, scope=scope)
+    flagged, lines = flagged_introductions(session, scope=scope)
     return StatsSnapshot(
-        funnel_report(session, scope=scope), started_projects(session, scope=scope), parked_count
+        funnel_report(session, scope=scope),
+        started_projects(session, scope=scope),
+        parked_count,
+        flagged,
+        tuple(
+            (
+                line.introduction_id,
+                _side(line.name_a, line.organisation_a),
+                _side(line.name_b, line.organisation_b),
+            )
+            for line in lines
+        ),
     )
 
 

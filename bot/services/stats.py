@@ -18,14 +18,16 @@ from bot.settings import WEEKDAYS, Settings
 from bot.texts import catalogue, t
 from storage import session_scope
 from storage.engagement import finish_job_run
-from storage.organisers import organiser_ids
+from storage.organisers import organiser_ids, organiser_scope
 from storage.outbox import enqueue
+from storage.scope import Scope
 from storage.stats import (
     STAGES,
     DemandItem,
     FunnelReport,
     ProjectLine,
     claim_run,
+    flagged_introductions,
     funnel_report,
     parked_messages,
     participant_languages,
@@ -245,25 +247,37 @@ def send_weekly_summary(engine: Engine, settings: Settings, *, now: dt.datetime)
     with session_scope(engine) as session:
         if not claim_run(session, key=f"organiser-summary:{week}", now=now):
             return 0
-        report = funnel_report(session)
-        parked, _ = parked_messages(session, limit=0)
         ids = organiser_ids(session, configured=settings.organiser_ids)
         languages = participant_languages(session, telegram_ids=ids)
-        charts: dict[str, str] = {}
+        # Each organiser's own scope: a regional coordinator's summary counts their region only.
+        numbers: dict[Scope, tuple[FunnelReport, int, int]] = {}
+        charts: dict[tuple[Scope, str], str] = {}
         queued = 0
         for telegram_id in ids:
             language = languages.get(telegram_id, settings.default_language)
-            if language not in charts:
-                charts[language] = base64.b64encode(render_funnel_chart(report, language)).decode()
+            scope = organiser_scope(session, telegram_id=telegram_id, configured=settings.organiser_ids)
+            scope = scope if scope is not None else Scope.everything()
+            if scope not in numbers:
+                numbers[scope] = (
+                    funnel_report(session, scope=scope),
+                    parked_messages(session, limit=0, scope=scope)[0],
+                    flagged_introductions(session, scope=scope, limit=0)[0],
+                )
+            report, parked, flagged = numbers[scope]
+            if (scope, language) not in charts:
+                charts[scope, language] = base64.b64encode(render_funnel_chart(report, language)).decode()
+            caption = render_stats_caption(report, language, weekly=True)
+            if flagged:
+                caption += "\n\n" + t(language, "organiser.weekly_flagged", count=count(flagged, language))
             row = enqueue(
                 session,
                 dedupe_key=f"organiser-summary:{week}:{telegram_id}",
                 chat_id=telegram_id,
                 kind="stats",
                 method="sendPhoto",
-                text=render_stats_caption(report, language, weekly=True),
+                text=caption,
                 reply_markup=to_dict(stats_keyboard(language, parked)),
-                extra={"photo_b64": charts[language], "filename": f"koppelbot-{week}.png"},
+                extra={"photo_b64": charts[scope, language], "filename": f"koppelbot-{week}.png"},
             )
             queued += row is not None
         finish_job_run(session, key=f"organiser-summary:{week}", now=now, details={"queued": queued})

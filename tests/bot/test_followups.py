@@ -177,7 +177,7 @@ def test_not_yet_because_plans_changed_flags_for_the_coordinator(engine, setting
             now=at(4),
             settings=settings,
         )
-        assert outcome.reply_key == "answered_flagged"
+        assert outcome.reply_key == "answered_flagged_organisation"  # no regional organiser: the global ones
     with Session(engine) as session:
         assert session.get(Introduction, introduction_id).flagged_for_coordinator_at == at(4)
 

@@ -6,14 +6,21 @@ and buttons cover only their scope, forged button data included.
 
 from __future__ import annotations
 
-from sqlmodel import Session
+import csv
+import io
+
+from sqlmodel import Session, select
 
 from bot.app import KoppelApplication
 from bot.standin import BotAPIStandIn
 from storage import session_scope
+from storage.imports import link_event
 from storage.invitations import get_or_create_event
+from storage.models import Broadcast, OutboxMessage, OutboxState, ProfileItem
 from storage.organisers import add_organiser, organiser_scope
+from storage.outbox import enqueue
 from storage.scope import Scope
+from tests.bot.organiser_data import introduce, person
 from tests.factories import participant
 
 ORGANISER = 900001  # in ORGANISER_IDS: global
@@ -89,3 +96,147 @@ async def test_a_scoped_organiser_adds_only_within_their_scope(
     with Session(engine) as session:
         assert organiser_scope(session, telegram_id=558, configured=[ORGANISER]) == Scope(region="achterhoek")
         assert organiser_scope(session, telegram_id=559, configured=[ORGANISER]) is None
+
+
+# -- item 3: every organiser command within the scope -------------------------------------------------------
+def _two_regions(engine) -> dict[str, int]:
+    """Two participants in the Achterhoek, two in the Foodvalley, each side with a need nobody offers."""
+    return {
+        "anna": person(engine, 11, region="achterhoek", organisation="Assink", needs=("gastlessen",)),
+        "aart": person(engine, 12, region="achterhoek", organisation="Graafschap"),
+        "fenna": person(engine, 21, region="foodvalley", organisation="Foodbedrijf", needs=("stageplekken",)),
+        "floor": person(engine, 22, region="foodvalley", organisation="Ede College"),
+    }
+
+
+def _item(engine, participant_id: int) -> int:
+    with Session(engine) as session:
+        item = session.exec(select(ProfileItem).where(ProfileItem.participant_id == participant_id)).first()
+        assert item is not None and item.id is not None
+        return item.id
+
+
+async def test_stats_of_a_regional_organiser_count_only_their_region(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    people = _two_regions(engine)
+    introduce(engine, people["anna"], people["aart"], project="Gastles")
+    introduce(engine, people["fenna"], people["floor"], project="Stage bij Foodbedrijf")
+    _scoped(engine, region="achterhoek")
+    regional = standin.person(REGIONAL, "Ria")
+    regional.send("/stats")
+    photo = await regional.reply()
+    assert "Deelnemers: 2" in photo.plain_text and "Foodvalley" not in photo.plain_text
+    projects = (await regional.reply()).plain_text
+    assert "Gastles" in projects and "Foodbedrijf" not in projects
+    org = standin.person(ORGANISER, "Olga")
+    org.send("/stats")
+    assert "Deelnemers: 4" in (await org.reply()).plain_text
+
+
+async def test_unmet_of_a_regional_organiser_and_a_forged_need_outside_it(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    people = _two_regions(engine)
+    _scoped(engine, region="achterhoek")
+    regional = standin.person(REGIONAL, "Ria")
+    regional.send("/unmet")
+    report = await regional.reply()
+    assert "gastlessen" in report.plain_text and "stageplekken" not in report.plain_text
+    callback_id = regional.press_data(f"ud:{_item(engine, people['fenna'])}")  # forged: a Foodvalley need
+    await standin.wait_until(lambda: callback_id in standin.callback_answers, what="the stale answer")
+    assert standin.callback_answers[callback_id]["show_alert"] is True
+    with Session(engine) as session:
+        assert session.exec(select(Broadcast)).all() == []  # no draft to the other region
+
+
+async def test_broadcast_of_a_regional_organiser_reaches_only_their_region(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    people = _two_regions(engine)
+    _scoped(engine, region="achterhoek")
+    regional = standin.person(REGIONAL, "Ria")
+    regional.send("/broadcast")
+    await regional.reply()
+    regional.send("Gastlessen gezocht!")
+    await regional.reply()
+    regional.press("Per regio")
+    await standin.wait_until(lambda: "Welke regio" in regional.last.plain_text, what="the region buttons")
+    regions = [label for label in regional.last.button_texts if label != "« Terug"]
+    assert "Achterhoek" in regions and "Foodvalley" not in regions
+    with Session(engine) as session:
+        draft = session.exec(select(Broadcast)).one()
+    callback_id = regional.press_data(f"bc:set:{draft.id}:region:foodvalley")  # forged: another region
+    await standin.wait_until(lambda: callback_id in standin.callback_answers, what="the stale answer")
+    assert standin.callback_answers[callback_id]["show_alert"] is True
+    regional.press("Terug")
+    await standin.wait_until(lambda: "Iedereen" in " ".join(regional.last.button_texts), what="segments")
+    regional.press("Iedereen")
+    await standin.wait_until(lambda: "Ontvangers" in regional.last.plain_text, what="the preview")
+    assert "regio Achterhoek" in regional.last.plain_text and "Ontvangers: 2" in regional.last.plain_text
+    regional.press("Versturen naar 2")
+    await standin.wait_until(
+        lambda: _outbox_participants(engine) == {people["anna"], people["aart"]}, what="rows"
+    )
+
+
+def _outbox_participants(engine) -> set[int | None]:
+    with Session(engine) as session:
+        return {row.participant_id for row in session.exec(select(OutboxMessage)).all()}
+
+
+async def test_export_of_an_event_organiser_holds_only_their_event(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    people = _two_regions(engine)
+    with session_scope(engine) as session:
+        event = get_or_create_event(session, code="ede-2022", name="Netwerkmiddag Ede")
+        assert event.id is not None
+        link_event(session, participant_id=people["fenna"], event_id=event.id)
+    introduce(engine, people["fenna"], people["anna"])
+    _scoped(engine, event_code="ede-2022")
+    regional = standin.person(REGIONAL, "Ria")
+    regional.send("/export")
+    document = await regional.reply()
+    rows = list(csv.DictReader(io.StringIO(document.file_bytes.decode("utf-8-sig")), delimiter=";"))
+    assert [row["id"] for row in rows if row["record"] == "participant"] == [str(people["fenna"])]
+    introduction = next(row for row in rows if row["record"] == "introduction")
+    names = {introduction["name_a"], introduction["name_b"]}
+    assert "Test" in names and "" in names  # Anna, outside the event, by id only
+    regional.send("/export achterhoek-dag")  # not their event: refused
+    assert "Er is geen event" in (await regional.reply()).plain_text
+
+
+async def test_outbox_of_a_regional_organiser_shows_and_retries_only_their_region(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    people = _two_regions(engine)
+    with session_scope(engine) as session:
+        for name in ("anna", "fenna"):
+            row = enqueue(
+                session, dedupe_key=f"d:{name}", chat_id=people[name], kind="digest", text="hoi",
+                participant_id=people[name],
+            )  # fmt: skip
+            assert row is not None
+            row.state, row.attempts, row.last_error = OutboxState.PARKED, 8, "NetworkError"
+            session.add(row)
+    _scoped(engine, region="foodvalley")
+    regional = standin.person(REGIONAL, "Ria")
+    regional.send("/outbox")
+    assert "1 vastgelopen berichten" in (await regional.reply()).plain_text
+    regional.press_data("org:retry")  # even pressed on any message: only their region's
+    await standin.wait_until(lambda: "wachtrij" in regional.last.plain_text, what="the retry")
+    assert "1 berichten" in regional.last.plain_text
+    with Session(engine) as session:
+        states = {row.participant_id: row.state for row in session.exec(select(OutboxMessage)).all()}
+    assert states[people["anna"]] == OutboxState.PARKED
+
+
+# -- item 6: /privacy says what organisers see ---------------------------------------------------------------
+async def test_privacy_says_what_scoped_organisers_see(standin: BotAPIStandIn, bot: KoppelApplication) -> None:
+    sanne = standin.person(1234, "Sanne")
+    sanne.send("/privacy")
+    text = (await sanne.reply()).plain_text
+    assert "Organisatoren per regio of event" in text
+    assert "zien alleen de mensen uit hun regio of van hun event" in text
+    assert "de organisatoren van jouw regio (of anders de organisatie)" in text
