@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0004_card_copies"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004_scope"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
