@@ -230,3 +230,13 @@ async def test_outbox_of_a_regional_organiser_shows_and_retries_only_their_regio
     with Session(engine) as session:
         states = {row.participant_id: row.state for row in session.exec(select(OutboxMessage)).all()}
     assert states[people["anna"]] == OutboxState.PARKED
+
+
+# -- item 6: /privacy says what organisers see ---------------------------------------------------------------
+async def test_privacy_says_what_scoped_organisers_see(standin: BotAPIStandIn, bot: KoppelApplication) -> None:
+    sanne = standin.person(1234, "Sanne")
+    sanne.send("/privacy")
+    text = (await sanne.reply()).plain_text
+    assert "Organisatoren per regio of event" in text
+    assert "zien alleen de mensen uit hun regio of van hun event" in text
+    assert "de organisatoren van jouw regio (of anders de organisatie)" in text
