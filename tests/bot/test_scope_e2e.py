@@ -233,10 +233,23 @@ async def test_outbox_of_a_regional_organiser_shows_and_retries_only_their_regio
 
 
 # -- item 6: /privacy says what organisers see ---------------------------------------------------------------
-async def test_privacy_says_what_scoped_organisers_see(standin: BotAPIStandIn, bot: KoppelApplication) -> None:
+async def test_privacy_says_what_scoped_organisers_see(
+    standin: BotAPIStandIn, bot: KoppelApplication
+) -> None:
     sanne = standin.person(1234, "Sanne")
     sanne.send("/privacy")
     text = (await sanne.reply()).plain_text
     assert "Organisatoren per regio of event" in text
     assert "zien alleen de mensen uit hun regio of van hun event" in text
     assert "de organisatoren van jouw regio (of anders de organisatie)" in text
+
+
+async def test_digest_now_is_for_global_organisers_only(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    _scoped(engine, region="achterhoek")
+    regional = standin.person(REGIONAL, "Ria")
+    regional.send("/digest_now")
+    assert "alleen een organisator voor alle regio's" in (await regional.reply()).plain_text
+    with Session(engine) as session:
+        assert session.exec(select(OutboxMessage)).all() == []
