@@ -253,3 +253,16 @@ async def test_digest_now_is_for_global_organisers_only(
     assert "alleen een organisator voor alle regio's" in (await regional.reply()).plain_text
     with Session(engine) as session:
         assert session.exec(select(OutboxMessage)).all() == []
+
+
+async def test_unmet_of_a_regional_organiser_counts_offers_from_everywhere(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    person(engine, 11, region="achterhoek", needs=("excursie techniek",))
+    person(engine, 12, region="achterhoek", needs=("gastlessen",))
+    person(engine, 21, region="foodvalley", offers=("excursie techniek",))
+    _scoped(engine, region="achterhoek")
+    regional = standin.person(REGIONAL, "Ria")
+    regional.send("/unmet")
+    report = (await regional.reply()).plain_text
+    assert "gastlessen" in report and "excursie" not in report  # the Foodvalley offers that one
