@@ -517,6 +517,9 @@ async def digest_now(update: Update, context: KoppelContext) -> None:
     if message is None:
         return
     language = _language(update)
+    if not (await organiser_scope(update, context)).is_global:  # it reaches everyone: global organisers only
+        await message.reply_text(t(language, "organiser.global_only"))
+        return
     await message.reply_text(t(language, "organiser.digest_running"))
     report = await db.call(
         digest.run_digest,

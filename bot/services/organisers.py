@@ -18,9 +18,9 @@ from storage import organisers as store
 from storage.events import event_by_code, event_invitation
 from storage.exports import ExportData, export_data
 from storage.invitations import deep_link
-from storage.models import Event
+from storage.models import Event, ItemKind
 from storage.organisers import OrganiserLine
-from storage.scope import Scope
+from storage.scope import Scope, participant_ids_in_scope
 from storage.stats import (
     FunnelReport,
     ParkedMessage,
@@ -137,8 +137,13 @@ def stats_snapshot(session: Session, *, scope: Scope) -> StatsSnapshot:
 
 
 def unmet_needs(session: Session, *, scope: Scope) -> list[UnmetNeed]:
-    """Needs that no offer answers, biggest first (the needs of people in the scope)."""
-    return unmet_demand(demand_items(session, scope=scope))
+    """Needs that no offer answers, biggest first: the needs of people in the scope, against every offer
+    (a need in the Achterhoek that someone in the Foodvalley offers is not unmet)."""
+    items = demand_items(session)
+    in_scope = participant_ids_in_scope(session, scope=scope)
+    if in_scope is not None:
+        items = [item for item in items if item.kind != ItemKind.NEED or item.participant_id in in_scope]
+    return unmet_demand(items)
 
 
 def parked(session: Session, *, limit: int, scope: Scope) -> tuple[int, list[ParkedMessage]]:

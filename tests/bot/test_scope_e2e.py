@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from bot.app import KoppelApplication
 from bot.standin import BotAPIStandIn
 from storage import session_scope
+from storage.broadcasts import create_draft, start_broadcast
 from storage.imports import link_event
 from storage.invitations import get_or_create_event
 from storage.models import Broadcast, OutboxMessage, OutboxState, ProfileItem
@@ -233,10 +234,54 @@ async def test_outbox_of_a_regional_organiser_shows_and_retries_only_their_regio
 
 
 # -- item 6: /privacy says what organisers see ---------------------------------------------------------------
-async def test_privacy_says_what_scoped_organisers_see(standin: BotAPIStandIn, bot: KoppelApplication) -> None:
+async def test_privacy_says_what_scoped_organisers_see(
+    standin: BotAPIStandIn, bot: KoppelApplication
+) -> None:
     sanne = standin.person(1234, "Sanne")
     sanne.send("/privacy")
     text = (await sanne.reply()).plain_text
     assert "Organisatoren per regio of event" in text
     assert "zien alleen de mensen uit hun regio of van hun event" in text
     assert "de organisatoren van jouw regio (of anders de organisatie)" in text
+
+
+async def test_digest_now_is_for_global_organisers_only(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    _scoped(engine, region="achterhoek")
+    regional = standin.person(REGIONAL, "Ria")
+    regional.send("/digest_now")
+    assert "alleen een organisator voor alle regio's" in (await regional.reply()).plain_text
+    with Session(engine) as session:
+        assert session.exec(select(OutboxMessage)).all() == []
+
+
+async def test_unmet_of_a_regional_organiser_counts_offers_from_everywhere(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    person(engine, 11, region="achterhoek", needs=("excursie techniek",))
+    person(engine, 12, region="achterhoek", needs=("gastlessen",))
+    person(engine, 21, region="foodvalley", offers=("excursie techniek",))
+    _scoped(engine, region="achterhoek")
+    regional = standin.person(REGIONAL, "Ria")
+    regional.send("/unmet")
+    report = (await regional.reply()).plain_text
+    assert "gastlessen" in report and "excursie" not in report  # the Foodvalley offers that one
+
+
+async def test_a_regional_organiser_cannot_halt_a_global_broadcast_with_forged_data(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    _two_regions(engine)
+    with session_scope(engine) as session:
+        broadcast = create_draft(session, created_by=ORGANISER, text="Voor iedereen")
+        start_broadcast(session, broadcast=broadcast)
+        broadcast_id = broadcast.id
+    _scoped(engine, region="achterhoek")
+    regional = standin.person(REGIONAL, "Ria")
+    regional.send("/stats")
+    await regional.reply()
+    regional.press_data(f"bc:halt:{broadcast_id}")
+    await standin.wait_until(lambda: "bestaat niet meer" in regional.last.plain_text, what="the refusal")
+    with Session(engine) as session:
+        assert session.get(Broadcast, broadcast_id).status != "cancelled"
