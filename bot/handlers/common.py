@@ -189,8 +189,14 @@ async def deliver(update: Update, reply: Reply, context: KoppelContext | None = 
     if query is not None:
         if reply.stale:  # an old or forged button: a popup, and its keyboard taken away; nothing is re-sent
             await answer_query(query, reply.toast)
-            if query.message is None or query.message.message_id != reply.asking:
-                await drop_buttons(update)
+            on_open = query.message is not None and query.message.message_id == reply.asking
+            if on_open and not views:  # a wrong press on the open question: it keeps its buttons
+                return
+            await drop_buttons(update)
+            if on_open:  # its answer was stored, but the bot stopped before showing what follows
+                asking = await send_views(update, views)
+                if context is not None:
+                    await close_previous_question(update, context, asking)
             return
         await answer_query(query, reply.toast, alert=reply.alert)
         if reply.close:

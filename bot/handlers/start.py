@@ -69,11 +69,13 @@ async def start(update: Update, context: KoppelContext) -> None:
     if await is_organiser(context, person.telegram_id):  # what they can do, rather than the consent text
         await send(update, *organiser_welcome(language, token))
         return
+    first = _asks_language_first(person.language_code)  # the language first, then the consent text in it
+    if first:
+        language = language if language != default_language() else "en"
     if payload and token is None:
         await send(update, t(language, "onboarding.invite_unknown"))
-    if _asks_language_first(person.language_code):  # the language first, then the consent text in it
-        choice = language if language != default_language() else "en"
-        await send(update, t(choice, "start.language_first"), language_keyboard(None, token))
+    if first:
+        await send(update, t(language, "start.language_first"), language_keyboard(None, token))
         return
     await welcome(update, language, token)
 

@@ -115,13 +115,22 @@ def _advance(participant: Participant, state: State) -> None:
     conversation.enter(participant, conversation.after_answer(state, completed=completed))
 
 
-def _stale(session: Session, participant: Participant) -> Reply:  # noqa: ARG001
-    """What an old or forged profile button gets: a short popup (the open question stays where it is)."""
+def _stale(session: Session, participant: Participant) -> Reply:
+    """What an old or forged profile button gets: a short popup (the open question stays where it is).
+
+    One exception: when the conversation moved on since the question message was shown, and that question
+    was never followed by the next one (the bot stopped in between and the press came again), `views`
+    holds the question of now, to be shown when the press came from that last question message.
+    """
     language = participant.language
     state = state_of(participant)
     if state is not None and state.in_profile:
         toast = t(language, "onboarding.stale_question")
-        return Reply(language, toast=toast, stale=True, asking=conversation.asked_message(participant))
+        asking = conversation.asked_message(participant)
+        reply = Reply(language, toast=toast, stale=True, asking=asking)
+        if asking is not None and conversation.asked_in(participant) != participant.conversation_state:
+            reply.views = current_views(session, participant)
+        return reply
     unfinished = participant.profile_completed_at is None
     key = "onboarding.stale_unfinished" if unfinished else "onboarding.stale_finished"
     return Reply(language, toast=t(language, key), stale=True)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 
+from sqlmodel import select
+
 from bot.app import KoppelApplication
 from bot.standin import BotAPIStandIn
 from bot.standin.server import Person
 from bot.texts import t
 from storage import session_scope
 from storage.invitations import create_invitation, get_or_create_event
+from storage.models import Participant
 from tests.bot import organiser_data
 from tests.bot.test_broadcast_e2e import ORGANISER
 from tests.bot.test_conversation_e2e import answered, participant, toast
@@ -247,3 +250,27 @@ async def test_a_broadcast_names_its_sender_and_the_organiser_keeps_a_copy(
         (received,) = standin.bot_messages(13100 + k)
         assert received.plain_text.splitlines()[0] == "Bericht van de organisatie · Olga de Boer"
         assert received.plain_text.endswith("Netwerkmiddag op 10 maart in Doetinchem")
+
+
+async def test_a_press_repeated_after_a_crash_still_shows_the_next_question(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    piet = standin.person(13010, "Piet", language_code="nl")
+    await consent(piet)
+    piet.send("Piet Bakker")
+    await said(piet, "organisatie")
+    piet.send("Graafschap College")
+    await said(piet, "Wat past het best")
+    role_question = piet.last
+    await standin.wait_idle()
+    # The role was stored, then the bot died before it showed the next question (as a restart leaves it).
+    with session_scope(engine) as session:
+        person = session.exec(select(Participant).where(Participant.telegram_id == 13010)).one()
+        person.role, person.conversation_state = "mbo", "ob:region"
+        session.add(person)
+    callback = piet.press("mbo", role_question)  # Telegram delivers the press again
+    await answered(standin, callback)
+    await said(piet, "In welke regio")  # the question of now follows after all
+    await standin.wait_until(lambda: not role_question.buttons, what="the role question without buttons")
+    piet.press("Achterhoek")
+    await said(piet, "Hoe ver")
