@@ -39,6 +39,7 @@ from storage.outbox import requeue_parked
 from storage.types import utcnow
 
 __all__ = [
+    "NO_REGION",
     "STAGES",
     "DemandItem",
     "Funnel",
@@ -53,6 +54,9 @@ __all__ = [
     "retry_parked",
     "started_projects",
 ]
+
+
+NO_REGION = "none"  # the funnel's region code for people who did not choose a region yet (listed last)
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ def _counted_participants(session: Session) -> dict[int, Participant]:
 def funnel_report(session: Session) -> FunnelReport:
     """The funnel overall and per region."""
     people = _counted_participants(session)
-    region_of = {pid: (p.region or "outside") for pid, p in people.items()}
+    region_of = {pid: (p.region or NO_REGION) for pid, p in people.items()}  # not "outside": not chosen yet
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STAGES, 0))
     overall = dict.fromkeys(STAGES, 0)
 
@@ -150,7 +154,10 @@ def funnel_report(session: Session) -> FunnelReport:
             bump("projects", regions)
     return FunnelReport(
         overall=Funnel(**overall),
-        by_region={region: Funnel(**values) for region, values in sorted(counts.items())},
+        by_region={
+            region: Funnel(**values)
+            for region, values in sorted(counts.items(), key=lambda pair: (pair[0] == NO_REGION, pair[0]))
+        },
     )
 
 
