@@ -185,6 +185,10 @@ def typed(session: Session, *, person: Person, text: str, message_id: int, now: 
             reply.views += current_views(session, participant)
         elif state is not None and state.mode is Mode.RELAY and state.target is not None:
             reply.relay_to = state.target
+        elif state is None and participant.profile_completed_at is None:
+            # Idle with an unfinished profile (after /cancel): the way on is finishing it, not /matches.
+            reply.views.append((t(language, "onboarding.finish_profile_hint"), []))
+            reply.views += resumed_views(session, participant, person.full_name)
         else:
             reply.views.append((t(language, "account.not_understood"), []))
     except InputProblem as problem:
@@ -208,6 +212,10 @@ def other_message(session: Session, *, person: Person) -> Reply:
         return Reply(
             language, [(t(language, "onboarding.not_text"), []), *current_views(session, participant)]
         )
+    if state is None and participant.profile_completed_at is None:
+        views = resumed_views(session, participant, person.full_name)
+        session.add(participant)
+        return Reply(language, [(t(language, "onboarding.not_text"), []), *views])
     return Reply(language, [(t(language, "account.not_text"), [])])
 
 
