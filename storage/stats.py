@@ -41,6 +41,7 @@ from storage.scope import Scope, participant_ids_in_scope
 from storage.types import utcnow
 
 __all__ = [
+    "NO_REGION",
     "STAGES",
     "DemandItem",
     "FlaggedIntroduction",
@@ -57,6 +58,9 @@ __all__ = [
     "retry_parked",
     "started_projects",
 ]
+
+
+NO_REGION = "none"  # the funnel's region code for people who did not choose a region yet (listed last)
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,7 @@ def funnel_report(session: Session, *, scope: Scope | None = None) -> FunnelRepo
     """The funnel overall and per region (a scoped organiser's: pairs with a side in their scope)."""
     scope = scope or Scope.everything()
     people = _counted_participants(session, scope)
-    region_of = {pid: (p.region or "outside") for pid, p in people.items()}
+    region_of = {pid: (p.region or NO_REGION) for pid, p in people.items()}  # not "outside": not chosen yet
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STAGES, 0))
     overall = dict.fromkeys(STAGES, 0)
 
@@ -160,7 +164,10 @@ def funnel_report(session: Session, *, scope: Scope | None = None) -> FunnelRepo
             bump("projects", regions)
     return FunnelReport(
         overall=Funnel(**overall),
-        by_region={region: Funnel(**values) for region, values in sorted(counts.items())},
+        by_region={
+            region: Funnel(**values)
+            for region, values in sorted(counts.items(), key=lambda pair: (pair[0] == NO_REGION, pair[0]))
+        },
     )
 
 

@@ -537,8 +537,10 @@ def _remind_other(
     if introduction.contacted_at is not None or introduction.project_started_at is not None:
         # The other side confirmed contact, or the bot passed messages both ways: no "heard nothing" to them.
         return outcome("answered_contact_known")
+    if other is not None and other.status == ParticipantStatus.PAUSED:
+        return outcome("answered_other_paused")
     if other is None or other.id is None or other.status != ParticipantStatus.ACTIVE:
-        return outcome("answered_no_fresh")
+        return outcome("answered_other_gone")  # left, or blocked the bot: no reminder can reach them
     rows = store.create_followups(
         session,
         introduction=introduction,

@@ -218,6 +218,10 @@ def typed(session: Session, *, person: Person, text: str, message_id: int, now: 
             reply.relay_to = state.target
         elif (command := _meant_command(text)) is not None:  # "matches", "profiel": the command it means
             reply.views.append((t(language, "account.did_you_mean", command=command), []))
+        elif state is None and participant.profile_completed_at is None:
+            # Idle with an unfinished profile (after /cancel): the way on is finishing it, not /matches.
+            reply.views.append((t(language, "onboarding.finish_profile_hint"), []))
+            reply.views += resumed_views(session, participant, person.full_name)
         else:
             reply.views.append((t(language, "account.not_understood"), []))
     except InputProblem as problem:
@@ -250,6 +254,10 @@ def other_message(session: Session, *, person: Person) -> Reply:
         return Reply(
             language, [(t(language, "onboarding.not_text"), []), *current_views(session, participant)]
         )
+    if state is None and participant.profile_completed_at is None:
+        views = resumed_views(session, participant, person.full_name)
+        session.add(participant)
+        return Reply(language, [(t(language, "onboarding.not_text"), []), *views])
     return Reply(language, [(t(language, "account.not_text"), [])])
 
 

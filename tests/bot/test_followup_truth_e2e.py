@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
 from bot.app import KoppelApplication, build_application
@@ -162,3 +163,38 @@ async def test_an_event_wide_invitation_does_not_claim_a_prefill(
     texts = await _accept(standin.person(2301, "Fleur"), token)
     assert any("via de uitnodiging voor Netwerkmiddag Ede" in text for text in texts), texts
     assert all("al van je wist" not in text for text in texts), texts
+
+
+@pytest.mark.parametrize(
+    ("status", "key"), [("paused", "answered_other_paused"), ("blocked", "answered_other_gone")]
+)
+def test_other_did_not_answer_says_why_no_reminder_can_go(
+    engine, settings: Settings, status: str, key: str
+) -> None:
+    a, b, _ = pair(engine)
+    followups.run_followups(engine, settings=settings, now=at(3))
+    with session_scope(engine) as session:
+        other = session.get(Participant, b)
+        assert other is not None
+        other.status = status
+        session.add(other)
+    with Session(engine) as session:
+        check = session.exec(
+            select(FollowUp).where(FollowUp.participant_id == a, FollowUp.kind == "contact_check")
+        ).one()
+    with session_scope(engine) as session:
+        followups.answer_followup(
+            session, followup_id=check.id, participant_id=a, answer="n", now=at(4), settings=settings
+        )
+        outcome = followups.answer_followup(
+            session,
+            followup_id=check.id,
+            participant_id=a,
+            answer="w",
+            reason="o",
+            now=at(4),
+            settings=settings,
+        )
+    assert outcome.reply_key == key  # not "Ik heb nu geen nieuwe kennismaking voor je"
+    with Session(engine) as session:
+        assert not session.exec(select(FollowUp).where(FollowUp.kind == FollowUpKind.REMINDER)).all()

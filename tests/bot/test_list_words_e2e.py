@@ -129,3 +129,25 @@ async def test_cancel_while_editing_from_the_summary_returns_to_the_summary(
     with Session(engine) as session:
         person = session.exec(select(Participant).where(Participant.telegram_id == 2103)).one()
         assert person.profile_completed_at is not None and person.organisation == "ROC"
+
+
+async def test_hallo_with_an_unfinished_profile_points_to_the_open_question(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    piet = standin.person(2104, "Piet", language_code="nl")
+    await consent(piet)
+    piet.press("Houden")
+    await said(piet, "Bij welke organisatie werk je")
+    piet.send("/cancel")
+    await said(piet, "Gestopt")
+    piet.skip()
+    piet.send("hallo?")
+    await said(piet, "Bij welke organisatie werk je")
+    texts = [m.plain_text for m in await piet.replies_until_idle()]
+    assert any("Je profiel is nog niet af" in text for text in texts), texts
+    assert all("/matches" not in text for text in texts), texts
+    piet.send("Techniekpact")  # the next line answers the question it was pointed to
+    await said(piet, "Wat past het best")
+    with Session(engine) as session:
+        row = session.exec(select(Participant).where(Participant.telegram_id == 2104)).one()
+        assert row.organisation == "Techniekpact"
