@@ -12,7 +12,9 @@ from bot.services import digest
 from bot.standin import BotAPIStandIn
 from bot.standin.server import ChatMessage, Person
 from storage.models import Introduction, NeverSuggest, Suggestion, SuggestionStatus
-from tests.bot.test_matches_e2e import card_for, school_and_installer
+from tests.bot.test_matches_e2e import card_for, school_and_installer, seed
+
+ORGANISER = 900001
 
 
 def sends_to(standin: BotAPIStandIn, chat_id: int) -> int:
@@ -221,3 +223,47 @@ async def test_both_yes_says_so_before_the_introduction_and_a_second_yes_is_a_po
     await standin.wait_idle()
     assert len(ruud.messages) == count
     assert all("Ik stuur jullie nu" not in m.plain_text for m in ruud.messages)
+
+
+def previews_off(standin: BotAPIStandIn, chat_ids: set[int]) -> list[bool]:
+    """Per message the bot sent or edited in these chats: whether link previews were turned off."""
+    calls = [*standin.calls_to("sendMessage"), *standin.calls_to("editMessageText")]
+    return [
+        (call.params.get("link_preview_options") or {}).get("is_disabled") is True
+        for call in calls
+        if call.params.get("chat_id") in chat_ids
+    ]
+
+
+async def test_cards_introductions_and_broadcasts_never_preview_links(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    seed(engine, 3001, "Sanne https://example.org/sanne", organisation="Het Streek www.example.org",
+         role="school", region="foodvalley", offers=("leerlingen voor een praktijkopdracht",),
+         needs=("gastlessen over warmtepompen",))  # fmt: skip
+    seed(engine, 3002, "Ruud Jansen", organisation="https://example.com/jansen", role="company",
+         region="achterhoek", offers=("gastlessen warmtepomp-installatie",),
+         needs=("stagiairs installatietechniek",), username="ruud_installeert")  # fmt: skip
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", language_code="nl")
+    sanne.send("/matches")  # a direct reply
+    sanne.press("Ja, stel me voor", await only_card(sanne, "Ruud Jansen"))  # an edit
+    card = await only_card(ruud, "Sanne https://example.org/sanne")  # through the outbox
+    ruud.press("Ja, stel me voor", card)
+    await standin.wait_until(lambda: any("Kennismaking" in m.plain_text for m in sanne.messages))
+    organiser = standin.person(ORGANISER, "Olga")
+    organiser.send("/broadcast")
+    await standin.wait_until(lambda: bool(organiser.messages), what="the broadcast question")
+    organiser.send("Aanmelden voor de netwerkmiddag: https://example.org/aanmelden")
+    await standin.wait_until(lambda: "Iedereen" in organiser.last.button_texts, what="the audience")
+    organiser.press("Iedereen")
+    await standin.wait_until(lambda: any("Versturen" in b for b in organiser.last.button_texts))
+    organiser.press("Versturen")
+    for person in (sanne, ruud):
+        await standin.wait_until(
+            lambda person=person: any("netwerkmiddag" in m.plain_text for m in person.messages),
+            what="the broadcast",
+        )
+    await standin.wait_idle()
+    flags = previews_off(standin, {3001, 3002, ORGANISER})
+    assert len(flags) >= 8 and all(flags), flags
