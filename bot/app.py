@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from telegram import Update
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -149,7 +149,14 @@ def build_application(settings: Settings, *, engine: Engine, clock: Clock | None
         .token(token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.file_base_url)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        # No link previews: a URL in someone's name or offer must not unfurl in other people's cards.
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=settings.tz,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
         .context_types(context_types)
         # Every Bot API call (replies, edits, button answers, the outbox sender) through one limiter.
         .rate_limiter(TelegramLimiter.from_settings(settings))

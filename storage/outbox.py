@@ -16,9 +16,11 @@ id) stays. A row that cannot be delivered keeps its payload while an organiser m
 `give_up_undelivered` (the daily retention pass) empties it: parked rows are then cancelled.
 
 Payload: `text` (sendMessage) or `caption` (sendPhoto/sendDocument), `parse_mode`, `reply_markup` (a dict
-in Bot API JSON form) and any other Bot API parameter by name. A file for sendPhoto/sendDocument is given
-with `attachment(...)`: `<photo|document>` (a Telegram file_id or URL), `<photo|document>_path` (a file
-path read at send time) or `<photo|document>_b64` (the bytes, base64) plus an optional `filename`.
+in Bot API JSON form) and any other Bot API parameter by name. A sendMessage gets
+`link_preview_options: {"is_disabled": true}` unless given: no message the bot sends unfurls a link.
+A file for sendPhoto/sendDocument is given with `attachment(...)`: `<photo|document>` (a Telegram file_id
+or URL), `<photo|document>_path` (a file path read at send time) or `<photo|document>_b64` (the bytes,
+base64) plus an optional `filename`.
 """
 
 from __future__ import annotations
@@ -167,6 +169,8 @@ def _values(**message: Unpack[Message]) -> dict[str, Any]:
     text = message.get("text")
     if text is not None:
         payload["caption" if method in FILE_METHODS else "text"] = text
+    if method == "sendMessage":  # no link previews: a URL in a name must not unfurl in others' messages
+        payload.setdefault("link_preview_options", {"is_disabled": True})
     parse_mode = message.get("parse_mode", "HTML")
     if parse_mode:
         payload["parse_mode"] = parse_mode

@@ -15,7 +15,10 @@ from storage.models import ItemKind, Participant, ParticipantStatus
 from storage.outbox import enqueue
 from storage.participants import add_items, create_participant
 
-__all__ = ["add_participant", "chat_people", "participant", "people_with_a_message"]
+__all__ = ["ALWAYS_AWAKE", "add_participant", "chat_people", "participant", "people_with_a_message"]
+
+# Settings without quiet hours, for end-to-end tests that run at any hour (`settings.model_copy(update=...)`).
+ALWAYS_AWAKE = {"quiet_days": [], "quiet_hours_start": dt.time(0, 0), "quiet_hours_end": dt.time(0, 0)}
 
 
 def add_participant(

@@ -69,8 +69,11 @@ def demo_settings(standin: BotAPIStandIn, database_url: str, **overrides: Any) -
         "timezone": "Europe/Amsterdam",
         "default_language": "nl",
         "log_level": "WARNING",
-        # The story happens on any day of the week; the simulated days end at 10:00, outside quiet hours.
+        # The story happens on any day of the week and at any hour (also its first part, played at the real
+        # time, where one side's "yes" sends the other side a card): no quiet hours in the demo.
         "quiet_days": [],
+        "quiet_hours_start": "00:00",
+        "quiet_hours_end": "00:00",
         # No weekly digest just because the demo happens to run on a Monday.
         "digest_grace_hours": 0,
     }

@@ -30,6 +30,7 @@ from bot.handlers.common import (
 from bot.services import db
 from bot.services import matches as service
 from bot.services.participants import RELAY_MAX
+from bot.services.quiet import next_allowed_for
 from bot.texts import language_for, t
 from bot.views import relay_prompt
 
@@ -109,10 +110,17 @@ async def suggestion_button(update: Update, context: KoppelContext) -> None:
     moment = now(context)
     message = query.message
     pressed = (message.chat.id, message.message_id) if message is not None else None
+    quiet_until = next_allowed_for(moment, context.settings)  # for what this sends the other side
     answered = await db.run(
         context.engine,
         lambda s: service.answer(
-            s, person=person, suggestion_id=suggestion_id, code=code, now=moment, pressed=pressed
+            s,
+            person=person,
+            suggestion_id=suggestion_id,
+            code=code,
+            now=moment,
+            pressed=pressed,
+            quiet_until=quiet_until,
         ),
     )
     language = answered.language

@@ -52,8 +52,18 @@ def _reachable(participant: Participant | None, *, paused: bool = False) -> bool
     return participant is not None and participant.chat_id is not None and participant.status in statuses
 
 
-def ask_other_side(session: Session, *, suggestion: Suggestion, asker_id: int, now: dt.datetime) -> bool:
-    """Send the suggestion card to the side that has not seen it; False when they cannot be reached."""
+def ask_other_side(
+    session: Session,
+    *,
+    suggestion: Suggestion,
+    asker_id: int,
+    now: dt.datetime,
+    not_before: dt.datetime | None = None,
+) -> bool:
+    """Send the suggestion card to the side that has not seen it; False when they cannot be reached.
+
+    `not_before`: the end of the quiet hours, when the asker answered at night (the card waits till then).
+    """
     assert suggestion.id is not None
     other_id = other_side(suggestion, asker_id)
     other, asker = session.get(Participant, other_id), session.get(Participant, asker_id)
@@ -75,15 +85,23 @@ def ask_other_side(session: Session, *, suggestion: Suggestion, asker_id: int, n
         kind="suggestion",
         text=text,
         reply_markup=to_dict(rows),
+        not_before=not_before,
     )
     mark_shown(session, suggestion=suggestion, participant_id=other_id, now=now)
     return True
 
 
-def introduce(session: Session, *, suggestion: Suggestion, skip: int | None = None) -> int:
+def introduce(
+    session: Session,
+    *,
+    suggestion: Suggestion,
+    skip: int | None = None,
+    not_before: dt.datetime | None = None,
+) -> int:
     """Queue the introduction to both sides (but `skip`); returns how many messages were newly queued.
 
     The side whose "yes" completed the pair is skipped: their pressed card becomes the introduction.
+    `not_before` holds the others' introduction back until the quiet hours end.
     """
     assert suggestion.id is not None
     a = session.get(Participant, suggestion.participant_a_id)
@@ -105,20 +123,32 @@ def introduce(session: Session, *, suggestion: Suggestion, skip: int | None = No
             text=text,
             reply_markup=to_dict(rows),
             priority=1,
+            not_before=not_before,
         )
         queued += row is not None
     return queued
 
 
-def after_answer(session: Session, outcome: AnswerOutcome, *, participant_id: int, now: dt.datetime) -> None:
+def after_answer(
+    session: Session,
+    outcome: AnswerOutcome,
+    *,
+    participant_id: int,
+    now: dt.datetime,
+    not_before: dt.datetime | None = None,
+) -> None:
     """What an answer sets in motion: the other side's introduction, or the card for the other side.
 
     The acting side's own introduction is their reply (the pressed card becomes it), not an outbox message.
+    What goes to the other side waits for `not_before` (the end of the quiet hours) when given.
     """
+    suggestion = outcome.suggestion
     if outcome.newly_introduced:
-        introduce(session, suggestion=outcome.suggestion, skip=participant_id)
-    elif outcome.other_needs_asking and outcome.suggestion.status == SuggestionStatus.PENDING:
-        ask_other_side(session, suggestion=outcome.suggestion, asker_id=participant_id, now=now)
+        introduce(session, suggestion=suggestion, skip=participant_id, not_before=not_before)
+    elif outcome.other_needs_asking and suggestion.status == SuggestionStatus.PENDING:
+        ask_other_side(
+            session, suggestion=suggestion, asker_id=participant_id, now=now, not_before=not_before
+        )
 
 
 def answer(
@@ -129,12 +159,13 @@ def answer(
     answer: AnswerValue | str,
     now: dt.datetime,
     undo: bool = False,
+    not_before: dt.datetime | None = None,
 ) -> AnswerOutcome:
     """One side's answer (double opt-in: `answer_suggestion`) and the messages it sets in motion."""
     outcome = answer_suggestion(
         session, suggestion_id=suggestion_id, participant_id=participant_id, answer=answer, now=now, undo=undo
     )
-    after_answer(session, outcome, participant_id=participant_id, now=now)
+    after_answer(session, outcome, participant_id=participant_id, now=now, not_before=not_before)
     return outcome
 
 

@@ -153,12 +153,18 @@ def answer(
     code: str,
     now: dt.datetime,
     pressed: tuple[int, int] | None = None,
+    quiet_until: dt.datetime | None = None,
 ) -> Answered:
     """`sg:<id>:y|n|l|x|u`: one's own answer to a suggestion (undo reopens one's own decline).
 
     `pressed` (chat id, message id) is the copy the answer came from; the others are in `Answered.copies`.
+    The answer shows at once; what it sends the other side waits until `quiet_until` (the end of the quiet
+    hours, `bot.services.quiet.next_allowed_for`) when that is later than `now`.
     """
-    answered = _answer(session, person=person, suggestion_id=suggestion_id, code=code, now=now)
+    not_before = quiet_until if quiet_until is not None and quiet_until > now else None
+    answered = _answer(
+        session, person=person, suggestion_id=suggestion_id, code=code, now=now, not_before=not_before
+    )
     participant = participants.find(session, person)
     if answered.card is None or participant is None or participant.id is None:
         return answered
@@ -247,7 +253,15 @@ def digest_list(
     return DigestTurn(language, digest_view(language, week=week, entries=entries))
 
 
-def _answer(session: Session, *, person: Person, suggestion_id: int, code: str, now: dt.datetime) -> Answered:
+def _answer(
+    session: Session,
+    *,
+    person: Person,
+    suggestion_id: int,
+    code: str,
+    now: dt.datetime,
+    not_before: dt.datetime | None,
+) -> Answered:
     participant = participants.find(session, person)
     language = participants.language_of(person, participant)
     if participant is None or participant.id is None:
@@ -261,6 +275,7 @@ def _answer(session: Session, *, person: Person, suggestion_id: int, code: str, 
             answer=ANSWERS.get(code, AnswerValue.LATER),
             now=now,
             undo=undo,
+            not_before=not_before,
         )
     except (mm.UnknownSuggestion, mm.NotASide):
         logger.warning("refused a suggestion button from someone who is not a side")

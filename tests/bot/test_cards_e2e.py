@@ -4,15 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import Session, select
 
-from bot.app import KoppelApplication
+from bot.app import KoppelApplication, build_application
+from bot.clock import Clock
+from bot.runner import polling
 from bot.services import digest
+from bot.settings import Settings
 from bot.standin import BotAPIStandIn
 from bot.standin.server import ChatMessage, Person
-from storage.models import Introduction, NeverSuggest, Suggestion, SuggestionStatus
-from tests.bot.test_matches_e2e import card_for, school_and_installer
+from storage.models import Introduction, NeverSuggest, OutboxMessage, Suggestion, SuggestionStatus
+from tests.bot.test_matches_e2e import card_for, school_and_installer, seed
+from tests.factories import ALWAYS_AWAKE
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """No quiet hours: these tests run at any hour, and what one side's answer sends the other side waits
+    for the quiet hours to end (tests/bot/test_cards_e2e.py covers that)."""
+    return settings.model_copy(update=ALWAYS_AWAKE)
+
+
+ORGANISER = 900001
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 def sends_to(standin: BotAPIStandIn, chat_id: int) -> int:
@@ -221,3 +238,89 @@ async def test_both_yes_says_so_before_the_introduction_and_a_second_yes_is_a_po
     await standin.wait_idle()
     assert len(ruud.messages) == count
     assert all("Ik stuur jullie nu" not in m.plain_text for m in ruud.messages)
+
+
+def previews_off(standin: BotAPIStandIn, chat_ids: set[int]) -> list[bool]:
+    """Per message the bot sent or edited in these chats: whether link previews were turned off."""
+    calls = [*standin.calls_to("sendMessage"), *standin.calls_to("editMessageText")]
+    return [
+        (call.params.get("link_preview_options") or {}).get("is_disabled") is True
+        for call in calls
+        if call.params.get("chat_id") in chat_ids
+    ]
+
+
+async def test_cards_introductions_and_broadcasts_never_preview_links(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    seed(engine, 3001, "Sanne https://example.org/sanne", organisation="Het Streek www.example.org",
+         role="school", region="foodvalley", offers=("leerlingen voor een praktijkopdracht",),
+         needs=("gastlessen over warmtepompen",))  # fmt: skip
+    seed(engine, 3002, "Ruud Jansen", organisation="https://example.com/jansen", role="company",
+         region="achterhoek", offers=("gastlessen warmtepomp-installatie",),
+         needs=("stagiairs installatietechniek",), username="ruud_installeert")  # fmt: skip
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", language_code="nl")
+    sanne.send("/matches")  # a direct reply
+    sanne.press("Ja, stel me voor", await only_card(sanne, "Ruud Jansen"))  # an edit
+    card = await only_card(ruud, "Sanne https://example.org/sanne")  # through the outbox
+    ruud.press("Ja, stel me voor", card)
+    await standin.wait_until(lambda: any("Kennismaking" in m.plain_text for m in sanne.messages))
+    organiser = standin.person(ORGANISER, "Olga")
+    organiser.send("/broadcast")
+    await standin.wait_until(lambda: bool(organiser.messages), what="the broadcast question")
+    organiser.send("Aanmelden voor de netwerkmiddag: https://example.org/aanmelden")
+    await standin.wait_until(lambda: "Iedereen" in organiser.last.button_texts, what="the audience")
+    organiser.press("Iedereen")
+    await standin.wait_until(lambda: any("Versturen" in b for b in organiser.last.button_texts))
+    organiser.press("Versturen")
+    for person in (sanne, ruud):
+        await standin.wait_until(
+            lambda person=person: any("netwerkmiddag" in m.plain_text for m in person.messages),
+            what="the broadcast",
+        )
+    await standin.wait_idle()
+    flags = previews_off(standin, {3001, 3002, ORGANISER})
+    assert len(flags) >= 8 and all(flags), flags
+
+
+def _local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=AMSTERDAM).astimezone(dt.UTC)
+
+
+async def test_at_night_the_other_side_hears_in_the_morning_and_the_one_acting_at_once(
+    standin: BotAPIStandIn, settings: Settings, engine
+) -> None:
+    school_and_installer(engine)
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", language_code="nl")
+    quiet = settings.model_copy(
+        update={"quiet_days": ["sun"], "quiet_hours_start": dt.time(21), "quiet_hours_end": dt.time(8)}
+    )
+    day = dt.datetime.now(AMSTERDAM).date() + dt.timedelta(days=1)
+    while day.weekday() not in (1, 2, 3):  # a Tuesday to Thursday night, followed by a working morning
+        day += dt.timedelta(days=1)
+    clock = Clock(_local(day, 23))
+    async with polling(build_application(quiet, engine=engine, clock=clock), poll_timeout=0.5):
+        sanne.send("/matches")
+        card = await only_card(sanne, "Ruud Jansen")  # her own request: at once, also at night
+        sanne.press("Ja, stel me voor", card)
+        await standin.wait_until(lambda: "Zodra Ruud Jansen ook ja zegt" in card.plain_text)
+        await standin.wait_idle()
+        assert ruud.messages == []  # the card for Ruud waits for the morning
+        with Session(engine) as session:
+            (row,) = session.exec(select(OutboxMessage)).all()
+            assert row.kind == "suggestion" and row.not_before == _local(day + dt.timedelta(days=1), 8)
+        clock.set(_local(day + dt.timedelta(days=1), 8, 5))
+        asked = await only_card(ruud, "Nieuwe suggestie voor je: Sanne de Vries")
+        # The next night Ruud says yes: his card becomes the introduction at once, Sanne's waits.
+        clock.set(_local(day + dt.timedelta(days=1), 22, 30))
+        ruud.press("Ja, stel me voor", asked)
+        await standin.wait_until(lambda: "Kennismaking: Sanne de Vries" in asked.plain_text)
+        await standin.wait_idle()
+        assert all("Kennismaking" not in m.plain_text for m in sanne.messages)
+        clock.set(_local(day + dt.timedelta(days=2), 8, 5))
+        await standin.wait_until(
+            lambda: any("Kennismaking: Ruud Jansen" in m.plain_text for m in sanne.messages),
+            what="Sanne's introduction in the morning",
+        )

@@ -19,7 +19,11 @@ def test_same_dedupe_key_is_queued_once(engine) -> None:
     with Session(engine) as session:
         rows = session.exec(select(OutboxMessage)).all()
         assert len(rows) == 1
-        assert rows[0].payload == {"text": "Hallo", "parse_mode": "HTML"}
+        assert rows[0].payload == {
+            "text": "Hallo",
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": True},  # no message of ours unfurls a link
+        }
         assert count_by_state(session)["pending"] == 1
 
 
