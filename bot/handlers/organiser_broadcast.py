@@ -186,7 +186,6 @@ async def broadcast_button(update: Update, context: KoppelContext) -> None:
         if segment is None:  # stale, forged, or outside the organiser's scope
             await refuse(query, t(language, "organiser.stale_button"))
             return
-    await query.answer()
     message = query.message if isinstance(query.message, Message) else None
     # Anyone may halt a running broadcast, except that a scoped organiser may halt only their own.
     halting = action == "halt" and (await organiser_scope(update, context)).is_global
