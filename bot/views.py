@@ -33,6 +33,7 @@ __all__ = [
     "language_keyboard",
     "language_name",
     "profile_view",
+    "relay_not_open_view",
     "relay_prompt",
     "relay_stop_keyboard",
     "suggestion_card",
@@ -295,6 +296,14 @@ def relay_prompt(language: str, *, suggestion_id: int, name: str, limit: int) ->
     return t(language, "matches.relay_ask", name=name, limit=limit), relay_stop_keyboard(
         language, suggestion_id
     )
+
+
+def relay_not_open_view(language: str, *, suggestion_id: int, name: str) -> View:
+    """Text typed without an open relay, by someone `name` passed a message to: how to answer, with the
+    button that opens the relay."""
+    label = t(language, "matches.relay_reply_button", name=_short(name))
+    text = t(language, "matches.relay_not_open_text", name=name)
+    return text, [[Button(label, pack("relay", suggestion_id))]]
 
 
 def introduction_view(

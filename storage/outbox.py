@@ -50,6 +50,7 @@ __all__ = [
     "enqueue",
     "enqueue_many",
     "give_up_undelivered",
+    "last_relayed_to",
     "list_parked",
     "mark_blocked",
     "mark_failed",
@@ -529,3 +530,17 @@ def requeue_parked(session: Session, *, now: dt.datetime, message_ids: Sequence[
     if result.rowcount:  # type: ignore[attr-defined]
         session.info.setdefault(_ENQUEUED, set()).add(_engine_key(session.get_bind()))  # type: ignore[arg-type]
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def last_relayed_to(session: Session, *, recipient_id: int) -> tuple[int, int] | None:
+    """(suggestion id, sender id) of the newest message relayed to `recipient_id` (`relay:<s>:<sender>:…`)."""
+    key = session.exec(
+        select(OutboxMessage.dedupe_key)
+        .where(col(OutboxMessage.participant_id) == recipient_id, col(OutboxMessage.kind) == "relay")
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(1)
+    ).first()
+    parts = (key or "").split(":")
+    if len(parts) < 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        return None
+    return int(parts[1]), int(parts[2])

@@ -21,9 +21,10 @@ from bot.fields import ITEM_MAX, FieldKind, InputProblem, by_name, list_signal, 
 from bot.services import participants
 from bot.services.participants import Person
 from bot.texts import t
-from bot.views import View, choice_label, theme_labels
+from bot.views import View, choice_label, relay_not_open_view, theme_labels
 from storage.invitations import RedemptionProblem
-from storage.models import ItemKind, Participant, ParticipantStatus
+from storage.models import ItemKind, Participant, ParticipantStatus, SuggestionStatus
+from storage.outbox import last_relayed_to
 from storage.suggestions import get_suggestion
 
 __all__ = [
@@ -223,7 +224,7 @@ def typed(session: Session, *, person: Person, text: str, message_id: int, now: 
             reply.views.append((t(language, "onboarding.finish_profile_hint"), []))
             reply.views += resumed_views(session, participant, person.full_name)
         else:
-            reply.views.append((t(language, "account.not_understood"), []))
+            reply.views.append(_not_understood(session, participant, language))
     except InputProblem as problem:
         reply.views.append((t(language, problem.key, **problem.values), []))
     after = state_of(participant)
@@ -241,6 +242,21 @@ def _meant_command(text: str) -> str | None:
         return None
     command = commands.guess(words[0], cutoff=TYPED_COMMAND_CUTOFF)
     return command.name if command is not None else None
+
+
+def _not_understood(session: Session, participant: Participant, language: str) -> View:
+    """Free text from someone idle. When someone passed them a message through the bot, the text was most
+    likely an answer to it: say that only messages after "Antwoord X" are passed on, with that button."""
+    assert participant.id is not None
+    last = last_relayed_to(session, recipient_id=participant.id)
+    row = get_suggestion(session, suggestion_id=last[0]) if last is not None else None
+    sender = session.get(Participant, last[1]) if last is not None else None
+    if row is None or row.status != SuggestionStatus.INTRODUCED or sender is None or not sender.name:
+        return t(language, "account.not_understood"), []
+    if sender.status not in (ParticipantStatus.ACTIVE, ParticipantStatus.PAUSED):
+        return t(language, "account.not_understood"), []
+    assert row.id is not None
+    return relay_not_open_view(language, suggestion_id=row.id, name=sender.name)
 
 
 def other_message(session: Session, *, person: Person) -> Reply:

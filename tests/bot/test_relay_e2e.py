@@ -64,6 +64,12 @@ async def test_messages_are_relayed_until_stopped_and_the_prompt_names_the_other
     with Session(engine) as session:
         ruud_row = session.exec(select(Participant).where(Participant.telegram_id == 3002)).one()
         assert ruud_row.conversation_state is None
+    # Sanne types an answer without tapping "Antwoord": not lost without a word, she is shown the way.
+    sanne.skip()
+    sanne.send("Ja hoor, donderdag kan ik!")
+    await standin.wait_until(lambda: "Was dit bedoeld voor Ruud Jansen" in sanne.last.plain_text)
+    assert sanne.last.button_texts == ["Antwoord Ruud Jansen"]
+    assert len(relayed(engine)) == 2
     # /cancel stops an open relay as well.
     sanne.press("Antwoord Ruud")
     await standin.wait_until(lambda: "Typ je bericht aan Ruud Jansen" in sanne.last.plain_text)
