@@ -55,6 +55,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CARDS = 3
+COPIES_EDITED = 10  # at most this many other copies of a card are edited after an answer (edits cost calls)
 ANSWERS = {"y": AnswerValue.YES, "n": AnswerValue.NO, "l": AnswerValue.LATER, "x": AnswerValue.NEVER}
 
 
@@ -171,6 +172,7 @@ def answer(
     card, language = answered.card, answered.language
     copies = cards_store.card_copies(session, suggestion_id=suggestion_id, participant_id=participant.id)
     weeks = {(chat_id, message_id): week for chat_id, message_id, week in copies}
+    copies = copies[-COPIES_EDITED:]  # the newest; an older one still cannot reopen a final answer
     return dataclasses.replace(
         answered,
         card=digest_back(language, card, weeks.get(pressed) if pressed else None),
