@@ -1,8 +1,10 @@
 """What an export contains: consenting participants, suggestions, introductions and started projects.
 
-Plain rows (dicts of simple values) in a stable order; the CSV layout is decided in bot.services.exports.
-Deleted participants and people who never consented are left out; a suggestion or introduction with a
-deleted side keeps its row but shows no name for that side.
+Plain rows (dicts of simple values) in a stable order; the CSV and workbook layouts are decided in
+bot.services.exports. Deleted participants and people who never consented are left out; a suggestion or
+introduction with a deleted side keeps its row but shows no name for that side. With a scope, only its
+participants are exported, and the suggestions and introductions with at least one side in it (the other
+side's name is left out when that person is outside the scope).
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from storage.models import Introduction, Participant, ParticipantStatus, ProfileItem, Suggestion
+from storage.scope import Scope
+from storage.scoping import in_scope, participant_in_scope
 
 __all__ = ["ExportData", "export_data"]
 
@@ -30,11 +35,15 @@ class ExportData:
     projects: list[dict[str, Value]]
 
 
-def export_data(session: Session) -> ExportData:
-    """Every record an organiser may export."""
+def export_data(session: Session, *, scope: Scope) -> ExportData:
+    """Every record an organiser with this scope may export."""
     people = session.exec(
         select(Participant)
-        .where(col(Participant.consent_at).is_not(None), Participant.status != ParticipantStatus.DELETED)
+        .where(
+            col(Participant.consent_at).is_not(None),
+            Participant.status != ParticipantStatus.DELETED,
+            in_scope(scope),
+        )
         .order_by(col(Participant.id))
     ).all()
     by_id = {p.id: p for p in people}
@@ -76,7 +85,11 @@ def export_data(session: Session) -> ExportData:
             }
         )
     suggestions: list[dict[str, Value]] = []
-    for s in session.exec(select(Suggestion).order_by(col(Suggestion.id))).all():
+    suggestion_scope = or_(
+        participant_in_scope(Suggestion.participant_a_id, scope),
+        participant_in_scope(Suggestion.participant_b_id, scope),
+    )
+    for s in session.exec(select(Suggestion).where(suggestion_scope).order_by(col(Suggestion.id))).all():
         suggestions.append(
             {
                 "id": s.id,
@@ -95,7 +108,13 @@ def export_data(session: Session) -> ExportData:
         )
     introductions: list[dict[str, Value]] = []
     projects: list[dict[str, Value]] = []
-    for i in session.exec(select(Introduction).order_by(col(Introduction.id))).all():
+    introduction_scope = or_(
+        participant_in_scope(Introduction.participant_a_id, scope),
+        participant_in_scope(Introduction.participant_b_id, scope),
+    )
+    for i in session.exec(
+        select(Introduction).where(introduction_scope).order_by(col(Introduction.id))
+    ).all():
         row: dict[str, Value] = {
             "id": i.id,
             "suggestion_id": i.suggestion_id,

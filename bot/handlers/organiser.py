@@ -26,7 +26,7 @@ from bot.organiser_views import outbox_keyboard, stats_keyboard, unmet_keyboard
 from bot.services import db, digest
 from bot.services import organisers as organiser_service
 from bot.services import stats as stats_service
-from bot.services.exports import export_csv
+from bot.services.exports import export_xlsx
 from bot.texts import language_for, t
 
 __all__ = [
@@ -112,7 +112,8 @@ async def stats(update: Update, context: KoppelContext) -> None:
     if message is None:
         return
     language = _language(update)
-    snapshot = await db.run(context.engine, organiser_service.stats_snapshot)
+    scope = organiser_service.Scope.everything()
+    snapshot = await db.run(context.engine, lambda s: organiser_service.stats_snapshot(s, scope=scope))
     chart = await asyncio.to_thread(stats_service.render_funnel_chart, snapshot.report, language)
     await message.reply_photo(
         photo=chart,
@@ -187,20 +188,21 @@ async def unmet_button(update: Update, context: KoppelContext) -> None:
 # -- /export ----------------------------------------------------------------------------------------
 @organiser_only
 async def export(update: Update, context: KoppelContext) -> None:
-    """Participants (with consent), suggestions, introductions and projects as a CSV for Dutch Excel."""
+    """Participants (with consent), suggestions, introductions and projects as an Excel workbook."""
     message = update.effective_message
     if message is None:
         return
     language = _language(update)
-    data = await db.run(context.engine, organiser_service.everything)
-    content = await asyncio.to_thread(export_csv, data, tz=context.settings.tz)
+    scope = organiser_service.Scope.everything()
+    data = await db.run(context.engine, lambda s: organiser_service.everything(s, scope=scope))
+    content = await asyncio.to_thread(export_xlsx, data, tz=context.settings.tz, language=language)
     today = dt.datetime.now(context.settings.tz).date().isoformat()
     await message.reply_document(
         document=content,
-        filename=f"koppelbot-export-{today}.csv",
+        filename=f"koppelbot-export-{today}.xlsx",
         caption=t(
             language,
-            "export.caption",
+            "export.workbook_caption",
             participants=count(len(data.participants), language),
             suggestions=count(len(data.suggestions), language),
             introductions=count(len(data.introductions), language),

@@ -17,6 +17,7 @@ from storage import organisers as store
 from storage.events import event_invitation
 from storage.exports import ExportData, export_data
 from storage.invitations import deep_link
+from storage.scope import Scope
 from storage.stats import (
     FunnelReport,
     ParkedMessage,
@@ -30,6 +31,7 @@ from storage.stats import retry_parked as store_retry_parked
 
 __all__ = [
     "EventLink",
+    "Scope",
     "StatsSnapshot",
     "add",
     "event_link",
@@ -73,10 +75,12 @@ class StatsSnapshot:
     parked: int
 
 
-def stats_snapshot(session: Session) -> StatsSnapshot:
-    """The numbers for /stats."""
+def stats_snapshot(session: Session, *, scope: Scope) -> StatsSnapshot:
+    """The numbers for /stats, within the organiser's scope."""
     parked_count, _ = parked_messages(session, limit=0)
-    return StatsSnapshot(funnel_report(session), started_projects(session), parked_count)
+    return StatsSnapshot(
+        funnel_report(session, scope=scope), started_projects(session, scope=scope), parked_count
+    )
 
 
 def unmet_needs(session: Session) -> list[UnmetNeed]:
@@ -94,9 +98,9 @@ def retry_parked(session: Session) -> int:
     return store_retry_parked(session)
 
 
-def everything(session: Session) -> ExportData:
-    """Participants (with consent), suggestions, introductions and projects, for /export."""
-    return export_data(session)
+def everything(session: Session, *, scope: Scope) -> ExportData:
+    """Participants (with consent), suggestions, introductions and projects in the scope, for /export."""
+    return export_data(session, scope=scope)
 
 
 @dataclass(frozen=True)

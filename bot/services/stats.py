@@ -20,6 +20,7 @@ from storage import session_scope
 from storage.engagement import finish_job_run
 from storage.organisers import organiser_ids
 from storage.outbox import enqueue
+from storage.scope import Scope
 from storage.stats import (
     STAGES,
     DemandItem,
@@ -63,6 +64,7 @@ def render_funnel_chart(report: FunnelReport, language: str) -> bytes:
         overall=report.overall.as_tuple(),
         by_region={region_label(language, r): f.as_tuple() for r, f in report.by_region.items()},
         region_title=t(language, "stats.chart_regions"),
+        language=language,
     )
 
 
@@ -71,9 +73,12 @@ def render_stats_caption(report: FunnelReport, language: str, *, weekly: bool = 
     labels = stage_labels(language)
     overall = report.overall.as_tuple()
     lines = [t(language, "stats.weekly_title" if weekly else "stats.caption_title")]
-    lines += [
-        f"{label}: <b>{count(value, language)}</b>" for label, value in zip(labels, overall, strict=True)
-    ]
+    shares = (None, *report.overall.conversions())
+    for label, value, share in zip(labels, overall, shares, strict=True):
+        line = f"{label}: <b>{count(value, language)}</b>"
+        if share is not None:
+            line += f" ({round(share * 100)}%)"
+        lines.append(line)
     region_lines = []
     for region, funnel in report.by_region.items():
         region_lines.append(
@@ -82,6 +87,7 @@ def render_stats_caption(report: FunnelReport, language: str, *, weekly: bool = 
                 "stats.caption_region",
                 region=region_label(language, region),
                 participants=count(funnel.participants, language),
+                suggested=count(funnel.suggested, language),
                 introduced=count(funnel.introduced, language),
                 projects=count(funnel.projects, language),
             )
@@ -245,7 +251,7 @@ def send_weekly_summary(engine: Engine, settings: Settings, *, now: dt.datetime)
     with session_scope(engine) as session:
         if not claim_run(session, key=f"organiser-summary:{week}", now=now):
             return 0
-        report = funnel_report(session)
+        report = funnel_report(session, scope=Scope.everything())
         parked, _ = parked_messages(session, limit=0)
         ids = organiser_ids(session, configured=settings.organiser_ids)
         languages = participant_languages(session, telegram_ids=ids)

@@ -89,8 +89,8 @@ def test_unmet_demand_groups_needs_without_offers_by_region_and_theme() -> None:
 
 def test_chart_is_a_png_and_caption_fits_telegram() -> None:
     report = FunnelReport(
-        overall=Funnel(3000, 2500, 1800, 900, 400, 250, 40),
-        by_region={r: Funnel(400, 300, 200, 100, 50, 20, 5) for r in ("achterhoek", "foodvalley", "outside")},
+        overall=Funnel(3000, 2500, 1800, 900, 400, 250),
+        by_region={r: Funnel(400, 300, 200, 100, 50, 20) for r in ("achterhoek", "foodvalley", "outside")},
     )
     assert render_funnel_chart(report, "nl").startswith(PNG_SIGNATURE)
     caption = render_stats_caption(report, "en")

@@ -20,28 +20,40 @@ from storage.imports import link_event
 from storage.invitations import RedemptionProblem, create_invitation, get_or_create_event, redeem_invitation
 from storage.models import OutboxMessage, OutboxState, Participant
 from storage.outbox import enqueue
+from storage.scope import Scope
 from storage.stats import funnel_report, parked_messages, retry_parked, started_projects
 from tests.bot.organiser_data import NOW, delete, introduce, person, suggest
 
 
-def test_funnel_counts_overall_and_per_region_without_deleted_people(engine) -> None:
+def test_funnel_counts_people_overall_and_per_region_without_deleted_people(engine) -> None:
     a = person(engine, 1, region="achterhoek", organisation="A", offers=("stages",))
     b = person(engine, 2, region="foodvalley", organisation="B", needs=("stages",))
-    c = person(engine, 3, region="achterhoek", organisation="C", themes=("water",))  # profile not complete
+    c = person(engine, 3, region="achterhoek", organisation="C", themes=("water",))
     d = person(engine, 4, region="foodvalley", offers=("cnc",))
+    e = person(engine, 5, region="achterhoek")  # suggested, never said yes
+    person(engine, 6, region="foodvalley")  # no suggestion yet
     introduce(engine, a, b, project="Techniekdag")
     introduce(engine, a, c, contacted=True)
     suggest(engine, c, d)
+    suggest(engine, c, e, answer_a="yes")
+    suggest(engine, a, e)
     delete(engine, d)
     with Session(engine) as session:
-        report = funnel_report(session)
-        projects = started_projects(session)
-    assert report.overall.as_tuple() == (3, 2, 3, 2, 2, 2, 1)
-    assert report.by_region["achterhoek"].as_tuple() == (2, 1, 3, 2, 2, 2, 1)
-    assert report.by_region["foodvalley"].as_tuple() == (1, 1, 1, 1, 1, 1, 1)
+        report = funnel_report(session, scope=Scope.everything())
+        projects = started_projects(session, scope=Scope.everything())
+        foodvalley = funnel_report(session, scope=Scope(region="foodvalley"))
+        elsewhere = started_projects(session, scope=Scope(region="rivierenland"))
+    # People, not pairs: 6 suggestions among 5 people count as the 4 people who have one.
+    assert report.overall.as_tuple() == (5, 4, 3, 3, 3, 2)
+    assert report.by_region["achterhoek"].as_tuple() == (3, 3, 2, 2, 2, 1)
+    assert report.by_region["foodvalley"].as_tuple() == (2, 1, 1, 1, 1, 1)
+    assert report.overall.conversions() == (0.8, 0.75, 1.0, 1.0, 2 / 3)
     assert [(p.description, p.organisation_a, p.organisation_b) for p in projects] == [
         ("Techniekdag", "A", "B")
     ]
+    assert foodvalley.overall.as_tuple() == (2, 1, 1, 1, 1, 1)
+    assert list(foodvalley.by_region) == ["foodvalley"]
+    assert elsewhere == []
 
 
 def test_broadcast_recipients_segments_idempotent_start_and_cancel(engine) -> None:
