@@ -91,6 +91,17 @@ def describe_segment(language: str, segment: dict[str, Any], event_name: str | N
         parts.append(t(language, "broadcast.seg_event", event=event_name or "?"))
     if segment.get("theme") is not None:
         parts.append(t(language, "broadcast.seg_theme", theme=segment["theme"]))
+    could_offer = segment.get("could_offer")
+    if isinstance(could_offer, dict):
+        roles = ", ".join(role_label(language, role) for role in could_offer.get("roles") or [])
+        parts.append(
+            t(
+                language,
+                "broadcast.seg_could_offer",
+                roles=roles or "—",
+                need=str(could_offer.get("need", "")),
+            )
+        )
     return " · ".join(parts) if parts else t(language, "broadcast.seg_all")
 
 

@@ -7,9 +7,10 @@ once no row is pending or being sent, when the final report has been made.
 
 A segment is a dict of filters that must all hold: `region`, `role`, `event` (an event id) and `theme`
 (the keyword as typed) with `theme_terms` (its normalised terms: a recipient has a profile item, offer, need
-or theme, holding every term). Recipients are active participants who consented and have a chat.
-The draft's own UI state (`ui`: language, step, last shown counts) is kept in the same dict and ignored
-when selecting recipients.
+or theme, holding every term), and `could_offer` (from the unmet-demand report: `roles`, `terms`, `askers`;
+a recipient has one of the roles or an offer holding one of the terms, and is none of the askers).
+Recipients are active participants who consented and have a chat. The draft's own UI state (`ui`:
+language, step, last shown counts) is kept in the same dict and ignored when selecting recipients.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import exists, func, literal, update
+from sqlalchemy import and_, exists, func, literal, or_, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from storage.models import (
     Broadcast,
     BroadcastStatus,
+    ItemKind,
     OutboxMessage,
     OutboxState,
     Participant,
@@ -47,7 +49,7 @@ __all__ = [
     "start_broadcast",
 ]
 
-FILTER_KEYS = ("region", "role", "event", "theme_terms")
+FILTER_KEYS = ("region", "role", "event", "theme_terms", "could_offer")
 
 
 def _conditions(segment: Mapping[str, Any]) -> list[ColumnElement[bool]]:
@@ -78,7 +80,33 @@ def _conditions(segment: Mapping[str, Any]) -> list[ColumnElement[bool]]:
                 *(padded.like(f"% {term} %") for term in terms),
             )
         )
+    could_offer = segment.get("could_offer")
+    if isinstance(could_offer, Mapping):
+        conditions.append(_could_offer(could_offer))
     return conditions
+
+
+def _could_offer(filters: Mapping[str, Any]) -> ColumnElement[bool]:
+    """Someone who could offer what was asked: a fitting role, or an offer sharing one of the terms."""
+    roles = [str(role) for role in filters.get("roles") or []]
+    terms = [str(term) for term in filters.get("terms") or [] if str(term).strip()]
+    askers = [int(pid) for pid in filters.get("askers") or []]
+    either: list[ColumnElement[bool]] = []
+    if roles:
+        either.append(col(Participant.role).in_(roles))
+    if terms:
+        padded = literal(" ") + col(ProfileItem.normalised) + literal(" ")
+        either.append(
+            exists().where(
+                col(ProfileItem.participant_id) == col(Participant.id),
+                col(ProfileItem.kind) == ItemKind.OFFER,
+                or_(*(padded.like(f"% {term} %") for term in terms)),
+            )
+        )
+    clause: ColumnElement[bool] = or_(*either) if either else literal(False)
+    if askers:
+        clause = and_(clause, col(Participant.id).not_in(askers))
+    return clause
 
 
 def recipient_ids(session: Session, *, segment: Mapping[str, Any]) -> list[tuple[int, int]]:

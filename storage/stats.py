@@ -255,8 +255,8 @@ class DemandItem:
     region: str
 
 
-def demand_items(session: Session) -> list[DemandItem]:
-    """Every offer and need of active, consenting participants."""
+def demand_items(session: Session, *, scope: Scope) -> list[DemandItem]:
+    """Every offer and need of active, consenting participants in the scope."""
     rows = session.exec(
         select(ProfileItem, Participant.role, Participant.region)
         .join(Participant, col(Participant.id) == col(ProfileItem.participant_id))
@@ -264,6 +264,7 @@ def demand_items(session: Session) -> list[DemandItem]:
             col(Participant.status) == ParticipantStatus.ACTIVE,
             col(Participant.consent_at).is_not(None),
             col(ProfileItem.kind).in_([ItemKind.OFFER, ItemKind.NEED]),
+            in_scope(scope),
         )
         .order_by(col(ProfileItem.id))
     ).all()

@@ -146,7 +146,7 @@ async def _send_unmet(update: Update, context: KoppelContext) -> None:
     if chat is None:
         return
     language = _language(update)
-    needs = await db.run(context.engine, organiser_service.unmet_needs)
+    needs = await _unmet_needs(context)
     await context.bot.send_message(
         chat.id,
         stats_service.render_unmet(needs, language),
@@ -154,9 +154,20 @@ async def _send_unmet(update: Update, context: KoppelContext) -> None:
     )
 
 
+async def _unmet_needs(context: KoppelContext) -> list[stats_service.UnmetNeed]:
+    data = context.bot_data
+    scope = organiser_service.Scope.everything()
+    # On the matcher's own worker thread: the matcher may need a rebuild.
+    return await db.run(
+        context.engine,
+        lambda s: organiser_service.unmet_needs(s, matcher=data.matcher, scope=scope),
+        executor=data.match_executor,
+    )
+
+
 @organiser_only
 async def unmet(update: Update, context: KoppelContext) -> None:
-    """Needs that no offer answers, by region and theme, each with a one-tap targeted broadcast."""
+    """Needs the matcher finds no partner for, by region and phrase, each with a one-tap broadcast."""
     await _send_unmet(update, context)
 
 
@@ -172,7 +183,7 @@ async def unmet_button(update: Update, context: KoppelContext) -> None:
         item_id = unpack(query.data, prefix="ud").int_arg(0)
     except CallbackError:
         return
-    needs = await db.run(context.engine, organiser_service.unmet_needs)
+    needs = await _unmet_needs(context)
     need = next((n for n in needs if n.item_id == item_id), None)
     if need is None:
         await context.bot.send_message(update.effective_user.id, t(language, "stats.unmet_gone"))
@@ -181,7 +192,7 @@ async def unmet_button(update: Update, context: KoppelContext) -> None:
         update,
         context,
         text=stats_service.unmet_broadcast_text(need, language),
-        segment={"region": need.region},
+        segment=stats_service.could_offer_segment(need),
     )
 
 

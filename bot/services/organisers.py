@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from bot.services.stats import UnmetNeed, unmet_demand
+import matching
+from bot.services.matchmaking import MatcherCache
+from bot.services.stats import UnmetNeed, matched_people, needs_with_partner, unmet_demand
 from storage import organisers as store
 from storage.events import event_invitation
 from storage.exports import ExportData, export_data
@@ -83,9 +85,14 @@ def stats_snapshot(session: Session, *, scope: Scope) -> StatsSnapshot:
     )
 
 
-def unmet_needs(session: Session) -> list[UnmetNeed]:
-    """Needs that no offer answers, biggest first."""
-    return unmet_demand(demand_items(session))
+def unmet_needs(session: Session, *, matcher: MatcherCache, scope: Scope) -> list[UnmetNeed]:
+    """Needs in the scope for which the process's matcher finds no partner, biggest first.
+
+    Run it on the matcher's executor (`BotData.match_executor`): the matcher may need a rebuild.
+    """
+    current: matching.Matcher = matcher.get(session)
+    items = demand_items(session, scope=scope)
+    return unmet_demand(items, answered=needs_with_partner(current, items), matched=matched_people(current))
 
 
 def parked(session: Session, *, limit: int) -> tuple[int, list[ParkedMessage]]:
