@@ -16,15 +16,17 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from bot.app import KoppelApplication
 from bot.cli import main
 from bot.services.exports import export_xlsx
+from bot.services.imports import parse_profiles
 from bot.standin import BotAPIStandIn
 from storage import session_scope
 from storage.exports import export_data
 from storage.invitations import get_or_create_event
-from storage.models import ParticipantEvent
+from storage.models import Invitation, Participant, ParticipantEvent, ProfileItem
 from storage.scope import Scope
 from tests.bot.organiser_data import introduce, person, suggest
 
@@ -149,3 +151,89 @@ def test_export_keeps_to_the_scope(engine) -> None:
     assert len(by_event.suggestions) == 1 and by_event.introductions == []
     assert both.participants == [] and both.suggestions == []
     assert [row["id"] for row in everyone.participants] == [a, b, c]
+
+
+def _registration_list() -> bytes:
+    """A registration list as an organiser keeps it in Excel: Dutch headers, numbers as numbers."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(
+        ["Nr", "Naam", "Organisatie", "Rol", "Regio", "Biedt", "Zoekt", "Interesses", "Telegram ID",
+         "Toestemming", "E-mail", "Bijeenkomst", "Opmerking"]
+    )  # fmt: skip
+    sheet.append(
+        [1, "Ruud Jansen", "Installatiebedrijf Jansen", "bedrijf", "Doetinchem",
+         "gastlessen warmtepompen;stageplekken", None, "energietransitie", 501, "ja", None, "ede-2022", "x"]
+    )  # fmt: skip
+    sheet.append(
+        [2, "Anna de Vries", "Het Assink Lyceum", "vmbo", "Achterhoek", None, "gastlessen\nbedrijfsbezoek",
+         "techniek", None, None, "anna@example.org", None, None]
+    )  # fmt: skip
+    sheet.append([3, None, "Naamloos BV", "bedrijf", "Tiel", "lasrobots"])
+    sheet.append([4.0, "Eva", "School", "school", "Ede", None, "stages", None, "abc"])
+    sheet.append([" "])  # a row that only looks empty
+    sheet.append([5, "Kees", "Bouw BV", "bedrijf", "Ede", "cnc", None, None, None, "misschien"])
+    second = book.create_sheet("Notities")
+    second.append(["not", "read"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_import_reads_a_registration_list_from_excel(
+    tmp_path: Path,
+    engine,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("bot.cli._common.configure_logging", lambda *args, **kwargs: None)
+    for key in [k for k in os.environ if k.startswith(("TELEGRAM_", "DATABASE_URL"))]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    (tmp_path / "aanmeldingen.xlsx").write_bytes(_registration_list())
+    capsys.readouterr()
+    assert main(["import", "--profiles", str(tmp_path / "aanmeldingen.xlsx")]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert "Read aanmeldingen.xlsx as an Excel workbook (first sheet)." in out
+    assert "aanmeldingen.xlsx:4: empty name" in out
+    assert "aanmeldingen.xlsx:5: telegram_id 'abc' is not a number" in out
+    assert "aanmeldingen.xlsx:7: consent 'misschien' must be yes or no" in out
+    assert out[-1] == "3 bad row(s) not imported; the other 2 row(s) are in (new, or there already)."
+    with session_scope(engine) as session:
+        ruud = session.exec(select(Participant).where(Participant.telegram_id == 501)).one()
+        assert ruud.name == "Ruud Jansen" and ruud.region == "achterhoek" and ruud.role == "company"
+        offers = session.exec(select(ProfileItem.text).where(ProfileItem.participant_id == ruud.id)).all()
+        assert sorted(offers) == ["energietransitie", "gastlessen warmtepompen", "stageplekken"]
+        assert session.exec(select(ParticipantEvent).where(ParticipantEvent.participant_id == ruud.id)).one()
+        anna = session.exec(select(Invitation)).one()
+        assert anna.email == "anna@example.org" and anna.prefill["needs"] == ["gastlessen", "bedrijfsbezoek"]
+    # Importing the same list again changes nothing.
+    assert main(["import", "--profiles", str(tmp_path / "aanmeldingen.xlsx")]) == 1
+    assert (
+        "Participants: 0 new, 1 already there. Invitations: 0 new, 1 already there."
+        in capsys.readouterr().out
+    )
+
+
+def test_a_damaged_workbook_is_refused_in_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr("bot.cli._common.configure_logging", lambda *args, **kwargs: None)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'k.db'}")
+    (tmp_path / "kapot.xlsx").write_bytes(b"PK\x03\x04" + bytes(300))
+    capsys.readouterr()
+    assert main(["import", "--profiles", str(tmp_path / "kapot.xlsx")]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "kapot.xlsx: this is not an Excel workbook that can be read: save it from Excel as an Excel workbook "
+        "(.xlsx) or as CSV UTF-8, then import that file",
+        "Nothing was imported.",
+    ]
+
+
+def test_dutch_headers_work_in_a_csv_too() -> None:
+    rows, errors = parse_profiles(
+        "Nr;Naam;Organisatie;Rol;Regio;Biedt;Zoekt;Thema's;E-mail\n7;Bea;School;school;Tiel;;stages;;b@x.nl\n"
+    )
+    assert (
+        errors == [] and rows[0].name == "Bea" and rows[0].email == "b@x.nl" and rows[0].needs == ("stages",)
+    )
