@@ -68,6 +68,7 @@ COMMAND_HANDLERS: dict[str, Handler] = {
     "help": account.help_command,
     # Organiser commands (each refuses everybody else politely: bot.access.organiser_only).
     "broadcast": organiser_broadcast.broadcast,
+    "broadcasts": organiser_broadcast.broadcasts,
     "stats": organiser.stats,
     "unmet": organiser.unmet,
     "export": organiser.export,

@@ -76,6 +76,7 @@ COMMANDS: tuple[Command, ...] = (
     _participant("cancel"),
     _participant("help"),
     _organiser("broadcast"),
+    _organiser("broadcasts"),
     _organiser("stats"),
     _organiser("unmet"),
     _organiser("export"),

@@ -8,7 +8,8 @@ once no row is pending or being sent, when the final report has been made.
 A segment is a dict of filters that must all hold: `region`, `role`, `event` (an event id) and `theme`
 (the keyword as typed) with `theme_terms` (its normalised terms: a recipient has a profile item, offer, need
 or theme, holding every term), and `could_offer` (from the unmet-demand report: `roles`, `terms`, `askers`;
-a recipient has one of the roles or an offer holding one of the terms, and is none of the askers).
+a recipient has one of the roles or an offer holding one of the terms, and is none of the askers), and
+`inactive_weeks` (no interaction for that many weeks: `last_seen_at`, or `created_at` for someone never seen).
 Recipients are active participants who consented and have a chat. The draft's own UI state (`ui`:
 language, step, last shown counts) is kept in the same dict and ignored when selecting recipients.
 """
@@ -16,7 +17,9 @@ language, step, last shown counts) is kept in the same dict and ignored when sel
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, exists, func, literal, or_, update
@@ -26,6 +29,7 @@ from sqlmodel import Session, col, select
 from storage.models import (
     Broadcast,
     BroadcastStatus,
+    Event,
     ItemKind,
     OutboxMessage,
     OutboxState,
@@ -35,10 +39,14 @@ from storage.models import (
     ProfileItem,
 )
 from storage.outbox import count_by_state, enqueue_many
+from storage.scope import Scope
+from storage.scoping import participant_in_scope
 from storage.types import utcnow
 
 __all__ = [
     "FILTER_KEYS",
+    "BroadcastLine",
+    "broadcast_history",
     "cancel_broadcast",
     "count_recipients",
     "create_draft",
@@ -49,7 +57,7 @@ __all__ = [
     "start_broadcast",
 ]
 
-FILTER_KEYS = ("region", "role", "event", "theme_terms", "could_offer")
+FILTER_KEYS = ("region", "role", "event", "theme_terms", "could_offer", "inactive_weeks")
 
 
 def _conditions(segment: Mapping[str, Any]) -> list[ColumnElement[bool]]:
@@ -78,6 +86,15 @@ def _conditions(segment: Mapping[str, Any]) -> list[ColumnElement[bool]]:
             exists().where(
                 col(ProfileItem.participant_id) == col(Participant.id),
                 *(padded.like(f"% {term} %") for term in terms),
+            )
+        )
+    weeks = segment.get("inactive_weeks")
+    if weeks:
+        cutoff = utcnow() - dt.timedelta(weeks=int(weeks))
+        conditions.append(
+            or_(
+                col(Participant.last_seen_at) < cutoff,
+                and_(col(Participant.last_seen_at).is_(None), col(Participant.created_at) < cutoff),
             )
         )
     could_offer = segment.get("could_offer")
@@ -222,3 +239,73 @@ def running_broadcasts(session: Session) -> list[Broadcast]:
             .order_by(col(Broadcast.id))
         ).all()
     )
+
+
+@dataclass(frozen=True)
+class BroadcastLine:
+    """One sent (or stopped) broadcast for the history: what, when, to whom, and how delivery went."""
+
+    broadcast_id: int
+    text: str
+    parse_mode: str | None
+    segment: dict[str, Any]
+    event_name: str | None
+    status: str
+    started_at: dt.datetime | None
+    recipients: int
+    counts: dict[str, int]  # outbox state → messages (sent, blocked, parked, pending, sending, cancelled)
+
+
+def broadcast_history(session: Session, *, scope: Scope, limit: int = 10) -> list[BroadcastLine]:
+    """The newest started broadcasts with their delivery counts, counting only recipients in the scope.
+
+    With a scope, a broadcast that reached nobody in it is left out.
+    """
+    candidates = session.exec(
+        select(Broadcast)
+        .where(col(Broadcast.started_at).is_not(None))
+        .order_by(col(Broadcast.started_at).desc(), col(Broadcast.id).desc())
+        .limit(limit * 5 if scope != Scope.everything() else limit)
+    ).all()
+    ids = [b.id for b in candidates if b.id is not None]
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    if ids:
+        for broadcast_id, state, number in session.exec(
+            select(OutboxMessage.broadcast_id, OutboxMessage.state, func.count())
+            .where(
+                col(OutboxMessage.broadcast_id).in_(ids),
+                participant_in_scope(OutboxMessage.participant_id, scope),
+            )
+            .group_by(col(OutboxMessage.broadcast_id), col(OutboxMessage.state))
+        ).all():
+            if broadcast_id is not None:
+                counts[int(broadcast_id)][str(state)] = int(number)
+    event_ids = {int(b.segment["event"]) for b in candidates if b.segment.get("event") is not None}
+    names = (
+        {e.id: e.name for e in session.exec(select(Event).where(col(Event.id).in_(event_ids))).all()}
+        if event_ids
+        else {}
+    )
+    lines = []
+    for broadcast in candidates:
+        if broadcast.id is None:
+            continue
+        mine = counts.get(broadcast.id, {})
+        if scope != Scope.everything() and not mine:
+            continue
+        segment = {key: value for key, value in broadcast.segment.items() if key != "ui"}
+        event = segment.get("event")
+        lines.append(
+            BroadcastLine(
+                broadcast_id=broadcast.id,
+                text=broadcast.text,
+                parse_mode=broadcast.parse_mode,
+                segment=segment,
+                event_name=names.get(int(event)) if event is not None else None,
+                status=broadcast.status,
+                started_at=broadcast.started_at,
+                recipients=sum(mine.values()),
+                counts={state.value: mine.get(state.value, 0) for state in OutboxState},
+            )
+        )
+    return lines[:limit]

@@ -23,9 +23,11 @@ from bot.context import KoppelContext
 from bot.keyboards import Keyboard, to_markup
 from bot.numbers import count
 from bot.organiser_views import (
+    broadcast_history_text,
     choice_keyboard,
     code_choices,
     event_label,
+    inactive_choices,
     preview_keyboard,
     preview_text,
     progress_keyboard,
@@ -36,7 +38,14 @@ from bot.services import db
 from bot.services.broadcasts import PREVIEW, SEGMENT, THEME, TOO_LONG
 from bot.texts import language_for, t
 
-__all__ = ["DraftTextFilter", "broadcast", "broadcast_button", "draft_text", "start_prefilled_draft"]
+__all__ = [
+    "DraftTextFilter",
+    "broadcast",
+    "broadcast_button",
+    "broadcasts",
+    "draft_text",
+    "start_prefilled_draft",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +83,18 @@ async def broadcast(update: Update, context: KoppelContext) -> None:
     language = _language(update)
     await db.run(context.engine, lambda s: service.new_draft(s, created_by=user.id, language=language))
     await message.reply_text(t(language, "broadcast.ask_text"))
+
+
+@organiser_only
+async def broadcasts(update: Update, context: KoppelContext) -> None:
+    """The history: the newest broadcasts, when, to whom, what, and how many were delivered or blocked."""
+    message = update.effective_message
+    if message is None:
+        return
+    language = _language(update)
+    scope = service.Scope.everything()
+    lines = await db.run(context.engine, lambda s: service.history(s, scope=scope, limit=10))
+    await message.reply_text(broadcast_history_text(language, lines, tz=context.settings.tz))
 
 
 async def start_prefilled_draft(
@@ -220,6 +241,8 @@ async def _choose(
         return
     if dimension in ("region", "role"):
         choices = code_choices(language, dimension)
+    elif dimension == "inactive":
+        choices = inactive_choices(language, service.INACTIVE_WEEKS)
     elif dimension == "event":
         events = await db.run(context.engine, service.events)
         choices = [(str(event_id), event_label(language, name, n)) for event_id, name, n in events]

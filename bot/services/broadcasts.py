@@ -15,6 +15,8 @@ from bot.texts import t
 from matching import REGIONS, ROLES, normalise_phrase
 from storage import session_scope
 from storage.broadcasts import (
+    BroadcastLine,
+    broadcast_history,
     cancel_broadcast,
     count_recipients,
     create_draft,
@@ -27,6 +29,7 @@ from storage.db import transaction
 from storage.events import list_events
 from storage.models import Broadcast, BroadcastStatus, Event
 from storage.organisers import is_organiser
+from storage.scope import Scope
 from storage.types import utcnow
 
 # A broadcast started in Telegram gets its progress message just after its rows are queued; until then (or
@@ -38,9 +41,13 @@ TEXT, THEME, SEGMENT, PREVIEW, SENDING = "text", "theme", "segment", "preview", 
 TOO_LONG = "too_long"
 DRAFT = BroadcastStatus.DRAFT
 MAX_BROADCAST_TEXT = 3500  # leaves room for the preview's own lines within Telegram's 4096
+INACTIVE_WEEKS = (2, 4, 8, 12)  # the choices of the segment "niet actief sinds N weken"
 
 __all__ = [
+    "INACTIVE_WEEKS",
     "MAX_BROADCAST_TEXT",
+    "BroadcastLine",
+    "Scope",
     "DraftInput",
     "Preview",
     "ProgressEdit",
@@ -49,6 +56,7 @@ __all__ = [
     "due",
     "events",
     "halt",
+    "history",
     "new_draft",
     "prefilled_draft",
     "preview",
@@ -210,10 +218,17 @@ def segment_for(session: Session, *, dimension: str, value: str) -> dict[str, An
         return {"region": value}
     if dimension == "role" and value in ROLES:
         return {"role": value}
+    if dimension == "inactive" and value.isdigit() and int(value) in INACTIVE_WEEKS:
+        return {"inactive_weeks": int(value)}
     if dimension == "event" and value.isdigit():
         known = {event.id for event, _ in list_events(session, limit=100)}
         return {"event": int(value)} if int(value) in known else None
     return None
+
+
+def history(session: Session, *, scope: Scope, limit: int = 10) -> list[BroadcastLine]:
+    """The newest sent broadcasts with their delivery counts (recipients in the scope), for /broadcasts."""
+    return broadcast_history(session, scope=scope, limit=limit)
 
 
 def events(session: Session) -> list[tuple[int, str, int]]:

@@ -16,7 +16,17 @@ from tests.bot.organiser_data import introduce, person, suggest
 ORGANISER = 900001
 STRANGER = 1234
 
-ORGANISER_COMMANDS = ["organisers", "broadcast", "stats", "unmet", "export", "invite", "outbox", "digest_now"]
+ORGANISER_COMMANDS = [
+    "organisers",
+    "broadcast",
+    "broadcasts",
+    "stats",
+    "unmet",
+    "export",
+    "invite",
+    "outbox",
+    "digest_now",
+]
 
 
 @pytest.mark.parametrize("command", ORGANISER_COMMANDS)
