@@ -15,7 +15,7 @@ from storage.broadcasts import (
     running_broadcasts,
     start_broadcast,
 )
-from storage.events import event_invitation, personal_invitations
+from storage.events import event_invitation, personal_invitations, unused_invitations
 from storage.imports import link_event
 from storage.invitations import RedemptionProblem, create_invitation, get_or_create_event, redeem_invitation
 from storage.models import OutboxMessage, OutboxState, Participant
@@ -139,3 +139,32 @@ def test_a_run_is_claimed_once(engine) -> None:
     with session_scope(engine) as session:
         assert not claim_run(session, key="organiser-summary:2026-W48", now=NOW)
         assert claim_run(session, key="organiser-summary:2026-W49", now=NOW)
+
+
+def test_unused_invitations_in_scope_and_expired_ones_renewed(engine) -> None:
+    ttl = dt.timedelta(days=30)
+    with session_scope(engine) as session:
+        event = get_or_create_event(session, code="ede")
+        create_invitation(session, name="Anna", prefill={"region": "achterhoek"}, event_id=event.id, now=NOW)
+        create_invitation(
+            session, name="Bram", prefill={"region": "foodvalley"}, ttl=dt.timedelta(days=1), now=NOW
+        )
+        used = create_invitation(session, name="Carla", prefill={"region": "achterhoek"}, now=NOW)
+        used.used_at = NOW
+        session.add(used)
+    later = NOW + dt.timedelta(days=5)
+    with session_scope(engine) as session:
+        everyone = unused_invitations(session, scope=Scope.everything(), renew_ttl=ttl, now=later)
+    assert [(i.name, i.renewed, i.event_code) for i in everyone] == [
+        ("Anna", False, "ede"),
+        ("Bram", True, ""),
+    ]
+    assert everyone[1].expires_at == later + ttl
+    with session_scope(engine) as session:
+        assert [
+            i.name for i in unused_invitations(session, scope=Scope(region="foodvalley"), renew_ttl=ttl)
+        ] == ["Bram"]
+        assert [
+            i.name for i in unused_invitations(session, scope=Scope(event_code="ede"), renew_ttl=ttl)
+        ] == ["Anna"]
+        assert unused_invitations(session, scope=Scope(event_code="elders"), renew_ttl=ttl) == []
