@@ -34,6 +34,7 @@ from bot.handlers import (
     onboarding,
     organiser,
     organiser_broadcast,
+    organiser_moderation,
     profile,
     retention,
     start,
@@ -76,6 +77,8 @@ COMMAND_HANDLERS: dict[str, Handler] = {
     "organisers": organiser.organisers,
     "outbox": organiser.outbox,
     "digest_now": organiser.digest_now,
+    "participant": organiser_moderation.participant,
+    "introduce": organiser_moderation.introduce,
 }
 
 
@@ -209,6 +212,7 @@ def register_handlers(application: KoppelApplication) -> None:
     # Organiser buttons (each checks on the server that the presser is an organiser).
     organiser_buttons: dict[str, Handler] = {
         "bc": organiser_broadcast.broadcast_button,
+        "pp": organiser_moderation.participant_button,
         "st": organiser.stats_button,
         "ud": organiser.unmet_button,
         "org": organiser.outbox_button,

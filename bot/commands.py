@@ -84,6 +84,8 @@ COMMANDS: tuple[Command, ...] = (
     _organiser("organisers"),
     _organiser("outbox"),
     _organiser("digest_now"),
+    _organiser("participant"),
+    _organiser("introduce"),
 )
 PARTICIPANT_COMMANDS = tuple(c for c in COMMANDS if c.audience is Audience.PARTICIPANT)
 ORGANISER_COMMANDS = tuple(c for c in COMMANDS if c.audience is Audience.ORGANISER)
