@@ -122,7 +122,7 @@ def main() -> None:
             "/unmet: needs the matcher finds no partner for",
             lambda: unmet_needs(session, matcher=cache, scope=Scope.everything()),
         )
-    print(f"  ({len(needs)} unmet need groups)")
+    print(f"  ({len(needs)} unmet need groups, {sum(n.count for n in needs)} people)")
     with Session(engine) as session:
         timed("broadcast preview: count everyone", lambda: count_recipients(session, segment={}))
         timed(

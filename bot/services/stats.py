@@ -38,7 +38,6 @@ from storage.stats import (
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "UNMET_TOP_K",
     "UnmetNeed",
     "render_funnel_chart",
     "render_projects",
@@ -51,8 +50,6 @@ __all__ = [
     "unmet_demand",
 ]
 
-# How many of an asker's best suggestions are read to see whether a need has a partner.
-UNMET_TOP_K = 20
 MAX_CAPTION = 1024
 MAX_TEXT = 4096
 
@@ -140,29 +137,22 @@ class UnmetNeed:
 
 
 def needs_with_partner(matcher: matching.Matcher, items: list[DemandItem]) -> set[int]:
-    """The need items (ids) for which the matcher finds a partner (people it does not match: left out).
+    """The need items (ids) for which the matcher finds a partner (`Matcher.needs_with_partner`).
 
-    A need has a partner when one of the asker's best UNMET_TOP_K suggestions (profiles only, no history: a
-    partner suggested before still counts) gives it as a reason: someone offers it (`need_offer`) or needs
-    its counterpart (`need_need`, e.g. interns against an internship place).
+    A need has a partner when a pair the matcher may suggest (its rules: reach, organisation, minimum
+    score; profiles only, so a partner suggested before still counts) holds an offer matching it or a
+    need that is its counterpart (interns against an internship place).
     """
-    needs_by_person: dict[int, list[DemandItem]] = defaultdict(list)
-    for item in items:
-        if item.kind == "need":
-            needs_by_person[item.participant_id].append(item)
+    answered_positions = matcher.needs_with_partner()
+    needs_of = {profile.id: profile.needs for profile in matcher.profiles}
     answered: set[int] = set()
-    for participant_id, needs in needs_by_person.items():
-        try:
-            suggestions = matcher.suggest_for(str(participant_id), top_k=UNMET_TOP_K)
-        except matching.UnknownParticipantError:
-            continue  # not matched at all (no finished profile): not a question of supply
-        texts = {
-            reason.own_text
-            for suggestion in suggestions
-            for reason in suggestion.reasons
-            if reason.kind in ("need_offer", "need_need")
-        }
-        answered.update(need.item_id for need in needs if need.text in texts)
+    for item in items:
+        if item.kind != "need":
+            continue
+        key = str(item.participant_id)
+        texts = {needs_of[key][k] for k in answered_positions.get(key, ()) if k < len(needs_of.get(key, ()))}
+        if item.text in texts:
+            answered.add(item.item_id)
     return answered
 
 
