@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from datetime import tzinfo
 
 from bot.callbacks import pack
 from bot.fields import by_name
 from bot.keyboards import Button, Keyboard, grid
-from bot.services.moderation import CORRECTABLE, ParticipantCard
 from bot.texts import catalogue, t
 
 __all__ = [
+    "CORRECTABLE",
+    "ParticipantCard",
     "choice_keyboard",
     "erase_keyboard",
     "fix_keyboard",
@@ -18,6 +21,29 @@ __all__ = [
     "participant_text",
     "results_keyboard",
 ]
+
+
+#: The fields an organiser may correct, in button order.
+CORRECTABLE = ("name", "organisation", "role", "region", "reach")
+
+
+@dataclass(frozen=True)
+class ParticipantCard:
+    """What an organiser sees of a participant (resolved; the view renders it)."""
+
+    participant_id: int
+    name: str
+    organisation: str
+    role: str
+    region: str
+    reach: str
+    status: str
+    username: str | None
+    offers: tuple[str, ...]
+    needs: tuple[str, ...]
+    themes: tuple[str, ...]
+    created_at: dt.datetime
+    last_seen_at: dt.datetime | None
 
 
 def _label(language: str, table: str, code: str) -> str:
@@ -31,8 +57,8 @@ def participant_text(language: str, card: ParticipantCard, *, tz: tzinfo) -> str
     def line(label_key: str, value: str) -> str:
         return t(language, "moderation.line", label=field.get(label_key, label_key), value=value or "—")
 
-    def day(moment: object) -> str:
-        return moment.astimezone(tz).strftime("%d-%m-%Y") if hasattr(moment, "astimezone") else "—"
+    def day(moment: dt.datetime | None) -> str:
+        return moment.astimezone(tz).strftime("%d-%m-%Y") if moment is not None else "—"
 
     parts = [
         t(language, "moderation.card_title", name=card.name or "?", number=card.participant_id),

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from bot.fields import FieldKind, by_name
 from bot.keyboards import to_dict
+from bot.moderation_views import CORRECTABLE, ParticipantCard
 from bot.services import participants as participant_service
 from bot.services.matchmaking import matching_suggestion, suggested_by
 from bot.views import suggestion_card
@@ -39,28 +40,6 @@ __all__ = [
     "introduce",
     "set_paused",
 ]
-
-#: The fields an organiser may correct, in button order.
-CORRECTABLE = ("name", "organisation", "role", "region", "reach")
-
-
-@dataclass(frozen=True)
-class ParticipantCard:
-    """What an organiser sees of a participant (resolved; the view renders it)."""
-
-    participant_id: int
-    name: str
-    organisation: str
-    role: str
-    region: str
-    reach: str
-    status: str
-    username: str | None
-    offers: tuple[str, ...]
-    needs: tuple[str, ...]
-    themes: tuple[str, ...]
-    created_at: dt.datetime
-    last_seen_at: dt.datetime | None
 
 
 def _card(session: Session, participant: Participant) -> ParticipantCard:
