@@ -23,14 +23,17 @@ from sqlalchemy import insert  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
 from bot.services.broadcasts import theme_segment  # noqa: E402
-from bot.services.exports import export_csv  # noqa: E402
+from bot.services.exports import export_csv, export_xlsx  # noqa: E402
 from bot.services.imports import import_profiles  # noqa: E402
-from bot.services.stats import render_funnel_chart, render_stats_caption, unmet_demand  # noqa: E402
+from bot.services.matchmaking import MatcherCache  # noqa: E402
+from bot.services.organisers import unmet_needs  # noqa: E402
+from bot.services.stats import render_funnel_chart, render_stats_caption  # noqa: E402
 from storage import make_engine, session_scope, upgrade  # noqa: E402
 from storage.broadcasts import count_recipients, create_draft, start_broadcast  # noqa: E402
 from storage.exports import export_data  # noqa: E402
 from storage.models import Introduction, Participant, Suggestion  # noqa: E402
-from storage.stats import demand_items, funnel_report  # noqa: E402
+from storage.scope import Scope  # noqa: E402
+from storage.stats import funnel_report  # noqa: E402
 
 ROLES = ["vmbo", "mbo", "hogeschool", "bedrijf", "bedrijf", "techniekpact", "gemeente"]
 REGIONS = ["Achterhoek", "Arnhem", "Ede", "Apeldoorn", "Harderwijk", "Tiel"]
@@ -97,17 +100,29 @@ def main() -> None:
         session.execute(insert(Introduction), intros)
     print(f"  ({len(pairs)} suggestions, {len(intros)} introductions)")
     with Session(engine) as session:
-        funnel = timed("/stats: funnel overall and per region (query)", lambda: funnel_report(session))
+        funnel = timed(
+            "/stats: funnel overall and per region (query)",
+            lambda: funnel_report(session, scope=Scope.everything()),
+        )
     png = timed("/stats: chart rendered to PNG (matplotlib Agg)", lambda: render_funnel_chart(funnel, "nl"))
     print(f"  (PNG {len(png) // 1024} KB, caption {len(render_stats_caption(funnel, 'nl'))} characters)")
     with Session(engine) as session:
-        data = timed("/export: read every record", lambda: export_data(session))
+        data = timed("/export: read every record", lambda: export_data(session, scope=Scope.everything()))
     content = timed("/export: write the Excel CSV", lambda: export_csv(data, tz=ZoneInfo("Europe/Amsterdam")))
     print(f"  (CSV {len(content) // 1024} KB)")
+    book = timed(
+        "/export: write the Excel workbook",
+        lambda: export_xlsx(data, tz=ZoneInfo("Europe/Amsterdam"), language="nl"),
+    )
+    print(f"  (xlsx {len(book) // 1024} KB)")
+    cache = MatcherCache()
     with Session(engine) as session:
-        items = timed("/unmet: read offers and needs", lambda: demand_items(session))
-    needs = timed("/unmet: needs without a matching offer", lambda: unmet_demand(items))
-    print(f"  ({len(needs)} unmet need groups)")
+        timed("/unmet: build the matcher (once per process)", lambda: cache.get(session))
+        needs = timed(
+            "/unmet: needs the matcher finds no partner for",
+            lambda: unmet_needs(session, matcher=cache, scope=Scope.everything()),
+        )
+    print(f"  ({len(needs)} unmet need groups, {sum(n.count for n in needs)} people)")
     with Session(engine) as session:
         timed("broadcast preview: count everyone", lambda: count_recipients(session, segment={}))
         timed(

@@ -34,6 +34,7 @@ from bot.handlers import (
     onboarding,
     organiser,
     organiser_broadcast,
+    organiser_moderation,
     profile,
     retention,
     start,
@@ -68,6 +69,7 @@ COMMAND_HANDLERS: dict[str, Handler] = {
     "help": account.help_command,
     # Organiser commands (each refuses everybody else politely: bot.access.organiser_only).
     "broadcast": organiser_broadcast.broadcast,
+    "broadcasts": organiser_broadcast.broadcasts,
     "stats": organiser.stats,
     "unmet": organiser.unmet,
     "export": organiser.export,
@@ -76,6 +78,8 @@ COMMAND_HANDLERS: dict[str, Handler] = {
     "event": organiser.event,
     "outbox": organiser.outbox,
     "digest_now": organiser.digest_now,
+    "participant": organiser_moderation.participant,
+    "introduce": organiser_moderation.introduce,
 }
 
 
@@ -219,6 +223,7 @@ def register_handlers(application: KoppelApplication) -> None:
     # Organiser buttons (each checks on the server that the presser is an organiser).
     organiser_buttons: dict[str, Handler] = {
         "bc": organiser_broadcast.broadcast_button,
+        "pp": organiser_moderation.participant_button,
         "st": organiser.stats_button,
         "ud": organiser.unmet_button,
         "org": organiser.outbox_button,

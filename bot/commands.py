@@ -87,6 +87,7 @@ COMMANDS: tuple[Command, ...] = (
     _participant("cancel", "annuleer"),
     _participant("help", "hulp"),
     _organiser("broadcast"),
+    _organiser("broadcasts"),
     _organiser("stats"),
     _organiser("unmet"),
     _organiser("export"),
@@ -95,6 +96,8 @@ COMMANDS: tuple[Command, ...] = (
     _organiser("organisers"),
     _organiser("outbox"),
     _organiser("digest_now"),
+    _organiser("participant"),
+    _organiser("introduce"),
 )
 PARTICIPANT_COMMANDS = tuple(c for c in COMMANDS if c.audience is Audience.PARTICIPANT)
 ORGANISER_COMMANDS = tuple(c for c in COMMANDS if c.audience is Audience.ORGANISER)

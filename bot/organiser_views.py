@@ -7,6 +7,8 @@ services that queue organiser messages (the weekly summary), so a keyboard looks
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from typing import Any
 
 from bot.callbacks import pack
@@ -15,8 +17,10 @@ from bot.keyboards import Button, Keyboard, grid
 from bot.numbers import count
 from bot.texts import Markup, catalogue, t
 from matching import REGIONS, ROLES
+from storage.broadcasts import BroadcastLine
 
 __all__ = [
+    "broadcast_history_text",
     "choice_keyboard",
     "code_choices",
     "describe_segment",
@@ -26,6 +30,7 @@ __all__ = [
     "flagged_text",
     "organiser_line",
     "person_label",
+    "inactive_choices",
     "preview_text",
     "sent_copy_text",
     "with_sender",
@@ -41,6 +46,7 @@ __all__ = [
     "unmet_keyboard",
 ]
 
+_TAG = re.compile(r"<[^>]+>")
 UNMET_BUTTONS = 10  # one broadcast button per reported need, at most this many (the report numbers them)
 
 
@@ -173,6 +179,19 @@ def describe_segment(language: str, segment: dict[str, Any], event_name: str | N
         parts.append(t(language, "broadcast.seg_event", event=event_name or "?"))
     if segment.get("theme") is not None:
         parts.append(t(language, "broadcast.seg_theme", theme=segment["theme"]))
+    if segment.get("inactive_weeks"):
+        parts.append(t(language, "broadcast.seg_inactive", weeks=segment["inactive_weeks"]))
+    could_offer = segment.get("could_offer")
+    if isinstance(could_offer, dict):
+        roles = ", ".join(role_label(language, role) for role in could_offer.get("roles") or [])
+        parts.append(
+            t(
+                language,
+                "broadcast.seg_could_offer",
+                roles=roles or "—",
+                need=str(could_offer.get("need", "")),
+            )
+        )
     return " · ".join(parts) if parts else t(language, "broadcast.seg_all")
 
 
@@ -219,8 +238,45 @@ def segment_keyboard(language: str, broadcast_id: int) -> Keyboard:
             Button(t(language, "broadcast.by_event"), pack("bc", "dim", broadcast_id, "event")),
             Button(t(language, "broadcast.by_theme"), pack("bc", "dim", broadcast_id, "theme")),
         ],
+        [Button(t(language, "broadcast.by_inactive"), pack("bc", "dim", broadcast_id, "inactive"))],
         [Button(t(language, "broadcast.cancel_button"), pack("bc", "stop", broadcast_id))],
     ]
+
+
+def inactive_choices(language: str, weeks: tuple[int, ...]) -> list[tuple[str, str]]:
+    """(value, label) of the "niet actief sinds N weken" buttons."""
+    return [(str(n), t(language, "broadcast.inactive_choice", weeks=n)) for n in weeks]
+
+
+def broadcast_history_text(language: str, lines: list[BroadcastLine], *, tz: dt.tzinfo) -> str:
+    """/broadcasts: the newest broadcasts, each with when, to whom, what, and how delivery went."""
+    if not lines:
+        return t(language, "broadcast.history_none")
+    parts = [t(language, "broadcast.history_title")]
+    for line in lines:
+        plain = html.unescape(_TAG.sub("", line.text)) if line.parse_mode == "HTML" else line.text
+        plain = " ".join(plain.split())
+        status = {"cancelled": "broadcast.history_cancelled", "sending": "broadcast.history_sending"}.get(
+            line.status
+        )
+        entry = t(
+            language,
+            "broadcast.history_line",
+            when=line.started_at.astimezone(tz).strftime("%d-%m-%Y %H:%M") if line.started_at else "—",
+            segment=Markup(describe_segment(language, line.segment, line.event_name)),
+            text=plain[:80] + ("…" if len(plain) > 80 else ""),
+            recipients=count(line.recipients, language),
+            sent=count(line.counts.get("sent", 0), language),
+            blocked=count(line.counts.get("blocked", 0), language),
+            failed=count(line.counts.get("parked", 0), language),
+            waiting=count(line.counts.get("pending", 0) + line.counts.get("sending", 0), language),
+        )
+        if status is not None:
+            entry += " " + t(language, status)
+        if len("\n\n".join([*parts, entry])) > 4000:
+            break
+        parts.append(entry)
+    return "\n\n".join(parts)
 
 
 def choice_keyboard(

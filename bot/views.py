@@ -222,16 +222,20 @@ def suggestion_card(
     other: Participant,
     new: bool = False,
     title: str | None = None,
+    suggested_by: str | None = None,
 ) -> View:
     """A suggestion: who, organisation, role, region and why, with the four answers. No contact details.
 
     The same card answers /matches and arrives through the outbox (digest, follow-up); `title`, already
-    rendered, replaces the first line there ("new this week", "still waiting for your answer").
+    rendered, replaces the first line there ("new this week", "still waiting for your answer");
+    `suggested_by` names the organiser who proposed the pair.
     """
     if title is None:
         title = t(language, "matches.card_new" if new else "matches.card_title", name=other.name or "")
     texts = _card_texts(language)
     parts = [title, _who(language, other), ""]
+    if suggested_by:  # an organiser proposed the pair (/introduce)
+        parts += [t(language, "matches.card_suggested_by", organiser=suggested_by), ""]
     reasons = _reasons(language, view, other)
     if reasons:
         parts += [texts["card_why"], *reasons, ""]

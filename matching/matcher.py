@@ -13,6 +13,7 @@ from matching.history import History, blocked_pairs, pair_key
 from matching.index import ProfileIndex
 from matching.profile import Profile
 from matching.ranking import top_k_per_row, weekly_pairs
+from matching.reasons import _MIN_PHRASE_SCORE as MIN_PHRASE_SCORE
 from matching.reasons import explain_many
 from matching.scoring import PairRules
 from matching.suggestion import Suggestion
@@ -146,6 +147,31 @@ class Matcher:
         for suggestions in result.values():
             suggestions.sort(key=lambda x: (-x.score, x.other_id))
         return result
+
+    def needs_with_partner(self, pool: int = 200) -> dict[str, frozenset[int]]:
+        """Per participant, the positions of their needs that some allowed partner answers.
+
+        A need is answered when a pair the matcher may suggest (its rules, score at least ``min_score``,
+        among the ``pool`` best raw candidates of the asker) holds an offer matching it (``need_offer``) or
+        a need that is its counterpart (``need_need``: interns against an internship place), as strongly as
+        a reason on a suggestion card needs to be. Profiles only (no history). Everything vectorised: about
+        a second at 3,000 participants, so a report of unmet demand agrees with the suggestions.
+        """
+        rows, cols = self._index.candidates(pool)
+        rows, cols, _ = self._score(rows, cols, None, None)
+        answered: dict[str, set[int]] = {}
+        for kind in ("need_offer", "need_need"):
+            if kind == "need_need":
+                has = self._index.has_counterpart["needs"]
+                subset = np.flatnonzero(has[rows] & has[cols])
+                kind_rows, kind_cols = rows[subset], cols[subset]
+            else:
+                kind_rows, kind_cols = rows, cols
+            pair, own, _, scores = self._index.phrase_pairs(kind, kind_rows, kind_cols)
+            keep = scores >= MIN_PHRASE_SCORE
+            for i, need in zip(kind_rows[pair[keep]].tolist(), own[keep].tolist(), strict=True):
+                answered.setdefault(self.profiles[i].id, set()).add(int(need))
+        return {pid: frozenset(needs) for pid, needs in answered.items()}
 
     def with_profile(self, profile: Profile) -> Matcher:
         """A new matcher with ``profile`` added (or replacing the profile with the same id).

@@ -7,26 +7,35 @@ once no row is pending or being sent, when the final report has been made.
 
 A segment is a dict of filters that must all hold: `region`, `role`, `event` (an event id) and `theme`
 (the keyword as typed) with `theme_terms` (its normalised terms: a recipient has a profile item, offer, need
-or theme, holding every term). Recipients are active participants who consented and have a chat.
+or theme, holding every term), and `could_offer` (from the unmet-demand report: `roles`, `terms`, `askers`;
+a recipient has one of the roles or an offer holding one of the terms, and is none of the askers), and
+`inactive_weeks` (no interaction for that many weeks: `last_seen_at`, or `created_at` for someone never seen).
+Recipients are active participants who consented and have a chat.
 `scope` (an organiser's `storage.scope.Scope` as `{"region": ..., "event_code": ...}`) is set when a scoped
-organiser starts the draft and restricts every recipient to it, whatever other filters say.
-The draft's own UI state (`ui`: language, step, last shown counts) is kept in the same dict and ignored
-when selecting recipients.
+organiser starts the draft and restricts every recipient to it, whatever other filters say, except
+`could_offer` (those who could offer may live anywhere: that is its point; its askers are the organiser's
+own people, and choosing another segment brings the scope back). The draft's own UI
+state (`ui`: language, step, last shown counts) is kept in the same dict and ignored when selecting
+recipients.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, func, literal, update
+from sqlalchemy import and_, exists, func, literal, or_, true, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from storage.models import (
     Broadcast,
     BroadcastStatus,
+    Event,
+    ItemKind,
     OutboxMessage,
     OutboxState,
     Participant,
@@ -40,6 +49,8 @@ from storage.types import utcnow
 
 __all__ = [
     "FILTER_KEYS",
+    "BroadcastLine",
+    "broadcast_history",
     "cancel_broadcast",
     "count_recipients",
     "create_draft",
@@ -52,7 +63,7 @@ __all__ = [
     "start_broadcast",
 ]
 
-FILTER_KEYS = ("region", "role", "event", "theme_terms")
+FILTER_KEYS = ("region", "role", "event", "theme_terms", "could_offer", "inactive_weeks")
 
 
 def _conditions(segment: Mapping[str, Any]) -> list[ColumnElement[bool]]:
@@ -61,7 +72,8 @@ def _conditions(segment: Mapping[str, Any]) -> list[ColumnElement[bool]]:
         col(Participant.consent_at).is_not(None),
         col(Participant.chat_id).is_not(None),
     ]
-    conditions.extend(segment_scope(segment).conditions())
+    if not isinstance(segment.get("could_offer"), Mapping):  # those who could offer may live anywhere
+        conditions.extend(segment_scope(segment).conditions())
     if segment.get("region"):
         conditions.append(col(Participant.region) == str(segment["region"]))
     if segment.get("role"):
@@ -84,6 +96,18 @@ def _conditions(segment: Mapping[str, Any]) -> list[ColumnElement[bool]]:
                 *(padded.like(f"% {term} %") for term in terms),
             )
         )
+    weeks = segment.get("inactive_weeks")
+    if weeks:
+        cutoff = utcnow() - dt.timedelta(weeks=int(weeks))
+        conditions.append(
+            or_(
+                col(Participant.last_seen_at) < cutoff,
+                and_(col(Participant.last_seen_at).is_(None), col(Participant.created_at) < cutoff),
+            )
+        )
+    could_offer = segment.get("could_offer")
+    if isinstance(could_offer, Mapping):
+        conditions.append(_could_offer(could_offer))
     return conditions
 
 
@@ -104,6 +128,29 @@ def scope_segment(scope: Scope) -> dict[str, Any]:
     if scope.is_global:
         return {}
     return {"scope": {"region": scope.region, "event_code": scope.event_code}}
+
+
+def _could_offer(filters: Mapping[str, Any]) -> ColumnElement[bool]:
+    """Someone who could offer what was asked: a fitting role, or an offer sharing one of the terms."""
+    roles = [str(role) for role in filters.get("roles") or []]
+    terms = [str(term) for term in filters.get("terms") or [] if str(term).strip()]
+    askers = [int(pid) for pid in filters.get("askers") or []]
+    either: list[ColumnElement[bool]] = []
+    if roles:
+        either.append(col(Participant.role).in_(roles))
+    if terms:
+        padded = literal(" ") + col(ProfileItem.normalised) + literal(" ")
+        either.append(
+            exists().where(
+                col(ProfileItem.participant_id) == col(Participant.id),
+                col(ProfileItem.kind) == ItemKind.OFFER,
+                or_(*(padded.like(f"% {term} %") for term in terms)),
+            )
+        )
+    clause: ColumnElement[bool] = or_(*either) if either else literal(False)
+    if askers:
+        clause = and_(clause, col(Participant.id).not_in(askers))
+    return clause
 
 
 def recipient_ids(session: Session, *, segment: Mapping[str, Any]) -> list[tuple[int, int]]:
@@ -223,3 +270,80 @@ def running_broadcasts(session: Session) -> list[Broadcast]:
             .order_by(col(Broadcast.id))
         ).all()
     )
+
+
+@dataclass(frozen=True)
+class BroadcastLine:
+    """One sent (or stopped) broadcast for the history: what, when, to whom, and how delivery went."""
+
+    broadcast_id: int
+    text: str
+    parse_mode: str | None
+    segment: dict[str, Any]
+    event_name: str | None
+    status: str
+    started_at: dt.datetime | None
+    recipients: int
+    counts: dict[str, int]  # outbox state → messages (sent, blocked, parked, pending, sending, cancelled)
+
+
+def broadcast_history(
+    session: Session, *, scope: Scope, organiser_id: int | None = None, limit: int = 10
+) -> list[BroadcastLine]:
+    """The newest started broadcasts with their delivery counts, counting only recipients in the scope.
+
+    With a scope, a broadcast that reached nobody in it is left out, except the organiser's own
+    (`organiser_id`, e.g. a could_offer broadcast to people elsewhere), counted in full.
+    """
+    candidates = session.exec(
+        select(Broadcast)
+        .where(col(Broadcast.started_at).is_not(None))
+        .order_by(col(Broadcast.started_at).desc(), col(Broadcast.id).desc())
+        .limit(limit * 5 if not scope.is_global else limit)
+    ).all()
+    own = {
+        b.id
+        for b in candidates
+        if b.id is not None and organiser_id is not None and b.created_by == organiser_id
+    }
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    others = [b.id for b in candidates if b.id is not None and b.id not in own]
+    for ids, where in ((others, scope.covers(OutboxMessage.participant_id)), (list(own), true())):
+        if not ids:
+            continue
+        for broadcast_id, state, number in session.exec(
+            select(OutboxMessage.broadcast_id, OutboxMessage.state, func.count())
+            .where(col(OutboxMessage.broadcast_id).in_(ids), where)
+            .group_by(col(OutboxMessage.broadcast_id), col(OutboxMessage.state))
+        ).all():
+            if broadcast_id is not None:
+                counts[int(broadcast_id)][str(state)] = int(number)
+    event_ids = {int(b.segment["event"]) for b in candidates if b.segment.get("event") is not None}
+    names = (
+        {e.id: e.name for e in session.exec(select(Event).where(col(Event.id).in_(event_ids))).all()}
+        if event_ids
+        else {}
+    )
+    lines = []
+    for broadcast in candidates:
+        if broadcast.id is None:
+            continue
+        mine = counts.get(broadcast.id, {})
+        if not scope.is_global and not mine and broadcast.id not in own:
+            continue
+        segment = {key: value for key, value in broadcast.segment.items() if key != "ui"}
+        event = segment.get("event")
+        lines.append(
+            BroadcastLine(
+                broadcast_id=broadcast.id,
+                text=broadcast.text,
+                parse_mode=broadcast.parse_mode,
+                segment=segment,
+                event_name=names.get(int(event)) if event is not None else None,
+                status=broadcast.status,
+                started_at=broadcast.started_at,
+                recipients=sum(mine.values()),
+                counts={state.value: mine.get(state.value, 0) for state in OutboxState},
+            )
+        )
+    return lines[:limit]

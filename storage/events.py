@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from storage.invitations import InvitationKind, create_invitation
 from storage.models import Event, Invitation, ParticipantEvent
+from storage.scope import Scope
 from storage.types import utcnow
 
-__all__ = ["create_event", "event_by_code", "event_invitation", "list_events", "personal_invitations"]
+__all__ = [
+    "UnusedInvitation",
+    "create_event",
+    "event_by_code",
+    "event_invitation",
+    "list_events",
+    "personal_invitations",
+    "unused_invitations",
+]
 
 
 def event_by_code(session: Session, *, code: str) -> Event | None:
@@ -84,3 +94,59 @@ def personal_invitations(session: Session, *, now: dt.datetime | None = None) ->
             .order_by(col(Invitation.id))
         ).all()
     )
+
+
+@dataclass(frozen=True)
+class UnusedInvitation:
+    """A personal invitation nobody has used yet, for a reminder mail merge."""
+
+    token: str
+    name: str
+    email: str
+    organisation: str
+    region: str
+    event_code: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    renewed: bool  # it had expired and got a new expiry date now
+
+
+def unused_invitations(
+    session: Session, *, scope: Scope, renew_ttl: dt.timedelta, now: dt.datetime | None = None
+) -> list[UnusedInvitation]:
+    """Every personal invitation not used yet (oldest first), in the scope (its event; its prefilled region).
+
+    An expired one gets a new expiry date (`now + renew_ttl`), so the link in a reminder works again.
+    """
+    now = now or utcnow()
+    query = (
+        select(Invitation, Event.code)
+        .join(Event, col(Event.id) == col(Invitation.event_id), isouter=True)
+        .where(Invitation.kind == InvitationKind.PERSONAL, col(Invitation.used_at).is_(None))
+        .order_by(col(Invitation.id))
+    )
+    if scope.event_code is not None:
+        query = query.where(Event.code == scope.event_code)
+    result = []
+    for invitation, code in session.exec(query).all():
+        region = str(invitation.prefill.get("region") or "")
+        if scope.region is not None and region != scope.region:
+            continue
+        renewed = invitation.expires_at is not None and invitation.expires_at <= now
+        if renewed:
+            invitation.expires_at = now + renew_ttl
+            session.add(invitation)
+        result.append(
+            UnusedInvitation(
+                token=invitation.token,
+                name=invitation.name or "",
+                email=invitation.email or "",
+                organisation=str(invitation.prefill.get("organisation") or ""),
+                region=region,
+                event_code=code or "",
+                created_at=invitation.created_at,
+                expires_at=invitation.expires_at,
+                renewed=renewed,
+            )
+        )
+    return result

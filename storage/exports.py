@@ -1,8 +1,10 @@
 """What an export contains: consenting participants, suggestions, introductions and started projects.
 
-Plain rows (dicts of simple values) in a stable order; the CSV layout is decided in bot.services.exports.
-Deleted participants and people who never consented are left out; a suggestion or introduction with a
-deleted side keeps its row but shows no name for that side.
+Plain rows (dicts of simple values) in a stable order; the CSV and workbook layouts are decided in
+bot.services.exports. Deleted participants and people who never consented are left out; a suggestion or
+introduction with a deleted side keeps its row but shows no name for that side. With a scope, only its
+participants are exported, and the suggestions and introductions with at least one side in it (the other
+side's name is left out when that person is outside the scope).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from storage.models import Introduction, Participant, ParticipantStatus, ProfileItem, Suggestion
@@ -42,7 +45,7 @@ def export_data(session: Session, *, scope: Scope | None = None) -> ExportData:
         .where(
             col(Participant.consent_at).is_not(None),
             Participant.status != ParticipantStatus.DELETED,
-            *scope.conditions(),
+            scope.condition(),
         )
         .order_by(col(Participant.id))
     ).all()
@@ -85,13 +88,11 @@ def export_data(session: Session, *, scope: Scope | None = None) -> ExportData:
             }
         )
     suggestions: list[dict[str, Value]] = []
-
-    def in_scope(a: int, b: int) -> bool:
-        return scope.is_global or a in by_id or b in by_id
-
-    for s in session.exec(select(Suggestion).order_by(col(Suggestion.id))).all():
-        if not in_scope(s.participant_a_id, s.participant_b_id):
-            continue
+    suggestion_scope = or_(
+        scope.covers(Suggestion.participant_a_id),
+        scope.covers(Suggestion.participant_b_id),
+    )
+    for s in session.exec(select(Suggestion).where(suggestion_scope).order_by(col(Suggestion.id))).all():
         suggestions.append(
             {
                 "id": s.id,
@@ -110,9 +111,13 @@ def export_data(session: Session, *, scope: Scope | None = None) -> ExportData:
         )
     introductions: list[dict[str, Value]] = []
     projects: list[dict[str, Value]] = []
-    for i in session.exec(select(Introduction).order_by(col(Introduction.id))).all():
-        if not in_scope(i.participant_a_id, i.participant_b_id):
-            continue
+    introduction_scope = or_(
+        scope.covers(Introduction.participant_a_id),
+        scope.covers(Introduction.participant_b_id),
+    )
+    for i in session.exec(
+        select(Introduction).where(introduction_scope).order_by(col(Introduction.id))
+    ).all():
         row: dict[str, Value] = {
             "id": i.id,
             "suggestion_id": i.suggestion_id,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import exists, true
 from sqlalchemy.sql.elements import ColumnElement
@@ -65,6 +66,12 @@ class Scope:
         for condition in conditions[1:]:
             result = result & condition
         return result
+
+    def covers(self, participant_id: Any) -> ColumnElement[bool]:
+        """A WHERE condition on any participant id column (e.g. `OutboxMessage.participant_id`): in scope."""
+        if self.is_global:
+            return true()
+        return col(participant_id).in_(select(Participant.id).where(self.condition()))
 
     def covers_pair(self, ids: set[int] | None, a: int, b: int) -> bool:
         """True when a pair is in scope: either side is (`ids` from `participant_ids_in_scope`)."""

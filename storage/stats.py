@@ -1,17 +1,16 @@
 """Funnel statistics for organisers: from participants to started projects, overall and per region.
 
-The funnel's stages, in order:
+The funnel counts people, never pairs, so every stage is part of the stage before it:
 
 - participants: people who consented and did not delete their data (active, paused or blocked);
-- profiles complete: of those, the ones who finished their profile;
-- suggestions: proposed pairs;
-- accepted: suggestions where at least one side said yes;
-- introduced: suggestions where both said yes (an introduction was made);
-- contacted: introductions where the two met or talked;
-- projects: introductions that started a joint project.
+- suggested: of those, the people with at least one suggestion;
+- accepted: the people who said yes to at least one suggestion;
+- introduced: the people in at least one introduction (both sides said yes);
+- contacted: the people in an introduction where the two met or talked;
+- projects: the people in an introduction that started a joint project.
 
-Per region, a suggestion or introduction counts for the region of either side (a pair across two regions
-counts in both), so the regions' numbers may add up to more than the total.
+Per region, a person counts in their own region, so the regions add up to the total. With a scope, only the
+participants in it are counted (storage.scope.Scope).
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, fields
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -65,11 +64,10 @@ NO_REGION = "none"  # the funnel's region code for people who did not choose a r
 
 @dataclass(frozen=True)
 class Funnel:
-    """The counts of one funnel (overall or one region)."""
+    """The counts of one funnel (overall or one region): people at each stage."""
 
     participants: int = 0
-    profiles_complete: int = 0
-    suggestions: int = 0
+    suggested: int = 0
     accepted: int = 0
     introduced: int = 0
     contacted: int = 0
@@ -78,6 +76,13 @@ class Funnel:
     def as_tuple(self) -> tuple[int, ...]:
         """The counts in stage order."""
         return tuple(getattr(self, stage) for stage in STAGES)
+
+    def conversions(self) -> tuple[float | None, ...]:
+        """Each stage's share of the stage before it (0–1), from the second stage on; None after a zero."""
+        counts = self.as_tuple()
+        return tuple(
+            (later / earlier if earlier else None) for earlier, later in zip(counts, counts[1:], strict=False)
+        )
 
 
 STAGES: tuple[str, ...] = tuple(field.name for field in fields(Funnel))
@@ -109,59 +114,50 @@ def _counted_participants(session: Session, scope: Scope) -> dict[int, Participa
         select(Participant).where(
             col(Participant.consent_at).is_not(None),
             Participant.status != ParticipantStatus.DELETED,
-            *scope.conditions(),
+            scope.condition(),
         )
     ).all()
     return {row.id: row for row in rows if row.id is not None}
 
 
 def funnel_report(session: Session, *, scope: Scope | None = None) -> FunnelReport:
-    """The funnel overall and per region (a scoped organiser's: pairs with a side in their scope)."""
+    """The funnel of people overall and per region, within the scope."""
     scope = scope or Scope.everything()
     people = _counted_participants(session, scope)
-    region_of = {pid: (p.region or NO_REGION) for pid, p in people.items()}  # not "outside": not chosen yet
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STAGES, 0))
-    overall = dict.fromkeys(STAGES, 0)
-
-    def bump(stage: str, regions: set[str]) -> None:
-        overall[stage] += 1
-        for region in regions:
-            counts[region][stage] += 1
-
-    for pid, person in people.items():
-        bump("participants", {region_of[pid]})
-        if person.profile_completed_at is not None:
-            overall["profiles_complete"] += 1
-            counts[region_of[pid]]["profiles_complete"] += 1
-    suggestion_rows = session.exec(
+    reached: dict[str, set[int]] = {stage: set() for stage in STAGES}
+    reached["participants"] = set(people)
+    for a, b, answer_a, answer_b in session.exec(
         select(
             Suggestion.participant_a_id, Suggestion.participant_b_id, Suggestion.answer_a, Suggestion.answer_b
         )
-    ).all()
-    for a, b, answer_a, answer_b in suggestion_rows:
-        if not scope.is_global and a not in people and b not in people:
-            continue
-        regions = {region_of[p] for p in (a, b) if p in region_of}
-        bump("suggestions", regions)
-        if AnswerValue.YES in (answer_a, answer_b):
-            bump("accepted", regions)
-    introduction_rows = session.exec(
+    ).all():
+        reached["suggested"].update((a, b))
+        if answer_a == AnswerValue.YES:
+            reached["accepted"].add(a)
+        if answer_b == AnswerValue.YES:
+            reached["accepted"].add(b)
+    for a, b, contacted_at, project_started_at in session.exec(
         select(
             Introduction.participant_a_id,
             Introduction.participant_b_id,
             Introduction.contacted_at,
             Introduction.project_started_at,
         )
-    ).all()
-    for a, b, contacted_at, project_started_at in introduction_rows:
-        if not scope.is_global and a not in people and b not in people:
-            continue
-        regions = {region_of[p] for p in (a, b) if p in region_of}
-        bump("introduced", regions)
+    ).all():
+        reached["introduced"].update((a, b))
         if contacted_at is not None or project_started_at is not None:
-            bump("contacted", regions)
+            reached["contacted"].update((a, b))
         if project_started_at is not None:
-            bump("projects", regions)
+            reached["projects"].update((a, b))
+    overall = dict.fromkeys(STAGES, 0)
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STAGES, 0))
+    for stage, ids in reached.items():
+        for pid in ids:
+            person = people.get(pid)
+            if person is None:  # outside the scope, deleted, or never consented
+                continue
+            overall[stage] += 1
+            counts[person.region or NO_REGION][stage] += 1  # not "outside": not chosen yet
     return FunnelReport(
         overall=Funnel(**overall),
         by_region={
@@ -171,18 +167,21 @@ def funnel_report(session: Session, *, scope: Scope | None = None) -> FunnelRepo
     )
 
 
-def started_projects(session: Session, *, limit: int = 20, scope: Scope | None = None) -> list[ProjectLine]:
-    """The most recently started projects, newest first (in a scope: those with a side in it)."""
+def started_projects(session: Session, *, scope: Scope | None = None, limit: int = 20) -> list[ProjectLine]:
+    """The most recently started projects with at least one side in the scope, newest first."""
     scope = scope or Scope.everything()
-    query = select(Introduction).where(col(Introduction.project_started_at).is_not(None))
     in_scope = participant_ids_in_scope(session, scope=scope)
-    if in_scope is not None:
-        query = query.where(
-            col(Introduction.participant_a_id).in_(in_scope)
-            | col(Introduction.participant_b_id).in_(in_scope)
-        )
     rows = session.exec(
-        query.order_by(col(Introduction.project_started_at).desc(), col(Introduction.id).desc()).limit(limit)
+        select(Introduction)
+        .where(
+            col(Introduction.project_started_at).is_not(None),
+            or_(
+                scope.covers(Introduction.participant_a_id),
+                scope.covers(Introduction.participant_b_id),
+            ),
+        )
+        .order_by(col(Introduction.project_started_at).desc(), col(Introduction.id).desc())
+        .limit(limit)
     ).all()
     ids = {pid for row in rows for pid in (row.participant_a_id, row.participant_b_id)}
     people = (
@@ -232,9 +231,7 @@ class ParkedMessage:
 def _parked_conditions(scope: Scope) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [col(OutboxMessage.state) == OutboxState.PARKED]
     if not scope.is_global:  # a scoped organiser's: messages to participants in their scope only
-        conditions.append(
-            col(OutboxMessage.participant_id).in_(select(Participant.id).where(*scope.conditions()))
-        )
+        conditions.append(scope.covers(OutboxMessage.participant_id))
     return conditions
 
 
@@ -296,7 +293,7 @@ class DemandItem:
 
 
 def demand_items(session: Session, *, scope: Scope | None = None) -> list[DemandItem]:
-    """Every offer and need of active, consenting participants (in the scope)."""
+    """Every offer and need of active, consenting participants in the scope."""
     scope = scope or Scope.everything()
     rows = session.exec(
         select(ProfileItem, Participant.role, Participant.region)
@@ -305,7 +302,7 @@ def demand_items(session: Session, *, scope: Scope | None = None) -> list[Demand
             col(Participant.status) == ParticipantStatus.ACTIVE,
             col(Participant.consent_at).is_not(None),
             col(ProfileItem.kind).in_([ItemKind.OFFER, ItemKind.NEED]),
-            *scope.conditions(),
+            scope.condition(),
         )
         .order_by(col(ProfileItem.id))
     ).all()

@@ -39,6 +39,7 @@ __all__ = [
     "incoming_since",
     "insert_suggestions",
     "introduction_for",
+    "lock_suggestion",
     "never_pairs",
     "open_for",
     "open_pair_ids",
@@ -70,6 +71,19 @@ def side_of(suggestion: Suggestion, participant_id: int) -> str | None:
     if suggestion.participant_b_id == participant_id:
         return "b"
     return None
+
+
+def lock_suggestion(session: Session, *, suggestion_id: int) -> None:
+    """Take the suggestion's write lock before reading it, until the transaction ends.
+
+    Both sides may answer at the same moment. Without a lock each transaction reads the other's answer as
+    missing (PostgreSQL's read committed; pysqlite reads outside a transaction until the first write), and
+    two yeses never become an introduction. A no-op UPDATE is the portable row lock: PostgreSQL locks the
+    row, SQLite takes its write lock (the other writer waits for the busy timeout).
+    """
+    session.execute(
+        update(Suggestion).where(col(Suggestion.id) == suggestion_id).values(status=col(Suggestion.status))
+    )
 
 
 def get_suggestion(session: Session, *, suggestion_id: int) -> Suggestion | None:

@@ -1,4 +1,7 @@
-"""`koppelbot export --out FILE.csv`: participants, suggestions, introductions and projects for Excel."""
+"""`koppelbot export --out FILE.xlsx|FILE.csv`: participants, suggestions, introductions and projects.
+
+A `.xlsx` file is a workbook with one sheet per record kind; any other name gets the one-file CSV.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +11,21 @@ from pathlib import Path
 from sqlmodel import Session
 
 from bot.cli._common import echo, fail, settings_with_logging
-from bot.services.exports import export_csv
+from bot.services.exports import export_csv, export_xlsx
 from storage import make_engine, upgrade
 from storage.exports import export_data
+from storage.scope import Scope
 
-HELP = "Export participants (with consent), suggestions, introductions and projects as one CSV for Excel."
+HELP = "Export participants (with consent), suggestions, introductions and projects for Excel."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--out", required=True, type=Path, metavar="FILE.csv", help="where to write (UTF-8 with BOM, ';')"
+        "--out",
+        required=True,
+        type=Path,
+        metavar="FILE.xlsx",
+        help="where to write: FILE.xlsx (a workbook, one sheet per kind) or FILE.csv (UTF-8 with BOM, ';')",
     )
 
 
@@ -27,11 +35,15 @@ def run(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     try:
         with Session(engine) as session:
-            data = export_data(session)
+            data = export_data(session, scope=Scope.everything())
     finally:
         engine.dispose()
     try:
-        args.out.write_bytes(export_csv(data, tz=settings.tz))
+        if args.out.suffix.lower() == ".xlsx":
+            content = export_xlsx(data, tz=settings.tz, language=settings.default_language)
+        else:
+            content = export_csv(data, tz=settings.tz)
+        args.out.write_bytes(content)
     except OSError as exc:
         return fail(f"cannot write {args.out}: {exc.strerror or exc}")
     echo(

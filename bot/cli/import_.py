@@ -1,4 +1,7 @@
-"""`koppelbot import --profiles FILE.csv`: participants and personal invitations from a CSV file."""
+"""`koppelbot import --profiles FILE.csv|FILE.xlsx`: participants and personal invitations from a file.
+
+A `.xlsx` file is read as a workbook (its first sheet); anything else as a CSV file.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,19 @@ import datetime as dt
 from pathlib import Path
 
 from bot.cli._common import echo, fail, settings_with_logging
-from bot.services.imports import ImportFileError, import_profiles, read_profiles
+from bot.services.imports import (
+    ImportFileError,
+    ImportReport,
+    import_profiles,
+    import_workbook,
+    read_profiles,
+)
 from storage import make_engine, upgrade
 
-HELP = "Import participants (telegram_id + consent=yes) and personal invitations (the rest) from a CSV file."
+HELP = (
+    "Import participants (telegram_id + consent=yes) and personal invitations (the rest) from a CSV file "
+    "or an Excel workbook (.xlsx)."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,8 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         type=Path,
         metavar="FILE.csv",
-        help="id,name,organisation,role,region,offers,needs,interests[,reach,telegram_id,consent,language,"
-        "email,event]; lists separated by ';' (see docs/organisers.md)",
+        help="a CSV file or an .xlsx workbook (first sheet) with the columns id,name,organisation,role,"
+        "region,offers,needs,interests[,reach,telegram_id,consent,language,email,event] (Dutch names too); "
+        "lists separated by ';' (see docs/organisers.md)",
     )
 
 
@@ -31,16 +44,28 @@ def run(args: argparse.Namespace) -> int:
         data = path.read_bytes()
     except OSError as exc:
         return fail(f"cannot read {path}: {exc.strerror or exc}")
+    ttl = dt.timedelta(days=settings.invite_ttl_days)
+    workbook = path.suffix.lower() == ".xlsx" or data.startswith(b"PK\x03\x04")  # .xlsx is a zip file
+    text, encoding = "", "an Excel workbook (first sheet)"
+    if not workbook:
+        try:
+            text, encoding = read_profiles(data)
+        except ImportFileError as exc:
+            echo(f"{path.name}: {exc}")
+            echo("Nothing was imported.")
+            return 1
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
     try:
-        text, encoding = read_profiles(data)
+        report: ImportReport = (
+            import_workbook(engine, data, invite_ttl=ttl)
+            if workbook
+            else import_profiles(engine, text, invite_ttl=ttl)
+        )
     except ImportFileError as exc:
         echo(f"{path.name}: {exc}")
         echo("Nothing was imported.")
         return 1
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        report = import_profiles(engine, text, invite_ttl=dt.timedelta(days=settings.invite_ttl_days))
     finally:
         engine.dispose()
     echo(f"Read {path.name} as {encoding}.")

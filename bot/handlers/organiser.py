@@ -37,7 +37,7 @@ from bot.services import db, digest
 from bot.services import events as event_service
 from bot.services import organisers as organiser_service
 from bot.services import stats as stats_service
-from bot.services.exports import export_csv
+from bot.services.exports import export_xlsx
 from bot.texts import language_for, t
 
 __all__ = [
@@ -299,8 +299,7 @@ async def _send_unmet(update: Update, context: KoppelContext) -> None:
     if chat is None:
         return
     language = _language(update)
-    scope = await organiser_scope(update, context)
-    needs = await db.run(context.engine, lambda s: organiser_service.unmet_needs(s, scope=scope))
+    needs = await _unmet_needs(update, context)
     await context.bot.send_message(
         chat.id,
         stats_service.render_unmet(needs, language),
@@ -308,9 +307,22 @@ async def _send_unmet(update: Update, context: KoppelContext) -> None:
     )
 
 
+async def _unmet_needs(update: Update, context: KoppelContext) -> list[stats_service.UnmetNeed]:
+    """The needs of the organiser's people the matcher finds no partner for (anywhere: a need someone
+    elsewhere offers is not unmet); a forged item id outside the scope is not among them."""
+    data = context.bot_data
+    scope = await organiser_scope(update, context)
+    # On the matcher's own worker thread: the matcher may need a rebuild.
+    return await db.run(
+        context.engine,
+        lambda s: organiser_service.unmet_needs(s, matcher=data.matcher, scope=scope),
+        executor=data.match_executor,
+    )
+
+
 @organiser_only
 async def unmet(update: Update, context: KoppelContext) -> None:
-    """Needs that no offer answers, by region and theme, each with a one-tap targeted broadcast."""
+    """Needs the matcher finds no partner for, by region and phrase, each with a one-tap broadcast."""
     await _send_unmet(update, context)
 
 
@@ -326,8 +338,7 @@ async def unmet_button(update: Update, context: KoppelContext) -> None:
     except CallbackError:
         await refuse_unreadable(query)
         return
-    scope = await organiser_scope(update, context)  # a forged item id outside the scope is not found
-    needs = await db.run(context.engine, lambda s: organiser_service.unmet_needs(s, scope=scope))
+    needs = await _unmet_needs(update, context)
     need = next((n for n in needs if n.item_id == item_id), None)
     if need is None:
         await refuse(query, t(language, "stats.unmet_gone"))
@@ -337,14 +348,15 @@ async def unmet_button(update: Update, context: KoppelContext) -> None:
         update,
         context,
         text=stats_service.unmet_broadcast_text(need, language),
-        segment={"region": need.region},
+        segment=stats_service.could_offer_segment(need),
     )
 
 
 # -- /export ----------------------------------------------------------------------------------------
 @organiser_only
 async def export(update: Update, context: KoppelContext) -> None:
-    """Participants, suggestions, introductions and projects as a CSV for Dutch Excel: `/export [event]`."""
+    """Participants (with consent), suggestions, introductions and projects as an Excel workbook:
+    `/export [event]`."""
     message = update.effective_message
     if message is None:
         return
@@ -354,15 +366,15 @@ async def export(update: Update, context: KoppelContext) -> None:
         return
     scope = narrowed[0]
     data = await db.run(context.engine, lambda s: organiser_service.everything(s, scope=scope))
-    content = await asyncio.to_thread(export_csv, data, tz=context.settings.tz)
+    content = await asyncio.to_thread(export_xlsx, data, tz=context.settings.tz, language=language)
     today = dt.datetime.now(context.settings.tz).date().isoformat()
     suffix = f"-{scope.event_code}" if context.args and scope.event_code else ""
     await message.reply_document(
         document=content,
-        filename=f"koppelbot-export{suffix}-{today}.csv",
+        filename=f"koppelbot-export{suffix}-{today}.xlsx",
         caption=t(
             language,
-            "export.caption",
+            "export.workbook_caption",
             participants=count(len(data.participants), language),
             suggestions=count(len(data.suggestions), language),
             introductions=count(len(data.introductions), language),

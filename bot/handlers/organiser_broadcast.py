@@ -24,9 +24,11 @@ from bot.handlers.common import refuse, refuse_unreadable
 from bot.keyboards import Keyboard, to_markup
 from bot.numbers import count
 from bot.organiser_views import (
+    broadcast_history_text,
     choice_keyboard,
     code_choices,
     event_label,
+    inactive_choices,
     preview_keyboard,
     preview_text,
     progress_keyboard,
@@ -38,7 +40,14 @@ from bot.services import db
 from bot.services.broadcasts import PREVIEW, SEGMENT, THEME, TOO_LONG
 from bot.texts import language_for, t
 
-__all__ = ["DraftTextFilter", "broadcast", "broadcast_button", "draft_text", "start_prefilled_draft"]
+__all__ = [
+    "DraftTextFilter",
+    "broadcast",
+    "broadcast_button",
+    "broadcasts",
+    "draft_text",
+    "start_prefilled_draft",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +90,20 @@ async def broadcast(update: Update, context: KoppelContext) -> None:
         lambda s: service.new_draft(s, created_by=user.id, language=language, scope=scope, sender=sender),
     )
     await message.reply_text(t(language, "broadcast.ask_text"))
+
+
+@organiser_only
+async def broadcasts(update: Update, context: KoppelContext) -> None:
+    """The history: the newest broadcasts, when, to whom, what, and how many were delivered or blocked."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    language = _language(update)
+    scope = await organiser_scope(update, context)
+    lines = await db.run(
+        context.engine, lambda s: service.history(s, scope=scope, organiser_id=user.id, limit=10)
+    )
+    await message.reply_text(broadcast_history_text(language, lines, tz=context.settings.tz))
 
 
 async def start_prefilled_draft(
@@ -247,6 +270,8 @@ async def _choose(
         choices = [(code, label) for code, label in code_choices(language, dimension) if code in allowed]
     elif dimension == "role":
         choices = code_choices(language, dimension)
+    elif dimension == "inactive":
+        choices = inactive_choices(language, service.INACTIVE_WEEKS)
     elif dimension == "event":
         events = await db.run(context.engine, lambda s: service.events(s, broadcast_id=broadcast_id))
         choices = [(str(event_id), event_label(language, name, n)) for event_id, name, n in events]

@@ -17,6 +17,8 @@ from bot.texts import default_language, t
 from matching import REGIONS, ROLES, normalise_phrase
 from storage import session_scope
 from storage.broadcasts import (
+    BroadcastLine,
+    broadcast_history,
     cancel_broadcast,
     count_recipients,
     create_draft,
@@ -43,9 +45,13 @@ TEXT, THEME, SEGMENT, PREVIEW, SENDING = "text", "theme", "segment", "preview", 
 TOO_LONG = "too_long"
 DRAFT = BroadcastStatus.DRAFT
 MAX_BROADCAST_TEXT = 3500  # leaves room for the preview's own lines within Telegram's 4096
+INACTIVE_WEEKS = (2, 4, 8, 12)  # the choices of the segment "niet actief sinds N weken"
 
 __all__ = [
+    "INACTIVE_WEEKS",
     "MAX_BROADCAST_TEXT",
+    "BroadcastLine",
+    "Scope",
     "DraftInput",
     "Preview",
     "ProgressEdit",
@@ -55,6 +61,7 @@ __all__ = [
     "due",
     "events",
     "halt",
+    "history",
     "new_draft",
     "prefilled_draft",
     "preview",
@@ -261,10 +268,20 @@ def segment_for(
         return {"region": value}
     if dimension == "role" and value in ROLES:
         return {"role": value}
+    if dimension == "inactive" and value.isdigit() and int(value) in INACTIVE_WEEKS:
+        return {"inactive_weeks": int(value)}
     if dimension == "event" and value.isdigit():
         known = {event_id for event_id, _, _ in _events(session, scope, limit=100)}
         return {"event": int(value)} if int(value) in known else None
     return None
+
+
+def history(
+    session: Session, *, scope: Scope, organiser_id: int | None = None, limit: int = 10
+) -> list[BroadcastLine]:
+    """The newest sent broadcasts with their delivery counts (recipients in the scope; the organiser's own
+    in full), for /broadcasts."""
+    return broadcast_history(session, scope=scope, organiser_id=organiser_id, limit=limit)
 
 
 def _events(session: Session, scope: Scope, *, limit: int = 20) -> list[tuple[int, str, int]]:

@@ -14,6 +14,11 @@ file again changes nothing (participants are keyed by Telegram id, invitations b
 `read_profiles(bytes)` reads the file: UTF-8 with or without BOM, UTF-16 (with a BOM, or plain text saved
 "Unicode" without one) and Windows-1252 (an Excel "CSV" saved without UTF-8) are recognised; a workbook, a
 binary file or another encoding is refused with one line (`ImportFileError`) instead of being misread.
+
+An Excel workbook (.xlsx) is read by `parse_workbook(bytes)` (openpyxl, read-only, cached values of formulas):
+its first sheet, with the same columns, through the same checks; line numbers are the sheet's row numbers.
+Header names may be Dutch, in the CSV as in the workbook (`naam`, `organisatie`, `rol`, `regio`, `biedt`,
+`zoekt`, `interesses`, `bereik`, `e-mail`, `taal`, `toestemming`, `bijeenkomst`, `nr`; see HEADER_ALIASES).
 """
 
 from __future__ import annotations
@@ -24,9 +29,11 @@ import datetime as dt
 import io
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import openpyxl
 from sqlalchemy.engine import Engine
 
 from bot.cleaning import strip_controls
@@ -40,12 +47,16 @@ from storage.models import ItemKind
 from storage.participants import MAX_ITEMS_PER_KIND
 
 __all__ = [
+    "HEADER_ALIASES",
     "REQUIRED_COLUMNS",
     "ImportFileError",
     "ImportReport",
     "ImportRow",
     "import_profiles",
+    "import_rows",
+    "import_workbook",
     "parse_profiles",
+    "parse_workbook",
     "read_profiles",
 ]
 
@@ -71,6 +82,46 @@ _CONTAINERS = (  # files people save by mistake instead of a CSV
     (b"%PDF", "a PDF file"),
 )
 _SAVE_AS_CSV = "in Excel choose Save as → CSV UTF-8 (comma delimited), then import that file"
+_SAVE_AS_XLSX = "save it from Excel as an Excel workbook (.xlsx) or as CSV UTF-8, then import that file"
+MAX_SHEET_ROWS = 100_000
+
+#: Other names for the columns (compared case-insensitively, spaces and dashes ignored): Dutch, and the
+#: headers of our own export.
+HEADER_ALIASES: dict[str, str] = {
+    "nr": "id",
+    "nummer": "id",
+    "naam": "name",
+    "organisatie": "organisation",
+    "organization": "organisation",
+    "rol": "role",
+    "regio": "region",
+    "biedt": "offers",
+    "aanbod": "offers",
+    "zoekt": "needs",
+    "vraag": "needs",
+    "interesses": "interests",
+    "themas": "interests",
+    "thema's": "interests",
+    "themes": "interests",
+    "bereik": "reach",
+    "telegramid": "telegram_id",
+    "toestemming": "consent",
+    "taal": "language",
+    "email": "email",
+    "emailadres": "email",
+    "mail": "email",
+    "bijeenkomst": "event",
+    "evenement": "event",
+}
+
+
+def _column_name(header: object) -> str:
+    """A header cell as a column name: lower case, aliases resolved."""
+    name = str(header or "").strip().lower()
+    folded = name.replace(" ", "").replace("-", "").replace("_", "")
+    if name in REQUIRED_COLUMNS or name in OPTIONAL_COLUMNS:
+        return name
+    return HEADER_ALIASES.get(name) or HEADER_ALIASES.get(folded) or name
 
 
 class ImportFileError(ValueError):
@@ -207,19 +258,12 @@ def _split(cell: str) -> tuple[str, ...]:
     return tuple(part for part in parts if part)
 
 
-def parse_profiles(text: str) -> tuple[list[ImportRow], list[tuple[int, str]]]:
-    """The valid rows and the errors `(line, message)` of a profiles CSV; a bad header is line 1's error."""
-    text = strip_controls(text.removeprefix("\ufeff"))
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        return [], [(1, f"unreadable header ({exc})")]
-    if header is None:
-        return [], [(1, "empty file: expected a header row " + ",".join(REQUIRED_COLUMNS))]
-    columns = [cell.strip().lower() for cell in header]
+Records = Iterator[tuple[int, list[str] | str]]  # (line, cells) or (line, why the row is unreadable)
+
+
+def _parse_table(header: list[str], records: Records) -> tuple[list[ImportRow], list[tuple[int, str]]]:
+    """The valid rows and the errors of a table (a CSV file or a sheet) with this header row."""
+    columns = [_column_name(cell) for cell in header]
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
         return [], [(1, f"missing column(s): {', '.join(missing)}")]
@@ -230,18 +274,10 @@ def parse_profiles(text: str) -> tuple[list[ImportRow], list[tuple[int, str]]]:
     errors: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
     seen_telegram: dict[int, int] = {}
-    line = 1
-    while True:
-        start = line + 1
-        try:
-            raw = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            errors.append((start, f"unreadable row ({exc})"))
-            line = reader.line_num
+    for start, raw in records:
+        if isinstance(raw, str):
+            errors.append((start, raw))
             continue
-        line = reader.line_num
         if not any(cell.strip() for cell in raw):
             continue
         if len(raw) < len(columns):
@@ -260,6 +296,82 @@ def parse_profiles(text: str) -> tuple[list[ImportRow], list[tuple[int, str]]]:
                 seen_telegram[row.telegram_id] = start
             rows.append(row)
     return rows, errors
+
+
+def parse_profiles(text: str) -> tuple[list[ImportRow], list[tuple[int, str]]]:
+    """The valid rows and the errors `(line, message)` of a profiles CSV; a bad header is line 1's error."""
+    text = strip_controls(text.removeprefix("\ufeff"))
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        return [], [(1, f"unreadable header ({exc})")]
+    if header is None:
+        return [], [(1, "empty file: expected a header row " + ",".join(REQUIRED_COLUMNS))]
+
+    def records() -> Records:
+        line = 1
+        while True:
+            start = line + 1
+            try:
+                raw = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                line = reader.line_num
+                yield start, f"unreadable row ({exc})"
+                continue
+            line = reader.line_num
+            yield start, raw
+
+    return _parse_table(header, records())
+
+
+def _sheet_cell(value: object) -> str:
+    """A workbook cell as the text a CSV would hold (whole numbers without `.0`, dates as ISO)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return strip_controls(str(value))
+
+
+def parse_workbook(data: bytes) -> tuple[list[ImportRow], list[tuple[int, str]]]:
+    """The valid rows and the errors of the first sheet of an .xlsx workbook; ImportFileError when the file
+    is no workbook openpyxl can read."""
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # a damaged zip, an .xls renamed, a password-protected file: all refused alike
+        raise ImportFileError(f"this is not an Excel workbook that can be read: {_SAVE_AS_XLSX}") from None
+    try:
+        if not book.worksheets:
+            raise ImportFileError("the workbook has no sheets")
+        sheet = book.worksheets[0]
+        table = sheet.iter_rows(values_only=True)
+        header_row = next(table, None)
+        if header_row is None:
+            return [], [(1, "empty sheet: expected a header row " + ",".join(REQUIRED_COLUMNS))]
+        header = [_sheet_cell(value) for value in header_row]
+        while header and not header[-1].strip():
+            header.pop()
+
+        def records() -> Records:
+            for line, values in enumerate(table, start=2):
+                if line > MAX_SHEET_ROWS:
+                    yield line, f"more than {MAX_SHEET_ROWS} rows: the rest is not read"
+                    return
+                cells = [_sheet_cell(value) for value in values][: len(header)]
+                yield line, cells + [""] * (len(header) - len(cells))
+
+        return _parse_table(header, records())
+    finally:
+        book.close()
 
 
 def _row(line: int, cell: dict[str, str], seen: dict[str, int]) -> tuple[str | None, ImportRow | None]:
@@ -349,8 +461,29 @@ def _prefill(row: ImportRow) -> dict[str, Any]:
 def import_profiles(
     engine: Engine, text: str, *, invite_ttl: dt.timedelta, now: dt.datetime | None = None
 ) -> ImportReport:
-    """Import every good row (each in its own transaction) and report the bad ones by line."""
+    """Import every good row of a profiles CSV (each in its own transaction); report the bad ones by line."""
     rows, errors = parse_profiles(text)
+    return import_rows(engine, rows, errors, invite_ttl=invite_ttl, now=now)
+
+
+def import_workbook(
+    engine: Engine, data: bytes, *, invite_ttl: dt.timedelta, now: dt.datetime | None = None
+) -> ImportReport:
+    """Import every good row of a workbook's first sheet, like `import_profiles`; ImportFileError for a file
+    that is no readable workbook."""
+    rows, errors = parse_workbook(data)
+    return import_rows(engine, rows, errors, invite_ttl=invite_ttl, now=now)
+
+
+def import_rows(
+    engine: Engine,
+    rows: list[ImportRow],
+    errors: list[tuple[int, str]],
+    *,
+    invite_ttl: dt.timedelta,
+    now: dt.datetime | None = None,
+) -> ImportReport:
+    """Import parsed rows (each in its own transaction); the report holds `errors` and any store failures."""
     report = ImportReport(errors=list(errors))
     for row in rows:
         try:

@@ -24,6 +24,7 @@ from bot.services.matchmaking import (
     mark_shown,
     matching_suggestion,
     other_side,
+    suggested_by,
 )
 from bot.texts import t
 from bot.views import contact_link, introduction_view, suggestion_card
@@ -76,6 +77,7 @@ def ask_other_side(
         view=matching_suggestion(suggestion, other_id),
         other=asker,
         new=True,
+        suggested_by=suggested_by(suggestion),
     )
     enqueue(
         session,

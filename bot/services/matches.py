@@ -115,7 +115,14 @@ def cards(
         if other is None:
             continue
         view = mm.matching_suggestion(row, participant_id)
-        views.append((row.id, suggestion_card(language, suggestion_id=row.id, view=view, other=other)))
+        views.append(
+            (
+                row.id,
+                suggestion_card(
+                    language, suggestion_id=row.id, view=view, other=other, suggested_by=mm.suggested_by(row)
+                ),
+            )
+        )
         mm.mark_shown(session, suggestion=row, participant_id=participant_id, now=now)
     return language, views
 

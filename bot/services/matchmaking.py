@@ -54,6 +54,7 @@ __all__ = [
     "other_side",
     "reasons_json",
     "record_suggestions",
+    "suggested_by",
     "suggestions_for",
     "week_start",
 ]
@@ -243,6 +244,12 @@ def other_side(suggestion: Pair, participant_id: int) -> int:
     if side is None:
         raise NotASide(f"participant is not a side of suggestion {suggestion.id}")
     return suggestion.participant_b_id if side == "a" else suggestion.participant_a_id
+
+
+def suggested_by(suggestion: Pair) -> str | None:
+    """The organiser who proposed the pair (`/introduce`), or None for the matcher's own suggestions."""
+    value = (suggestion.reasons or {}).get("suggested_by")
+    return str(value) if value else None
 
 
 def matching_suggestion(suggestion: Pair, participant_id: int) -> matching.Suggestion:
@@ -523,6 +530,7 @@ def answer_suggestion(
     that has not seen the suggestion yet) is `bot.services.introductions.answer`'s.
     """
     answer = AnswerValue(answer)
+    store.lock_suggestion(session, suggestion_id=suggestion_id)  # both sides may answer at once
     suggestion = store.get_suggestion(session, suggestion_id=suggestion_id)
     if suggestion is None:
         raise UnknownSuggestion(f"no suggestion {suggestion_id}")

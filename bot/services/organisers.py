@@ -12,15 +12,17 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from bot.services.stats import UnmetNeed, unmet_demand
+import matching
+from bot.services.matchmaking import MatcherCache
+from bot.services.stats import UnmetNeed, matched_people, needs_with_partner, unmet_demand
 from matching import REGIONS
 from storage import organisers as store
 from storage.events import event_by_code, event_invitation
 from storage.exports import ExportData, export_data
 from storage.invitations import deep_link
-from storage.models import Event, ItemKind
+from storage.models import Event
 from storage.organisers import OrganiserLine
-from storage.scope import Scope, participant_ids_in_scope
+from storage.scope import Scope
 from storage.stats import (
     FunnelReport,
     ParkedMessage,
@@ -136,14 +138,14 @@ def stats_snapshot(session: Session, *, scope: Scope) -> StatsSnapshot:
     )
 
 
-def unmet_needs(session: Session, *, scope: Scope) -> list[UnmetNeed]:
-    """Needs that no offer answers, biggest first: the needs of people in the scope, against every offer
-    (a need in the Achterhoek that someone in the Foodvalley offers is not unmet)."""
-    items = demand_items(session)
-    in_scope = participant_ids_in_scope(session, scope=scope)
-    if in_scope is not None:
-        items = [item for item in items if item.kind != ItemKind.NEED or item.participant_id in in_scope]
-    return unmet_demand(items)
+def unmet_needs(session: Session, *, matcher: MatcherCache, scope: Scope) -> list[UnmetNeed]:
+    """Needs in the scope for which the process's matcher finds no partner, biggest first.
+
+    Run it on the matcher's executor (`BotData.match_executor`): the matcher may need a rebuild.
+    """
+    current: matching.Matcher = matcher.get(session)
+    items = demand_items(session, scope=scope)
+    return unmet_demand(items, answered=needs_with_partner(current, items), matched=matched_people(current))
 
 
 def parked(session: Session, *, limit: int, scope: Scope) -> tuple[int, list[ParkedMessage]]:

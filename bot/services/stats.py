@@ -7,15 +7,18 @@ import datetime as dt
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
+import matching
 from bot.keyboards import to_dict
 from bot.numbers import count
 from bot.organiser_views import region_label, stats_keyboard
 from bot.services.charts import funnel_chart
 from bot.settings import WEEKDAYS, Settings
 from bot.texts import catalogue, t
+from matching.scoring import role_fit
 from storage import session_scope
 from storage.engagement import finish_job_run
 from storage.organisers import organiser_ids, organiser_scope
@@ -36,18 +39,18 @@ from storage.stats import (
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "MATCH_SHARE",
     "UnmetNeed",
     "render_funnel_chart",
     "render_projects",
     "render_stats_caption",
     "render_unmet",
     "send_weekly_summary",
+    "could_offer_segment",
+    "matched_people",
+    "needs_with_partner",
     "unmet_demand",
 ]
 
-# A need counts as answered when one offer of someone else holds at least this share of its terms.
-MATCH_SHARE = 0.5
 MAX_CAPTION = 1024
 MAX_TEXT = 4096
 
@@ -65,6 +68,7 @@ def render_funnel_chart(report: FunnelReport, language: str) -> bytes:
         overall=report.overall.as_tuple(),
         by_region={region_label(language, r): f.as_tuple() for r, f in report.by_region.items()},
         region_title=t(language, "stats.chart_regions"),
+        language=language,
     )
 
 
@@ -73,9 +77,12 @@ def render_stats_caption(report: FunnelReport, language: str, *, weekly: bool = 
     labels = stage_labels(language)
     overall = report.overall.as_tuple()
     lines = [t(language, "stats.weekly_title" if weekly else "stats.caption_title")]
-    lines += [
-        f"{label}: <b>{count(value, language)}</b>" for label, value in zip(labels, overall, strict=True)
-    ]
+    shares = (None, *report.overall.conversions())
+    for label, value, share in zip(labels, overall, shares, strict=True):
+        line = f"{label}: <b>{count(value, language)}</b>"
+        if share is not None:
+            line += f" ({round(share * 100)}%)"
+        lines.append(line)
     region_lines = []
     for region, funnel in report.by_region.items():
         region_lines.append(
@@ -84,6 +91,7 @@ def render_stats_caption(report: FunnelReport, language: str, *, weekly: bool = 
                 "stats.caption_region",
                 region=region_label(language, region),
                 participants=count(funnel.participants, language),
+                suggested=count(funnel.suggested, language),
                 introduced=count(funnel.introduced, language),
                 projects=count(funnel.projects, language),
             )
@@ -115,47 +123,56 @@ def render_projects(projects: list[ProjectLine], language: str) -> str:
 
 @dataclass(frozen=True)
 class UnmetNeed:
-    """Needs with no matching offer, grouped by region and normalised phrase."""
+    """Needs for which the matcher finds no partner, grouped by region and normalised phrase."""
 
     region: str
     normalised: str
     text: str  # the most common wording
     roles: tuple[str, ...]  # one per participant with this need
     item_id: int  # a representative profile item (for the broadcast button)
+    askers: tuple[int, ...] = ()  # the participants with this need
 
     @property
     def count(self) -> int:
         return len(self.roles)
 
 
-def unmet_demand(items: list[DemandItem]) -> list[UnmetNeed]:
-    """Needs that no offer of another participant answers, by region and theme, biggest first.
+def needs_with_partner(matcher: matching.Matcher, items: list[DemandItem]) -> set[int]:
+    """The need items (ids) for which the matcher finds a partner (`Matcher.needs_with_partner`).
 
-    Uses the matching engine's normalised forms: a need is answered when some other participant's offer
-    holds at least MATCH_SHARE of the need's terms.
+    A need has a partner when a pair the matcher may suggest (its rules: reach, organisation, minimum
+    score; profiles only, so a partner suggested before still counts) holds an offer matching it or a
+    need that is its counterpart (interns against an internship place).
     """
-    offers_by_term: dict[str, list[tuple[int, frozenset[str]]]] = defaultdict(list)
-    for item in items:
-        if item.kind == "offer":
-            terms = frozenset(item.normalised.split())
-            for term in terms:
-                offers_by_term[term].append((item.participant_id, terms))
-    groups: dict[tuple[str, str], list[DemandItem]] = defaultdict(list)
+    answered_positions = matcher.needs_with_partner()
+    needs_of = {profile.id: profile.needs for profile in matcher.profiles}
+    answered: set[int] = set()
     for item in items:
         if item.kind != "need":
             continue
-        terms = frozenset(item.normalised.split())
-        if not terms:
+        key = str(item.participant_id)
+        texts = {needs_of[key][k] for k in answered_positions.get(key, ()) if k < len(needs_of.get(key, ()))}
+        if item.text in texts:
+            answered.add(item.item_id)
+    return answered
+
+
+def matched_people(matcher: matching.Matcher) -> set[int]:
+    """The participants the matcher works with (active, finished profile)."""
+    return {int(profile.id) for profile in matcher.profiles}
+
+
+def unmet_demand(items: list[DemandItem], *, answered: set[int], matched: set[int]) -> list[UnmetNeed]:
+    """Needs of matched people that the matcher finds no partner for, by region and phrase, biggest first.
+
+    `answered`: the need items with a partner (`needs_with_partner`); `matched`: the people the matcher
+    works with (others are not matched at all, so their needs say nothing about supply).
+    """
+    groups: dict[tuple[str, str], list[DemandItem]] = defaultdict(list)
+    for item in items:
+        if item.kind != "need" or item.item_id in answered or item.participant_id not in matched:
             continue
-        candidates = {
-            offer_terms
-            for term in terms
-            for owner, offer_terms in offers_by_term.get(term, ())
-            if owner != item.participant_id
-        }
-        if any(len(terms & offer) / len(terms) >= MATCH_SHARE for offer in candidates):
-            continue
-        groups[(item.region, item.normalised)].append(item)
+        groups[(item.region, item.normalised or item.text.casefold())].append(item)
     needs = []
     for (region, normalised), members in groups.items():
         by_person = {m.participant_id: m for m in members}
@@ -167,10 +184,36 @@ def unmet_demand(items: list[DemandItem]) -> list[UnmetNeed]:
                 text=wording,
                 roles=tuple(m.role for m in by_person.values()),
                 item_id=members[0].item_id,
+                askers=tuple(by_person),
             )
         )
     needs.sort(key=lambda n: (-n.count, n.region, n.normalised))
     return needs
+
+
+def fitting_roles(roles: tuple[str, ...]) -> list[str]:
+    """The roles that work best with the askers' most common role (the matcher's role fit, within 0.1)."""
+    role = Counter(roles).most_common(1)[0][0] if roles else "other"
+    others = [r for r in matching.ROLES if r != "other"]
+    fit = {other: role_fit(role, other) for other in others}
+    best = max(fit.values())
+    return [other for other in others if fit[other] >= best - 0.1]
+
+
+def could_offer_segment(need: UnmetNeed) -> dict[str, Any]:
+    """The broadcast segment for an unmet need: people who could offer it, in every region.
+
+    Those whose role fits the askers best, and those with an offer sharing one of the need's words; the askers
+    themselves are left out.
+    """
+    return {
+        "could_offer": {
+            "roles": fitting_roles(need.roles),
+            "terms": need.normalised.split(),
+            "askers": list(need.askers),
+            "need": need.text[:100],
+        }
+    }
 
 
 def _region_in(language: str, region: str) -> str:

@@ -142,11 +142,20 @@ async def test_unmet_demand_report_starts_a_targeted_broadcast(
     standin: BotAPIStandIn, bot: KoppelApplication, engine
 ) -> None:
     for k in range(3):
-        person(engine, 100 + k, role="school", region="achterhoek", needs=("gastlessen over robotica",))
-    person(engine, 110, role="school", region="achterhoek", needs=("stageplekken installatietechniek",))
+        person(
+            engine, 100 + k, organisation=f"School {k}", role="school", region="achterhoek",
+            needs=("gastlessen over robotica",),
+        )  # fmt: skip
     person(
-        engine, 111, role="company", region="cleantech", offers=("stageplekken in de installatietechniek",)
-    )
+        engine, 110, organisation="Assink", role="school", region="achterhoek",
+        needs=("stageplekken installatietechniek",),
+    )  # fmt: skip
+    person(
+        engine, 111, organisation="Jansen BV", role="company", region="cleantech",
+        offers=("stageplekken in de installatietechniek",),
+    )  # fmt: skip
+    person(engine, 112, organisation="ROC", role="mbo", region="rivierenland")  # could give guest lessons
+    person(engine, 113, organisation="Lyceum", role="school", region="achterhoek")  # a school like them
     org = standin.person(ORGANISER, "Olga")
     org.send("/unmet")
     report = await org.reply()
@@ -155,4 +164,9 @@ async def test_unmet_demand_report_starts_a_targeted_broadcast(
     org.press("1. Vraag het netwerk")
     await standin.wait_until(lambda: "Ontvangers" in org.last.plain_text, what="the preview")
     preview = org.last.plain_text
-    assert "Wie kan helpen?" in preview and "regio Achterhoek" in preview and "Ontvangers: 4" in preview
+    # To those who could offer it (company 111, mbo 112), in every region; not to the askers' region.
+    assert "Wie kan helpen?" in preview and "regio Achterhoek" not in preview
+    assert (
+        "wie „gastlessen over robotica” kan bieden: mbo-instelling, bedrijf" in preview
+        and "Ontvangers: 2" in preview
+    )

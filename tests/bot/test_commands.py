@@ -26,7 +26,7 @@ def test_menus_and_help_come_from_the_table(language: str) -> None:
     assert [c.command for c in menu(language)] == [c.name for c in PARTICIPANT_COMMANDS]
     organiser_menu = [c.command for c in menu(language, organiser=True)]
     assert organiser_menu == [c.name for c in (*PARTICIPANT_COMMANDS, *ORGANISER_COMMANDS)]
-    assert all(texts[c.menu_key] for c in COMMANDS) and len(COMMANDS) == 20
+    assert all(texts[c.menu_key] for c in COMMANDS) and len(COMMANDS) == 23
     lines = help_text(language).splitlines()
     assert lines[0] == texts["account.help_title"]
     assert [line.split(" ")[0] for line in lines[1:]] == [f"/{c.name}" for c in PARTICIPANT_COMMANDS]

@@ -107,8 +107,8 @@ def test_the_summary_is_true(tmp_path: Path) -> None:
     refused = koppelbot("import", "--profiles", "workbook.csv", cwd=tmp_path, env=env)
     assert refused.returncode == 1
     assert refused.stdout.splitlines() == [
-        "workbook.csv: this is an Excel workbook (.xlsx) or another zip file, not a CSV file: in Excel "
-        "choose Save as → CSV UTF-8 (comma delimited), then import that file",
+        "workbook.csv: this is not an Excel workbook that can be read: save it from Excel as an Excel "
+        "workbook (.xlsx) or as CSV UTF-8, then import that file",
         "Nothing was imported.",
     ]
     (tmp_path / "bad.csv").write_text(HEADER + "1,,X,school,Ede,a,,,,\n2,Bo,X,school,Ede,,,,,\n")

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
 
 from bot.cli import main
 from storage import make_engine
+from storage.events import unused_invitations
 from storage.models import Broadcast, Invitation, OutboxMessage, Participant, ParticipantEvent, ProfileItem
+from storage.scope import Scope
 from tests.bot.test_cli import koppelbot
 
 PROFILES = "\n".join(
@@ -166,4 +170,50 @@ def test_broadcast_asks_for_yes_then_only_enqueues(tmp_path: Path, inprocess) ->
         assert row.payload["text"] == "Hallo &lt;allemaal&gt;" and row.chat_id == 501
         assert row.dedupe_key == f"broadcast:{broadcast.id}:{row.participant_id}"
         assert broadcast.status == "sending" and broadcast.total == 1
+    engine.dispose()
+
+
+def test_invites_unused_lists_every_unused_invitation_and_renews_expired_links(
+    tmp_path: Path, inprocess
+) -> None:
+    koppelbot = inprocess
+    (tmp_path / "profiles.csv").write_text(PROFILES, encoding="utf-8")
+    env = _env(tmp_path)
+    koppelbot("import", "--profiles", "profiles.csv", cwd=tmp_path, env=env)
+    engine = make_engine(env["DATABASE_URL"])
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
+    with Session(engine) as session:
+        zoe = session.exec(select(Invitation).where(Invitation.name == "Zoë Ünal")).one()
+        zoe.expires_at = past  # the reminder comes late: her link expired
+        session.add(zoe)
+        session.add(Invitation(token="used-one", name="Used", email="u@example.org", used_at=past))
+        session.commit()
+    current = koppelbot("invites", "--out", "links.csv", cwd=tmp_path, env=env)
+    assert current.returncode == 0
+    links = (tmp_path / "links.csv").read_bytes().decode("utf-8-sig")
+    assert [row["name"] for row in csv.DictReader(io.StringIO(links), delimiter=";")] == ["Anna de Vries"]
+
+    result = koppelbot("invites", "--unused", "--out", "unused.csv", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "2 invitations not used yet (1 had expired and are valid again until" in result.stdout
+    text = (tmp_path / "unused.csv").read_bytes().decode("utf-8-sig")
+    assert text.startswith("name;email;organisation;region;event;link;invited;expires")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert [row["name"] for row in rows] == ["Anna de Vries", "Zoë Ünal"]
+    anna, zoe_row = rows
+    assert anna["email"] == "anna@example.org" and anna["region"] == "achterhoek"
+    assert anna["event"] == "ede-2022" and anna["organisation"] == "Het Assink Lyceum"
+    assert zoe_row["link"].startswith("https://t.me/koppel_test_bot?start=")
+    with Session(engine) as session:
+        renewed = session.exec(select(Invitation).where(Invitation.name == "Zoë Ünal")).one()
+        assert renewed.expires_at is not None and renewed.expires_at > dt.datetime.now(dt.UTC)
+        ttl = dt.timedelta(days=30)
+        in_region = unused_invitations(session, scope=Scope(region="arnhem-nijmegen"), renew_ttl=ttl)
+        at_event = unused_invitations(session, scope=Scope(event_code="ede-2022"), renew_ttl=ttl)
+        elsewhere = unused_invitations(session, scope=Scope(region="foodvalley"), renew_ttl=ttl)
+    assert [i.name for i in in_region] == ["Zoë Ünal"] and [i.name for i in at_event] == ["Anna de Vries"]
+    assert elsewhere == []
+    assert zoe_row["expires"] == renewed.expires_at.astimezone(ZoneInfo("Europe/Amsterdam")).strftime(
+        "%Y-%m-%d"
+    )
     engine.dispose()

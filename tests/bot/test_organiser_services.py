@@ -9,12 +9,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+import matching
 from bot.numbers import count
 from bot.services.broadcasts import due, progress_text
 from bot.services.charts import PNG_SIGNATURE
 from bot.services.exports import BOM, excel_csv, neutralise
 from bot.services.imports import parse_profiles
-from bot.services.stats import render_funnel_chart, render_stats_caption, render_unmet, unmet_demand
+from bot.services.stats import (
+    could_offer_segment,
+    matched_people,
+    needs_with_partner,
+    render_funnel_chart,
+    render_stats_caption,
+    render_unmet,
+    unmet_demand,
+)
 from matching import normalise_phrase
 from storage.stats import DemandItem, Funnel, FunnelReport
 
@@ -63,34 +72,73 @@ def test_progress_is_edited_at_most_once_per_interval() -> None:
     assert due(start, start + dt.timedelta(seconds=5), 5.0)
 
 
-def _item(pid: int, kind: str, text: str, role: str = "school", region: str = "achterhoek") -> DemandItem:
-    return DemandItem(pid * 10 + len(text), pid, kind, text, normalise_phrase(text), role, region)
+def _profile(
+    pid: int,
+    *,
+    role: str = "school",
+    region: str = "achterhoek",
+    reach: str = "anywhere",
+    offers: tuple[str, ...] = (),
+    needs: tuple[str, ...] = (),
+) -> matching.Profile:
+    return matching.Profile(
+        id=str(pid), name=f"P{pid}", organisation=f"Org {pid}", role=role, region=region, reach=reach,
+        offers=offers, needs=needs, themes=(), active=True,
+    )  # fmt: skip
 
 
-def test_unmet_demand_groups_needs_without_offers_by_region_and_theme() -> None:
-    items = [
-        _item(1, "need", "gastlessen"),
-        _item(2, "need", "Gastlessen"),
-        _item(3, "need", "gastles"),
-        _item(4, "need", "stageplekken installatietechniek"),
-        _item(5, "offer", "stageplekken voor installatietechniek", role="company", region="foodvalley"),
-        _item(6, "need", "gastlessen", region="rivierenland", role="company"),
-        _item(7, "need", "warmtepompen"),
-        _item(7, "offer", "warmtepompen"),  # one's own offer does not answer one's own need
+def _items(profiles: list[matching.Profile]) -> list[DemandItem]:
+    return [
+        DemandItem(int(p.id) * 10 + k + (5 if kind == "offer" else 0), int(p.id), kind, text,
+                   normalise_phrase(text), p.role, p.region)
+        for p in profiles
+        for kind, texts in (("offer", p.offers), ("need", p.needs))
+        for k, text in enumerate(texts)
+    ]  # fmt: skip
+
+
+def test_unmet_demand_is_what_the_matcher_finds_no_partner_for() -> None:
+    profiles = [
+        _profile(1, needs=("gastlessen",)),
+        _profile(2, needs=("Gastlessen",)),
+        _profile(3, needs=("gastles",)),
+        _profile(4, needs=("stageplekken installatietechniek",)),
+        _profile(5, role="company", region="foodvalley", offers=("stageplekken voor installatietechniek",)),
+        _profile(6, role="company", region="rivierenland", needs=("gastlessen",)),
+        # Shares words with 9's need, but only works in its own region: the matcher never pairs them.
+        _profile(
+            8, role="company", region="cleantech", reach="own", offers=("excursie naar de bedrijfshal",)
+        ),
+        _profile(9, needs=("excursie naar een bedrijfshal",)),
+        # No offer shares a word, but the matcher pairs interns with an internship place (counterparts).
+        _profile(10, role="mbo", region="foodvalley", needs=("stagiairs voor de zomer",)),
+        _profile(11, role="company", region="foodvalley", needs=("stageplek voor de zomer",)),
     ]
-    needs = unmet_demand(items)
-    assert [(n.region, n.count) for n in needs] == [("achterhoek", 3), ("achterhoek", 1), ("rivierenland", 1)]
+    matcher = matching.Matcher(profiles)
+    items = _items(profiles)
+    items.append(DemandItem(120, 12, "need", "lasrobots", "lasrobot", "school", "achterhoek"))  # not matched
+    answered = needs_with_partner(matcher, items)
+    needs = unmet_demand(items, answered=answered, matched=matched_people(matcher))
+    assert [(n.region, n.count, n.text) for n in needs] == [
+        ("achterhoek", 3, "gastlessen"),
+        ("achterhoek", 1, "excursie naar een bedrijfshal"),
+        ("rivierenland", 1, "gastlessen"),
+    ]
     text = render_unmet(needs, "nl")
     assert "1. 3 scholen in de Achterhoek zoeken: gastlessen" in text
-    assert "2. 1 school in de Achterhoek zoekt: warmtepompen" in text
+    assert "2. 1 school in de Achterhoek zoekt: excursie naar een bedrijfshal" in text
     assert "3. 1 bedrijf in Rivierenland zoekt: gastlessen" in text
-    assert "stageplekken" not in text
+    assert "stage" not in text and "lasrobots" not in text
+    # The one-tap broadcast goes to those who could offer it, in every region, not to the askers.
+    segment = could_offer_segment(needs[0])["could_offer"]
+    assert segment["roles"] == ["mbo", "company"] and segment["terms"] == ["gastles"]
+    assert segment["askers"] == [1, 2, 3] and "region" not in could_offer_segment(needs[0])
 
 
 def test_chart_is_a_png_and_caption_fits_telegram() -> None:
     report = FunnelReport(
-        overall=Funnel(3000, 2500, 1800, 900, 400, 250, 40),
-        by_region={r: Funnel(400, 300, 200, 100, 50, 20, 5) for r in ("achterhoek", "foodvalley", "outside")},
+        overall=Funnel(3000, 2500, 1800, 900, 400, 250),
+        by_region={r: Funnel(400, 300, 200, 100, 50, 20) for r in ("achterhoek", "foodvalley", "outside")},
     )
     assert render_funnel_chart(report, "nl").startswith(PNG_SIGNATURE)
     caption = render_stats_caption(report, "en")

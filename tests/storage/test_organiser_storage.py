@@ -15,33 +15,45 @@ from storage.broadcasts import (
     running_broadcasts,
     start_broadcast,
 )
-from storage.events import event_invitation, personal_invitations
+from storage.events import event_invitation, personal_invitations, unused_invitations
 from storage.imports import link_event
 from storage.invitations import RedemptionProblem, create_invitation, get_or_create_event, redeem_invitation
 from storage.models import OutboxMessage, OutboxState, Participant
 from storage.outbox import enqueue
+from storage.scope import Scope
 from storage.stats import funnel_report, parked_messages, retry_parked, started_projects
 from tests.bot.organiser_data import NOW, delete, introduce, person, suggest
 
 
-def test_funnel_counts_overall_and_per_region_without_deleted_people(engine) -> None:
+def test_funnel_counts_people_overall_and_per_region_without_deleted_people(engine) -> None:
     a = person(engine, 1, region="achterhoek", organisation="A", offers=("stages",))
     b = person(engine, 2, region="foodvalley", organisation="B", needs=("stages",))
-    c = person(engine, 3, region="achterhoek", organisation="C", themes=("water",))  # profile not complete
+    c = person(engine, 3, region="achterhoek", organisation="C", themes=("water",))
     d = person(engine, 4, region="foodvalley", offers=("cnc",))
+    e = person(engine, 5, region="achterhoek")  # suggested, never said yes
+    person(engine, 6, region="foodvalley")  # no suggestion yet
     introduce(engine, a, b, project="Techniekdag")
     introduce(engine, a, c, contacted=True)
     suggest(engine, c, d)
+    suggest(engine, c, e, answer_a="yes")
+    suggest(engine, a, e)
     delete(engine, d)
     with Session(engine) as session:
-        report = funnel_report(session)
-        projects = started_projects(session)
-    assert report.overall.as_tuple() == (3, 2, 3, 2, 2, 2, 1)
-    assert report.by_region["achterhoek"].as_tuple() == (2, 1, 3, 2, 2, 2, 1)
-    assert report.by_region["foodvalley"].as_tuple() == (1, 1, 1, 1, 1, 1, 1)
+        report = funnel_report(session, scope=Scope.everything())
+        projects = started_projects(session, scope=Scope.everything())
+        foodvalley = funnel_report(session, scope=Scope(region="foodvalley"))
+        elsewhere = started_projects(session, scope=Scope(region="rivierenland"))
+    # People, not pairs: 6 suggestions among 5 people count as the 4 people who have one.
+    assert report.overall.as_tuple() == (5, 4, 3, 3, 3, 2)
+    assert report.by_region["achterhoek"].as_tuple() == (3, 3, 2, 2, 2, 1)
+    assert report.by_region["foodvalley"].as_tuple() == (2, 1, 1, 1, 1, 1)
+    assert report.overall.conversions() == (0.8, 0.75, 1.0, 1.0, 2 / 3)
     assert [(p.description, p.organisation_a, p.organisation_b) for p in projects] == [
         ("Techniekdag", "A", "B")
     ]
+    assert foodvalley.overall.as_tuple() == (2, 1, 1, 1, 1, 1)
+    assert list(foodvalley.by_region) == ["foodvalley"]
+    assert elsewhere == []
 
 
 def test_broadcast_recipients_segments_idempotent_start_and_cancel(engine) -> None:
@@ -136,3 +148,32 @@ def test_a_run_is_claimed_once(engine) -> None:
     with session_scope(engine) as session:
         assert not claim_run(session, key="organiser-summary:2026-W48", now=NOW)
         assert claim_run(session, key="organiser-summary:2026-W49", now=NOW)
+
+
+def test_unused_invitations_in_scope_and_expired_ones_renewed(engine) -> None:
+    ttl = dt.timedelta(days=30)
+    with session_scope(engine) as session:
+        event = get_or_create_event(session, code="ede")
+        create_invitation(session, name="Anna", prefill={"region": "achterhoek"}, event_id=event.id, now=NOW)
+        create_invitation(
+            session, name="Bram", prefill={"region": "foodvalley"}, ttl=dt.timedelta(days=1), now=NOW
+        )
+        used = create_invitation(session, name="Carla", prefill={"region": "achterhoek"}, now=NOW)
+        used.used_at = NOW
+        session.add(used)
+    later = NOW + dt.timedelta(days=5)
+    with session_scope(engine) as session:
+        everyone = unused_invitations(session, scope=Scope.everything(), renew_ttl=ttl, now=later)
+    assert [(i.name, i.renewed, i.event_code) for i in everyone] == [
+        ("Anna", False, "ede"),
+        ("Bram", True, ""),
+    ]
+    assert everyone[1].expires_at == later + ttl
+    with session_scope(engine) as session:
+        assert [
+            i.name for i in unused_invitations(session, scope=Scope(region="foodvalley"), renew_ttl=ttl)
+        ] == ["Bram"]
+        assert [
+            i.name for i in unused_invitations(session, scope=Scope(event_code="ede"), renew_ttl=ttl)
+        ] == ["Anna"]
+        assert unused_invitations(session, scope=Scope(event_code="elders"), renew_ttl=ttl) == []
