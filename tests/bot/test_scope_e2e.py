@@ -261,7 +261,7 @@ async def test_unmet_of_a_regional_organiser_counts_offers_from_everywhere(
 ) -> None:
     person(engine, 11, region="achterhoek", needs=("excursie techniek",))
     person(engine, 12, region="achterhoek", needs=("gastlessen",))
-    person(engine, 21, region="foodvalley", offers=("excursie techniek",))
+    person(engine, 21, organisation="Techniek BV", region="foodvalley", role="company", offers=("excursie techniek",))
     _scoped(engine, region="achterhoek")
     regional = standin.person(REGIONAL, "Ria")
     regional.send("/unmet")

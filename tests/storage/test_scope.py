@@ -63,7 +63,7 @@ def test_funnel_export_demand_and_recipients_stay_within_the_scope(engine) -> No
         assert funnel_report(session).overall.participants == 4
         report = funnel_report(session, scope=region)
         assert report.overall.participants == 2 and set(report.by_region) == {"achterhoek"}
-        assert report.overall.suggestions == 2  # a–b and c–d have a side in the region; b–d has not
+        assert report.overall.suggested == 2  # people: a (with b) and c (with d); b and d are elsewhere
         data = export_data(session, scope=region)
         assert [p["id"] for p in data.participants] == [a, c]
         assert len(data.suggestions) == 2
