@@ -6,10 +6,10 @@ told truthfully who; the flag shows in /stats, in the weekly summary and in the 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 
+import openpyxl
 from sqlmodel import Session, select
 
 from bot.app import KoppelApplication
@@ -83,9 +83,15 @@ async def test_a_flag_goes_to_the_regional_organisers_first(
     )
     regional.send("/export")
     document = await regional.reply()
-    rows = list(csv.DictReader(io.StringIO(document.file_bytes.decode("utf-8-sig")), delimiter=";"))
-    introduction = next(row for row in rows if row["record"] == "introduction")
-    assert introduction["flagged_for_coordinator_at"].startswith(str(dt.date.today().year))
+    sheet = openpyxl.load_workbook(io.BytesIO(document.file_bytes))[
+        "Kennismakingen"
+    ]  # the workbook carries it
+    header = [cell.value for cell in sheet[1]]
+    (introduction,) = [
+        dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows(min_row=2)
+    ]
+    flagged_at = introduction["Gemeld bij coördinator op"]
+    assert isinstance(flagged_at, dt.datetime) and flagged_at.year == dt.date.today().year
 
 
 async def test_without_a_regional_organiser_the_global_ones_hear_it(

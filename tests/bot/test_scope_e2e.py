@@ -6,9 +6,9 @@ and buttons cover only their scope, forged button data included.
 
 from __future__ import annotations
 
-import csv
 import io
 
+import openpyxl
 from sqlmodel import Session, select
 
 from bot.app import KoppelApplication
@@ -199,11 +199,16 @@ async def test_export_of_an_event_organiser_holds_only_their_event(
     regional = standin.person(REGIONAL, "Ria")
     regional.send("/export")
     document = await regional.reply()
-    rows = list(csv.DictReader(io.StringIO(document.file_bytes.decode("utf-8-sig")), delimiter=";"))
-    assert [row["id"] for row in rows if row["record"] == "participant"] == [str(people["fenna"])]
-    introduction = next(row for row in rows if row["record"] == "introduction")
-    names = {introduction["name_a"], introduction["name_b"]}
-    assert "Test" in names and "" in names  # Anna, outside the event, by id only
+    assert document.file_name is not None and document.file_name.endswith(".xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(document.file_bytes))
+    assert [row[0].value for row in book["Deelnemers"].iter_rows(min_row=2)] == [people["fenna"]]
+    header = [cell.value for cell in book["Kennismakingen"][1]]
+    (introduction,) = [
+        dict(zip(header, (c.value for c in row), strict=True))
+        for row in book["Kennismakingen"].iter_rows(min_row=2)
+    ]
+    names = {introduction["Naam A"], introduction["Naam B"]}
+    assert "Test" in names and None in names  # Anna, outside the event, by id only
     regional.send("/export achterhoek-dag")  # not their event: refused
     assert "Er is geen event" in (await regional.reply()).plain_text
 
@@ -261,7 +266,14 @@ async def test_unmet_of_a_regional_organiser_counts_offers_from_everywhere(
 ) -> None:
     person(engine, 11, region="achterhoek", needs=("excursie techniek",))
     person(engine, 12, region="achterhoek", needs=("gastlessen",))
-    person(engine, 21, organisation="Techniek BV", region="foodvalley", role="company", offers=("excursie techniek",))
+    person(
+        engine,
+        21,
+        organisation="Techniek BV",
+        region="foodvalley",
+        role="company",
+        offers=("excursie techniek",),
+    )
     _scoped(engine, region="achterhoek")
     regional = standin.person(REGIONAL, "Ria")
     regional.send("/unmet")
