@@ -82,6 +82,7 @@ async def test_a_broadcast_to_inactive_people_and_its_history(
     progress = org.last
     await standin.wait_until(lambda: "Klaar" in progress.plain_text, what="the final report")
     assert not standin.bot_messages(102)  # active yesterday: not in the segment
+    await org.replies_until_idle()  # the preview, the progress message and the organiser's copy
 
     org.send("/broadcasts")
     history = (await org.reply()).plain_text
