@@ -187,7 +187,7 @@ def test_story_saves_the_organisers_chart_as_png(story) -> None:
     text, chart, _ = story
     assert "📱 Inge (organisator, provincie Gelderland)\n   /stats" in text
     assert "🖼  foto" in text
-    assert "Project gestart: 1" in text
+    assert "Project gestart: 2" in text  # people: both sides of the one project
     assert chart.read_bytes().startswith(PNG_SIGNATURE)
     # (A long path may wrap onto the next line of the transcript.)
     assert " ".join(say("chart_saved", path=str(chart)).split()) in " ".join(text.split())
