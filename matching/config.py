@@ -88,8 +88,8 @@ class MatchConfig:
     topic_gate: float = 0.7
     topic_gate_cosine: float = 0.3
     reciprocal_weight: float = 0.25
-    hub_weight: float = 0.6
-    hub_neighbours: int = 5
+    hub_weight: float = 0.8
+    hub_neighbours: int = 10
     typing_slips: bool = True
     min_score: float = 0.02
     max_per_organisation: int = 2

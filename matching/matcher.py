@@ -18,6 +18,9 @@ from matching.scoring import PairRules
 from matching.suggestion import Suggestion
 
 _DECIMALS = 6
+# Lowest hub level: a participant with weak scores everywhere (generic words only) is lifted by at most
+# (1 / 0.35²) ** (hub_weight / 2), so generic profiles never become strong partners of each other.
+_HUB_FLOOR = 0.35
 
 
 class Matcher:
@@ -230,7 +233,7 @@ class Matcher:
     def _hub_levels(self, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """Mean of each participant's ``hub_neighbours`` best profile-only scores (``scores`` of allowed
         candidate pairs, row ``rows``), relative to the average over the participants that have any
-        (floor: 5 % of it)."""
+        (floor: ``_HUB_FLOOR``)."""
         n = len(self.profiles)
         scores = np.round(scores, _DECIMALS)
         k = max(self.config.hub_neighbours, 1)
@@ -242,7 +245,7 @@ class Matcher:
         level = np.bincount(rows[best], weights=scores[best], minlength=n) / k
         positive = level[level > 0]
         mean = float(positive.mean()) if len(positive) else 1.0
-        return np.maximum(level / mean, 0.05)
+        return np.maximum(level / mean, _HUB_FLOOR)
 
     def _history_allows(
         self, rows: np.ndarray, cols: np.ndarray, history: History, now: datetime | None, symmetric: bool
