@@ -44,6 +44,12 @@ class MatchConfig:
             ``score / (d_a * d_b) ** (alpha / 2)``, ``d`` a participant's total overlap with everyone
             (relative to the average): a pair is good when it stands out for both sides, not when one side
             overlaps a little with everyone.
+        hub_weight: exponent beta of the local scaling against hubs
+            ``score / (h_a * h_b) ** (beta / 2)``, ``h`` the mean of a participant's ``hub_neighbours``
+            best profile-only scores (relative to the population's average): someone who scores well with
+            everybody (a generic profile listing every activity) counts for less in each list, so a partner
+            for whom this pair stands out ranks higher. 0 switches it off.
+        hub_neighbours: how many of a participant's best scores make its hub level.
         typing_slips: a rare word is corrected towards a frequent one only if it differs by slips people
             make on a phone keyboard (``thesaurus.is_typo``), not merely by a similar spelling.
         min_score: suggestions below this score are not made.
@@ -82,6 +88,8 @@ class MatchConfig:
     topic_gate: float = 0.7
     topic_gate_cosine: float = 0.3
     reciprocal_weight: float = 0.25
+    hub_weight: float = 0.8
+    hub_neighbours: int = 10
     typing_slips: bool = True
     min_score: float = 0.02
     max_per_organisation: int = 2

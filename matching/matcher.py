@@ -19,6 +19,9 @@ from matching.scoring import PairRules
 from matching.suggestion import Suggestion
 
 _DECIMALS = 6
+# Lowest hub level: a participant with weak scores everywhere (generic words only) is lifted by at most
+# (1 / 0.35²) ** (hub_weight / 2), so generic profiles never become strong partners of each other.
+_HUB_FLOOR = 0.35
 
 
 class Matcher:
@@ -39,6 +42,7 @@ class Matcher:
         self._rules = PairRules(
             self.profiles, self.config, self._index.audience_sought, self._index.audience_is
         )
+        self._hub: np.ndarray | None = None
         ids = [p.id for p in self.profiles]
         self._tie_rank = np.argsort(np.argsort(np.array(ids, dtype=object), kind="stable"), kind="stable")
 
@@ -55,7 +59,8 @@ class Matcher:
         """
         pool = max(self.config.candidate_pool, top_k * 4)
         rows, cols = self._index.candidates(pool)
-        rows, cols, scores = self._score(rows, cols, history, now)
+        # Without history, the candidates' profile-only scores also give the hub levels (computed once).
+        rows, cols, scores = self._score(rows, cols, history, now, hub_from_pairs=history is None)
         picked = top_k_per_row(
             rows, cols, scores, self._rules.org, self._tie_rank, top_k, self.config.max_per_organisation
         )
@@ -206,6 +211,7 @@ class Matcher:
         *,
         symmetric: bool = False,
         keep_all: bool = False,
+        hub_from_pairs: bool = False,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rows, cols = rows.astype(np.int64), cols.astype(np.int64)
         ok = self._rules.allowed(rows, cols)
@@ -214,9 +220,12 @@ class Matcher:
         rows, cols = rows[ok], cols[ok]
         # Score each unordered pair in one orientation so that a->b and b->a are bit-identical.
         lo, hi = np.minimum(rows, cols), np.maximum(rows, cols)
-        scores = self._index.pair_scores(lo, hi) * self._rules.modifiers(lo, hi)
-        if self.config.audience_weight:
-            scores = scores * (1.0 + self.config.audience_weight * self._index.audience_match(lo, hi))
+        scores = self._profile_scores(lo, hi)
+        if self.config.hub_weight:
+            if self._hub is None and hub_from_pairs:
+                self._hub = self._hub_levels(rows, scores)
+            hub = self._hub_level()
+            scores = scores / (hub[lo] * hub[hi]) ** (self.config.hub_weight / 2)
         if history is not None and history.unresponsive_reports:
             reports = np.array(
                 [history.unresponsive_reports.get(p.id, 0) for p in self.profiles], dtype=np.float64
@@ -228,6 +237,41 @@ class Matcher:
             return rows, cols, scores
         keep = scores >= max(self.config.min_score, 10.0**-_DECIMALS)
         return rows[keep], cols[keep], scores[keep]
+
+    def _profile_scores(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Linear score x role, region and audience factors of allowed pairs (before the hub scaling)."""
+        scores = self._index.pair_scores(lo, hi) * self._rules.modifiers(lo, hi)
+        if self.config.audience_weight:
+            scores = scores * (1.0 + self.config.audience_weight * self._index.audience_match(lo, hi))
+        return np.asarray(scores, dtype=np.float64)
+
+    def _hub_level(self) -> np.ndarray:
+        """Each participant's hub level (computed once, from the candidates' profile-only scores)."""
+        if self._hub is None:
+            pool = max(self.config.candidate_pool, self.config.hub_neighbours)
+            rows, cols = self._index.candidates(pool)
+            ok = self._rules.allowed(rows, cols)
+            rows, cols = rows[ok], cols[ok]
+            scores = self._profile_scores(np.minimum(rows, cols), np.maximum(rows, cols))
+            self._hub = self._hub_levels(rows, scores)
+        return self._hub
+
+    def _hub_levels(self, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """Mean of each participant's ``hub_neighbours`` best profile-only scores (``scores`` of allowed
+        candidate pairs, row ``rows``), relative to the average over the participants that have any
+        (floor: ``_HUB_FLOOR``)."""
+        n = len(self.profiles)
+        scores = np.round(scores, _DECIMALS)
+        k = max(self.config.hub_neighbours, 1)
+        order = np.lexsort((-scores, rows))
+        rows, scores = rows[order], scores[order]
+        starts = np.searchsorted(rows, np.arange(n))
+        rank = np.arange(len(rows)) - starts[rows]
+        best = rank < k
+        level = np.bincount(rows[best], weights=scores[best], minlength=n) / k
+        positive = level[level > 0]
+        mean = float(positive.mean()) if len(positive) else 1.0
+        return np.maximum(level / mean, _HUB_FLOOR)
 
     def _history_allows(
         self, rows: np.ndarray, cols: np.ndarray, history: History, now: datetime | None, symmetric: bool

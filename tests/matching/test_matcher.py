@@ -274,9 +274,9 @@ def test_a_need_naming_a_kind_of_organisation_favours_that_kind():
 
 
 def test_naming_ones_own_kind_is_self_description_and_audience_never_makes_a_match_alone():
-    m = Matcher(audience_profiles())
+    m = Matcher(audience_profiles(), MatchConfig(hub_weight=0.0))  # one pair under two settings
     # The firm's "ons bedrijf" does not favour other companies.
-    without = Matcher(audience_profiles(), MatchConfig(audience_weight=0.0))
+    without = Matcher(audience_profiles(), MatchConfig(audience_weight=0.0, hub_weight=0.0))
     assert m.score("firm", "other-firm") == without.score("firm", "other-firm")
     # Naming a kind without sharing any topic makes no suggestion.
     lonely = [prof("a", needs=["bedrijven die meedoen"], role="coordinator"), prof("b", offers=["lassen"])]
