@@ -7,9 +7,10 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from bot.cli._common import echo, fail, settings_with_logging
+from bot.cli._common import echo, fail, settings_with_logging, write_private
+from bot.cli._database import one_shot_database
 from bot.services.exports import export_csv
-from storage import make_engine, upgrade
+from storage import make_engine
 from storage.exports import export_data
 
 HELP = "Export participants (with consent), suggestions, introductions and projects as one CSV for Excel."
@@ -23,15 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_with_logging()
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(one_shot_database(settings))
     try:
         with Session(engine) as session:
             data = export_data(session)
     finally:
         engine.dispose()
     try:
-        args.out.write_bytes(export_csv(data, tz=settings.tz))
+        write_private(args.out, export_csv(data, tz=settings.tz))
     except OSError as exc:
         return fail(f"cannot write {args.out}: {exc.strerror or exc}")
     echo(

@@ -10,10 +10,11 @@ from sqlmodel import Session
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.cli._common import echo, fail, settings_with_logging
+from bot.cli._common import echo, fail, settings_with_logging, write_private
+from bot.cli._database import one_shot_database
 from bot.services.exports import excel_csv
 from bot.settings import Settings
-from storage import make_engine, upgrade
+from storage import make_engine
 from storage.events import personal_invitations
 from storage.invitations import deep_link
 
@@ -50,8 +51,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(
             "the bot's username is needed for the links: set TELEGRAM_BOT_USERNAME (or TELEGRAM_BOT_TOKEN)"
         )
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(one_shot_database(settings))
     try:
         with Session(engine) as session:
             invitations = personal_invitations(session)
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         for invitation in invitations
     ]
     try:
-        args.out.write_bytes(excel_csv(("name", "email", "link", "expires"), rows, tz=settings.tz))
+        write_private(args.out, excel_csv(("name", "email", "link", "expires"), rows, tz=settings.tz))
     except OSError as exc:
         return fail(f"cannot write {args.out}: {exc.strerror or exc}")
     echo(f"Wrote {args.out}: {len(rows)} personal invitation links (unused, not expired).")

@@ -111,6 +111,7 @@ def test_control_characters_are_dropped_and_nul_does_not_break_postgresql(engine
 
 def test_the_summary_is_true(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}"}
+    assert koppelbot("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
     (tmp_path / "workbook.csv").write_bytes(b"PK\x03\x04" + bytes(500))
     refused = koppelbot("import", "--profiles", "workbook.csv", cwd=tmp_path, env=env)
     assert refused.returncode == 1
