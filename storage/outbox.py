@@ -56,6 +56,7 @@ __all__ = [
     "release_claims",
     "requeue_parked",
     "reschedule",
+    "unsent_to",
 ]
 
 FILE_METHODS = {"sendPhoto": "photo", "sendDocument": "document"}
@@ -395,6 +396,18 @@ def mark_failed(
     if uncertain:
         values["uncertain_deliveries"] = OutboxMessage.uncertain_deliveries + 1
     return _update_claimed(session, message_id, owner, values)
+
+
+def unsent_to(session: Session, *, chat_id: int, kind: str) -> list[OutboxMessage]:
+    """The rows of `kind` to `chat_id` not sent yet (pending, or being sent right now)."""
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.chat_id) == chat_id)
+            .where(col(OutboxMessage.kind) == kind)
+            .where(col(OutboxMessage.state).in_([OutboxState.PENDING, OutboxState.SENDING]))
+        ).all()
+    )
 
 
 def mark_blocked(session: Session, *, chat_id: int, now: dt.datetime) -> int:

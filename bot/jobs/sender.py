@@ -46,6 +46,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.clock import Clock
 from bot.limiter import NotSent, RateLimitArgs, answer_lost
+from bot.services.introductions import relays_undeliverable
 from storage import outbox as outbox_store
 from storage import session_scope
 from storage.claims import ClaimOwners
@@ -114,6 +115,8 @@ class OutboxSender:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.on_sent = on_sent
+        # Chats that answered 403 lately: their next update is written at once (they unblocked the bot).
+        self.blocked_chats: set[int] = set()
         self.stats = SenderStats()
         self._held: dict[int, OutboxMessage] = {}
         self._queues: dict[int, deque[OutboxMessage]] = {}
@@ -351,9 +354,7 @@ class OutboxSender:
         except Forbidden:
             self.stats.blocked += 1
             logger.info("outbox %d: the recipient blocked the bot; their queued messages stop", row_id)
-            await self._record(
-                lambda s: outbox_store.mark_blocked(s, chat_id=row.chat_id, now=self.clock.now())
-            )
+            await self._record(lambda s: self._blocked(s, chat_id=row.chat_id))
             return "blocked"
         except TimedOut:
             self.stats.uncertain_deliveries += 1
@@ -483,6 +484,13 @@ class OutboxSender:
                 return work(session)
 
         return await asyncio.to_thread(run)
+
+    def _blocked(self, session: Any, *, chat_id: int) -> int:
+        """403: tell the senders of relayed messages that will not arrive, then stop every row to the chat."""
+        relays_undeliverable(session, chat_id=chat_id)
+        if len(self.blocked_chats) < 100_000:
+            self.blocked_chats.add(chat_id)
+        return outbox_store.mark_blocked(session, chat_id=chat_id, now=self.clock.now())
 
     async def _record(self, work: Callable[[Any], T]) -> T | None:
         """Write an outcome; retried a few times, because losing it could mean sending twice."""

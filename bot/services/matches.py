@@ -175,6 +175,8 @@ def relay_message(
         return t(language, problem.key, **problem.values)  # still relaying: they can try again
     conversation.enter(participant, None)
     session.add(participant)
+    if row is not None and other is not None and other.status == ParticipantStatus.BLOCKED:
+        return t(language, "matches.relay_undelivered", name=other.name or "")
     if row is None or other is None or other.status != ParticipantStatus.ACTIVE:
         return t(language, "matches.gone")
     introductions.relay(session, suggestion=row, sender=participant, text=clean, message_key=message_key)
