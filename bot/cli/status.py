@@ -91,7 +91,8 @@ def run(args: argparse.Namespace) -> int:  # noqa: ARG001
         "nothing due" if outbox.oldest_due_at is None else f"oldest due {_ago(outbox.oldest_due_at, now)}"
     )
     parked = f"{outbox.parked} parked" + (" (see /outbox in Telegram)" if outbox.parked else "")
-    _line("Outbox", f"{outbox.pending} pending, {outbox.sending} being sent, {parked}; {oldest}")
+    skipped = f", {outbox.unreachable} skipped (never started the bot)" if outbox.unreachable else ""
+    _line("Outbox", f"{outbox.pending} pending, {outbox.sending} being sent, {parked}{skipped}; {oldest}")
     if digest is None:
         _line("Last digest", "none yet")
     else:

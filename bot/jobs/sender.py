@@ -14,7 +14,9 @@ below). Messages to one chat go out in queue order, one at a time. Failures:
 - 5xx and network errors: retried with exponential backoff and jitter; after `SEND_MAX_ATTEMPTS` attempts
   the row is parked (organisers see parked rows and can requeue them).
 - 403 (Forbidden): the person blocked the bot; they become `blocked` and all their unsent rows stop.
-- 400 (BadRequest) and payloads that cannot be built: parked at once (retrying would not help).
+- 400 (BadRequest) and payloads that cannot be built: parked at once (retrying would not help); but
+  "chat not found" (the recipient never started the bot) is skipped (`cancelled`), not parked: nobody can
+  fix it, so it must not keep /healthz unhealthy.
 - TimedOut: delivery unknown. Retried once (and counted in `uncertain_deliveries`, and logged); a second
   timeout parks the row rather than risk repeating it again.
 
@@ -375,6 +377,15 @@ class OutboxSender:
             return "parked"
         except (BadRequest, _PayloadError) as exc:
             self._count_error(exc)
+            if isinstance(exc, BadRequest) and "chat not found" in str(exc).lower():
+                # Nobody can fix this by retrying (they never started the bot): skipped, not parked.
+                logger.info(
+                    "outbox %d (%s): chat not found (never started the bot); skipped", row_id, row.kind
+                )
+                await self._record(
+                    lambda s: outbox_store.mark_unreachable(s, message_id=row_id, owner=self.owner)
+                )
+                return "skipped"
             self.stats.parked += 1
             logger.warning("outbox %d (%s) refused: %s; parked", row_id, row.kind, type(exc).__name__)
             error = f"{type(exc).__name__}: {exc}"
