@@ -173,7 +173,7 @@ def relays_undeliverable(session: Session, *, chat_id: int) -> int:
             dedupe_key=f"relay-undelivered:{row.id}",
             chat_id=sender.chat_id,
             participant_id=sender.id,
-            kind="relay_undelivered",
+            kind="relay_failed",
             text=t(sender.language, "matches.relay_undelivered", name=name),
             priority=1,
         )
