@@ -68,7 +68,9 @@ async def _running(
 ) -> AsyncIterator[None]:
     """initialize → post_init → start (and the health server) … stop → shutdown → post_shutdown."""
     health.watch(application, mode)
-    await application.initialize()
+    # initialize() asks getMe: while the Bot API cannot be reached (no network yet at boot, an outage),
+    # keep trying with backoff, one warning a try, instead of stopping with a traceback.
+    await _retry_forever("connecting to the Bot API (getMe)", application.initialize)
     try:
         if application.post_init is not None:
             await application.post_init(application)

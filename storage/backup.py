@@ -30,7 +30,13 @@ class BackupError(Exception):
 
 
 def _partial(target: Path) -> Path:
-    return target.with_name(target.name + ".partial")
+    """The file the backup is written to before it is renamed to `target`: new, readable by us only."""
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    # It holds personal data: mode 0600 from the first byte (SQLite and pg_dump keep an existing file's mode).
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    os.chmod(partial, 0o600)  # whatever the umask
+    return partial
 
 
 def _refuse_existing(target: Path) -> None:
@@ -49,7 +55,6 @@ def backup_sqlite(url: str, target: Path) -> int:
         raise BackupError(f"there is no database at {source_path}")
     _refuse_existing(target)
     partial = _partial(target)
-    partial.unlink(missing_ok=True)
     source = sqlite3.connect(source_path, timeout=15)
     try:
         copy = sqlite3.connect(partial)
@@ -110,7 +115,6 @@ def pg_dump(url: str, target: Path) -> int:
             f"Or run on a machine that has it: {plan.shell_line()}"
         )
     partial = _partial(target)
-    partial.unlink(missing_ok=True)
     plan = pg_dump_plan(url, partial, program=program)
     environment = dict(os.environ)
     if plan.password is not None:

@@ -41,6 +41,7 @@ from storage.models import OutboxMessage, OutboxState, Participant, ParticipantS
 from storage.types import utcnow
 
 __all__ = [
+    "CHAT_NOT_FOUND",
     "FILE_METHODS",
     "Message",
     "add_enqueue_listener",
@@ -55,11 +56,15 @@ __all__ = [
     "mark_blocked",
     "mark_failed",
     "mark_sent",
+    "mark_unreachable",
     "next_due_at",
     "release_claims",
     "requeue_parked",
     "reschedule",
+    "unsent_to",
 ]
+
+CHAT_NOT_FOUND = "chat not found: the recipient never started a chat with the bot"
 
 FILE_METHODS = {"sendPhoto": "photo", "sendDocument": "document"}
 _ENQUEUED = "koppelbot_outbox_enqueued"
@@ -400,6 +405,32 @@ def mark_failed(
     if uncertain:
         values["uncertain_deliveries"] = OutboxMessage.uncertain_deliveries + 1
     return _update_claimed(session, message_id, owner, values)
+
+
+def mark_unreachable(session: Session, *, message_id: int, owner: str) -> bool:
+    """Skip a claimed row for good: Telegram knows no chat with the recipient (they never started the bot,
+    e.g. an organiser in ORGANISER_IDS before their first /start). Not parked: nobody can fix it by retrying,
+    so it does not make /healthz unhealthy; `koppelbot status` counts it."""
+    values: dict[str, Any] = {
+        "state": OutboxState.CANCELLED,
+        "attempts": OutboxMessage.attempts + 1,
+        "claimed_by": None,
+        "claimed_at": None,
+        "last_error": CHAT_NOT_FOUND,
+    }
+    return _update_claimed(session, message_id, owner, values)
+
+
+def unsent_to(session: Session, *, chat_id: int, kind: str) -> list[OutboxMessage]:
+    """The rows of `kind` to `chat_id` not sent yet (pending, or being sent right now)."""
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.chat_id) == chat_id)
+            .where(col(OutboxMessage.kind) == kind)
+            .where(col(OutboxMessage.state).in_([OutboxState.PENDING, OutboxState.SENDING]))
+        ).all()
+    )
 
 
 def mark_blocked(session: Session, *, chat_id: int, now: dt.datetime) -> int:

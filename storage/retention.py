@@ -75,7 +75,17 @@ def record_activity(
     session: Session, *, telegram_id: int, now: dt.datetime, resolution: dt.timedelta = dt.timedelta(0)
 ) -> bool:
     """The person behind `telegram_id` did something: `last_seen_at = now`, unless it was set within
-    `resolution` (no write then). True when a row was written."""
+    `resolution` (no write then). True when a row was written.
+
+    Someone marked `blocked` (a 403) who sends anything has unblocked the bot: they are active again.
+    """
+    unblocked = session.execute(
+        update(Participant)
+        .where(col(Participant.telegram_id) == telegram_id)
+        .where(col(Participant.status) == ParticipantStatus.BLOCKED)
+        .values(status=ParticipantStatus.ACTIVE, blocked_at=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     result = session.execute(
         update(Participant)
         .where(col(Participant.telegram_id) == telegram_id)
@@ -86,7 +96,7 @@ def record_activity(
         .values(last_seen_at=now)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount or unblocked.rowcount)  # type: ignore[attr-defined]
 
 
 def erased_since(session: Session, *, since: dt.datetime) -> int:

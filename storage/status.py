@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from storage.models import JobRun, OutboxMessage, OutboxState, Participant, ProcessedUpdate
+from storage.outbox import CHAT_NOT_FOUND
 
 __all__ = [
     "LastRun",
@@ -43,6 +44,7 @@ class OutboxHealth:
     sending: int  # claimed by a sender
     parked: int  # failed too often; an organiser can requeue them (/outbox)
     oldest_due_at: dt.datetime | None  # when the longest-waiting due message became due; None if none
+    unreachable: int = 0  # skipped: Telegram knows no chat with the recipient (never started the bot)
 
     def backlog(self, now: dt.datetime) -> dt.timedelta:
         """How long the oldest due message has been waiting (zero when none is)."""
@@ -77,11 +79,18 @@ def outbox_health(session: Session, *, now: dt.datetime) -> OutboxHealth:
         .where(held)
     ).one()
     moments = [moment for moment in (fresh, retried) if moment is not None]
+    unreachable = session.exec(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(col(OutboxMessage.state) == OutboxState.CANCELLED)
+        .where(col(OutboxMessage.last_error) == CHAT_NOT_FOUND)
+    ).one()
     return OutboxHealth(
         pending=int(counts.get(OutboxState.PENDING, 0)),
         sending=int(counts.get(OutboxState.SENDING, 0)),
         parked=int(counts.get(OutboxState.PARKED, 0)),
         oldest_due_at=min(moments) if moments else None,
+        unreachable=int(unreachable),
     )
 
 

@@ -1,13 +1,16 @@
-"""Helpers shared by the subcommands."""
+"""Helpers shared by the subcommands (light: `koppelbot health` uses them, so no SQLAlchemy here)."""
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+from pathlib import Path
 
 from bot.logs import configure_logging
 from bot.settings import Settings, load_settings
 
-__all__ = ["echo", "fail", "settings_with_logging"]
+__all__ = ["echo", "fail", "settings_with_logging", "write_private"]
 
 
 def echo(message: str) -> None:
@@ -21,10 +24,23 @@ def fail(message: str, code: int = 2) -> int:
     return code
 
 
-def settings_with_logging() -> Settings:
-    """Load the settings and configure logging from them (with the token redacted)."""
+def settings_with_logging(*, one_shot: bool = True) -> Settings:
+    """Load the settings and configure logging from them (with the token redacted).
+
+    A one-shot command says what it did on stdout, so its log shows only warnings and errors (unless
+    LOG_LEVEL=DEBUG); `run` and `worker` (`one_shot=False`) log at LOG_LEVEL.
+    """
     settings = load_settings()
-    configure_logging(
-        settings.log_level_number, secrets=(settings.token or "",), log_format=settings.log_format
-    )
+    level = settings.log_level_number
+    if one_shot and level > logging.DEBUG:
+        level = max(level, logging.WARNING)
+    configure_logging(level, secrets=(settings.token or "",), log_format=settings.log_format)
     return settings
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file with personal data that only its owner may read (mode 0600, also when it existed)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        os.fchmod(file.fileno(), 0o600)
+        file.write(data)

@@ -13,9 +13,10 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.cli._common import echo, fail, settings_with_logging
+from bot.cli._database import one_shot_database
 from bot.services.broadcasts import theme_segment
 from matching import REGIONS, ROLES, parse_region, parse_role
-from storage import make_engine, session_scope, upgrade
+from storage import make_engine, session_scope
 from storage.broadcasts import count_recipients, create_draft, start_broadcast
 from storage.events import event_by_code
 
@@ -63,8 +64,7 @@ def run(args: argparse.Namespace) -> int:
         return fail("the text is empty")
     if len(text) > 4000:
         return fail("the text is longer than Telegram allows (4096 characters)")
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(one_shot_database(settings))
     try:
         with session_scope(engine) as session:
             segment = _segment(args, session)

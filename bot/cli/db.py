@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from bot.cli._common import echo, fail, settings_with_logging
+from bot.cli._database import check_database, shown_url
 from storage import upgrade
 from storage.backup import BackupError, backup_sqlite, pg_dump
-from storage.db import is_sqlite, normalise_url
+from storage.db import is_sqlite
 from storage.migrate import schema_state
 
 HELP = "Database maintenance: upgrade (apply the migrations), current (which revision), backup FILE."
@@ -34,18 +33,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     backup.add_argument("file", type=Path, metavar="FILE", help="the new backup file (never overwritten)")
 
 
-def shown_url(url: str) -> str:
-    """The database URL as it may be printed: without the password."""
-    return make_url(normalise_url(url)).render_as_string(hide_password=True)
-
-
 def run(args: argparse.Namespace) -> int:
     settings = settings_with_logging()
     url = settings.database_url
     if args.db_action == "current":
+        check_database(url, create=False)
         return _current(url)
     if args.db_action == "backup":
         return _backup(url, args.file)
+    check_database(url, create=True)
     before, after = upgrade(url)
     if before == after:
         echo(f"Database schema is up to date ({after}): {shown_url(url)}")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from bot.cli._common import echo, settings_with_logging
+from bot.cli._database import one_shot_database
 from bot.services.digest import run_digest, run_digest_if_due
-from storage import make_engine, upgrade
+from storage import make_engine
 from storage.types import utcnow
 
 HELP = "Queue the weekly digest now (--now), or only if this week's is due and not done yet."
@@ -22,8 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_with_logging()
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(one_shot_database(settings))
     try:
         if args.now:
             report = run_digest(engine, settings=settings, now=utcnow(), force=True, owner="cli")

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from bot.cli._common import echo, fail, settings_with_logging
+from bot.cli._common import echo, fail, settings_with_logging, write_private
+from bot.cli._database import one_shot_database
 from bot.services.exports import export_csv, export_xlsx
-from storage import make_engine, upgrade
+from storage import make_engine
 from storage.exports import export_data
 from storage.scope import Scope
 
@@ -31,8 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_with_logging()
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(one_shot_database(settings))
     try:
         with Session(engine) as session:
             data = export_data(session, scope=Scope.everything())
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
             content = export_xlsx(data, tz=settings.tz, language=settings.default_language)
         else:
             content = export_csv(data, tz=settings.tz)
-        args.out.write_bytes(content)
+        write_private(args.out, content)
     except OSError as exc:
         return fail(f"cannot write {args.out}: {exc.strerror or exc}")
     echo(

@@ -10,6 +10,7 @@ import datetime as dt
 from pathlib import Path
 
 from bot.cli._common import echo, fail, settings_with_logging
+from bot.cli._database import one_shot_database
 from bot.services.imports import (
     ImportFileError,
     ImportReport,
@@ -17,7 +18,7 @@ from bot.services.imports import (
     import_workbook,
     read_profiles,
 )
-from storage import make_engine, upgrade
+from storage import make_engine
 
 HELP = (
     "Import participants (telegram_id + consent=yes) and personal invitations (the rest) from a CSV file "
@@ -54,8 +55,7 @@ def run(args: argparse.Namespace) -> int:
             echo(f"{path.name}: {exc}")
             echo("Nothing was imported.")
             return 1
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(one_shot_database(settings))
     try:
         report: ImportReport = (
             import_workbook(engine, data, invite_ttl=ttl)

@@ -16,10 +16,11 @@ from sqlmodel import Session
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.cli._common import echo, fail, settings_with_logging
+from bot.cli._common import echo, fail, settings_with_logging, write_private
+from bot.cli._database import one_shot_database
 from bot.services.exports import excel_csv
 from bot.settings import Settings
-from storage import make_engine, session_scope, upgrade
+from storage import make_engine, session_scope
 from storage.events import personal_invitations, unused_invitations
 from storage.invitations import deep_link
 from storage.scope import Scope
@@ -62,10 +63,10 @@ def run(args: argparse.Namespace) -> int:
         return fail(
             "the bot's username is needed for the links: set TELEGRAM_BOT_USERNAME (or TELEGRAM_BOT_TOKEN)"
         )
-    upgrade(settings.database_url)
+    engine_url = one_shot_database(settings)
     if args.unused:
-        return _unused(args.out, settings, username)
-    engine = make_engine(settings.database_url)
+        return _unused(args.out, settings, username, engine_url)
+    engine = make_engine(engine_url)
     try:
         with Session(engine) as session:
             invitations = personal_invitations(session)
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         for invitation in invitations
     ]
     try:
-        args.out.write_bytes(excel_csv(("name", "email", "link", "expires"), rows, tz=settings.tz))
+        write_private(args.out, excel_csv(("name", "email", "link", "expires"), rows, tz=settings.tz))
     except OSError as exc:
         return fail(f"cannot write {args.out}: {exc.strerror or exc}")
     echo(f"Wrote {args.out}: {len(rows)} personal invitation links (unused, not expired).")
@@ -93,8 +94,8 @@ def run(args: argparse.Namespace) -> int:
 UNUSED_COLUMNS = ("name", "email", "organisation", "region", "event", "link", "invited", "expires")
 
 
-def _unused(out: Path, settings: Settings, username: str) -> int:
-    engine = make_engine(settings.database_url)
+def _unused(out: Path, settings: Settings, username: str, url: str) -> int:
+    engine = make_engine(url)
     ttl = dt.timedelta(days=settings.invite_ttl_days)
     try:
         with session_scope(engine) as session:
@@ -119,7 +120,7 @@ def _unused(out: Path, settings: Settings, username: str) -> int:
         for invitation in invitations
     ]
     try:
-        out.write_bytes(excel_csv(UNUSED_COLUMNS, rows, tz=settings.tz))
+        write_private(out, excel_csv(UNUSED_COLUMNS, rows, tz=settings.tz))
     except OSError as exc:
         return fail(f"cannot write {out}: {exc.strerror or exc}")
     renewed = sum(invitation.renewed for invitation in invitations)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from bot.cli._common import echo, settings_with_logging
+from bot.cli._database import one_shot_database
 from bot.services.retention import run_retention
-from storage import make_engine, upgrade
+from storage import make_engine
 from storage.types import utcnow
 
 HELP = (
@@ -29,8 +30,7 @@ def _ids(ids: list[int]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_with_logging()
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(one_shot_database(settings))
     try:
         report = run_retention(engine, settings=settings, now=utcnow(), dry_run=args.dry_run)
     finally:

@@ -13,6 +13,7 @@ from telegram.error import InvalidToken
 
 from bot.app import KoppelApplication, build_application
 from bot.cli._common import fail, settings_with_logging
+from bot.cli._database import check_database
 from bot.health import HealthPortUnavailable
 from bot.runner import serve_polling, serve_webhook, strong_webhook_secret
 from bot.settings import Settings
@@ -50,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = settings_with_logging()
+    settings = settings_with_logging(one_shot=False)
     if settings.token is None:
         return fail(NO_TOKEN)
     if args.webhook:
@@ -104,6 +105,7 @@ def serve(
     `koppelbot run` and `koppelbot worker` both start this way; the exit code for the command line.
     `announce` runs once the process may start (e.g. to warn about settings).
     """
+    check_database(settings.database_url, create=True)
     try:
         lock = SingleProcessLock(settings.database_url).acquire()
     except AlreadyRunning as exc:

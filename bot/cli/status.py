@@ -7,7 +7,8 @@ import datetime as dt
 from importlib.metadata import PackageNotFoundError, version
 
 from bot.cli._common import echo, settings_with_logging
-from bot.cli.db import NOT_UP_TO_DATE, shown_url
+from bot.cli._database import check_database, shown_url
+from bot.cli.db import NOT_UP_TO_DATE
 from bot.settings import Settings
 from storage import make_engine, session_scope
 from storage.migrate import schema_state
@@ -57,11 +58,12 @@ def _when(moment: dt.datetime | None, now: dt.datetime, settings: Settings) -> s
     if moment is None:
         return "never"
     local = moment.astimezone(settings.tz)
-    return f"{local:%Y-%m-%d %H:%M} ({_ago(moment, now)})"
+    return f"{local:%Y-%m-%d %H:%M} {settings.timezone} ({_ago(moment, now)})"
 
 
 def run(args: argparse.Namespace) -> int:  # noqa: ARG001
     settings = settings_with_logging()
+    check_database(settings.database_url, create=False)
     now = utcnow()
     _line("Koppelbot", koppelbot_version())
     _line("Database", shown_url(settings.database_url))
@@ -89,7 +91,8 @@ def run(args: argparse.Namespace) -> int:  # noqa: ARG001
         "nothing due" if outbox.oldest_due_at is None else f"oldest due {_ago(outbox.oldest_due_at, now)}"
     )
     parked = f"{outbox.parked} parked" + (" (see /outbox in Telegram)" if outbox.parked else "")
-    _line("Outbox", f"{outbox.pending} pending, {outbox.sending} being sent, {parked}; {oldest}")
+    skipped = f", {outbox.unreachable} skipped (never started the bot)" if outbox.unreachable else ""
+    _line("Outbox", f"{outbox.pending} pending, {outbox.sending} being sent, {parked}{skipped}; {oldest}")
     if digest is None:
         _line("Last digest", "none yet")
     else:

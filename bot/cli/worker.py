@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:  # noqa: ARG001
-    settings = settings_with_logging()
+    settings = settings_with_logging(one_shot=False)
     if settings.token is None:
         return fail(NO_TOKEN)
     return serve(settings.model_copy(update={"run_jobs": True}), serve_worker)

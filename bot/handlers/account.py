@@ -127,9 +127,13 @@ async def cancel(update: Update, context: KoppelContext) -> None:
 
 async def privacy(update: Update, context: KoppelContext) -> None:
     """What is stored, why, for how long, and who sees it."""
-    _, lang = await _language(update, context)
+    person = person_of(update)
+    lang, consented = "nl", False
+    if person is not None:
+        lang, consented = await db.run(context.engine, lambda s: account.known(s, person=person))
     settings = context.settings
-    lines = [t(lang, "account.privacy", months=settings.retention_months)]
+    consent = t(lang, "account.privacy_consented" if consented else "account.privacy_not_consented")
+    lines = [t(lang, "account.privacy", months=settings.retention_months, consent=consent)]
     if settings.privacy_controller:
         lines.append(t(lang, "account.privacy_controller", controller=settings.privacy_controller))
     if settings.privacy_contact:

@@ -1,6 +1,7 @@
 """The retention promise in the conversation: activity is recorded, and "Ik doe nog mee" keeps a person.
 
-- `record_activity` sees every update first (group -2) and sets the person's `last_seen_at`, at most once per
+- `record_activity` sees every update first (group -2) and sets the person's `last_seen_at` (and makes someone
+  marked blocked active again: they unblocked the bot), at most once per
   `ACTIVITY_RESOLUTION` per person and process: a dictionary lookup for every other update.
 - `keep_button` answers `ret:keep`, the button under the warning.
 
@@ -43,7 +44,8 @@ async def record_activity(update: object, context: KoppelContext) -> None:
     moment = now(context)
     seen = _seen(context.bot_data)
     last = seen.get(user_id)
-    if last is not None and last <= moment < last + ACTIVITY_RESOLUTION:
+    blocked: set[int] = getattr(context.bot_data.sender, "blocked_chats", set())
+    if last is not None and last <= moment < last + ACTIVITY_RESOLUTION and user_id not in blocked:
         return
     try:
         await db.run(
@@ -56,6 +58,7 @@ async def record_activity(update: object, context: KoppelContext) -> None:
         logger.warning("could not record activity: %s", type(exc).__name__)
         return
     seen[user_id] = moment
+    blocked.discard(user_id)
 
 
 async def keep_button(update: Update, context: KoppelContext) -> None:

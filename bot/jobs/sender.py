@@ -14,7 +14,9 @@ below). Messages to one chat go out in queue order, one at a time. Failures:
 - 5xx and network errors: retried with exponential backoff and jitter; after `SEND_MAX_ATTEMPTS` attempts
   the row is parked (organisers see parked rows and can requeue them).
 - 403 (Forbidden): the person blocked the bot; they become `blocked` and all their unsent rows stop.
-- 400 (BadRequest) and payloads that cannot be built: parked at once (retrying would not help).
+- 400 (BadRequest) and payloads that cannot be built: parked at once (retrying would not help); but
+  "chat not found" (the recipient never started the bot) is skipped (`cancelled`), not parked: nobody can
+  fix it, so it must not keep /healthz unhealthy.
 - TimedOut: delivery unknown. Retried once (and counted in `uncertain_deliveries`, and logged); a second
   timeout parks the row rather than risk repeating it again.
 
@@ -46,6 +48,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.clock import Clock
 from bot.limiter import NotSent, RateLimitArgs, answer_lost
+from bot.services.introductions import relays_undeliverable
 from storage import outbox as outbox_store
 from storage import session_scope
 from storage.claims import ClaimOwners
@@ -114,6 +117,8 @@ class OutboxSender:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.on_sent = on_sent
+        # Chats that answered 403 lately: their next update is written at once (they unblocked the bot).
+        self.blocked_chats: set[int] = set()
         self.stats = SenderStats()
         self._held: dict[int, OutboxMessage] = {}
         self._queues: dict[int, deque[OutboxMessage]] = {}
@@ -351,9 +356,7 @@ class OutboxSender:
         except Forbidden:
             self.stats.blocked += 1
             logger.info("outbox %d: the recipient blocked the bot; their queued messages stop", row_id)
-            await self._record(
-                lambda s: outbox_store.mark_blocked(s, chat_id=row.chat_id, now=self.clock.now())
-            )
+            await self._record(lambda s: self._blocked(s, chat_id=row.chat_id))
             return "blocked"
         except TimedOut:
             self.stats.uncertain_deliveries += 1
@@ -374,6 +377,15 @@ class OutboxSender:
             return "parked"
         except (BadRequest, _PayloadError) as exc:
             self._count_error(exc)
+            if isinstance(exc, BadRequest) and "chat not found" in str(exc).lower():
+                # Nobody can fix this by retrying (they never started the bot): skipped, not parked.
+                logger.info(
+                    "outbox %d (%s): chat not found (never started the bot); skipped", row_id, row.kind
+                )
+                await self._record(
+                    lambda s: outbox_store.mark_unreachable(s, message_id=row_id, owner=self.owner)
+                )
+                return "skipped"
             self.stats.parked += 1
             logger.warning("outbox %d (%s) refused: %s; parked", row_id, row.kind, type(exc).__name__)
             error = f"{type(exc).__name__}: {exc}"
@@ -483,6 +495,13 @@ class OutboxSender:
                 return work(session)
 
         return await asyncio.to_thread(run)
+
+    def _blocked(self, session: Any, *, chat_id: int) -> int:
+        """403: tell the senders of relayed messages that will not arrive, then stop every row to the chat."""
+        relays_undeliverable(session, chat_id=chat_id)
+        if len(self.blocked_chats) < 100_000:
+            self.blocked_chats.add(chat_id)
+        return outbox_store.mark_blocked(session, chat_id=chat_id, now=self.clock.now())
 
     async def _record(self, work: Callable[[Any], T]) -> T | None:
         """Write an outcome; retried a few times, because losing it could mean sending twice."""

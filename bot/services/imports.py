@@ -148,6 +148,13 @@ def _looks_like_text(text: str) -> bool:
     return controls <= max(2, len(text) // 100)
 
 
+def _binary(data: bytes) -> bool:
+    """True when NUL bytes come with many other control bytes: a real binary file, not a CSV with a stray
+    NUL in a cell (which is dropped from the cell like any other control character)."""
+    controls = sum(1 for byte in data if (byte < 0x20 and byte not in b"\t\r\n") or byte == 0x7F)
+    return controls > max(2, len(data) // 100)
+
+
 def read_profiles(data: bytes) -> tuple[str, str]:
     """The text of a profiles file and the name of the encoding it was read in; ImportFileError when it is
     not a text file in UTF-8, UTF-16 or Windows-1252."""
@@ -165,7 +172,7 @@ def read_profiles(data: bytes) -> tuple[str, str]:
         utf16 = _utf16_without_bom(data)
         if utf16 is not None:
             found = (utf16, "UTF-16")
-        elif b"\x00" in data:
+        elif b"\x00" in data and _binary(data):
             raise ImportFileError(f"this is a binary file, not a CSV file: {_SAVE_AS_CSV}")
     if found is not None:
         codec, name = found

@@ -36,12 +36,12 @@ from storage.models import (
     Suggestion,
     SuggestionStatus,
 )
-from storage.outbox import enqueue
+from storage.outbox import enqueue, unsent_to
 from storage.privacy import relayed_messages_of
 from storage.suggestions import introduction_for
 from storage.types import utcnow
 
-__all__ = ["after_answer", "answer", "ask_other_side", "introduce", "relay"]
+__all__ = ["after_answer", "answer", "ask_other_side", "introduce", "relay", "relays_undeliverable"]
 
 logger = logging.getLogger(__name__)
 
@@ -213,3 +213,27 @@ def relay(
                 introduction.status = IntroductionStatus.CONTACTED
             session.add(introduction)
     return True
+
+
+def relays_undeliverable(session: Session, *, chat_id: int) -> int:
+    """The person of `chat_id` blocked the bot: tell whoever relayed a message to them that was not delivered
+    (their "Doorgestuurd" was about the queue). Call before the rows are stopped; returns how many."""
+    told = 0
+    for row in unsent_to(session, chat_id=chat_id, kind="relay"):
+        parts = row.dedupe_key.split(":")  # relay:<suggestion>:<sender>:<message>
+        sender = session.get(Participant, int(parts[2])) if len(parts) > 2 and parts[2].isdigit() else None
+        if not _reachable(sender) or sender is None or sender.chat_id is None:
+            continue
+        recipient = session.get(Participant, row.participant_id) if row.participant_id else None
+        name = (recipient.name if recipient else None) or ""
+        queued = enqueue(
+            session,
+            dedupe_key=f"relay-undelivered:{row.id}",
+            chat_id=sender.chat_id,
+            participant_id=sender.id,
+            kind="relay_failed",
+            text=t(sender.language, "matches.relay_undelivered", name=name),
+            priority=1,
+        )
+        told += queued is not None
+    return told

@@ -371,6 +371,10 @@ def relay_message(
         clean = clean_text(text, limit=RELAY_MAX)
     except InputProblem as problem:
         return t(language, problem.key, **problem.values), stop  # nothing passed on: they can try again
+    if row is not None and other is not None and other.status == ParticipantStatus.BLOCKED:
+        conversation.enter(participant, None)  # not "Doorgestuurd": it could not be delivered
+        session.add(participant)
+        return t(language, "matches.relay_undelivered", name=other.name or ""), []
     if (
         row is None
         or other is None

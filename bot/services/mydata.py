@@ -9,6 +9,8 @@ waits for delivery: a delivered message's text is not kept, see storage.outbox).
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from typing import Any
 
 from sqlmodel import Session
@@ -22,8 +24,16 @@ from storage.privacy import followups_of, invitations_of, relayed_messages_of
 __all__ = ["personal_data"]
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
 def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
+
+
+def _plain(text: Any) -> str | None:
+    """A queued message's Telegram HTML as the person reads it: no tags, no entities."""
+    return html.unescape(_TAG.sub("", text)) if isinstance(text, str) else None
 
 
 def _named(session: Session, participant_id: int) -> dict[str, Any] | None:
@@ -54,6 +64,8 @@ def personal_data(session: Session, *, participant: Participant) -> dict[str, An
             "created_at": _iso(participant.created_at),
             "last_seen_at": _iso(participant.last_seen_at),
             "retention_warned_at": _iso(participant.retention_warned_at),
+            # "X reageerde niet" reports about you: they lower how often you are suggested (see /privacy).
+            "unresponsive_reports": participant.unresponsive_reports,
             "conversation_state": participant.conversation_state,
         }
     )
@@ -88,6 +100,8 @@ def personal_data(session: Session, *, participant: Participant) -> dict[str, An
             "suggestion_id": intro.suggestion_id,
             "status": intro.status,
             "introduced_at": _iso(intro.introduced_at),
+            "contacted_at": _iso(intro.contacted_at),
+            "flagged_for_coordinator_at": _iso(intro.flagged_for_coordinator_at),
             "project_description": intro.project_line_a
             if intro.participant_a_id == pid
             else intro.project_line_b,
@@ -102,7 +116,7 @@ def personal_data(session: Session, *, participant: Participant) -> dict[str, An
             "queued_at": _iso(message.created_at),
             "state": message.state,
             "delivered_at": _iso(message.sent_at),
-            "text": message.payload.get("text"),  # None once delivered: the text is not kept
+            "text": _plain(message.payload.get("text")),  # None once delivered: the text is not kept
         }
         other = _named(session, others[suggestion_id])
         if other is not None:

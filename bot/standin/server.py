@@ -344,6 +344,11 @@ class BotAPIStandIn:
         with self._cond:
             self.blocked.add(user_id)
 
+    def unblock(self, user_id: int) -> None:
+        """The person unblocks the bot: sends to them are delivered again."""
+        with self._cond:
+            self.blocked.discard(user_id)
+
     def enqueue(self, kind: str, payload: dict[str, Any]) -> int:
         """Queue a raw update (`kind` is e.g. `message`, `callback_query`, `channel_post`); returns its id."""
         with self._cond:

@@ -31,7 +31,7 @@ async def test_broadcast_to_a_region_with_progress_and_true_final_counts(
     delete(engine, gone)
     standin.block(103)
     standin.fault = lambda call: (
-        Fault(400, "Bad Request: chat not found") if call.params.get("chat_id") == 104 else None
+        Fault(400, "Bad Request: message is too long") if call.params.get("chat_id") == 104 else None
     )
     org = standin.person(ORGANISER, "Olga")
     org.send("/broadcast")

@@ -41,6 +41,8 @@ def libpq(url: str) -> str:
 
 def test_db_current_says_whether_the_schema_is_the_newest(tmp_path: Path, empty_database_url: str) -> None:
     env = {"DATABASE_URL": empty_database_url}
+    if empty_database_url.startswith("sqlite"):  # an empty file is an empty SQLite database
+        Path(empty_database_url.removeprefix("sqlite:///")).touch()
     empty = koppelbot("db", "current", cwd=tmp_path, env=env)
     assert empty.returncode == 1, empty.stderr
     assert "none yet (empty database); run `koppelbot db upgrade`" in empty.stdout

@@ -37,7 +37,14 @@ from tests.bot.test_cli import koppelbot
 from tests.bot.test_webhook import SECRET, free_port
 
 MODES = ["polling", "webhook", "worker"]
-UNKNOWN_CHAT = 42  # the stand-in answers 400 "chat not found": the sender parks the message at once
+REFUSED_CHAT = 42  # a chat that exists, sent a text Telegram refuses (400): the sender parks it at once
+TOO_LONG = "x" * 5000
+
+
+def refused_chat(standin: BotAPIStandIn) -> int:
+    """A chat Telegram knows ("chat not found" is skipped, not parked: see the day-one test)."""
+    standin.person(REFUSED_CHAT, "Niemand")
+    return REFUSED_CHAT
 
 
 @pytest.fixture
@@ -174,7 +181,9 @@ async def test_healthz_says_what_is_wrong_in_every_mode(
 
         # Telegram refuses a message: it is parked, and /healthz says so until it is dealt with.
         with session_scope(private_engine) as session:
-            outbox.enqueue(session, dedupe_key="refused", chat_id=UNKNOWN_CHAT, kind="test", text="hallo")
+            outbox.enqueue(
+                session, dedupe_key="refused", chat_id=refused_chat(standin), kind="test", text=TOO_LONG
+            )
         body = await healthz_becomes(port, 503, "parked")
         assert body == "outbox: 1 parked message(s); an organiser can retry them with /outbox\n"
         if webhook_port is not None:  # the webhook server answers the same for the reverse proxy
@@ -274,7 +283,9 @@ async def test_metrics_are_scraped_in_prometheus_format(standin: BotAPIStandIn, 
             standin.fault = one_429
             with session_scope(engine) as session:
                 outbox.enqueue(session, dedupe_key="m1", chat_id=501, kind="test", text="uit de outbox")
-                outbox.enqueue(session, dedupe_key="m2", chat_id=UNKNOWN_CHAT, kind="test", text="weg")
+                outbox.enqueue(
+                    session, dedupe_key="m2", chat_id=refused_chat(standin), kind="test", text=TOO_LONG
+                )
 
             async def delivered() -> bool:
                 return sorted(states(engine)) == ["parked", "sent"]
@@ -314,7 +325,9 @@ async def test_koppelbot_health_asks_the_running_bot(
             healthy = await asyncio.to_thread(koppelbot, "health", cwd=tmp_path, env=env)
             assert (healthy.returncode, healthy.stdout) == (0, "ok\n")
             with session_scope(engine) as session:
-                outbox.enqueue(session, dedupe_key="refused", chat_id=UNKNOWN_CHAT, kind="test", text="x")
+                outbox.enqueue(
+                    session, dedupe_key="refused", chat_id=refused_chat(standin), kind="test", text=TOO_LONG
+                )
             await healthz_becomes(port, 503, "parked")
             unhealthy = await asyncio.to_thread(koppelbot, "health", cwd=tmp_path, env=env)
             assert unhealthy.returncode == 1

@@ -55,6 +55,14 @@ def test_files_that_are_not_text_are_refused_with_one_clear_line(data: bytes, re
     assert "\n" not in str(refused.value)
 
 
+@pytest.mark.parametrize("codec", ["utf-8", "cp1252"])
+def test_one_nul_in_a_cell_is_dropped_not_taken_for_a_binary_file(codec: str) -> None:
+    data = (GOOD + "2,Bo de\x00 Wit,X,school,Ede,,stages,,,\n").encode(codec)
+    text, _ = read_profiles(data)
+    rows, errors = parse_profiles(text)
+    assert errors == [] and [row.name for row in rows] == ["Zoë Ünal", "Bo de Wit"]
+
+
 def test_every_bad_row_is_reported_by_line_with_its_reason() -> None:
     long_item = "w" * 201
     text = HEADER + "\n".join(
@@ -103,6 +111,7 @@ def test_control_characters_are_dropped_and_nul_does_not_break_postgresql(engine
 
 def test_the_summary_is_true(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}"}
+    assert koppelbot("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
     (tmp_path / "workbook.csv").write_bytes(b"PK\x03\x04" + bytes(500))
     refused = koppelbot("import", "--profiles", "workbook.csv", cwd=tmp_path, env=env)
     assert refused.returncode == 1

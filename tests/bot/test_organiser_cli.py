@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.cli import main
-from storage import make_engine
+from storage import make_engine, upgrade
 from storage.events import unused_invitations
 from storage.models import Broadcast, Invitation, OutboxMessage, Participant, ParticipantEvent, ProfileItem
 from storage.scope import Scope
@@ -64,7 +64,10 @@ def inprocess(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    return {"DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}", "TELEGRAM_BOT_USERNAME": "koppel_test_bot"}
+    """A migrated database (one-shot commands refuse to create one)."""
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    upgrade(url)
+    return {"DATABASE_URL": url, "TELEGRAM_BOT_USERNAME": "koppel_test_bot"}
 
 
 def test_import_reports_bad_rows_by_line_and_is_idempotent(tmp_path: Path) -> None:

@@ -187,9 +187,10 @@ async def test_photo_and_document_from_bytes_and_path(
 
 
 async def test_bad_request_parks_at_once(standin: BotAPIStandIn, bot: KoppelApplication, engine) -> None:
-    _send(engine, 999_999, "nobody")  # a chat that never started the bot: 400 chat not found
+    standin.person(999_999, "Nobody")
+    _send(engine, 999_999, "nobody", text="x" * 5000)  # 400 message is too long
     await standin.wait_until(lambda: _rows(engine)[0].state == OutboxState.PARKED, timeout=5)
-    assert "chat not found" in (_rows(engine)[0].last_error or "").lower()
+    assert "too long" in (_rows(engine)[0].last_error or "").lower()
     assert _rows(engine)[0].attempts == 1
 
 

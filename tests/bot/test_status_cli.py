@@ -71,7 +71,7 @@ def test_status_of_a_bot_that_has_been_at_work(tmp_path: Path, engine: Engine, d
         lines["Outbox"]
         == "2 pending, 0 being sent, 1 parked (see /outbox in Telegram); oldest due 15 min ago"
     )
-    assert lines["Last digest"].startswith("2026-W48, finished 2026-11-23 09:00 (")
+    assert lines["Last digest"].startswith("2026-W48, finished 2026-11-23 09:00 UTC (")
     assert lines["Last follow-up round"].endswith("(120 s ago)") or lines["Last follow-up round"].endswith(
         "(2 min ago)"
     )
@@ -79,6 +79,7 @@ def test_status_of_a_bot_that_has_been_at_work(tmp_path: Path, engine: Engine, d
 
 
 def test_status_of_an_empty_database_says_what_to_run(tmp_path: Path) -> None:
+    (tmp_path / "koppelbot.db").touch()  # an empty file is an empty SQLite database
     result = koppelbot("status", cwd=tmp_path)
     assert result.returncode == 1
     assert "Schema                none yet (empty database); run `koppelbot db upgrade`" in result.stdout
