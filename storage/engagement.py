@@ -219,8 +219,12 @@ def create_followups(
     schedule: list[tuple[FollowUpKind, dt.datetime]],
     participant_ids: Iterable[int] | None = None,
 ) -> list[FollowUp]:
-    """One scheduled follow-up per side (or the given sides) and kind; existing ones are kept as they are."""
+    """One scheduled follow-up per side (or the given sides) and kind; existing ones are kept as they are.
+
+    The introduction's row is locked first, so two rounds at once (the scheduler of two processes) do not
+    both create the same rows (PostgreSQL; SQLite has one writer at a time anyway)."""
     assert introduction.id is not None
+    session.exec(select(Introduction.id).where(Introduction.id == introduction.id).with_for_update()).first()
     existing = {
         (row.participant_id, row.kind)
         for row in session.exec(select(FollowUp).where(FollowUp.introduction_id == introduction.id)).all()
