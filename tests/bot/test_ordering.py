@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from sqlmodel import Session, select
 from telegram import Update
@@ -71,12 +72,17 @@ async def test_one_person_at_a_time_in_order_and_people_concurrently(engine) -> 
     log: list[tuple[str, int, int]] = []
     running: dict[int, int] = {}
     overlap: list[int] = []
+    everyone_started = asyncio.Event()  # a person's first update waits (up to 5 s) until all three started
 
     async def handle(update_id: int, user_id: int) -> None:
         running[user_id] = running.get(user_id, 0) + 1
         if running[user_id] > 1:
             overlap.append(user_id)
         log.append(("start", user_id, update_id))
+        if len({who for kind, who, _ in log if kind == "start"}) == 3:
+            everyone_started.set()
+        with contextlib.suppress(TimeoutError):  # served one after another, they never would: then it fails
+            await asyncio.wait_for(everyone_started.wait(), timeout=5)
         await asyncio.sleep(0.01)
         log.append(("end", user_id, update_id))
         running[user_id] -= 1
