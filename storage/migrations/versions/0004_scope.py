@@ -4,7 +4,7 @@
 (`storage.scope.Scope`); both empty is a global organiser. `organiser.name` and `organiser.username` are how
 /organisers lists them. `organiser_draft` holds an organiser's multi-step command (`/event new`) between steps.
 
-Revision ID: 0004_scope
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-01 10:40:00
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0004_scope"
+revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

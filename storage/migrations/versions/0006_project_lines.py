@@ -4,8 +4,8 @@
 the second answer no longer overwrites the first; `project_description` stays the combined text that
 organisers read (stats, export).
 
-Revision ID: 0004_project_lines
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0004_project_lines"
-down_revision: str | None = "0004_card_copies"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

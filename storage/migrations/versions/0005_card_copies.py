@@ -1,7 +1,7 @@
 """card copies: which messages show a suggestion card, so an answer on one updates every copy
 
-Revision ID: 0004_card_copies
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01 11:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0004_card_copies"
-down_revision: str | None = "0004_scope"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
