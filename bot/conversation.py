@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.fields import FIELDS, RELAY_MAX, Field, by_name, completeness
-from bot.texts import t
+from bot.texts import Counted, t
 from bot.views import View, ask_field, profile_view, summary_view
 from storage.models import Participant, ProfileItem
 
@@ -198,6 +198,6 @@ def views(
     if state is not None and state.at_summary:
         return [summary_view(language, participant, items)]
     if state is not None and state.mode is Mode.RELAY:
-        return [(t(language, "matches.relay_ask", name="…", limit=RELAY_MAX), [])]
+        return [(t(language, "matches.relay_ask", name="…", length=Counted("characters", RELAY_MAX)), [])]
     percent, tips = completeness(participant, items)
     return [profile_view(language, participant, items, percent=percent, tips=tips)]

@@ -28,6 +28,7 @@ __all__ = [
     "segment_keyboard",
     "stats_keyboard",
     "unmet_keyboard",
+    "week_label",
 ]
 
 UNMET_BUTTONS = 10  # one broadcast button per reported need, at most this many (the report numbers them)
@@ -48,6 +49,11 @@ def code_choices(language: str, dimension: str) -> list[tuple[str, str]]:
     if dimension == "region":
         return [(code, region_label(language, code)) for code in REGIONS]
     return [(code, role_label(language, code)) for code in ROLES]
+
+
+def week_label(language: str, week: str) -> str:
+    """An ISO week key as people say it ("2026-W49" → "week 49")."""
+    return t(language, "organiser.week", number=int(week.rpartition("W")[2]))
 
 
 def event_label(language: str, name: str, participants: int) -> str:
@@ -138,7 +144,7 @@ def preview_keyboard(language: str, broadcast_id: int, recipients: int) -> Keybo
     """Send (with the count), change the segment, or cancel."""
     rows: Keyboard = []
     if recipients:
-        label = t(language, "broadcast.send_button", recipients=count(recipients, language))
+        label = t(language, "broadcast.send_button", count=recipients)
         rows.append([Button(label, pack("bc", "go", broadcast_id))])
     rows.append([Button(t(language, "broadcast.change_segment"), pack("bc", "seg", broadcast_id))])
     rows.append([Button(t(language, "broadcast.cancel_button"), pack("bc", "stop", broadcast_id))])

@@ -21,13 +21,12 @@ from bot.commands import remove_organiser_menu, set_organiser_menu
 from bot.context import KoppelContext
 from bot.handlers.organiser_broadcast import start_prefilled_draft
 from bot.keyboards import to_markup
-from bot.numbers import count
-from bot.organiser_views import outbox_keyboard, stats_keyboard, unmet_keyboard
+from bot.organiser_views import outbox_keyboard, stats_keyboard, unmet_keyboard, week_label
 from bot.services import db, digest
 from bot.services import organisers as organiser_service
 from bot.services import stats as stats_service
 from bot.services.exports import export_csv
-from bot.texts import language_for, t
+from bot.texts import Counted, language_for, t
 
 __all__ = [
     "digest_now",
@@ -201,10 +200,10 @@ async def export(update: Update, context: KoppelContext) -> None:
         caption=t(
             language,
             "export.caption",
-            participants=count(len(data.participants), language),
-            suggestions=count(len(data.suggestions), language),
-            introductions=count(len(data.introductions), language),
-            projects=count(len(data.projects), language),
+            participants=Counted("participants", len(data.participants)),
+            suggestions=Counted("suggestions", len(data.suggestions)),
+            introductions=Counted("introductions", len(data.introductions)),
+            projects=Counted("projects", len(data.projects)),
         ),
     )
 
@@ -254,7 +253,7 @@ async def _send_outbox(update: Update, context: KoppelContext) -> None:
     if not total:
         await context.bot.send_message(chat.id, t(language, "organiser.outbox_empty"))
         return
-    lines = [t(language, "organiser.outbox_title", count=count(total, language))]
+    lines = [t(language, "organiser.outbox_title", count=total)]
     for row in rows:
         lines.append(
             t(
@@ -262,7 +261,7 @@ async def _send_outbox(update: Update, context: KoppelContext) -> None:
                 "organiser.outbox_line",
                 id=row.outbox_id,
                 kind=row.kind,
-                attempts=row.attempts,
+                attempts=Counted("attempts", row.attempts),
                 error=row.last_error or "?",
             )
         )
@@ -292,7 +291,7 @@ async def outbox_button(update: Update, context: KoppelContext) -> None:
         return
     language = _language(update)
     retried = await db.run(context.engine, organiser_service.retry_parked)
-    await query.edit_message_text(t(language, "organiser.outbox_retried", count=count(retried, language)))
+    await query.edit_message_text(t(language, "organiser.outbox_retried", count=retried))
 
 
 # -- /digest_now ------------------------------------------------------------------------------------
@@ -317,10 +316,10 @@ async def digest_now(update: Update, context: KoppelContext) -> None:
         t(
             language,
             "organiser.digest_done",
-            week=report.week,
-            recipients=count(report.recipients, language),
-            suggestions=count(report.new_suggestions, language),
-            messages=count(report.messages, language),
-            skipped=count(report.already_had_digest, language),
+            week=week_label(language, report.week),
+            recipients=Counted("participants", report.recipients),
+            suggestions=Counted("new_suggestions", report.new_suggestions),
+            queued=Counted("messages", report.messages),
+            skipped=Counted("participants", report.already_had_digest),
         )
     )

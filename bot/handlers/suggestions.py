@@ -19,7 +19,7 @@ from bot.keyboards import Button, Keyboard
 from bot.services import db
 from bot.services import matches as service
 from bot.services.participants import RELAY_MAX
-from bot.texts import t
+from bot.texts import Counted, t
 
 __all__ = ["matches", "relay_button", "relay_text", "show_matches", "suggestion_button"]
 
@@ -99,7 +99,10 @@ async def suggestion_button(update: Update, context: KoppelContext) -> None:
         return
     if answered.closed is not None:
         await drop_buttons(update)
-        await send(update, t(language, answered.closed, days=context.settings.suggestion_expiry_days))
+        await send(
+            update,
+            t(language, answered.closed, period=Counted("days", context.settings.suggestion_expiry_days)),
+        )
         return
     rows: Keyboard = []
     if answered.introduced:
@@ -129,7 +132,7 @@ async def relay_button(update: Update, context: KoppelContext) -> None:
     language, key, name = await db.run(
         context.engine, lambda s: service.start_relay(s, person=person, suggestion_id=suggestion_id)
     )
-    await send(update, t(language, key, name=name, limit=RELAY_MAX))
+    await send(update, t(language, key, name=name, length=Counted("characters", RELAY_MAX)))
 
 
 async def relay_text(update: Update, context: KoppelContext, *, suggestion_id: int, text: str) -> None:

@@ -277,11 +277,7 @@ def _messages_for(
 ) -> list[dict[str, Any]]:
     lines = [t(language, "digest.title"), ""]
     if fresh:
-        lines.append(
-            t(language, "digest.new_one")
-            if len(fresh) == 1
-            else t(language, "digest.new_many", count=len(fresh))
-        )
+        lines.append(t(language, "digest.new", count=len(fresh)))
     if waiting:
         if fresh:
             lines.append("")

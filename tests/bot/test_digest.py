@@ -93,7 +93,8 @@ def test_digest_content_and_once_per_week(engine, tuned) -> None:
     for name in ("sanne", "ruud"):
         header, card = by_person[ids[name]]
         assert header.dedupe_key == f"digest:{ids[name]}:{WEEK}"
-        assert "weekoverzicht" in header.payload["text"] and "1 nieuwe kennismaking" in header.payload["text"]
+        assert "weekoverzicht" in header.payload["text"]
+        assert "1 nieuwe suggestie</b>" in header.payload["text"]
         assert header.not_before is None  # Monday 09:00 is not quiet
         buttons = [b["callback_data"] for row in card.payload["reply_markup"]["inline_keyboard"] for b in row]
         assert all(data.startswith("sg:") for data in buttons) and len(buttons) == 4

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import string
 
 import pytest
 
-from bot.texts import LANGUAGES, Markup, catalogue, language_for, set_default_language, t
+from bot.texts import (
+    LANGUAGES,
+    Counted,
+    Markup,
+    catalogue,
+    is_plural,
+    language_for,
+    plural_category,
+    set_default_language,
+    t,
+)
 
 
 def _placeholders(template: str) -> set[str]:
@@ -54,3 +65,86 @@ def test_language_for_falls_back_to_the_default_language(code: str | None, langu
 def test_unknown_language_falls_back_to_dutch() -> None:
     assert t("fr", "common.error") == t("nl", "common.error")
     assert set(LANGUAGES) == {"nl", "en"}
+
+
+# -- plurals ------------------------------------------------------------------------------------------
+# Placeholders that carry a bare number. A number followed by a word ("{days} dagen") must instead be a
+# plural entry (`count`) or a counted noun (`bot.texts.Counted`), so "1 dag" and "2 dagen" both read right.
+NUMBER_PLACEHOLDERS = {
+    "count", "days", "months", "limit", "recipients", "sent", "total", "blocked", "failed", "cancelled",
+    "participants", "suggestions", "introductions", "projects", "introduced", "more", "skipped", "messages",
+    "attempts", "seconds", "number", "percent",
+}  # fmt: skip
+_NUMBER_BEFORE_WORD = re.compile(
+    r"\{(\w+)\} +(?!·|van |of |s\.)[^\W\d_]"
+)  # "{sent} van {total}", "{seconds} s."
+
+
+def _plural_keys() -> list[str]:
+    return sorted({key.rpartition(".")[0] for key in catalogue("nl") if key.endswith(".one")})
+
+
+def test_no_bare_number_stands_before_a_word() -> None:
+    """Fails for a text like "{count} berichten" that is not plural-aware."""
+    for language in LANGUAGES:
+        for key, text in catalogue(language).items():
+            if is_plural(key.rpartition(".")[0], language):
+                continue
+            for name in _NUMBER_BEFORE_WORD.findall(text):
+                assert name not in NUMBER_PLACEHOLDERS, f"{language} {key}: {{{name}}} needs a plural form"
+
+
+def test_plural_entries_have_every_form_in_every_language() -> None:
+    for language in LANGUAGES:
+        texts = catalogue(language)
+        for key in _plural_keys():
+            assert is_plural(key, language)
+            assert "{count}" not in texts[f"{key}.one"], key  # nl and en: "one" is exactly 1
+
+
+@pytest.mark.parametrize("key", _plural_keys())
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_plural_keys_render_singular_and_plural(key: str, language: str) -> None:
+    """Each plural text with 0, 1 and 2: 0 and 2 take the plural form (CLDR nl/en), 1 its own wording."""
+    other = catalogue(language)[f"{key}.other"]
+    values = {name: "X" for name in _placeholders(other) if name != "count"}
+    zero, one, two = (t(language, key, count=n, **values) for n in (0, 1, 2))
+    assert "{" not in one + zero + two
+    if "{count}" in other:  # else the number is in another value ("{who} zoeken" with who="3 scholen")
+        assert "0" in zero and "1" in one and "2" in two
+    assert zero.replace("0", "2") == two
+    assert one != two.replace("2", "1")  # the singular is its own wording, not "1 scholen" / "1 zoeken"
+
+
+@pytest.mark.parametrize(
+    ("language", "key", "n", "expected"),
+    [
+        ("nl", "count.role.school", 1, "1 school"),
+        ("nl", "count.role.school", 2, "2 scholen"),
+        ("nl", "count.role.government", 1, "1 overheid"),
+        ("nl", "count.introductions", 1, "1 kennismaking"),
+        ("nl", "count.introductions", 2, "2 kennismakingen"),
+        ("nl", "count.participants", 1240, "1.240 deelnemers"),
+        ("en", "count.participants", 1240, "1,240 participants"),
+        ("en", "count.role.company", 1, "1 company"),
+        ("en", "count.role.company", 0, "0 companies"),
+    ],
+)
+def test_counted_nouns(language: str, key: str, n: int, expected: str) -> None:
+    assert t(language, key, count=n) == expected
+
+
+def test_counted_values_follow_the_text_language() -> None:
+    assert t("nl", "onboarding.too_long", length=Counted("characters", 1)).count("1 teken.") == 1
+    assert "200 characters" in t("en", "onboarding.too_long", length=Counted("characters", 200))
+
+
+def test_a_plural_text_needs_a_count() -> None:
+    with pytest.raises(TypeError, match="count"):
+        t("nl", "digest.new")
+    with pytest.raises(TypeError, match="count"):
+        t("nl", "digest.new", count="3")
+
+
+def test_plural_category() -> None:
+    assert [plural_category("nl", n) for n in (0, 1, 2, 21)] == ["other", "one", "other", "other"]
