@@ -11,7 +11,7 @@ from typing import Any
 from bot.callbacks import pack
 from bot.keyboards import Button, Keyboard, grid
 from bot.numbers import count
-from bot.texts import Markup, catalogue, t
+from bot.texts import Markup, catalogue, region_name, t
 from matching import REGIONS, ROLES
 
 __all__ = [
@@ -36,7 +36,7 @@ UNMET_BUTTONS = 10  # one broadcast button per reported need, at most this many 
 
 def region_label(language: str, code: str) -> str:
     """A region code's name for people ("arnhem-nijmegen" → "Arnhem-Nijmegen")."""
-    return catalogue(language).get(f"organiser.region.{code}", code)
+    return region_name(language, code)
 
 
 def role_label(language: str, code: str) -> str:

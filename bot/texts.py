@@ -39,6 +39,8 @@ __all__ = [
     "catalogue",
     "is_plural",
     "plural_category",
+    "region_in",
+    "region_name",
     "default_language",
     "language_for",
     "set_default_language",
@@ -126,6 +128,16 @@ def is_plural(key: str, language: str = DEFAULT) -> bool:
     """Whether `key` is a plural entry (has `one` and `other` forms, needs `count`)."""
     texts = catalogue(language if language in LANGUAGES else DEFAULT)
     return key not in texts and all(f"{key}.{c}" in texts for c in PLURAL_CATEGORIES)
+
+
+def region_name(language: str, code: str | None) -> str:
+    """A region's name ("foodvalley" → "FoodValley"), from `regions.toml`, the one place regions are named."""
+    return catalogue(language if language in LANGUAGES else DEFAULT).get(f"regions.name.{code}", code or "")
+
+
+def region_in(language: str, code: str | None) -> str:
+    """A region inside a sentence ("achterhoek" → "in de Achterhoek"), from `regions.toml`."""
+    return catalogue(language if language in LANGUAGES else DEFAULT).get(f"regions.in.{code}", code or "")
 
 
 def _escape(value: object) -> str:

@@ -15,7 +15,8 @@ import matching
 from bot.callbacks import pack
 from bot.fields import FIELDS, THEME_COUNT, Field, FieldKind
 from bot.keyboards import Button, Keyboard, grid
-from bot.texts import t
+from bot.reasons import reason_lines
+from bot.texts import region_name, t
 from storage.models import Participant, ProfileItem
 
 __all__ = [
@@ -48,6 +49,8 @@ def choice_label(language: str, step: str, code: str | None) -> str:
     """The person-facing label of a role, region or reach code."""
     if not code:
         return t(language, "profile.empty")
+    if step == "region":
+        return region_name(language, code)
     return t(language, f"profile.{step}.{code}")
 
 
@@ -193,8 +196,7 @@ def _who(language: str, other: Participant) -> str:
 
 
 def _reasons(language: str, view: matching.Suggestion, other: Participant) -> list[str]:
-    lines = matching.render_reasons(view, {view.other_id: other.name or ""}, language)
-    return [f"• {t(language, 'common.raw', value=line)}" for line in lines]
+    return [f"• {line}" for line in reason_lines(language, view.reasons, other.name or "")]
 
 
 @cache

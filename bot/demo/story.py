@@ -19,6 +19,7 @@ from bot.demo.transcript import Actor, Transcript
 from bot.demo.world import ORGANISER_ID, DemoWorld
 from bot.standin import ChatMessage
 from bot.texts import Counted, Markup, t
+from bot.views import choice_label
 
 __all__ = ["TEACHER", "StoryResult", "play_story"]
 
@@ -140,7 +141,7 @@ class Story:
         await phone.send(TEACHER.organisation)
         for step, code in (("role", "school"), ("region", "achterhoek"), ("reach", "anywhere")):
             await phone.expect(showing(f"onboarding.ask_{step}"), f"the question for her {step}")
-            await phone.press(t("nl", f"profile.{step}.{code}"))
+            await phone.press(choice_label("nl", step, code))
         for step, items in (
             ("offers", TEACHER.offers),
             ("needs", TEACHER.needs),

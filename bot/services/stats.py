@@ -15,7 +15,7 @@ from bot.numbers import count
 from bot.organiser_views import region_label, stats_keyboard
 from bot.services.charts import funnel_chart
 from bot.settings import WEEKDAYS, Settings
-from bot.texts import Markup, catalogue, is_plural, t
+from bot.texts import Markup, catalogue, is_plural, region_in, t
 from storage import session_scope
 from storage.engagement import finish_job_run
 from storage.organisers import organiser_ids
@@ -171,10 +171,6 @@ def unmet_demand(items: list[DemandItem]) -> list[UnmetNeed]:
     return needs
 
 
-def _region_in(language: str, region: str) -> str:
-    return catalogue(language).get(f"organiser.region_in.{region}", region)
-
-
 def who(need: UnmetNeed, language: str) -> str:
     """ "3 scholen" or "2 deelnemers" (mixed roles)."""
     roles = set(need.roles)
@@ -197,7 +193,7 @@ def render_unmet(needs: list[UnmetNeed], language: str, *, limit: int = 10) -> s
                 "stats.unmet_line",
                 count=need.count,
                 who=Markup(who(need, language)),
-                region=_region_in(language, need.region),
+                region=region_in(language, need.region),
                 need=need.text[:200],
             )
         )
@@ -214,7 +210,7 @@ def unmet_broadcast_text(need: UnmetNeed, language: str) -> str:
         "stats.unmet_broadcast",
         count=need.count,
         who=Markup(who(need, language)),
-        region=_region_in(language, need.region),
+        region=region_in(language, need.region),
         need=need.text[:200],
     )
 

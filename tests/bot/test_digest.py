@@ -122,7 +122,7 @@ def test_nobody_gets_an_empty_digest_and_the_silent_hear_why_monthly(engine, tun
     loner = [r for r in outbox(engine) if r.participant_id == ids["loner"]]
     assert [r.kind for r in loner] == ["silence"]
     text = loner[0].payload["text"]
-    assert "geen goede kennismaking" in text and "breder" in text and "aanbieden" in text
+    assert "geen goede suggestie" in text and "breder" in text and "aanbieden" in text
     # A week later: no second note within the month, and still no empty digest.
     digest.run_digest(engine, settings=tuned, now=MONDAY_9 + dt.timedelta(days=7))
     assert len([r for r in outbox(engine) if r.participant_id == ids["loner"]]) == 1

@@ -89,8 +89,9 @@ def test_every_field_has_its_texts(language: str) -> None:
         assert texts[f"onboarding.ask_{field.name}"] and texts[f"profile.field.{field.name}"]
         if field.tip_rank is not None:
             assert texts[f"profile.tip.{field.name}"]
-        for code in field.codes:
-            assert texts[f"profile.{field.name}.{code}"]
+        for code in field.codes:  # region names live in regions.toml, the one place they are defined
+            prefix = "regions.name" if field.name == "region" else f"profile.{field.name}"
+            assert texts[f"{prefix}.{code}"]
     assert [f.name for f in FIELDS if f.kind is FieldKind.CHOICE] == ["role", "region", "reach"]
 
 

@@ -82,7 +82,7 @@ async def test_mutual_yes_introduces_both_with_contact_details(
     card = next(m for m in sanne.messages if "Ruud Jansen" in m.plain_text)
     text = card.plain_text
     assert "Jansen Installatietechniek" in text and "bedrijf" in text and "Achterhoek" in text
-    assert "warmtepomp" in text  # a reason, rendered by matching.render_reasons
+    assert "warmtepomp" in text  # a reason, rendered by bot.reasons
     assert "ruud_installeert" not in text and "t.me" not in text  # no contact before both said yes
     assert card.button_texts == ["Ja, stel me voor", "Nee, bedankt", "Later", "Nooit meer voorstellen"]
     sanne.press("Ja, stel me voor", card)

@@ -98,9 +98,9 @@ async def test_stats_sends_the_funnel_chart_with_numbers_and_projects(
     assert photo.kind == "photo"
     assert photo.file_bytes is not None and photo.file_bytes.startswith(PNG_SIGNATURE)
     caption = photo.plain_text
-    assert "Deelnemers: 3" in caption and "Suggesties: 3" in caption and "Geaccepteerd: 3" in caption
+    assert "Deelnemers: 3" in caption and "Suggesties: 3" in caption and "Ja gezegd: 3" in caption
     assert (
-        "Geïntroduceerd: 2" in caption and "Contact gehad: 2" in caption and "Project gestart: 1" in caption
+        "Kennismakingen: 2" in caption and "Contact gehad: 2" in caption and "Project gestart: 1" in caption
     )
     assert "Achterhoek: 2 · 2 · 1" in caption and "Cleantech Regio: 1 · 1 · 1" in caption
     projects = await org.reply()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import string
+from pathlib import Path
 
 import pytest
 
@@ -15,9 +17,12 @@ from bot.texts import (
     is_plural,
     language_for,
     plural_category,
+    region_in,
+    region_name,
     set_default_language,
     t,
 )
+from matching import REGIONS
 
 
 def _placeholders(template: str) -> set[str]:
@@ -148,3 +153,74 @@ def test_a_plural_text_needs_a_count() -> None:
 
 def test_plural_category() -> None:
     assert [plural_category("nl", n) for n in (0, 1, 2, 21)] == ["other", "one", "other", "other"]
+
+
+# -- regions: named in one place ----------------------------------------------------------------------
+def _string_literals(path: Path) -> list[str]:
+    """The string constants of a Python file, docstrings left out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
+
+
+def test_regions_are_defined_once_in_regions_toml() -> None:
+    """Region names live in regions.toml only: no other catalogue section and no Python code spells them."""
+    names: set[str] = set()
+    for language in LANGUAGES:
+        texts = catalogue(language)
+        assert all(texts[f"regions.name.{code}"] and texts[f"regions.in.{code}"] for code in REGIONS)
+        names |= {texts[f"regions.{kind}.{code}"] for kind in ("name", "in") for code in REGIONS}
+        for key, text in texts.items():
+            if key.startswith("regions."):
+                continue
+            where = f"{language} {key}: a region name outside regions.toml"
+            assert key.rpartition(".")[2] not in REGIONS and text not in names, where
+    # In code: no phrase ("in de Achterhoek") and no name that is ours to spell ("FoodValley", "Cleantech
+    # Regio", "buiten Gelderland"); a one-word place name like "Achterhoek" may be data (the demo people).
+    ours = {name for name in names if " " in name or any(c.isupper() for c in name[1:])}
+    root = Path(__file__).resolve().parents[2]
+    for path in [*(root / "bot").rglob("*.py"), *(root / "matching").rglob("*.py")]:
+        for literal in _string_literals(path):
+            found = [name for name in ours if name in literal]
+            assert not found, f"{path.relative_to(root)} spells {found}: use region_name / region_in"
+    assert region_name("nl", "foodvalley") == "FoodValley"
+    assert region_in("nl", "outside") == "buiten Gelderland"
+
+
+# -- one word for one thing ---------------------------------------------------------------------------
+# "suggestie" is a proposed partner, "kennismaking" a confirmed introduction (both said yes).
+ABOUT_SUGGESTIONS = (
+    "digest.new",
+    "followup.answered_fresh",
+    "followup.answered_no_fresh",
+    "followup.answered_no_project",
+    "followup.fresh_card",
+    "silence.why",
+    "matches.card_title",
+    "matches.card_new",
+)
+ABOUT_INTRODUCTIONS = ("matches.intro_title", "stats.caption_regions", "stats.stage.introduced")
+
+
+@pytest.mark.parametrize("key", ABOUT_SUGGESTIONS)
+def test_a_proposed_partner_is_a_suggestion(key: str) -> None:
+    for language, word, wrong in (("nl", "suggestie", "kennismaking"), ("en", "suggestion", "introduction")):
+        text = t(language, key, count=2, name="X").lower()
+        assert word in text and wrong not in text, (language, key)
+
+
+@pytest.mark.parametrize("key", ABOUT_INTRODUCTIONS)
+def test_a_confirmed_pair_is_an_introduction(key: str) -> None:
+    for language, word in (("nl", "kennismaking"), ("en", "introduction")):
+        text = t(language, key, name="X").lower()
+        assert word in text and "introductie" not in text and "suggest" not in text, (language, key)
