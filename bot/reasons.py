@@ -12,20 +12,14 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 
-from bot.texts import region_in, t
+from bot.texts import first_name, region_in, t
 from matching import Profile, Reason, Suggestion
 from matching.suggestion import REASON_KINDS
 
-__all__ = ["first_name", "plain", "reason_line", "reason_lines", "render_plain"]
+__all__ = ["plain", "reason_line", "reason_lines", "render_plain"]
 
 _PHRASE_KINDS = REASON_KINDS[:4]  # need_offer, offer_need, need_need, offer_offer
 _TAG = re.compile(r"<[^>]+>")
-
-
-def first_name(name: str | None, fallback: str = "") -> str:
-    """How a reason names the other person ("Ruud Hendriksen" → "Ruud")."""
-    parts = (name or "").split()
-    return parts[0] if parts else fallback
 
 
 def _listed(language: str, items: Sequence[str]) -> str:

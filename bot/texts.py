@@ -42,6 +42,7 @@ __all__ = [
     "region_in",
     "region_name",
     "default_language",
+    "first_name",
     "language_for",
     "set_default_language",
     "t",
@@ -128,6 +129,12 @@ def is_plural(key: str, language: str = DEFAULT) -> bool:
     """Whether `key` is a plural entry (has `one` and `other` forms, needs `count`)."""
     texts = catalogue(language if language in LANGUAGES else DEFAULT)
     return key not in texts and all(f"{key}.{c}" in texts for c in PLURAL_CATEGORIES)
+
+
+def first_name(name: str | None, fallback: str = "") -> str:
+    """How a text addresses or names a person informally ("Marieke Jansen" → "Marieke")."""
+    parts = (name or "").split()
+    return parts[0] if parts else fallback
 
 
 def region_name(language: str, code: str | None) -> str:

@@ -20,7 +20,7 @@ from bot.conversation import Mode, State, state_of
 from bot.fields import FieldKind, InputProblem, by_name, split_items
 from bot.services import participants
 from bot.services.participants import Person
-from bot.texts import t
+from bot.texts import first_name, t
 from bot.views import View, choice_label, theme_labels
 from storage.invitations import RedemptionProblem
 from storage.models import ItemKind, Participant, ParticipantStatus
@@ -357,7 +357,7 @@ def greet(
     finished = participant.profile_completed_at is not None
     busy = state_of(participant) is not None
     paused = participant.status == ParticipantStatus.PAUSED
-    name = participant.name or person.first_name or ""
+    name = first_name(participant.name) or person.first_name or ""
     if finished:
         views = current_views(session, participant)
     else:

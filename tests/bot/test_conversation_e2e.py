@@ -56,7 +56,7 @@ async def test_start_after_onboarding_welcomes_back_without_restarting(
     sanne.send("/start")
     replies = [m.plain_text for m in await sanne.replies_until_idle()]
     assert len(replies) == 1, replies
-    assert "Welkom terug, Sanne de Vries" in replies[0]
+    assert "Welkom terug, Sanne! Je profiel" in replies[0]
     assert "/matches" in replies[0] and "/profile" in replies[0]
     assert "Welkom bij Koppelbot" not in replies[0] and "gebleven" not in replies[0]
     assert not sanne.last.buttons  # no consent question, no onboarding question

@@ -180,7 +180,9 @@ async def test_pause_and_resume(standin: BotAPIStandIn, bot: KoppelApplication, 
     school_and_installer(engine)
     sanne = standin.person(3001, "Sanne", language_code="nl")
     sanne.send("/pause")
-    await standin.wait_until(lambda: "Gepauzeerd" in sanne.last.plain_text if sanne.messages else False)
+    await standin.wait_until(
+        lambda: "Je staat op pauze. Je krijgt geen" in sanne.last.plain_text if sanne.messages else False
+    )
     sanne.send("/matches")
     await standin.wait_until(lambda: "op pauze" in sanne.last.plain_text)
     ruud = standin.person(3002, "Ruud", language_code="nl")
@@ -229,11 +231,11 @@ async def test_delete_leaves_no_personal_data_anywhere(
     ruud.send("/delete")
     await standin.wait_until(lambda: "Weet je het zeker" in ruud.last.plain_text)
     ruud.press("Nee, toch niet")
-    await standin.wait_until(lambda: "niets verwijderd" in ruud.last.plain_text)
+    await standin.wait_until(lambda: "ik heb niets gewist" in ruud.last.plain_text)
     ruud.send("/delete")
     await standin.wait_until(lambda: "Weet je het zeker" in ruud.last.plain_text)
     ruud.press("Ja, verwijder alles")
-    await standin.wait_until(lambda: "zijn verwijderd" in ruud.last.plain_text)
+    await standin.wait_until(lambda: "Ik heb al je gegevens gewist" in ruud.last.plain_text)
     needles: list[str | int] = ["Ruud Jansen", "ruud_installeert", "Jansen Installatietechniek", 3002]
     needles += ["gastlessen warmtepomp-installatie", "stagiairs installatietechniek"]
     with Session(engine) as session:

@@ -224,3 +224,31 @@ def test_a_confirmed_pair_is_an_introduction(key: str) -> None:
     for language, word in (("nl", "kennismaking"), ("en", "introduction")):
         text = t(language, key, name="X").lower()
         assert word in text and "introductie" not in text and "suggest" not in text, (language, key)
+
+
+# -- Dutch style (docs/participants.md, "Schrijfregels") ----------------------------------------------
+TRANSLATED = (
+    "Vertel in één zin",  # an order with a question mark: ask, or say what to type
+    "Nog op je antwoord wachten",
+    "Regio: jij",
+    "als je klaar bent",
+    "Druk op",  # on a phone you tap: "Tik op"
+    "bijv.",
+    "introductie",  # a confirmed pair is a "kennismaking"
+    "-W",  # ISO weeks ("2026-W49"): people say "week 49"
+)
+
+
+@pytest.mark.parametrize("key", sorted(catalogue("nl")))
+def test_dutch_texts_follow_the_writing_rules(key: str) -> None:
+    text = catalogue("nl")[key]
+    assert not re.search(r"\b(u|uw|U|Uw)\b(?!nmet)", text.replace("/unmet", "")), "informal je, never u"
+    for phrase in TRANSLATED:
+        assert phrase not in text, phrase
+    if not key.startswith("reasons."):  # "Jij zoekt X; Ruud biedt Y." is the one deliberate semicolon
+        assert "; " not in text, "short sentences: a full stop instead of a semicolon"
+
+
+def test_own_profile_speaks_as_the_person() -> None:
+    assert t("nl", "profile.line", label=t("nl", "profile.field.offers"), value="x") == "<b>Ik bied:</b> x"
+    assert t("nl", "profile.field.needs") == "Ik zoek"
