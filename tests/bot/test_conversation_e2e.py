@@ -72,7 +72,7 @@ async def test_start_after_onboarding_welcomes_back_without_restarting(
     john.skip()
     john.send("/start")
     replies = [m.plain_text for m in await john.replies_until_idle()]
-    assert "Welcome back, John Smith" in replies[0]
+    assert "Welcome back, John! Your profile" in replies[0]
     assert "/resume" in replies[1]
 
 

@@ -158,7 +158,7 @@ async def test_editing_from_the_summary_and_from_profile(
     assert "Achterhoek" in sanne.last.plain_text
     # Strike an offer out.
     sanne.press("Ik bied")
-    await said(sanne, "Ik bied:")
+    await said(sanne, "Typ er nog meer bij")  # the offers question, with its items
     sanne.press("✕ excursie")
     await standin.wait_until(lambda: "excursie" not in sanne.last.plain_text)
     sanne.press("Klaar")
