@@ -188,7 +188,7 @@ async def test_digest_now_runs_the_weekly_digest_at_once(
         person(engine, user_id, organisation=f"Org {user_id}", offers=offers, needs=needs)
     org = standin.person(ORGANISER, "Olga")
     org.send("/digest_now")
-    assert "wordt nu gemaakt" in (await org.reply()).plain_text
+    assert "Ik maak het weekoverzicht nu" in (await org.reply()).plain_text
     done = (await org.reply(timeout=30)).plain_text
     assert re.search(r"Weekoverzicht van week \d+ verstuurd naar 2 deelnemers: 1 nieuwe suggestie,", done)
     await standin.wait_until(lambda: bool(standin.bot_messages(11)) and bool(standin.bot_messages(12)))
