@@ -28,7 +28,7 @@ from bot.handlers.start import welcome
 from bot.keyboards import Button
 from bot.services import account, db, participants
 from bot.services.participants import Person
-from bot.texts import LANGUAGES, t
+from bot.texts import LANGUAGES, Counted, t
 from bot.views import language_keyboard, language_name
 
 __all__ = [
@@ -129,7 +129,7 @@ async def privacy(update: Update, context: KoppelContext) -> None:
     """What is stored, why, for how long, and who sees it."""
     _, lang = await _language(update, context)
     settings = context.settings
-    lines = [t(lang, "account.privacy", months=settings.retention_months)]
+    lines = [t(lang, "account.privacy", period=Counted("months", settings.retention_months))]
     if settings.privacy_controller:
         lines.append(t(lang, "account.privacy_controller", controller=settings.privacy_controller))
     if settings.privacy_contact:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from sqlmodel import Session, select
@@ -102,9 +103,9 @@ async def test_stats_sends_the_funnel_chart_with_numbers_and_projects(
     assert photo.kind == "photo"
     assert photo.file_bytes is not None and photo.file_bytes.startswith(PNG_SIGNATURE)
     caption = photo.plain_text
-    assert "Deelnemers: 3" in caption and "Suggesties: 3" in caption and "Geaccepteerd: 3" in caption
+    assert "Deelnemers: 3" in caption and "Suggesties: 3" in caption and "Ja gezegd: 3" in caption
     assert (
-        "Geïntroduceerd: 2" in caption and "Contact gehad: 2" in caption and "Project gestart: 1" in caption
+        "Kennismakingen: 2" in caption and "Contact gehad: 2" in caption and "Project gestart: 1" in caption
     )
     assert "Achterhoek: 2 · 2 · 1" in caption and "Cleantech Regio: 1 · 1 · 1" in caption
     projects = await org.reply()
@@ -171,7 +172,8 @@ async def test_outbox_shows_parked_messages_and_retries_them(
     org = standin.person(ORGANISER, "Olga")
     org.send("/outbox")
     reply = await org.reply()
-    assert "1 vastgelopen berichten" in reply.plain_text and "NetworkError" in reply.plain_text
+    assert "1 vastgelopen bericht (" in reply.plain_text and "NetworkError" in reply.plain_text
+    assert "8 pogingen" in reply.plain_text
     standin.person(77, "Eindelijk")  # the recipient can be reached now
     org.press("opnieuw")
     await standin.wait_until(lambda: "wachtrij" in org.last.plain_text, what="the retry")
@@ -193,10 +195,10 @@ async def test_digest_now_runs_the_weekly_digest_at_once(
         person(engine, user_id, organisation=f"Org {user_id}", offers=offers, needs=needs)
     org = standin.person(ORGANISER, "Olga")
     org.send("/digest_now")
-    assert "wordt nu gemaakt" in (await org.reply()).plain_text
+    assert "Ik maak het weekoverzicht nu" in (await org.reply()).plain_text
     done = (await org.reply(timeout=30)).plain_text
-    assert "Weekoverzicht" in done and "verstuurd naar 2 deelnemers" in done
+    assert re.search(r"Weekoverzicht van week \d+ verstuurd naar 2 deelnemers: 1 nieuwe suggestie,", done)
     await standin.wait_until(lambda: bool(standin.bot_messages(11)) and bool(standin.bot_messages(12)))
     org.send("/digest_now")  # again: nobody gets a second digest this week
     await org.reply()
-    assert "2 mensen hadden hun overzicht van deze week al" in (await org.reply(timeout=30)).plain_text
+    assert "Al verstuurd deze week: 2 deelnemers." in (await org.reply(timeout=30)).plain_text

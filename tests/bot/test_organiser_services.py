@@ -14,7 +14,13 @@ from bot.services.broadcasts import due, progress_text
 from bot.services.charts import PNG_SIGNATURE
 from bot.services.exports import BOM, excel_csv, neutralise
 from bot.services.imports import parse_profiles
-from bot.services.stats import render_funnel_chart, render_stats_caption, render_unmet, unmet_demand
+from bot.services.stats import (
+    render_funnel_chart,
+    render_stats_caption,
+    render_unmet,
+    unmet_broadcast_text,
+    unmet_demand,
+)
 from matching import normalise_phrase
 from storage.stats import DemandItem, Funnel, FunnelReport
 
@@ -51,9 +57,9 @@ def test_dutch_thousands() -> None:
 def test_progress_text_uses_true_counts_and_dutch_separators() -> None:
     counts = {"sent": 1240, "blocked": 2, "parked": 1, "cancelled": 0, "pending": 1757, "sending": 0}
     assert progress_text("nl", counts, 3000, finished=False, cancelled=False) == (
-        "Verstuurd 1.240 / 3.000 · 2 geblokkeerd"
+        "Verstuurd: 1.240 van 3.000 · geblokkeerd: 2"
     )
-    assert "1 mislukt" in progress_text("nl", counts, 3000, finished=True, cancelled=False)
+    assert "mislukt: 1" in progress_text("nl", counts, 3000, finished=True, cancelled=False)
 
 
 def test_progress_is_edited_at_most_once_per_interval() -> None:
@@ -85,6 +91,10 @@ def test_unmet_demand_groups_needs_without_offers_by_region_and_theme() -> None:
     assert "2. 1 school in de Achterhoek zoekt: warmtepompen" in text
     assert "3. 1 bedrijf in Rivierenland zoekt: gastlessen" in text
     assert "stageplekken" not in text
+    # The draft broadcast for one need agrees with its count too ("1 school … zoekt", "3 scholen … zoeken").
+    assert "1 school in de Achterhoek zoekt:" in unmet_broadcast_text(needs[1], "nl")
+    assert "3 scholen in de Achterhoek zoeken:" in unmet_broadcast_text(needs[0], "nl")
+    assert "1 company in Rivierenland looks for:" in unmet_broadcast_text(needs[2], "en")
 
 
 def test_chart_is_a_png_and_caption_fits_telegram() -> None:
