@@ -77,13 +77,13 @@ def test_the_first_reason_names_the_need_offer_fit(language: str, first: str, la
         ),
         (
             Reason("need_need", own_text="stageplekken", other_text="stagiairs"),
-            "Jij zoekt stageplekken; Bo zoekt juist stagiairs.",
-            "You are looking for stageplekken; Bo is looking for stagiairs.",
+            "Jullie zoeken elkaar: jij zoekt stageplekken en Bo zoekt juist stagiairs.",
+            "You are looking for each other: you want stageplekken and Bo wants just that, stagiairs.",
         ),
         (
             Reason("offer_offer", own_text="stagiairs", other_text="stageplekken"),
-            "Jij biedt stagiairs; Bo biedt stageplekken.",
-            "You offer stagiairs; Bo offers stageplekken.",
+            "Dat past in elkaar: jij biedt stagiairs en Bo biedt de andere helft, stageplekken.",
+            "That fits together: you offer stagiairs and Bo offers the other half, stageplekken.",
         ),
         (
             Reason("themes", themes=("food",)),
@@ -130,3 +130,50 @@ def test_phrases_are_escaped() -> None:
 def test_koppelbot_match_renderer_falls_back_to_the_id() -> None:
     s = Suggestion("x", "b7", 1.0, (Reason("need_offer", own_text="a", other_text="b"),))
     assert render_plain(s, {}, "nl") == ["Jij zoekt a; b7 biedt b."]
+
+
+def _person(
+    pid: str, name: str, role: str, *, offers: tuple[str, ...] = (), needs: tuple[str, ...] = ()
+) -> Profile:
+    return Profile(
+        id=pid,
+        name=name,
+        organisation=f"Org {pid}",
+        role=role,
+        region="achterhoek",
+        offers=offers,
+        needs=needs,
+    )
+
+
+@pytest.mark.parametrize(
+    ("me", "other", "kind", "nl"),
+    [
+        (  # the demo's first card: two offers, each one half of an internship
+            _person("s", "Anna de Wit", "school", offers=("snuffelstages voor leerlingen",)),
+            _person("r", "Ruud Hendriksen", "company", offers=("stageplaatsen installatietechniek",)),
+            "offer_offer",
+            "Dat past in elkaar: jij biedt snuffelstages voor leerlingen en Ruud biedt de andere helft, "
+            "stageplaatsen installatietechniek.",
+        ),
+        (  # two needs: interns wanted, internship places wanted
+            _person("f", "Fleur Bakker", "company", needs=("stagiairs elektrotechniek",)),
+            _person("c", "Cor Smit", "mbo", needs=("stageplekken elektrotechniek voor onze studenten",)),
+            "need_need",
+            "Jullie zoeken elkaar: jij zoekt stagiairs elektrotechniek en Cor zoekt juist stageplekken "
+            "elektrotechniek voor onze studenten.",
+        ),
+    ],
+)
+def test_counterpart_reasons_say_why_the_two_fit(me: Profile, other: Profile, kind: str, nl: str) -> None:
+    """Two offers (or two needs) side by side read as no reason: the line says they are two halves."""
+    [s] = Matcher([me, other]).suggest_for(me.id)
+    assert s.reasons[0].kind == kind
+    for language, fit in (
+        ("nl", ("past in elkaar", "zoeken elkaar")),
+        ("en", ("fits together", "each other")),
+    ):
+        first = plain(reason_lines(language, s.reasons, other.name)[0])
+        assert any(words in first for words in fit), first
+        assert "; " not in first  # not "Jij biedt X; Ruud biedt Y"
+    assert plain(reason_lines("nl", s.reasons, other.name)[0]) == nl
