@@ -25,6 +25,7 @@ from bot.settings import Settings
 from bot.standin import BotAPIStandIn
 from storage import make_engine, upgrade
 from storage.db import normalise_url
+from tests.factories import ALWAYS_AWAKE
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -132,6 +133,9 @@ def settings(database_url: str, standin: BotAPIStandIn) -> Settings:
         organiser_ids=[900001],
         # No catch-up digest because of today's real date in unrelated tests; digest tests set their own.
         digest_grace_hours=0,
+        # No quiet hours: end-to-end tests run at any real hour (a "ja" at night would wait for the morning).
+        # Tests of quiet hours set them (tests.factories.QUIET_NIGHTS).
+        **ALWAYS_AWAKE,
     )
 
 

@@ -15,10 +15,19 @@ from storage.models import ItemKind, Participant, ParticipantStatus
 from storage.outbox import enqueue
 from storage.participants import add_items, create_participant
 
-__all__ = ["ALWAYS_AWAKE", "add_participant", "chat_people", "participant", "people_with_a_message"]
+__all__ = [
+    "ALWAYS_AWAKE",
+    "QUIET_NIGHTS",
+    "add_participant",
+    "chat_people",
+    "participant",
+    "people_with_a_message",
+]
 
 # Settings without quiet hours, for end-to-end tests that run at any hour (`settings.model_copy(update=...)`).
 ALWAYS_AWAKE = {"quiet_days": [], "quiet_hours_start": dt.time(0, 0), "quiet_hours_end": dt.time(0, 0)}
+# The production defaults (21:00–08:00 and Sundays), for tests of quiet hours.
+QUIET_NIGHTS = {"quiet_days": ["sun"], "quiet_hours_start": dt.time(21), "quiet_hours_end": dt.time(8)}
 
 
 def add_participant(

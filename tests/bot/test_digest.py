@@ -18,7 +18,7 @@ from storage.models import (
     Suggestion,
     SuggestionStatus,
 )
-from tests.factories import add_participant
+from tests.factories import QUIET_NIGHTS, add_participant
 
 MONDAY_9 = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)  # 09:00 in Amsterdam, ISO week 2026-W48
 WEEK = "2026-W48"
@@ -73,7 +73,7 @@ def community(engine) -> dict[str, int]:
 
 @pytest.fixture
 def tuned(settings: Settings) -> Settings:
-    return settings.model_copy(update={"suggestions_per_week": 3, "digest_grace_hours": 48})
+    return settings.model_copy(update={"suggestions_per_week": 3, "digest_grace_hours": 48, **QUIET_NIGHTS})
 
 
 def outbox(engine) -> list[OutboxMessage]:

@@ -25,7 +25,7 @@ from storage.models import (
     ParticipantStatus,
 )
 from storage.suggestions import create_introduction, create_suggestion
-from tests.factories import add_participant
+from tests.factories import QUIET_NIGHTS, add_participant
 
 INTRODUCED = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)  # a Monday
 
@@ -143,6 +143,7 @@ def test_forged_and_stale_answers_are_refused(engine, settings: Settings) -> Non
 
 
 def test_quiet_hours_paused_and_blocked(engine, settings: Settings) -> None:
+    settings = settings.model_copy(update=QUIET_NIGHTS)
     a, b, _ = pair(engine)
     with session_scope(engine) as session:
         session.get(Participant, b).status = ParticipantStatus.PAUSED

@@ -69,6 +69,8 @@ async def test_klaar_and_nvt_are_answers_not_items_and_a_long_item_is_named(
 async def test_done_and_none_in_english(standin: BotAPIStandIn, bot: KoppelApplication, engine) -> None:
     john = standin.person(2102, "John", last_name="Smith", language_code="en")
     john.send("/start")
+    await said(john, "Which language")  # not Dutch: the language first
+    john.press("English")
     await said(john, "Koppelbot")
     john.press("Agree")
     await said(john, "name")

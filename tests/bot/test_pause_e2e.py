@@ -36,9 +36,9 @@ async def test_pause_keeps_answers_and_open_suggestions_and_resume_brings_them_b
     await card_for(sanne, "Ruud Jansen")
     await card_for(sanne, "Kees Bakker")
     sanne.press("Ja, stel me voor", next(m for m in sanne.messages if "Ruud Jansen" in m.plain_text))
-    await standin.wait_until(lambda: "Zodra Ruud Jansen" in sanne.last.plain_text)
+    await standin.wait_until(lambda: any("Zodra Ruud Jansen" in m.plain_text for m in sanne.messages))
     sanne.press("Later", next(m for m in sanne.messages if "Kees Bakker" in m.plain_text and m.buttons))
-    await standin.wait_until(lambda: "ik bewaar deze suggestie" in sanne.last.plain_text)
+    await standin.wait_until(lambda: any("ik bewaar deze suggestie" in m.plain_text for m in sanne.messages))
     await card_for(ruud, "Nieuwe suggestie voor je: Sanne de Vries")
 
     sanne.send("/pause")

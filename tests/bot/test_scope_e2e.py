@@ -281,7 +281,8 @@ async def test_a_regional_organiser_cannot_halt_a_global_broadcast_with_forged_d
     regional = standin.person(REGIONAL, "Ria")
     regional.send("/stats")
     await regional.reply()
-    regional.press_data(f"bc:halt:{broadcast_id}")
-    await standin.wait_until(lambda: "bestaat niet meer" in regional.last.plain_text, what="the refusal")
+    query = regional.press_data(f"bc:halt:{broadcast_id}")
+    await standin.wait_until(lambda: query in standin.callback_answers, what="the refusal")
+    assert "bestaat niet meer" in standin.callback_answers[query].get("text", "")  # a popup, as refusals are
     with Session(engine) as session:
         assert session.get(Broadcast, broadcast_id).status != "cancelled"
