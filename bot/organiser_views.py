@@ -7,6 +7,7 @@ services that queue organiser messages (the weekly summary), so a keyboard looks
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from bot.callbacks import pack
@@ -17,6 +18,7 @@ from bot.texts import Markup, catalogue, region_name, t
 from matching import REGIONS, ROLES
 
 __all__ = [
+    "bad_scope_text",
     "choice_keyboard",
     "code_choices",
     "describe_segment",
@@ -48,6 +50,11 @@ UNMET_BUTTONS = 10  # one broadcast button per reported need, at most this many 
 def region_label(language: str, code: str) -> str:
     """A region code's name for people ("arnhem-nijmegen" → "Arnhem-Nijmegen")."""
     return region_name(language, code)
+
+
+def bad_scope_text(language: str, words: Sequence[str]) -> str:
+    """An unknown region or event in /organisers add, with the region codes to type (matching.REGIONS)."""
+    return t(language, "organiser.bad_scope", words=" ".join(words), regions=", ".join(REGIONS))
 
 
 def role_label(language: str, code: str) -> str:

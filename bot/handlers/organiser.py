@@ -23,6 +23,7 @@ from bot.handlers.common import refuse, refuse_unreadable
 from bot.handlers.organiser_broadcast import draft_text, start_prefilled_draft
 from bot.keyboards import remove_reply_keyboard, to_markup, user_picker
 from bot.organiser_views import (
+    bad_scope_text,
     event_line,
     flagged_text,
     organiser_line,
@@ -129,7 +130,7 @@ async def _add(update: Update, context: KoppelContext, words: list[str], languag
     scope_words = words[1:] if by_name or by_id else words
     wanted = await db.run(context.engine, lambda s: organiser_service.parse_scope(s, words=scope_words))
     if wanted is None:
-        await message.reply_text(t(language, "organiser.bad_scope", words=" ".join(scope_words)))
+        await message.reply_text(bad_scope_text(language, scope_words))
         return
     scope = organiser_service.within(await organiser_scope(update, context), wanted)
     if scope is None:

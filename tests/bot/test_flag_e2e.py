@@ -118,7 +118,6 @@ def test_the_weekly_summary_counts_flagged_introductions_per_scope(engine, setti
     with Session(engine) as session:
         rows = {row.chat_id: row.payload["caption"] for row in session.exec(select(OutboxMessage)).all()}
     assert (
-        "1 kennismaking wacht op de coördinator" in rows[ORGANISER]
-        and "Deelnemers: <b>2" in rows[ORGANISER]
+        "1 kennismaking wacht op de coördinator" in rows[ORGANISER] and "Deelnemers: <b>2" in rows[ORGANISER]
     )
     assert "coördinator" not in rows[REGIONAL] and "Deelnemers: <b>0" in rows[REGIONAL]
