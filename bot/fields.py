@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import matching
 from bot.cleaning import strip_controls
+from bot.texts import Counted
 from storage.models import ItemKind
 
 __all__ = [
@@ -64,21 +65,21 @@ def clean_text(text: str | None, *, limit: int) -> str:
     if not value:
         raise InputProblem("onboarding.empty_text")
     if len(value) > limit:
-        raise InputProblem("onboarding.too_long", limit=limit)
+        raise InputProblem("onboarding.too_long", length=Counted("characters", limit))
     return value
 
 
 def split_items(text: str | None) -> list[str]:
     """Several items in one message, separated by ; , or new lines; each within ITEM_MAX characters."""
     if text is not None and len(text) > MESSAGE_MAX:
-        raise InputProblem("onboarding.too_long", limit=MESSAGE_MAX)
+        raise InputProblem("onboarding.too_long", length=Counted("characters", MESSAGE_MAX))
     parts = strip_controls(text or "").replace(";", "\n").replace(",", "\n").split("\n")
     items = [_plain(part).strip(" .-•*") for part in parts]
     items = [item for item in items if item]
     if not items:
         raise InputProblem("onboarding.empty_text")
     if any(len(item) > ITEM_MAX for item in items):
-        raise InputProblem("onboarding.item_too_long", limit=ITEM_MAX)
+        raise InputProblem("onboarding.item_too_long", length=Counted("characters", ITEM_MAX))
     return items
 
 
@@ -109,7 +110,7 @@ def read_items(text: str | None) -> tuple[list[str], list[str]]:
     ("n.v.t.", "geen", "-") are never items. InputProblem for an over-long message.
     """
     if text is not None and len(text) > MESSAGE_MAX:
-        raise InputProblem("onboarding.too_long", limit=MESSAGE_MAX)
+        raise InputProblem("onboarding.too_long", length=Counted("characters", MESSAGE_MAX))
     parts = strip_controls(text or "").replace(";", "\n").replace(",", "\n").split("\n")
     items = [_plain(part).strip(" .-•*") for part in parts if list_signal(part) is None]
     items = [item for item in items if item]

@@ -9,18 +9,20 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from bot.callbacks import pack
 from bot.commands import organiser_lines
 from bot.keyboards import Button, Keyboard, grid
 from bot.numbers import count
-from bot.texts import Markup, catalogue, t
+from bot.texts import Markup, catalogue, region_name, t
 from matching import REGIONS, ROLES
 from storage.broadcasts import BroadcastLine
 
 __all__ = [
     "broadcast_history_text",
+    "bad_scope_text",
     "choice_keyboard",
     "code_choices",
     "describe_segment",
@@ -44,6 +46,7 @@ __all__ = [
     "segment_keyboard",
     "stats_keyboard",
     "unmet_keyboard",
+    "week_label",
 ]
 
 _TAG = re.compile(r"<[^>]+>")
@@ -52,7 +55,12 @@ UNMET_BUTTONS = 10  # one broadcast button per reported need, at most this many 
 
 def region_label(language: str, code: str) -> str:
     """A region code's name for people ("arnhem-nijmegen" → "Arnhem-Nijmegen")."""
-    return catalogue(language).get(f"organiser.region.{code}", code)
+    return region_name(language, code)
+
+
+def bad_scope_text(language: str, words: Sequence[str]) -> str:
+    """An unknown region or event in /organisers add, with the region codes to type (matching.REGIONS)."""
+    return t(language, "organiser.bad_scope", words=" ".join(words), regions=", ".join(REGIONS))
 
 
 def role_label(language: str, code: str) -> str:
@@ -67,6 +75,11 @@ def code_choices(language: str, dimension: str) -> list[tuple[str, str]]:
     return [(code, role_label(language, code)) for code in ROLES]
 
 
+def week_label(language: str, week: str) -> str:
+    """An ISO week key as people say it ("2026-W49" → "week 49")."""
+    return t(language, "organiser.week", number=int(week.rpartition("W")[2]))
+
+
 def event_label(language: str, name: str, participants: int) -> str:
     """An event button: its name and how many joined through it."""
     return f"{name} ({count(participants, language)})"
@@ -75,9 +88,7 @@ def event_label(language: str, name: str, participants: int) -> str:
 def event_line(language: str, *, code: str, name: str, held_on: dt.date | None, participants: int) -> str:
     """One line of /event: name, date, code and how many joined through it."""
     date = held_on.strftime("%d-%m-%Y") if held_on is not None else "—"
-    return t(
-        language, "event.list_line", name=name, date=date, code=code, count=count(participants, language)
-    )
+    return t(language, "event.list_line", name=name, date=date, code=code, count=participants)
 
 
 # -- introductions flagged for the coordinator ("plans changed") -------------------------------------------
@@ -291,7 +302,7 @@ def preview_keyboard(language: str, broadcast_id: int, recipients: int) -> Keybo
     """Send (with the count), change the segment, or cancel."""
     rows: Keyboard = []
     if recipients:
-        label = t(language, "broadcast.send_button", recipients=count(recipients, language))
+        label = t(language, "broadcast.send_button", count=recipients)
         rows.append([Button(label, pack("bc", "go", broadcast_id))])
     rows.append([Button(t(language, "broadcast.change_segment"), pack("bc", "seg", broadcast_id))])
     rows.append([Button(t(language, "broadcast.cancel_button"), pack("bc", "stop", broadcast_id))])

@@ -16,7 +16,8 @@ import matching
 from bot.callbacks import pack
 from bot.fields import FIELDS, THEME_COUNT, Field, FieldKind
 from bot.keyboards import Button, Keyboard, grid
-from bot.texts import LANGUAGES, t
+from bot.reasons import reason_lines
+from bot.texts import LANGUAGES, Counted, region_name, t
 from storage.models import Participant, ProfileItem
 
 __all__ = [
@@ -58,6 +59,8 @@ def choice_label(language: str, step: str, code: str | None) -> str:
     """The person-facing label of a role, region or reach code."""
     if not code:
         return t(language, "profile.empty")
+    if step == "region":
+        return region_name(language, code)
     return t(language, f"profile.{step}.{code}")
 
 
@@ -203,8 +206,7 @@ def _who(language: str, other: Participant) -> str:
 
 
 def _reasons(language: str, view: matching.Suggestion, other: Participant) -> list[str]:
-    lines = matching.render_reasons(view, {view.other_id: other.name or ""}, language)
-    return [f"• {t(language, 'common.raw', value=line)}" for line in lines]
+    return [f"• {line}" for line in reason_lines(language, view.reasons, other.name or "")]
 
 
 @cache
@@ -297,9 +299,9 @@ def relay_stop_keyboard(language: str, suggestion_id: int) -> Keyboard:
 
 def relay_prompt(language: str, *, suggestion_id: int, name: str, limit: int) -> View:
     """A relay is open: type messages for `name`; with the button that stops it."""
-    return t(language, "matches.relay_ask", name=name, limit=limit), relay_stop_keyboard(
-        language, suggestion_id
-    )
+    return t(
+        language, "matches.relay_ask", name=name, length=Counted("characters", limit)
+    ), relay_stop_keyboard(language, suggestion_id)
 
 
 def relay_not_open_view(language: str, *, suggestion_id: int, name: str) -> View:
@@ -378,10 +380,7 @@ def digest_view(language: str, *, week: str, entries: Sequence[DigestEntry]) -> 
     waiting = [entry for entry in entries if not entry.new]
     lines = [t(language, "digest.title"), ""]
     if fresh:
-        count = len(fresh)
-        lines.append(
-            t(language, "digest.new_one") if count == 1 else t(language, "digest.new_many", count=count)
-        )
+        lines.append(t(language, "digest.new", count=len(fresh)))
         for entry in fresh:
             organisation = entry.organisation or "—"
             lines.append(t(language, "digest.new_line", name=entry.name, organisation=organisation))

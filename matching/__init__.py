@@ -11,7 +11,7 @@ from matching.matcher import Matcher
 from matching.normalise import normalise_phrase
 from matching.profile import Profile
 from matching.profiles_csv import load_profiles_csv
-from matching.reasons import render_reasons
+from matching.reasons import describe_reasons
 from matching.suggestion import Reason, Suggestion
 
 __all__ = [
@@ -28,9 +28,9 @@ __all__ = [
     "Reason",
     "Suggestion",
     "UnknownParticipantError",
+    "describe_reasons",
     "load_profiles_csv",
     "normalise_phrase",
     "parse_region",
     "parse_role",
-    "render_reasons",
 ]

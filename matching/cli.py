@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,8 +15,17 @@ from matching.exceptions import ProfileFileError
 from matching.history import History
 from matching.matcher import Matcher
 from matching.profile import Profile
-from matching.reasons import render_reasons
+from matching.reasons import describe_reasons
 from matching.suggestion import Suggestion
+
+#: Renders a suggestion's reasons as lines of text for a language; `koppelbot match` passes the bot's
+#: catalogue renderer (bot.reasons.render_plain), the default is the language-free `describe_reasons`.
+ReasonRenderer = Callable[[Suggestion, Mapping[str, Profile], str], list[str]]
+
+
+def _describe(suggestion: Suggestion, profiles: Mapping[str, Profile], language: str) -> list[str]:
+    del profiles, language
+    return describe_reasons(suggestion)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,11 +51,13 @@ def _decode(data: bytes) -> str:
         raise ProfileFileError("not valid UTF-8", line=line) from exc
 
 
-def _json(result: dict[str, list[Suggestion]], by_id: dict[str, Profile], language: str) -> str:
+def _json(
+    result: dict[str, list[Suggestion]], by_id: dict[str, Profile], language: str, render: ReasonRenderer
+) -> str:
     payload = {
         "suggestions": {
             pid: [
-                {"id": s.other_id, "score": round(s.score, 4), "reasons": render_reasons(s, by_id, language)}
+                {"id": s.other_id, "score": round(s.score, 4), "reasons": render(s, by_id, language)}
                 for s in suggestions
             ]
             for pid, suggestions in result.items()
@@ -54,7 +66,9 @@ def _json(result: dict[str, list[Suggestion]], by_id: dict[str, Profile], langua
     return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
 
 
-def _table(result: dict[str, list[Suggestion]], by_id: dict[str, Profile], language: str) -> str:
+def _table(
+    result: dict[str, list[Suggestion]], by_id: dict[str, Profile], language: str, render: ReasonRenderer
+) -> str:
     lines: list[str] = []
     for pid, suggestions in result.items():
         me = by_id[pid]
@@ -66,13 +80,16 @@ def _table(result: dict[str, list[Suggestion]], by_id: dict[str, Profile], langu
             lines.append(
                 f"  {rank}. {other.name or other.id} ({other.id}, {other.organisation or '-'})  {s.score:.3f}"
             )
-            lines.extend(f"       {text}" for text in render_reasons(s, by_id, language))
+            lines.extend(f"       {text}" for text in render(s, by_id, language))
         lines.append("")
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    """Run ``match`` with parsed ``args``; returns the exit code (0 ok, 2 bad input file or option)."""
+def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO, render: ReasonRenderer = _describe) -> int:
+    """Run ``match`` with parsed ``args``; returns the exit code (0 ok, 2 bad input file or option).
+
+    ``render`` words the reasons (default: language-free ``describe_reasons``).
+    """
     path = Path(args.profiles)
     try:
         profiles = load_profiles_csv_bytes(path.read_bytes())
@@ -96,7 +113,10 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         result = matcher.suggest(top_k=args.top)
     by_id = {p.id: p for p in profiles}
     language = getattr(args, "language", "nl")
-    text = _json(result, by_id, language) if args.format == "json" else _table(result, by_id, language)
+    if args.format == "json":
+        text = _json(result, by_id, language, render)
+    else:
+        text = _table(result, by_id, language, render)
     stdout.write(text)
     return 0
 

@@ -1,14 +1,10 @@
-"""Why a pair was suggested: structured reasons from the index, and their rendering in Dutch or English."""
+"""Why a pair was suggested: structured reasons from the index (the bot renders them into words)."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 import numpy as np
 
 from matching.index import ProfileIndex, Vector
-from matching.profile import Profile
-from matching.reason_texts import DEFAULT_LANGUAGE, REGION_NAMES, TEMPLATES
 from matching.suggestion import Reason, Suggestion
 
 _MAX_PHRASE_REASONS = 3
@@ -170,42 +166,18 @@ def explain(index: ProfileIndex, i: int, j: int) -> tuple[Reason, ...]:
     return explain_many(index, np.array([i], dtype=np.int64), np.array([j], dtype=np.int64))[0]
 
 
-def _name_of(other_id: str, names: Mapping[str, Profile] | Mapping[str, str]) -> str:
-    value = names.get(other_id)
-    if isinstance(value, Profile):
-        return value.name or value.id
-    return value or other_id
+def describe_reasons(suggestion: Suggestion) -> list[str]:
+    """The reasons of ``suggestion`` as language-free lines ("need_offer: gastles ↔ gastlessen").
 
-
-def render_reasons(
-    suggestion: Suggestion,
-    profiles_by_id_or_names: Mapping[str, Profile] | Mapping[str, str],
-    language: str = DEFAULT_LANGUAGE,
-) -> list[str]:
-    """One line per reason, for the reader ``suggestion.participant_id``, in ``nl`` (default) or ``en``.
-
-    ``profiles_by_id_or_names`` maps participant ids to profiles or to display names; a missing id is
-    shown as the id itself. Unknown languages fall back to Dutch.
+    Person-facing wording lives in the bot's catalogues (``bot.reasons``); this is the fallback of
+    ``matching.cli`` when no renderer is given.
     """
-    lang = (language or DEFAULT_LANGUAGE).lower()[:2]
-    if lang not in TEMPLATES:
-        lang = DEFAULT_LANGUAGE
-    texts, regions = TEMPLATES[lang], REGION_NAMES[lang]
-    name = _name_of(suggestion.other_id, profiles_by_id_or_names)
     lines: list[str] = []
     for reason in suggestion.reasons:
         if reason.kind in _PHRASE_KINDS:
-            lines.append(texts[reason.kind].format(own=reason.own_text, other=reason.other_text, name=name))
+            lines.append(f"{reason.kind}: {reason.own_text} ↔ {reason.other_text}")
         elif reason.kind == "themes":
-            lines.append(texts["themes"].format(themes=", ".join(reason.themes)))
+            lines.append(f"themes: {', '.join(reason.themes)}")
         elif reason.kind == "regions":
-            own, theirs = reason.regions
-            if own == theirs:
-                lines.append(texts["regions_same"].format(region=regions.get(own, own)))
-            else:
-                lines.append(
-                    texts["regions_other"].format(
-                        own_region=regions.get(own, own), other_region=regions.get(theirs, theirs), name=name
-                    )
-                )
+            lines.append(f"regions: {' ↔ '.join(reason.regions)}")
     return lines

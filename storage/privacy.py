@@ -122,7 +122,9 @@ def erase_participant(
     session.exec(delete(CardCopy).where(col(CardCopy.participant_id) == participant_id))  # their chat id
     if telegram_id is not None:  # an organiser who also took part: their organiser row stays, unnamed
         session.exec(
-            update(Organiser).where(col(Organiser.telegram_id) == telegram_id).values(name=None, username=None)
+            update(Organiser)
+            .where(col(Organiser.telegram_id) == telegram_id)
+            .values(name=None, username=None)
         )
 
     suggestions = session.exec(

@@ -23,4 +23,6 @@ def run(args: argparse.Namespace) -> int:
         from matching import cli
     except ImportError:
         return fail("the matching engine is not available in this version yet", code=3)
-    return cli.run(args, sys.stdout, sys.stderr)
+    from bot.reasons import render_plain  # the reasons in words, from the catalogues (Dutch by default)
+
+    return cli.run(args, sys.stdout, sys.stderr, render_plain)

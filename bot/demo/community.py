@@ -11,18 +11,12 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.texts import region_name
+from matching import parse_region
+
 __all__ = ["COMMUNITY_CSV", "Member", "read_members"]
 
 COMMUNITY_CSV = Path(__file__).with_name("data") / "community.csv"
-
-REGION_NAMES = {
-    "achterhoek": "Achterhoek",
-    "arnhem-nijmegen": "Arnhem-Nijmegen",
-    "foodvalley": "FoodValley",
-    "cleantech regio": "Cleantech Regio",
-    "noord-veluwe": "Noord-Veluwe",
-    "rivierenland": "Rivierenland",
-}
 
 
 @dataclass(frozen=True)
@@ -44,7 +38,7 @@ class Member:
     @property
     def label(self) -> str:
         """The phone label in the transcript, e.g. "Ruud (Hendriksen Installatietechniek, Achterhoek)"."""
-        region = REGION_NAMES.get(self.region.lower(), self.region)
+        region = region_name("nl", parse_region(self.region)) or self.region
         return f"{self.first_name} ({self.organisation}, {region})"
 
 

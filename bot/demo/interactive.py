@@ -16,7 +16,7 @@ from bot.demo.features import has_followups, run_followups
 from bot.demo.story import say
 from bot.demo.transcript import Actor, Choice, Transcript
 from bot.demo.world import DemoWorld
-from bot.texts import t
+from bot.texts import Counted, t
 
 __all__ = ["READER", "play_interactive", "stdin_lines"]
 
@@ -96,7 +96,7 @@ class _Session:
             self.transcript.note(say("unavailable", beat=say("beat_nudge")))
             return
         when = self.world.days_later(days).astimezone(self.world.settings.tz)
-        self.transcript.note(say("days_later", days=days, when=f"{when:%d-%m %H:%M}"))
+        self.transcript.note(say("days_later", period=Counted("days", days), when=f"{when:%d-%m %H:%M}"))
         await run_followups(self.world.application)
         await self.settle()
 

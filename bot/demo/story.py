@@ -18,7 +18,8 @@ from bot.demo.phone import Phone, StoryError
 from bot.demo.transcript import Actor, Transcript
 from bot.demo.world import ORGANISER_ID, DemoWorld
 from bot.standin import ChatMessage
-from bot.texts import Markup, t
+from bot.texts import Counted, Markup, t
+from bot.views import choice_label
 
 __all__ = ["TEACHER", "StoryResult", "play_story"]
 
@@ -117,7 +118,7 @@ class Story:
         if self.world.imported is None:
             self.unavailable(say("beat_import"))
             return
-        self.transcript.note(say("community", count=self.world.imported))
+        self.transcript.note(say("community", participants=Counted("participants", self.world.imported)))
 
     async def onboarding(self) -> None:
         self.transcript.heading(say("onboarding_heading", name=TEACHER.first_name))
@@ -140,7 +141,7 @@ class Story:
         await phone.send(TEACHER.organisation)
         for step, code in (("role", "school"), ("region", "achterhoek"), ("reach", "anywhere")):
             await phone.expect(showing(f"onboarding.ask_{step}"), f"the question for her {step}")
-            await phone.press(t("nl", f"profile.{step}.{code}"))
+            await phone.press(choice_label("nl", step, code))
         for step, items in (
             ("offers", TEACHER.offers),
             ("needs", TEACHER.needs),
@@ -234,7 +235,7 @@ class Story:
         if not has_followups(self.world.application):
             return False
         when = self.world.days_later(days).astimezone(self.world.settings.tz)
-        self.transcript.note(say("days_later", days=days, when=f"{when:%d-%m %H:%M}"))
+        self.transcript.note(say("days_later", period=Counted("days", days), when=f"{when:%d-%m %H:%M}"))
         await run_followups(self.world.application)
         await self.teacher.settle()
         return True

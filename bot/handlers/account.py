@@ -28,7 +28,7 @@ from bot.handlers.start import welcome
 from bot.keyboards import Button
 from bot.services import account, db, participants
 from bot.services.participants import Person
-from bot.texts import LANGUAGES, t
+from bot.texts import LANGUAGES, Counted, t
 from bot.views import language_keyboard, language_name
 
 __all__ = [
@@ -133,7 +133,8 @@ async def privacy(update: Update, context: KoppelContext) -> None:
         lang, consented = await db.run(context.engine, lambda s: account.known(s, person=person))
     settings = context.settings
     consent = t(lang, "account.privacy_consented" if consented else "account.privacy_not_consented")
-    lines = [t(lang, "account.privacy", months=settings.retention_months, consent=consent)]
+    period = Counted("months", settings.retention_months)
+    lines = [t(lang, "account.privacy", period=period, consent=consent)]
     if settings.privacy_controller:
         lines.append(t(lang, "account.privacy_controller", controller=settings.privacy_controller))
     if settings.privacy_contact:

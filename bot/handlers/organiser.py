@@ -22,8 +22,8 @@ from bot.context import KoppelContext
 from bot.handlers.common import refuse, refuse_unreadable
 from bot.handlers.organiser_broadcast import draft_text, start_prefilled_draft
 from bot.keyboards import remove_reply_keyboard, to_markup, user_picker
-from bot.numbers import count
 from bot.organiser_views import (
+    bad_scope_text,
     event_line,
     flagged_text,
     organiser_line,
@@ -32,13 +32,14 @@ from bot.organiser_views import (
     scope_label,
     stats_keyboard,
     unmet_keyboard,
+    week_label,
 )
 from bot.services import db, digest
 from bot.services import events as event_service
 from bot.services import organisers as organiser_service
 from bot.services import stats as stats_service
 from bot.services.exports import export_xlsx
-from bot.texts import language_for, t
+from bot.texts import Counted, language_for, t
 
 __all__ = [
     "digest_now",
@@ -129,7 +130,7 @@ async def _add(update: Update, context: KoppelContext, words: list[str], languag
     scope_words = words[1:] if by_name or by_id else words
     wanted = await db.run(context.engine, lambda s: organiser_service.parse_scope(s, words=scope_words))
     if wanted is None:
-        await message.reply_text(t(language, "organiser.bad_scope", words=" ".join(scope_words)))
+        await message.reply_text(bad_scope_text(language, scope_words))
         return
     scope = organiser_service.within(await organiser_scope(update, context), wanted)
     if scope is None:
@@ -375,10 +376,10 @@ async def export(update: Update, context: KoppelContext) -> None:
         caption=t(
             language,
             "export.workbook_caption",
-            participants=count(len(data.participants), language),
-            suggestions=count(len(data.suggestions), language),
-            introductions=count(len(data.introductions), language),
-            projects=count(len(data.projects), language),
+            participants=Counted("participants", len(data.participants)),
+            suggestions=Counted("suggestions", len(data.suggestions)),
+            introductions=Counted("introductions", len(data.introductions)),
+            projects=Counted("projects", len(data.projects)),
         ),
     )
 
@@ -478,7 +479,7 @@ async def _send_outbox(update: Update, context: KoppelContext) -> None:
     if not total:
         await context.bot.send_message(chat.id, t(language, "organiser.outbox_empty"))
         return
-    lines = [t(language, "organiser.outbox_title", count=count(total, language))]
+    lines = [t(language, "organiser.outbox_title", count=total)]
     for row in rows:
         lines.append(
             t(
@@ -486,7 +487,7 @@ async def _send_outbox(update: Update, context: KoppelContext) -> None:
                 "organiser.outbox_line",
                 id=row.outbox_id,
                 kind=row.kind,
-                attempts=row.attempts,
+                attempts=Counted("attempts", row.attempts),
                 error=row.last_error or "?",
             )
         )
@@ -518,7 +519,7 @@ async def outbox_button(update: Update, context: KoppelContext) -> None:
     language = _language(update)
     scope = await organiser_scope(update, context)
     retried = await db.run(context.engine, lambda s: organiser_service.retry_parked(s, scope=scope))
-    await query.edit_message_text(t(language, "organiser.outbox_retried", count=count(retried, language)))
+    await query.edit_message_text(t(language, "organiser.outbox_retried", count=retried))
 
 
 # -- /digest_now ------------------------------------------------------------------------------------
@@ -546,10 +547,10 @@ async def digest_now(update: Update, context: KoppelContext) -> None:
         t(
             language,
             "organiser.digest_done",
-            week=report.week,
-            recipients=count(report.recipients, language),
-            suggestions=count(report.new_suggestions, language),
-            messages=count(report.messages, language),
-            skipped=count(report.already_had_digest, language),
+            week=week_label(language, report.week),
+            recipients=Counted("participants", report.recipients),
+            suggestions=Counted("new_suggestions", report.new_suggestions),
+            queued=Counted("messages", report.messages),
+            skipped=Counted("participants", report.already_had_digest),
         )
     )

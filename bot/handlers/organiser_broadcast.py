@@ -22,7 +22,6 @@ from bot.callbacks import CallbackError, unpack
 from bot.context import KoppelContext
 from bot.handlers.common import refuse, refuse_unreadable
 from bot.keyboards import Keyboard, to_markup
-from bot.numbers import count
 from bot.organiser_views import (
     broadcast_history_text,
     choice_keyboard,
@@ -38,7 +37,7 @@ from bot.organiser_views import (
 from bot.services import broadcasts as service
 from bot.services import db
 from bot.services.broadcasts import PREVIEW, SEGMENT, THEME, TOO_LONG
-from bot.texts import language_for, t
+from bot.texts import Counted, language_for, t
 
 __all__ = [
     "DraftTextFilter",
@@ -144,8 +143,8 @@ async def draft_text(update: Update, context: KoppelContext) -> None:
     if taken is None:
         return
     if taken.next == TOO_LONG:
-        limit = count(service.MAX_BROADCAST_TEXT, language)
-        await message.reply_text(t(language, "broadcast.too_long", limit=limit))
+        limit = Counted("characters", service.MAX_BROADCAST_TEXT)
+        await message.reply_text(t(language, "broadcast.too_long", length=limit))
     elif taken.next == THEME:
         await message.reply_text(t(language, "broadcast.ask_theme"))
     elif taken.next == SEGMENT:
@@ -331,5 +330,5 @@ async def _halt(update: Update, context: KoppelContext, broadcast_id: int, langu
             pass
     if update.effective_chat is not None:
         await context.bot.send_message(
-            update.effective_chat.id, t(language, "broadcast.halted", cancelled=count(cancelled, language))
+            update.effective_chat.id, t(language, "broadcast.halted", count=cancelled)
         )

@@ -31,7 +31,7 @@ from bot.services import db
 from bot.services import matches as service
 from bot.services.participants import RELAY_MAX
 from bot.services.quiet import next_allowed_for
-from bot.texts import language_for, t
+from bot.texts import Counted, language_for, t
 from bot.views import relay_prompt
 
 __all__ = ["matches", "relay_button", "relay_text", "show_matches", "suggestion_button"]
@@ -128,7 +128,10 @@ async def suggestion_button(update: Update, context: KoppelContext) -> None:
         await refuse(query, t(language, answered.refusal))
         return
     if answered.closed is not None:
-        await refuse(query, t(language, answered.closed, days=context.settings.suggestion_expiry_days))
+        await refuse(
+            query,
+            t(language, answered.closed, period=Counted("days", context.settings.suggestion_expiry_days)),
+        )
         await drop_buttons(update)
         return
     await answer_query(query, t(language, answered.popup) if answered.popup else None)

@@ -71,8 +71,7 @@ def resume(session: Session, *, person: Person, now: dt.datetime) -> tuple[str, 
     waiting = len(open_for(session, participant_id=participant.id, now=now))
     if waiting == 0:
         return lang, t(lang, "account.resumed")
-    key = "account.resumed_waiting_one" if waiting == 1 else "account.resumed_waiting_many"
-    return lang, t(lang, key, count=waiting)
+    return lang, t(lang, "account.resumed_waiting", count=waiting)
 
 
 _CANCELLED = {

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
+from bot.texts import Counted
 from storage.events import create_event, event_by_code, list_events
 from storage.organisers import clear_draft, get_draft, set_draft
 from storage.scope import Scope
@@ -118,7 +119,7 @@ def take_text(session: Session, *, telegram_id: int, text: str) -> EventTurn | N
         return EventTurn("event.ask_name", {"code": answer})
     if draft.step == NAME:
         if not answer or len(answer) > MAX_NAME:
-            return EventTurn("event.bad_name", {"limit": MAX_NAME})
+            return EventTurn("event.bad_name", {"length": Counted("characters", MAX_NAME)})
         set_draft(session, telegram_id=telegram_id, kind=KIND, step=DATE, data={**data, "name": answer})
         return EventTurn("event.ask_date", {"name": answer})
     held_on = None if answer.lower() in NO_DATE else parse_date(answer)

@@ -253,7 +253,7 @@ def suggested_by(suggestion: Pair) -> str | None:
 
 
 def matching_suggestion(suggestion: Pair, participant_id: int) -> matching.Suggestion:
-    """The stored suggestion from `participant_id`'s point of view, for `matching.render_reasons`."""
+    """The stored suggestion from `participant_id`'s point of view, for `bot.reasons.reason_lines`."""
     side = _side(suggestion, participant_id)
     if side is None:
         raise NotASide(f"participant is not a side of suggestion {suggestion.id}")

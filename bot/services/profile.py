@@ -20,7 +20,7 @@ from bot.conversation import Mode, State, state_of
 from bot.fields import ITEM_MAX, FieldKind, InputProblem, by_name, list_signal, read_items
 from bot.services import participants
 from bot.services.participants import Person
-from bot.texts import t
+from bot.texts import Counted, first_name, t
 from bot.views import View, choice_label, relay_not_open_view, theme_labels
 from storage.invitations import RedemptionProblem
 from storage.models import ItemKind, Participant, ParticipantStatus, SuggestionStatus
@@ -209,7 +209,15 @@ def typed(session: Session, *, person: Person, text: str, message_id: int, now: 
                 for item in too_long:  # say which one was not kept, so only that one is retyped
                     preview = item[:ITEM_PREVIEW] + "…"
                     reply.views.append(
-                        (t(language, "onboarding.item_too_long_which", limit=ITEM_MAX, item=preview), [])
+                        (
+                            t(
+                                language,
+                                "onboarding.item_too_long_which",
+                                length=Counted("characters", ITEM_MAX),
+                                item=preview,
+                            ),
+                            [],
+                        )
                     )
             reply.views += current_views(session, participant)
         elif state is not None and state.at_summary:
@@ -453,7 +461,7 @@ def greet(
     finished = participant.profile_completed_at is not None
     busy = state_of(participant) is not None
     paused = participant.status == ParticipantStatus.PAUSED
-    name = participant.name or person.first_name or ""
+    name = first_name(participant.name) or person.first_name or ""
     if finished:
         views = current_views(session, participant)
     else:

@@ -17,7 +17,7 @@ from bot.numbers import count
 from bot.organiser_views import region_label, stats_keyboard
 from bot.services.charts import funnel_chart
 from bot.settings import WEEKDAYS, Settings
-from bot.texts import catalogue, t
+from bot.texts import Markup, catalogue, is_plural, region_in, t
 from matching.scoring import role_fit
 from storage import session_scope
 from storage.engagement import finish_job_run
@@ -216,21 +216,13 @@ def could_offer_segment(need: UnmetNeed) -> dict[str, Any]:
     }
 
 
-def _region_in(language: str, region: str) -> str:
-    return catalogue(language).get(f"organiser.region_in.{region}", region)
-
-
 def who(need: UnmetNeed, language: str) -> str:
     """ "3 scholen" or "2 deelnemers" (mixed roles)."""
     roles = set(need.roles)
-    number = count(need.count, language)
-    if len(roles) == 1:
-        role = roles.pop()
-        key = f"organiser.roles.{role}" if need.count != 1 else f"organiser.role.{role}"
-        name = catalogue(language).get(key) or role
-    else:
-        name = t(language, "stats.people" if need.count != 1 else "stats.person")
-    return f"{number} {name}"
+    noun = f"role.{roles.pop()}" if len(roles) == 1 else "participants"
+    if not is_plural(f"count.{noun}", language):
+        noun = "participants"
+    return t(language, f"count.{noun}", count=need.count)
 
 
 def render_unmet(needs: list[UnmetNeed], language: str, *, limit: int = 10) -> str:
@@ -239,19 +231,19 @@ def render_unmet(needs: list[UnmetNeed], language: str, *, limit: int = 10) -> s
         return t(language, "stats.unmet_none")
     lines = [t(language, "stats.unmet_title")]
     for number, need in enumerate(needs[:limit], start=1):
-        key = "stats.unmet_line" if need.count != 1 else "stats.unmet_line_one"
         lines.append(
             f"{number}. "
             + t(
                 language,
-                key,
-                who=who(need, language),
-                region=_region_in(language, need.region),
+                "stats.unmet_line",
+                count=need.count,
+                who=Markup(who(need, language)),
+                region=region_in(language, need.region),
                 need=need.text[:200],
             )
         )
     if len(needs) > limit:
-        lines.append(t(language, "stats.unmet_more", more=count(len(needs) - limit, language)))
+        lines.append(t(language, "stats.unmet_more", count=len(needs) - limit))
     lines.append(t(language, "stats.unmet_hint"))
     return "\n".join(lines)
 
@@ -261,8 +253,9 @@ def unmet_broadcast_text(need: UnmetNeed, language: str) -> str:
     return t(
         language,
         "stats.unmet_broadcast",
-        who=who(need, language),
-        region=_region_in(language, need.region),
+        count=need.count,
+        who=Markup(who(need, language)),
+        region=region_in(language, need.region),
         need=need.text[:200],
     )
 
@@ -311,7 +304,7 @@ def send_weekly_summary(engine: Engine, settings: Settings, *, now: dt.datetime)
                 charts[scope, language] = base64.b64encode(render_funnel_chart(report, language)).decode()
             caption = render_stats_caption(report, language, weekly=True)
             if flagged:
-                caption += "\n\n" + t(language, "organiser.weekly_flagged", count=count(flagged, language))
+                caption += "\n\n" + t(language, "organiser.weekly_flagged", count=flagged)
             row = enqueue(
                 session,
                 dedupe_key=f"organiser-summary:{week}:{telegram_id}",

@@ -52,11 +52,11 @@ async def test_broadcast_to_a_region_with_progress_and_true_final_counts(
     preview = org.last
     assert "<b>Netwerkmiddag</b>" in preview.text and 'href="https://example.org/aanmelden"' in preview.text
     assert "regio Achterhoek" in preview.plain_text and "Ontvangers: 5" in preview.plain_text
-    org.press("Versturen naar 5")
+    org.press("Versturen naar 5 mensen")
     await standin.wait_until(lambda: "Verstuurd" in org.last.plain_text, what="the progress message")
     progress = org.last
     await standin.wait_until(lambda: "Klaar" in progress.plain_text, what="the final report")
-    assert "Verstuurd 3 / 5 · 1 geblokkeerd · 1 mislukt" in progress.plain_text
+    assert "Verstuurd: 3 van 5 · geblokkeerd: 1 · mislukt: 1" in progress.plain_text
     assert not progress.buttons
     for k in (0, 1, 2):
         received = standin.bot_messages(100 + k)
@@ -106,7 +106,7 @@ async def test_a_running_broadcast_can_be_cancelled(
     org.press("Stoppen", progress)
     await standin.wait_until(lambda: "worden niet meer verstuurd" in org.last.plain_text)
     await standin.wait_until(lambda: "Gestopt." in progress.plain_text, what="the final report")
-    assert "Verstuurd 1 / 4" in progress.plain_text and "3 niet verstuurd" in progress.plain_text
+    assert "Verstuurd: 1 van 4" in progress.plain_text and "niet verstuurd: 3" in progress.plain_text
     with Session(engine) as session:
         states = [r.state for r in session.exec(select(OutboxMessage)).all()]
         assert session.exec(select(Broadcast)).one().status == "cancelled"

@@ -188,7 +188,7 @@ async def test_the_digest_says_someone_waits_only_when_they_said_yes(
     # A week later nobody answered: listed as not answered, nothing said about Sanne.
     await week(7, 2)
     second = ruud.last.plain_text
-    assert "Nog niet beantwoord" in second and "Sanne de Vries" in second
+    assert "Nog zonder antwoord van jou" in second and "Sanne de Vries" in second
     assert "wacht" not in second and "⏳" not in second and "kennismaking" not in second
     # Sanne says yes: now, and only now, Ruud reads that she waits for his answer.
     await standin.wait_until(lambda: len(sanne.messages) == 2, what="Sanne's digests")

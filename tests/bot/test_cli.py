@@ -70,3 +70,19 @@ def test_every_subcommand_has_help(tmp_path: Path, command: str) -> None:
     result = koppelbot(command, "--help", cwd=tmp_path)
     assert result.returncode == 0
     assert result.stdout.startswith("usage: koppelbot " + command)
+
+
+def test_koppelbot_match_words_the_reasons_from_the_dutch_catalogue(tmp_path: Path) -> None:
+    profiles = tmp_path / "profiles.csv"
+    profiles.write_text(
+        "id,name,organisation,role,region,offers,needs,interests\n"
+        "a,Anna de Wit,Vmbo De Brug,vmbo,Doetinchem,snuffelstages,gastles over warmtepompen,energie\n"
+        "r,Ruud Jansen,Jansen BV,bedrijf,Ede,gastlessen over warmtepompen,stagiairs,energie\n",
+        encoding="utf-8",
+    )
+    result = koppelbot("match", "--profiles", str(profiles), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Jij zoekt gastles over warmtepompen; Ruud biedt gastlessen over warmtepompen." in result.stdout
+    assert "Jij zit in de Achterhoek, Ruud in de FoodValley." in result.stdout
+    english = koppelbot("match", "--profiles", str(profiles), "--language", "en", cwd=tmp_path)
+    assert "You are in the Achterhoek, Ruud in FoodValley." in english.stdout

@@ -90,7 +90,7 @@ def test_what_to_show_follows_the_state() -> None:
     assert "Zo ziet je profiel eruit" in text and rows[-1][0].data == "ob:finish"
     conversation.enter(person, conversation.relaying(3))
     [(text, rows)] = conversation.views(person, {}, relay_name="Ruud Jansen")
-    assert "1000" in text and "Ruud Jansen" in text and rows[0][0].data == "relay:3:stop"
+    assert "maximaal 1.000 tekens" in text and "Ruud Jansen" in text and rows[0][0].data == "relay:3:stop"
     conversation.enter(person, None)
     [(text, _)] = conversation.views(person, {})
     assert "Je profiel" in text

@@ -57,7 +57,7 @@ async def test_start_after_onboarding_welcomes_back_without_restarting(
     sanne.send("/start")
     replies = [m.plain_text for m in await sanne.replies_until_idle()]
     assert len(replies) == 1, replies
-    assert "Welkom terug, Sanne de Vries" in replies[0]
+    assert "Welkom terug, Sanne! Je profiel" in replies[0]
     assert "/matches" in replies[0] and "/profile" in replies[0]
     assert "Welkom bij Koppelbot" not in replies[0] and "gebleven" not in replies[0]
     assert not sanne.last.buttons  # no consent question, no onboarding question
@@ -73,7 +73,7 @@ async def test_start_after_onboarding_welcomes_back_without_restarting(
     john.skip()
     john.send("/start")
     replies = [m.plain_text for m in await john.replies_until_idle()]
-    assert "Welcome back, John Smith" in replies[0]
+    assert "Welcome back, John! Your profile" in replies[0]
     assert "/resume" in replies[1]
 
 

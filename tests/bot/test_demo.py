@@ -152,9 +152,9 @@ def test_story_fills_in_the_teachers_profile_through_the_questions(story) -> Non
 def test_story_shows_a_suggestion_with_its_reason(story) -> None:
     text, _, skipped = story
     assert "Suggestie: Ruud Hendriksen" in text
-    assert (
-        "Jij zoekt: gastles over warmtepompen — Ruud Hendriksen biedt: gastlessen over warmtepompen" in text
-    )
+    # The first reason names the need and the offer that fit (the transcript may wrap the line).
+    flowing = " ".join(text.split())
+    assert "Jij zoekt gastles over warmtepompen; Ruud biedt gastlessen over warmtepompen" in flowing
 
 
 def test_story_introduces_both_after_both_said_yes(story) -> None:

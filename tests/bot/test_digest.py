@@ -96,6 +96,7 @@ def test_digest_content_and_once_per_week(engine, tuned) -> None:
         (header,) = by_person[ids[name]]  # one message: the list, a button per suggestion
         assert header.dedupe_key == f"digest:{ids[name]}:{WEEK}"
         assert "weekoverzicht" in header.payload["text"]
+        assert "1 nieuwe suggestie</b>" in header.payload["text"]
         assert header.not_before is None  # Monday 09:00 is not quiet
         buttons = [
             b["callback_data"] for row in header.payload["reply_markup"]["inline_keyboard"] for b in row
@@ -125,7 +126,7 @@ def test_nobody_gets_an_empty_digest_and_the_silent_hear_why_monthly(engine, tun
     loner = [r for r in outbox(engine) if r.participant_id == ids["loner"]]
     assert [r.kind for r in loner] == ["silence"]
     text = loner[0].payload["text"]
-    assert "geen goede kennismaking" in text and "breder" in text and "aanbieden" in text
+    assert "geen goede suggestie" in text and "breder" in text and "aanbieden" in text
     # A week later: no second note within the month, and still no empty digest.
     digest.run_digest(engine, settings=tuned, now=MONDAY_9 + dt.timedelta(days=7))
     assert len([r for r in outbox(engine) if r.participant_id == ids["loner"]]) == 1

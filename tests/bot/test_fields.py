@@ -14,7 +14,7 @@ from bot.fields import (
     completeness,
     split_items,
 )
-from bot.texts import LANGUAGES, catalogue
+from bot.texts import LANGUAGES, Counted, catalogue
 from storage.models import ItemKind, Participant, ProfileItem
 
 
@@ -41,7 +41,9 @@ def test_split_items_refuses_empty(text: str | None) -> None:
 def test_limits_are_explained() -> None:
     with pytest.raises(InputProblem) as problem:
         split_items("x" * 10_000)
-    assert problem.value.key == "onboarding.too_long" and problem.value.values == {"limit": 2000}
+    assert problem.value.key == "onboarding.too_long" and problem.value.values == {
+        "length": Counted("characters", 2000)
+    }
     with pytest.raises(InputProblem) as problem:
         split_items("kort; " + "y" * 201)
     assert problem.value.key == "onboarding.item_too_long"
@@ -87,8 +89,9 @@ def test_every_field_has_its_texts(language: str) -> None:
         assert texts[f"onboarding.ask_{field.name}"] and texts[f"profile.field.{field.name}"]
         if field.tip_rank is not None:
             assert texts[f"profile.tip.{field.name}"]
-        for code in field.codes:
-            assert texts[f"profile.{field.name}.{code}"]
+        for code in field.codes:  # region names live in regions.toml, the one place they are defined
+            prefix = "regions.name" if field.name == "region" else f"profile.{field.name}"
+            assert texts[f"{prefix}.{code}"]
     assert [f.name for f in FIELDS if f.kind is FieldKind.CHOICE] == ["role", "region", "reach"]
 
 

@@ -67,7 +67,7 @@ async def test_a_flag_goes_to_the_regional_organisers_first(
     regional = standin.person(REGIONAL, "Ria")
     org = standin.person(ORGANISER, "Olga")
     answer = await _plans_changed(standin, engine, settings)
-    assert "Ik heb het doorgegeven aan de regionale coördinator" in answer
+    assert "Ik heb het doorgegeven aan de coördinator van je regio" in answer
     await standin.wait_until(lambda: bool(regional.messages), what="the notice to the regional organiser")
     notice = regional.last.plain_text
     assert f"kennismaking #{introduction_id}, Achterhoek" in notice
@@ -105,7 +105,7 @@ async def test_without_a_regional_organiser_the_global_ones_hear_it(
     answer = await _plans_changed(standin, engine, settings)
     assert "Ik heb het doorgegeven aan de organisatie" in answer and "regionale" not in answer
     await standin.wait_until(lambda: bool(org.messages), what="the notice to the global organiser")
-    assert "Foodvalley" in org.last.plain_text
+    assert "FoodValley" in org.last.plain_text
     assert not regional.messages
     with Session(engine) as session:
         assert session.exec(select(FollowUp).where(FollowUp.answer_reason == "p")).one()
@@ -124,7 +124,6 @@ def test_the_weekly_summary_counts_flagged_introductions_per_scope(engine, setti
     with Session(engine) as session:
         rows = {row.chat_id: row.payload["caption"] for row in session.exec(select(OutboxMessage)).all()}
     assert (
-        "1 kennismakingen wachten op de coördinator" in rows[ORGANISER]
-        and "Deelnemers: <b>2" in rows[ORGANISER]
+        "1 kennismaking wacht op de coördinator" in rows[ORGANISER] and "Deelnemers: <b>2" in rows[ORGANISER]
     )
     assert "coördinator" not in rows[REGIONAL] and "Deelnemers: <b>0" in rows[REGIONAL]

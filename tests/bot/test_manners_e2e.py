@@ -241,10 +241,10 @@ async def test_a_broadcast_names_its_sender_and_the_organiser_keeps_a_copy(
     assert "Bericht van de organisatie · Olga de Boer" in preview.plain_text  # exactly what goes out
     olga.press("Versturen naar 2")
     await standin.wait_until(lambda: "Klaar" in olga.last.plain_text, 30, "the final report")
-    assert "Verstuurd 2 / 2" in olga.last.plain_text
+    assert "Verstuurd: 2 van 2" in olga.last.plain_text
     # The preview became the organiser's copy of the sent text (no buttons); the count has its own message.
     assert "Netwerkmiddag op 10 maart in Doetinchem" in preview.plain_text
-    assert "Dit bericht is verstuurd" in preview.plain_text and not preview.buttons
+    assert "Dit bericht heb ik verstuurd" in preview.plain_text and not preview.buttons
     assert olga.last.message_id != preview.message_id
     for k in range(2):
         (received,) = standin.bot_messages(13100 + k)

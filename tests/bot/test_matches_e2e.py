@@ -92,7 +92,7 @@ async def test_mutual_yes_introduces_both_with_contact_details(
     card = next(m for m in sanne.messages if "Ruud Jansen" in m.plain_text)
     text = card.plain_text
     assert "Jansen Installatietechniek" in text and "bedrijf" in text and "Achterhoek" in text
-    assert "warmtepomp" in text  # a reason, rendered by matching.render_reasons
+    assert "warmtepomp" in text  # a reason, rendered by bot.reasons
     assert "ruud_installeert" not in text and "t.me" not in text  # no contact before both said yes
     assert card.button_texts == ["Ja, stel me voor", "Nee, bedankt", "Later", "Nooit meer voorstellen"]
     sanne.press("Ja, stel me voor", card)
@@ -242,11 +242,11 @@ async def test_delete_leaves_no_personal_data_anywhere(
     ruud.send("/delete")
     await standin.wait_until(lambda: "Weet je het zeker" in ruud.last.plain_text)
     ruud.press("Nee, toch niet")
-    await standin.wait_until(lambda: "niets verwijderd" in ruud.last.plain_text)
+    await standin.wait_until(lambda: "ik heb niets gewist" in ruud.last.plain_text)
     ruud.send("/delete")
     await standin.wait_until(lambda: "Weet je het zeker" in ruud.last.plain_text)
     ruud.press("Ja, verwijder alles")
-    await standin.wait_until(lambda: "zijn verwijderd" in ruud.last.plain_text)
+    await standin.wait_until(lambda: "Ik heb al je gegevens gewist" in ruud.last.plain_text)
     needles: list[str | int] = ["Ruud Jansen", "ruud_installeert", "Jansen Installatietechniek", 3002]
     needles += ["gastlessen warmtepomp-installatie", "stagiairs installatietechniek"]
     with Session(engine) as session:

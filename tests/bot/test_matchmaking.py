@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 import matching
+from bot.reasons import reason_lines
 from bot.services import matchmaking as mm
 from storage import session_scope
 from storage.models import (
@@ -93,7 +94,7 @@ def test_find_record_and_list_suggestions(engine, three) -> None:
         view = mm.matching_suggestion(
             mm.suggestions_for(session, participant_id=three["school"], limit=5, now=NOW)[0], three["school"]
         )
-        lines = matching.render_reasons(view, {str(three["company"]): "Ruud Jansen"}, "nl")
+        lines = reason_lines("nl", view.reasons, "Ruud Jansen")
         assert any("warmtepomp" in line for line in lines)
         mirrored = mm.matching_suggestion(row, three["company"])
         assert mirrored.other_id == str(three["school"])

@@ -159,8 +159,8 @@ async def test_editing_from_the_summary_and_from_profile(
     await said(sanne, "Je profiel")
     assert "Achterhoek" in sanne.last.plain_text
     # Strike an offer out.
-    sanne.press("Biedt")
-    await said(sanne, "Biedt, tot nu toe")
+    sanne.press("Ik bied")
+    await said(sanne, "Typ er nog meer bij")  # the offers question, with its items
     sanne.press("✕ excursie")
     await standin.wait_until(lambda: "excursie" not in sanne.last.plain_text)
     sanne.press("Klaar")

@@ -22,6 +22,7 @@ from bot.services.stats import (
     render_funnel_chart,
     render_stats_caption,
     render_unmet,
+    unmet_broadcast_text,
     unmet_demand,
 )
 from matching import normalise_phrase
@@ -60,9 +61,9 @@ def test_dutch_thousands() -> None:
 def test_progress_text_uses_true_counts_and_dutch_separators() -> None:
     counts = {"sent": 1240, "blocked": 2, "parked": 1, "cancelled": 0, "pending": 1757, "sending": 0}
     assert progress_text("nl", counts, 3000, finished=False, cancelled=False) == (
-        "Verstuurd 1.240 / 3.000 · 2 geblokkeerd"
+        "Verstuurd: 1.240 van 3.000 · geblokkeerd: 2"
     )
-    assert "1 mislukt" in progress_text("nl", counts, 3000, finished=True, cancelled=False)
+    assert "mislukt: 1" in progress_text("nl", counts, 3000, finished=True, cancelled=False)
 
 
 def test_progress_is_edited_at_most_once_per_interval() -> None:
@@ -133,6 +134,10 @@ def test_unmet_demand_is_what_the_matcher_finds_no_partner_for() -> None:
     segment = could_offer_segment(needs[0])["could_offer"]
     assert segment["roles"] == ["mbo", "company"] and segment["terms"] == ["gastles"]
     assert segment["askers"] == [1, 2, 3] and "region" not in could_offer_segment(needs[0])
+    # Its text agrees in number with the askers (plural forms from the catalogue).
+    assert "3 scholen in de Achterhoek zoeken:" in unmet_broadcast_text(needs[0], "nl")
+    assert "1 school in de Achterhoek zoekt:" in unmet_broadcast_text(needs[1], "nl")
+    assert "1 company in Rivierenland looks for:" in unmet_broadcast_text(needs[2], "en")
 
 
 def test_chart_is_a_png_and_caption_fits_telegram() -> None:

@@ -136,7 +136,7 @@ async def test_after_delete_nothing_personal_is_readable_in_the_database_files(
     zeb.send("/delete")
     await said(zeb, "Weet je het zeker")
     zeb.press("Ja, verwijder alles")
-    await said(zeb, "zijn verwijderd")
+    await said(zeb, "Ik heb al je gegevens gewist")
     with Session(engine) as session:
         assert find_values(session, needles=needles) == []  # no row version is visible any more
     if engine.dialect.name == "postgresql":

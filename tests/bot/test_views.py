@@ -92,7 +92,8 @@ def test_the_themes_question_toggles_common_themes_and_lists_own_ones() -> None:
 def test_summary_and_profile_list_every_field_with_an_edit_button() -> None:
     items = {ItemKind.NEED: [item(1, ItemKind.NEED, "stagiairs")]}
     text, rows = summary_view("nl", sanne(), items)
-    assert "<b>Naam:</b> Sanne" in text and "<b>Zoekt:</b> stagiairs" in text and "<b>Biedt:</b> —" in text
+    assert "<b>Naam:</b> Sanne" in text and "<b>Ik zoek:</b> stagiairs" in text
+    assert "<b>Ik bied:</b> —" in text
     assert data(rows)[:-1] == [f"pf:ed:{f.name}" for f in FIELDS] and data(rows)[-1] == "ob:finish"
     text, rows = profile_view("nl", sanne(status="paused"), items, percent=65, tips=["profile.tip.offers"])
     assert "(65% compleet)" in text and "pauze" in text and "Vertel wat je kunt bieden" in text

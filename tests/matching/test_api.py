@@ -18,11 +18,11 @@ EXPECTED = {
     "Reason",
     "Suggestion",
     "UnknownParticipantError",
+    "describe_reasons",
     "load_profiles_csv",
     "normalise_phrase",
     "parse_region",
     "parse_role",
-    "render_reasons",
 }
 
 

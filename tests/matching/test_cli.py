@@ -48,7 +48,7 @@ def test_json_has_exactly_the_documented_shape(tmp_path):
             assert isinstance(item["score"], float)
             assert all(isinstance(r, str) for r in item["reasons"]) and item["reasons"]
     assert data["suggestions"]["a"][0]["id"] == "r"
-    assert data["suggestions"]["a"][0]["reasons"][0].startswith("Jij ")
+    assert data["suggestions"]["a"][0]["reasons"][0].startswith("need_offer: gastles over warmtepompen ↔ ")
 
 
 def test_table_output_is_for_people(tmp_path):

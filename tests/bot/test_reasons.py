@@ -1,0 +1,179 @@
+"""The reasons of a suggestion in words: the matcher's structured reasons rendered from the catalogues."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.reasons import plain, reason_lines, render_plain
+from matching import Matcher, Profile, Reason, Suggestion
+
+
+def pair() -> tuple[Profile, Profile]:
+    anna = Profile(
+        id="a",
+        name="Anna de Wit",
+        organisation="Vmbo",
+        role="school",
+        region="achterhoek",
+        offers=("snuffelstages",),
+        needs=("gastles over warmtepompen",),
+        themes=("energietransitie",),
+    )
+    ruud = Profile(
+        id="r",
+        name="Ruud Jansen",
+        organisation="Jansen BV",
+        role="company",
+        region="cleantech",
+        offers=("gastlessen warmtepomp-installatie",),
+        needs=("stagiairs",),
+        themes=("Energietransitie",),
+    )
+    return anna, ruud
+
+
+def _plain(language: str, reasons: tuple[Reason, ...], name: str = "Bo") -> list[str]:
+    return [plain(line) for line in reason_lines(language, reasons, name)]
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "last"),
+    [
+        (
+            "nl",
+            "Jij zoekt <i>gastles over warmtepompen</i>; Ruud biedt "
+            "<i>gastlessen warmtepomp-installatie</i>.",
+            "Jij zit in de Achterhoek, Ruud in de Cleantech Regio.",
+        ),
+        (
+            "en",
+            "You are looking for <i>gastles over warmtepompen</i>; Ruud offers "
+            "<i>gastlessen warmtepomp-installatie</i>.",
+            "You are in the Achterhoek, Ruud in the Cleantech Region.",
+        ),
+        (
+            "xx",
+            "Jij zoekt <i>gastles over warmtepompen</i>; Ruud biedt "
+            "<i>gastlessen warmtepomp-installatie</i>.",
+            "Jij zit in de Achterhoek, Ruud in de Cleantech Regio.",
+        ),
+    ],
+)
+def test_the_first_reason_names_the_need_offer_fit(language: str, first: str, last: str) -> None:
+    anna, ruud = pair()
+    [s] = Matcher([anna, ruud]).suggest_for("a")
+    lines = reason_lines(language, s.reasons, ruud.name)
+    assert lines[0] == first  # the actual need and offer, and the other's first name
+    assert lines[-1] == last
+
+
+@pytest.mark.parametrize(
+    ("reason", "nl", "en"),
+    [
+        (
+            Reason("offer_need", own_text="stages", other_text="stageplek"),
+            "Jij biedt stages; Bo zoekt stageplek.",
+            "You offer stages; Bo is looking for stageplek.",
+        ),
+        (
+            Reason("need_need", own_text="stageplekken", other_text="stagiairs"),
+            "Jullie zoeken elkaar: jij zoekt stageplekken en Bo zoekt juist stagiairs.",
+            "You are looking for each other: you want stageplekken and Bo wants just that, stagiairs.",
+        ),
+        (
+            Reason("offer_offer", own_text="stagiairs", other_text="stageplekken"),
+            "Dat past in elkaar: jij biedt stagiairs en Bo biedt de andere helft, stageplekken.",
+            "That fits together: you offer stagiairs and Bo offers the other half, stageplekken.",
+        ),
+        (
+            Reason("themes", themes=("food",)),
+            "Jullie delen het thema food.",
+            "You share the theme food.",
+        ),
+        (
+            Reason("themes", themes=("food", "bouw", "zorg")),
+            "Jullie delen de thema's food, bouw en zorg.",
+            "You share the themes food, bouw and zorg.",
+        ),
+        (
+            Reason("regions", regions=("foodvalley", "foodvalley")),
+            "Jullie zitten allebei in de FoodValley.",
+            "You are both in FoodValley.",
+        ),
+        (
+            Reason("regions", regions=("achterhoek", "outside")),
+            "Jij zit in de Achterhoek, Bo buiten Gelderland.",
+            "You are in the Achterhoek, Bo outside Gelderland.",
+        ),
+        (
+            Reason("regions", regions=("outside", "outside")),
+            "Jullie zitten allebei buiten Gelderland.",
+            "You are both outside Gelderland.",
+        ),
+        (
+            Reason("regions", regions=("noord-veluwe", "rivierenland")),
+            "Jij zit op de Noord-Veluwe, Bo in Rivierenland.",
+            "You are on the Noord-Veluwe, Bo in Rivierenland.",
+        ),
+    ],
+)
+def test_each_kind_in_both_languages(reason: Reason, nl: str, en: str) -> None:
+    assert _plain("nl", (reason,), "Bo de Boer") == [nl]
+    assert _plain("en", (reason,), "Bo de Boer") == [en]
+
+
+def test_phrases_are_escaped() -> None:
+    [line] = reason_lines("nl", (Reason("need_offer", own_text="<b>x</b>", other_text="a & b"),), "Bo")
+    assert "&lt;b&gt;x&lt;/b&gt;" in line and "a &amp; b" in line
+
+
+def test_koppelbot_match_renderer_falls_back_to_the_id() -> None:
+    s = Suggestion("x", "b7", 1.0, (Reason("need_offer", own_text="a", other_text="b"),))
+    assert render_plain(s, {}, "nl") == ["Jij zoekt a; b7 biedt b."]
+
+
+def _person(
+    pid: str, name: str, role: str, *, offers: tuple[str, ...] = (), needs: tuple[str, ...] = ()
+) -> Profile:
+    return Profile(
+        id=pid,
+        name=name,
+        organisation=f"Org {pid}",
+        role=role,
+        region="achterhoek",
+        offers=offers,
+        needs=needs,
+    )
+
+
+@pytest.mark.parametrize(
+    ("me", "other", "kind", "nl"),
+    [
+        (  # the demo's first card: two offers, each one half of an internship
+            _person("s", "Anna de Wit", "school", offers=("snuffelstages voor leerlingen",)),
+            _person("r", "Ruud Hendriksen", "company", offers=("stageplaatsen installatietechniek",)),
+            "offer_offer",
+            "Dat past in elkaar: jij biedt snuffelstages voor leerlingen en Ruud biedt de andere helft, "
+            "stageplaatsen installatietechniek.",
+        ),
+        (  # two needs: interns wanted, internship places wanted
+            _person("f", "Fleur Bakker", "company", needs=("stagiairs elektrotechniek",)),
+            _person("c", "Cor Smit", "mbo", needs=("stageplekken elektrotechniek voor onze studenten",)),
+            "need_need",
+            "Jullie zoeken elkaar: jij zoekt stagiairs elektrotechniek en Cor zoekt juist stageplekken "
+            "elektrotechniek voor onze studenten.",
+        ),
+    ],
+)
+def test_counterpart_reasons_say_why_the_two_fit(me: Profile, other: Profile, kind: str, nl: str) -> None:
+    """Two offers (or two needs) side by side read as no reason: the line says they are two halves."""
+    [s] = Matcher([me, other]).suggest_for(me.id)
+    assert s.reasons[0].kind == kind
+    for language, fit in (
+        ("nl", ("past in elkaar", "zoeken elkaar")),
+        ("en", ("fits together", "each other")),
+    ):
+        first = plain(reason_lines(language, s.reasons, other.name)[0])
+        assert any(words in first for words in fit), first
+        assert "; " not in first  # not "Jij biedt X; Ruud biedt Y"
+    assert plain(reason_lines("nl", s.reasons, other.name)[0]) == nl
