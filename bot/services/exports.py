@@ -177,7 +177,7 @@ SHEETS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
 # Columns whose values are codes, shown as the label of that code in the catalogue table.
 _CODE_TABLES = {
     "role": "profile.role",
-    "region": "profile.region",
+    "region": "regions.name",
     "reach": "profile.reach",
     "language": "export.language",
     "answer_a": "export.answer",

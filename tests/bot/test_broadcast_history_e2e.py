@@ -88,7 +88,7 @@ async def test_a_broadcast_to_inactive_people_and_its_history(
     history = (await org.reply()).plain_text
     assert "Verstuurde berichten" in history
     assert "niet actief sinds 4 weken" in history and "„We missen je! Kom je weer eens kijken?”" in history
-    assert "3 ontvangers · 2 afgeleverd · 1 geblokkeerd · 0 mislukt · 0 wachtend" in history
+    assert "Ontvangers: 3 · afgeleverd: 2 · geblokkeerd: 1 · mislukt: 0 · wachtend: 0" in history
 
 
 async def test_a_forged_week_count_chooses_nothing(

@@ -128,9 +128,9 @@ async def test_broadcast_history_of_a_regional_organiser_counts_their_region_and
     history = (await regional.reply()).plain_text
     assert "Alleen de Foodvalley" not in history  # reached nobody in the Achterhoek
     everyone = history[history.index("Voor iedereen") :]
-    assert everyone.split("\n")[1].startswith("2 ontvangers")  # of 4: only the Achterhoek's are counted
+    assert everyone.split("\n")[1].startswith("Ontvangers: 2 ")  # of 4: only the Achterhoek's are counted
     own = history[history.index("Wie geeft gastlessen?") :]
-    assert own.split("\n")[1].startswith("1 ontvangers")  # Fenna in the Foodvalley: their own, in full
+    assert own.split("\n")[1].startswith("Ontvangers: 1 ")  # Fenna in the Foodvalley: their own, in full
     org = standin.person(ORGANISER, "Olga")
     org.send("/broadcasts")
     assert "Alleen de Foodvalley" in (await org.reply()).plain_text

@@ -209,7 +209,7 @@ ABOUT_SUGGESTIONS = (
     "matches.card_title",
     "matches.card_new",
 )
-ABOUT_INTRODUCTIONS = ("matches.intro_title", "stats.caption_regions", "stats.stage.introduced")
+ABOUT_INTRODUCTIONS = ("matches.intro_title", "stats.stage.introduced")
 
 
 @pytest.mark.parametrize("key", ABOUT_SUGGESTIONS)
