@@ -94,6 +94,10 @@ async def organisers(update: Update, context: KoppelContext) -> None:
         await message.reply_text("\n".join(shown))
         return
     action = args[0].lower()
+    if action in ("add", "remove") and not (await organiser_scope(update, context)).is_global:
+        # Who may see personal data is decided by an organiser for all regions and events.
+        await message.reply_text(t(language, "organiser.organisers_global_only"))
+        return
     if action == "add":
         await _add(update, context, args[1:], language)
         return

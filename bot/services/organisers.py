@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 import matching
+from bot.organiser_views import scope_label
 from bot.services.matchmaking import MatcherCache
 from bot.services.stats import UnmetNeed, matched_people, needs_with_partner, unmet_demand
+from bot.texts import default_language, t
 from matching import REGIONS
 from storage import organisers as store
 from storage.events import event_by_code, event_invitation
@@ -22,6 +24,8 @@ from storage.exports import ExportData, export_data
 from storage.invitations import deep_link
 from storage.models import Event
 from storage.organisers import OrganiserLine
+from storage.outbox import enqueue
+from storage.participants import get_by_telegram_id
 from storage.scope import Scope
 from storage.stats import (
     FunnelReport,
@@ -92,10 +96,26 @@ def add(
     name: str | None = None,
     username: str | None = None,
 ) -> bool:
-    """Add an organiser (with a scope); False when they were one already (their scope is updated)."""
-    return store.add_organiser(
+    """Add an organiser (with a scope); False when they were one already (their scope is updated).
+
+    The new organiser is told, in their own chat (through the outbox): who may see personal data should know.
+    """
+    added = store.add_organiser(
         session, telegram_id=telegram_id, added_by=added_by, scope=scope, name=name, username=username
     )
+    scope = scope or Scope.everything()
+    known = get_by_telegram_id(session, telegram_id=telegram_id)
+    language = known.language if known is not None else default_language()
+    enqueue(
+        session,
+        dedupe_key=f"organiser-added:{telegram_id}:{scope.region}:{scope.event_code}:{int(added)}",
+        chat_id=telegram_id,
+        kind="organiser",
+        text=t(
+            language, "organiser.you_were_added", scope=scope_label(language, scope.region, scope.event_code)
+        ),
+    )
+    return added
 
 
 def remove(session: Session, *, telegram_id: int) -> bool:

@@ -81,22 +81,26 @@ async def test_organisers_add_with_the_user_picker_and_an_event_scope(
         assert organiser_scope(session, telegram_id=557, configured=[ORGANISER]) is None
 
 
-async def test_a_scoped_organiser_adds_only_within_their_scope(
+async def test_only_a_global_organiser_adds_organisers_and_the_new_one_is_told(
     standin: BotAPIStandIn, bot: KoppelApplication, engine
 ) -> None:
     _scoped(engine, region="achterhoek")
+    participant(engine, 558, "Hanna Hol", username="hannah", region="foodvalley")
+    hanna = standin.person(558, "Hanna", username="hannah")
     regional = standin.person(REGIONAL, "Ria")
-    regional.send("/organisers add 558 foodvalley")
-    assert "Dat mag niet" in (await regional.reply()).plain_text
-    regional.send("/organisers add 558")  # no region named: their own
-    assert "558 is nu organisator voor: regio Achterhoek" in (await regional.reply()).plain_text
+    regional.send("/organisers add @hannah")  # a regional coordinator cannot hand out access to data
+    assert "kan alleen een organisator voor alle regio's" in (await regional.reply()).plain_text
     regional.send("/organisers add")
-    await regional.reply()
-    regional.share_user(559, request_id=3)  # forged: region foodvalley (the third region, no event)
-    assert "Dat mag niet" in (await regional.reply()).plain_text
+    assert "kan alleen een organisator voor alle regio's" in (await regional.reply()).plain_text
+    regional.send(f"/organisers remove {REGIONAL}")
+    assert "kan alleen een organisator voor alle regio's" in (await regional.reply()).plain_text
     with Session(engine) as session:
-        assert organiser_scope(session, telegram_id=558, configured=[ORGANISER]) == Scope(region="achterhoek")
-        assert organiser_scope(session, telegram_id=559, configured=[ORGANISER]) is None
+        assert organiser_scope(session, telegram_id=558, configured=[ORGANISER]) is None
+    org = standin.person(ORGANISER, "Olga")
+    org.send("/organisers add @hannah achterhoek")
+    assert "Hanna Hol (@hannah) is nu organisator voor: regio Achterhoek" in (await org.reply()).plain_text
+    told = await hanna.reply()  # the new organiser hears it in their own chat
+    assert "Je bent nu organisator bij Koppelbot voor: regio Achterhoek" in told.plain_text
 
 
 # -- item 3: every organiser command within the scope -------------------------------------------------------
