@@ -9,7 +9,7 @@ from datetime import tzinfo
 from bot.callbacks import pack
 from bot.fields import by_name
 from bot.keyboards import Button, Keyboard, grid
-from bot.texts import catalogue, t
+from bot.texts import catalogue, region_name, t
 
 __all__ = [
     "CORRECTABLE",
@@ -47,6 +47,8 @@ class ParticipantCard:
 
 
 def _label(language: str, table: str, code: str) -> str:
+    if table == "profile.region":  # region names live in one place (regions.toml)
+        return region_name(language, code) if code else "—"
     return catalogue(language).get(f"{table}.{code}", code) if code else "—"
 
 

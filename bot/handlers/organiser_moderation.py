@@ -129,6 +129,9 @@ async def participant_button(update: Update, context: KoppelContext) -> None:
             return
     elif action == "set" and len(data.args) == 4:
         field, code = data.args[2], data.args[3]
+        if field == "region" and scope.region is not None and code != scope.region:
+            await answer_query(query, t(language, "moderation.region_outside"), alert=True)
+            return
         card = await db.run(
             engine,
             lambda s: service.correct_choice(

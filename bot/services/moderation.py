@@ -99,6 +99,8 @@ def correct_choice(
     participant = participant_in_scope(session, participant_id=participant_id, scope=scope)
     if participant is None or question is None or field not in CORRECTABLE:
         return None
+    if field == "region" and scope.region is not None and code != scope.region:
+        return None  # a regional organiser cannot move someone out of their own reach
     if not participant_service.choose(
         session, participant=participant, question=question, code=code, now=now
     ):

@@ -99,6 +99,11 @@ async def test_a_regional_organiser_moderates_only_their_region(
         assert session.exec(select(Suggestion)).all() == []
     regional.send("/introduce Anna Aart")  # both in the Achterhoek
     assert "Verstuurd. Anna en Aart" in (await regional.reply()).plain_text
+    # Correcting Anna's region to another one would take her out of Ria's reach: refused, with the reason.
+    callback_id = regional.press_data(f"pp:set:{people['anna']}:region:foodvalley", card)
+    await standin.wait_until(lambda: callback_id in standin.callback_answers, what="the refusal")
+    assert "buiten jouw regio" in standin.callback_answers[callback_id]["text"]
+    assert _row(engine, people["anna"]).region == "achterhoek"
     org = standin.person(ORGANISER, "Olga")
     org.send("/participant Fenna")  # the global organiser finds her
     assert f"Fenna (nr {fenna})" in (await org.reply()).plain_text
