@@ -395,8 +395,8 @@ def flagged_introductions(
         person = people.get(pid)
         if person is None or person.status == ParticipantStatus.DELETED:
             return "", "", ""
-        if in_scope is not None and pid not in in_scope:
-            return "", "", person.region or ""
+        # Both sides by name, as in the notice: who flagged asked their region's organisers to help with this
+        # pair (and /privacy says they get both names and organisations).
         return person.name or "", person.organisation or "", person.region or ""
 
     lines = []

@@ -18,7 +18,7 @@ from bot.services.stats import planned_moment, send_weekly_summary
 from bot.settings import Settings
 from bot.standin import BotAPIStandIn
 from storage import session_scope
-from storage.models import FollowUp, Introduction, OutboxMessage
+from storage.models import FollowUp, Introduction, OutboxMessage, Participant
 from storage.organisers import add_organiser
 from storage.scope import Scope
 from storage.suggestions import create_introduction, create_suggestion
@@ -92,6 +92,28 @@ async def test_a_flag_goes_to_the_regional_organisers_first(
     ]
     flagged_at = introduction["Gemeld bij coördinator op"]
     assert isinstance(flagged_at, dt.datetime) and flagged_at.year == dt.date.today().year
+
+
+async def test_stats_name_both_sides_of_a_flag_as_the_notice_does(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine, settings: Settings
+) -> None:
+    introduction_id = _pair(engine, "achterhoek")
+    with session_scope(engine) as session:
+        bob = session.exec(select(Introduction)).one().participant_b_id
+        row = session.get(Participant, bob)
+        assert row is not None and row.name == "Bob"
+        row.region = "foodvalley"  # Bob is outside the regional organiser's scope
+        session.add(row)
+        add_organiser(session, telegram_id=REGIONAL, added_by=ORGANISER, scope=Scope(region="achterhoek"))
+    regional = standin.person(REGIONAL, "Ria")
+    await _plans_changed(standin, engine, settings)
+    await standin.wait_until(lambda: bool(regional.messages), what="the notice")
+    assert "Bob · Bob BV" in regional.last.plain_text
+    regional.skip()
+    regional.send("/stats")
+    await regional.reply()  # the chart
+    flagged = (await regional.reply()).plain_text
+    assert f"#{introduction_id} Anna · Anna BV × Bob · Bob BV" in flagged  # not "× —"
 
 
 async def test_without_a_regional_organiser_the_global_ones_hear_it(
