@@ -408,6 +408,12 @@ async def invite(update: Update, context: KoppelContext) -> None:
     if code is not None and (len(code) > 64 or not code.replace("-", "").replace("_", "").isalnum()):
         await message.reply_text(t(language, "invite.bad_code"))
         return
+    scope = await organiser_scope(update, context)
+    if scope.event_code is not None:  # an event's organiser invites to their own event only
+        if code is not None and code != scope.event_code:
+            await message.reply_text(t(language, "invite.not_your_event", event=scope.event_code))
+            return
+        code = scope.event_code
     ttl = dt.timedelta(days=context.settings.invite_ttl_days)
     username = context.bot.username
     found = await db.run(

@@ -302,3 +302,17 @@ async def test_a_regional_organiser_cannot_halt_a_global_broadcast_with_forged_d
     assert "bestaat niet meer" in standin.callback_answers[query].get("text", "")  # a popup, as refusals are
     with Session(engine) as session:
         assert session.get(Broadcast, broadcast_id).status != "cancelled"
+
+
+async def test_an_event_organiser_invites_to_their_own_event_only(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    with session_scope(engine) as session:
+        get_or_create_event(session, code="ede-2026", name="Netwerkmiddag Ede")
+        get_or_create_event(session, code="doetinchem-2026", name="Techniekmiddag Doetinchem")
+    _scoped(engine, telegram_id=700002, event_code="ede-2026")
+    edwin = standin.person(700002, "Edwin")
+    edwin.send("/invite doetinchem-2026")
+    assert "Jij organiseert event ede-2026" in (await edwin.reply()).plain_text
+    edwin.send("/invite")  # no code: their own event
+    assert "Netwerkmiddag Ede" in (await edwin.reply()).plain_text
