@@ -57,6 +57,7 @@ from storage.models import (
 from storage.organisers import organisers_for_region
 from storage.outbox import enqueue
 from storage.participants import get_by_telegram_id
+from storage.privacy import relayed_messages_of
 from storage.stats import participant_languages
 from storage.status import record_round
 from storage.suggestions import get_suggestion
@@ -537,6 +538,13 @@ def _remind_other(
     if introduction.contacted_at is not None or introduction.project_started_at is not None:
         # The other side confirmed contact, or the bot passed messages both ways: no "heard nothing" to them.
         return outcome("answered_contact_known")
+    if (
+        other is not None
+        and other.id is not None
+        and relayed_messages_of(session, sender_id=other.id, suggestion_ids=[introduction.suggestion_id])
+    ):
+        # The bot itself passed on a message from them: they did respond, so no report counts against them.
+        return outcome("answered_other_wrote")
     if other is not None and other.status == ParticipantStatus.PAUSED:
         return outcome("answered_other_paused")
     if other is None or other.id is None or other.status != ParticipantStatus.ACTIVE:

@@ -21,6 +21,7 @@ from storage.models import (
     IntroductionStatus,
     Participant,
 )
+from storage.outbox import enqueue
 from tests.bot.test_followups import at, nudges, pair
 from tests.bot.test_invitations_e2e import _accept
 
@@ -197,4 +198,31 @@ def test_other_did_not_answer_says_why_no_reminder_can_go(
         )
     assert outcome.reply_key == key  # not "Ik heb nu geen nieuwe kennismaking voor je"
     with Session(engine) as session:
+        assert not session.exec(select(FollowUp).where(FollowUp.kind == FollowUpKind.REMINDER)).all()
+
+
+def test_no_report_against_someone_whose_message_the_bot_passed_on(engine, settings: Settings) -> None:
+    a, b, introduction_id = pair(engine)
+    followups.run_followups(engine, settings=settings, now=at(3))
+    with session_scope(engine) as session:
+        suggestion_id = session.get(Introduction, introduction_id).suggestion_id
+        enqueue(  # b wrote a through the bot's relay (one way only: no contact yet)
+            session, dedupe_key=f"relay:{suggestion_id}:{b}:7", chat_id=a, participant_id=a, kind="relay",
+            text="Hi, wanneer kun je bellen?",
+        )  # fmt: skip
+    with Session(engine) as session:
+        check = session.exec(
+            select(FollowUp).where(FollowUp.participant_id == a, FollowUp.kind == "contact_check")
+        ).one()
+    with session_scope(engine) as session:
+        followups.answer_followup(
+            session, followup_id=check.id, participant_id=a, answer="n", now=at(4), settings=settings
+        )
+        outcome = followups.answer_followup(
+            session, followup_id=check.id, participant_id=a, answer="w", reason="o", now=at(4),
+            settings=settings,
+        )  # fmt: skip
+    assert outcome.reply_key == "answered_other_wrote"  # not "Ik heb X een herinnering gestuurd"
+    with Session(engine) as session:
+        assert session.get(Participant, b).unresponsive_reports == 0
         assert not session.exec(select(FollowUp).where(FollowUp.kind == FollowUpKind.REMINDER)).all()
