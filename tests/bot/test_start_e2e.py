@@ -60,3 +60,14 @@ async def test_the_bot_leaves_groups_after_saying_it_works_in_private(
         "Ik werk alleen in een privégesprek. Stuur me een bericht via @koppelbot_test_bot. "
         "Ik verlaat deze groep."
     ]
+
+
+async def test_typing_on_the_consent_screen_points_to_the_consent_button(
+    standin: BotAPIStandIn, bot: KoppelApplication
+) -> None:
+    sanne = standin.person(4711, "Sanne")
+    sanne.send("/start")
+    await sanne.reply()
+    sanne.send("ja")  # typed instead of tapping: not "send /start", which she just did
+    answer = (await sanne.reply()).plain_text
+    assert "Tik op Akkoord, ga verder onder mijn welkomstbericht" in answer
