@@ -68,6 +68,8 @@ def resume(session: Session, *, person: Person, now: dt.datetime) -> tuple[str, 
         return lang, t(lang, NOT_REGISTERED)
     if not participants.resume(session, participant=participant, now=now):
         return lang, t(lang, "account.not_paused")
+    if participant.profile_completed_at is None:  # no suggestions before the profile is done
+        return lang, t(lang, "account.resumed_unfinished")
     waiting = len(open_for(session, participant_id=participant.id, now=now))
     if waiting == 0:
         return lang, t(lang, "account.resumed")

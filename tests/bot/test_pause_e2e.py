@@ -94,3 +94,19 @@ def test_suggestions_of_a_paused_person_wait_and_expire_as_much_later(engine) ->
         after = session.exec(select(Suggestion)).one()
         assert after.status == SuggestionStatus.PENDING
         assert after.expires_at == now + dt.timedelta(days=2, hours=23)
+
+
+async def test_resume_before_the_profile_is_done_points_to_finishing_it(
+    standin: BotAPIStandIn, bot: KoppelApplication
+) -> None:
+    tom = standin.person(3101, "Tom", language_code="nl")
+    tom.send("/start")
+    await tom.reply()
+    tom.press("Akkoord, ga verder")
+    await standin.wait_until(lambda: "Hoe heet je" in tom.last.plain_text, what="the first question")
+    tom.send("/pause")
+    await standin.wait_until(lambda: "pauze" in tom.last.plain_text, what="the pause")
+    tom.send("/resume")
+    await standin.wait_until(lambda: "Welkom terug" in tom.last.plain_text, what="the welcome back")
+    said = tom.last.plain_text
+    assert "Maak eerst je profiel af" in said and "/matches" not in said  # no suggestions promised
