@@ -104,7 +104,9 @@ async def test_a_running_broadcast_can_be_cancelled(
     progress = org.last
     await standin.wait_until(lambda: bool(standin.bot_messages(100)), what="the first delivery")
     org.press("Stoppen", progress)
-    await standin.wait_until(lambda: "worden niet meer verstuurd" in org.last.plain_text)
+    await standin.wait_until(  # any message: the final report may already have come after it
+        lambda: any("worden niet meer verstuurd" in m.plain_text for m in org.messages)
+    )
     await standin.wait_until(lambda: "Gestopt." in progress.plain_text, what="the final report")
     assert "Verstuurd: 1 van 4" in progress.plain_text and "niet verstuurd: 3" in progress.plain_text
     with Session(engine) as session:
