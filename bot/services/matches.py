@@ -187,8 +187,25 @@ def answer(
             (chat_id, message_id, digest_back(language, card, week))
             for chat_id, message_id, week in copies
             if (chat_id, message_id) != pressed
-        ),
+        )
+        + _other_side_introduced(session, suggestion_id=suggestion_id, code=code, presser=participant),
     )
+
+
+def _other_side_introduced(
+    session: Session, *, suggestion_id: int, code: str, presser: Participant
+) -> tuple[tuple[int, int, View], ...]:
+    """After the second "yes": the first side's live copies of the card stop saying "we wait for X" (their
+    introduction comes as a message of its own, maybe after the quiet hours)."""
+    row = get_suggestion(session, suggestion_id=suggestion_id)
+    if code != "y" or row is None or row.status != SuggestionStatus.INTRODUCED or presser.id is None:
+        return ()
+    other = session.get(Participant, mm.other_side(row, presser.id))
+    if other is None or other.id is None:
+        return ()
+    note = t(other.language, "matches.copy_introduced", name=presser.name or "")
+    copies = cards_store.card_copies(session, suggestion_id=suggestion_id, participant_id=other.id)
+    return tuple((chat_id, message_id, (note, [])) for chat_id, message_id, _ in copies[-COPIES_EDITED:])
 
 
 def _card_now(language: str, row: Suggestion, participant_id: int, other: Participant) -> View:

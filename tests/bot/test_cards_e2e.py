@@ -209,7 +209,8 @@ async def test_both_yes_says_so_before_the_introduction_and_a_second_yes_is_a_po
     sanne = standin.person(3001, "Sanne", language_code="nl")
     ruud = standin.person(3002, "Ruud", language_code="nl")
     sanne.send("/matches")
-    sanne.press("Ja, stel me voor", await only_card(sanne, "Ruud Jansen"))
+    sannes_card = await only_card(sanne, "Ruud Jansen")
+    sanne.press("Ja, stel me voor", sannes_card)
     card = await only_card(ruud, "Nieuwe suggestie voor je: Sanne de Vries")
     ruud.press("Ja, stel me voor", card)
     await standin.wait_until(
@@ -223,6 +224,9 @@ async def test_both_yes_says_so_before_the_introduction_and_a_second_yes_is_a_po
         "geen Telegram-gebruikersnaam" in text and "Stuur Sanne de Vries een bericht" in card.button_texts[0]
     )
     await standin.wait_until(lambda: any("Kennismaking: Ruud Jansen" in m.plain_text for m in sanne.messages))
+    # Sanne's card no longer says it waits for Ruud: it follows the introduction.
+    await standin.wait_until(lambda: "Ruud Jansen zei ook ja" in sannes_card.plain_text, what="her card")
+    assert "Zodra" not in sannes_card.plain_text and not sannes_card.buttons
     await standin.wait_idle()
     assert [m for m in ruud.messages if "Kennismaking" in m.plain_text] == [card]  # no second introduction
     # Nothing promises "gegevens" that are not sent.
