@@ -83,12 +83,14 @@ async def test_broadcast_to_a_region_with_progress_and_true_final_counts(
 async def test_a_running_broadcast_can_be_cancelled(
     standin: BotAPIStandIn, bot: KoppelApplication, engine
 ) -> None:
-    for k in range(4):
+    for k in range(3):
         person(engine, 100 + k, role="company")
         standin.person(100 + k, f"Bedrijf {k}")
-    # Everyone but the first is held up by Telegram's flood control, so their messages stay queued.
+    # Everyone but the first is held up by Telegram's flood control for their chat, so their messages stay
+    # queued. (Two chats: three refused at once would read as a flood of the whole bot, and a stand-in that
+    # refuses those chats forever would then hold every send, the organiser's reply too, again and again.)
     standin.fault = lambda call: (
-        Fault(429, retry_after=1) if call.params.get("chat_id") in {101, 102, 103} else None
+        Fault(429, retry_after=1) if call.params.get("chat_id") in {101, 102} else None
     )
     org = standin.person(ORGANISER, "Olga")
     org.send("/broadcast")
@@ -98,7 +100,7 @@ async def test_a_running_broadcast_can_be_cancelled(
     org.press("Per rol")
     await standin.wait_until(lambda: "Welke rol" in org.last.plain_text)
     org.press("bedrijf")
-    await standin.wait_until(lambda: "Ontvangers: 4" in org.last.plain_text)
+    await standin.wait_until(lambda: "Ontvangers: 3" in org.last.plain_text)
     org.press("Versturen")
     await standin.wait_until(lambda: "Verstuurd" in org.last.plain_text)
     progress = org.last
@@ -108,12 +110,12 @@ async def test_a_running_broadcast_can_be_cancelled(
         lambda: any("worden niet meer verstuurd" in m.plain_text for m in org.messages)
     )
     await standin.wait_until(lambda: "Gestopt." in progress.plain_text, what="the final report")
-    assert "Verstuurd: 1 van 4" in progress.plain_text and "niet verstuurd: 3" in progress.plain_text
+    assert "Verstuurd: 1 van 3" in progress.plain_text and "niet verstuurd: 2" in progress.plain_text
     with Session(engine) as session:
         states = [r.state for r in session.exec(select(OutboxMessage)).all()]
         assert session.exec(select(Broadcast)).one().status == "cancelled"
-    assert sorted(states) == ["cancelled", "cancelled", "cancelled", "sent"]
-    assert all(not standin.bot_messages(chat) for chat in (101, 102, 103))
+    assert sorted(states) == ["cancelled", "cancelled", "sent"]
+    assert all(not standin.bot_messages(chat) for chat in (101, 102))
 
 
 async def test_theme_keyword_segment_and_discarding_a_draft(
