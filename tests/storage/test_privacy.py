@@ -80,3 +80,19 @@ def test_erase_participant_leaves_only_a_tombstone(engine) -> None:
 def test_erasing_nobody_is_harmless(engine) -> None:
     with session_scope(engine) as session:
         assert erase_participant(session, participant_id=424242) is None
+
+
+def test_erasing_an_organiser_who_took_part_unnames_their_organiser_row(engine) -> None:
+    from storage.models import Organiser
+    from storage.organisers import add_organiser
+
+    with session_scope(engine) as session:
+        person = create_participant(session, telegram_id=5150, chat_id=5150, language="nl", username="ria_tp")
+        person.name = "Ria Reinders"
+        add_organiser(session, telegram_id=5150, added_by=1, name="Ria Reinders", username="ria_tp")
+        participant_id = person.id
+    with session_scope(engine) as session:
+        assert participant_id is not None and erase_participant(session, participant_id=participant_id)
+    with Session(engine) as session:
+        row = session.exec(select(Organiser).where(Organiser.telegram_id == 5150)).one()
+        assert (row.name, row.username) == (None, None)  # still an organiser, no longer named
