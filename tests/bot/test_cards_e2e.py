@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlmodel import Session, select
 
 from bot.app import KoppelApplication, build_application
@@ -18,15 +17,6 @@ from bot.standin import BotAPIStandIn
 from bot.standin.server import ChatMessage, Person
 from storage.models import Introduction, NeverSuggest, OutboxMessage, Suggestion, SuggestionStatus
 from tests.bot.test_matches_e2e import card_for, school_and_installer, seed
-from tests.factories import ALWAYS_AWAKE
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """No quiet hours: these tests run at any hour, and what one side's answer sends the other side waits
-    for the quiet hours to end (tests/bot/test_cards_e2e.py covers that)."""
-    return settings.model_copy(update=ALWAYS_AWAKE)
-
 
 ORGANISER = 900001
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

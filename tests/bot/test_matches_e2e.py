@@ -6,11 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import pytest
 from sqlmodel import Session, select
 
 from bot.app import KoppelApplication
-from bot.settings import Settings
 from bot.standin import BotAPIStandIn
 from bot.standin.server import Person
 from storage.models import (
@@ -23,15 +21,7 @@ from storage.models import (
     SuggestionStatus,
 )
 from storage.privacy import find_values
-from tests.factories import ALWAYS_AWAKE, participant
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """No quiet hours: these tests run at any hour, and what one side's answer sends the other side waits
-    for the quiet hours to end (tests/bot/test_cards_e2e.py covers that)."""
-    return settings.model_copy(update=ALWAYS_AWAKE)
-
+from tests.factories import participant
 
 NOW = dt.datetime.now(dt.UTC)
 

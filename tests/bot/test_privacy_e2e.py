@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from sqlmodel import Session, select
 
 from bot.app import KoppelApplication, build_application
@@ -18,14 +17,6 @@ from storage.privacy import find_values
 from tests.bot.test_matches_e2e import card_for, school_and_installer
 from tests.bot.test_onboarding_e2e import consent, said
 from tests.bot.test_retention_e2e import daily_pass, readable_in_database_files
-from tests.factories import ALWAYS_AWAKE
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """No quiet hours: these tests run at any hour, and what one side's answer sends the other side waits
-    for the quiet hours to end (tests/bot/test_cards_e2e.py covers that)."""
-    return settings.model_copy(update=ALWAYS_AWAKE)
 
 
 async def test_privacy_names_the_controller_and_contact_and_what_organisers_see(
