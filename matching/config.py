@@ -21,6 +21,9 @@ class MatchConfig:
             on top of ``neighbour_bonus`` for neighbouring regions.
         audience_weight: relative bonus per direction in which one side's offers or needs name the other's
             kind of organisation ("bedrijven die ...", "hbo-stagiairs", "scholieren"; data/audience.txt).
+        commerce_penalty: score multiplier per side of a pair that sells: offers something for sale, hire
+            or a fee, or needs customers (thesaurus kinds ``sale`` and ``customer``). A sale is no joint
+            project; 1 switches it off. The words that mark selling carry no weight in any case.
         generic_damping: multiplier on the weight of words in data/generic.txt ("leerlingen", "techniek").
         broader_weight: weight of a broader concept implied by the thesaurus (warmtepomp -> duurzame energie)
             relative to the concept itself.
@@ -78,6 +81,7 @@ class MatchConfig:
     neighbour_bonus: float = 0.02
     cross_region_bonus: float = 0.0
     audience_weight: float = 0.25
+    commerce_penalty: float = 0.5
     generic_damping: float = 0.25
     broader_weight: float = 0.35
     unique_term_weight: float = 0.5

@@ -37,6 +37,7 @@ Vector = dict[str, float]
 # shares any term); above it, a per-participant top-n product over the less common terms.
 _EXACT_UP_TO = 800
 _EDUCATION = frozenset({"school", "mbo", "hbo"})  # roles whose offered internships are their students
+_COMMERCE = frozenset({"sale", "customer"})  # thesaurus kinds that mark selling, not collaboration
 
 try:  # optional accelerator for candidate generation (the ``fast`` extra); pure scipy otherwise.
     from sparse_dot_topn import sp_matmul_topn as _sp_matmul_topn  # type: ignore[import-untyped]
@@ -134,7 +135,7 @@ class ProfileIndex:
         self.df = df
         n = max(self.n, 1)
         log_n = math.log(1.0 + n)
-        generic = self.thesaurus.generic
+        generic, kinds = self.thesaurus.generic, self.thesaurus.kinds
         self.weight: dict[str, float] = {}
         for term, count in df.items():
             w = math.log(1.0 + n / count) / log_n
@@ -142,6 +143,8 @@ class ProfileIndex:
                 w *= config.generic_damping
             if count == 1:
                 w *= config.unique_term_weight
+            if kinds.get(term) in _COMMERCE:  # a signal of selling (see _sellers), no common ground
+                w = 0.0
             self.weight[term] = w
         self._vector_cache: dict[tuple[str, ...], Vector] = {}
         self._theme_cache: dict[tuple[str, ...], Vector] = {}
@@ -167,7 +170,21 @@ class ProfileIndex:
             offer_rows = sp.hstack([offer_rows, offer_pairs], format="csr")
         self.left, self.right = self._matrices(need_rows, offer_rows)
         self.audience_sought, self.audience_is = self._audiences()
+        self.sells = self._sellers()
         self.candidate_left, self.candidate_right = self._candidate_matrices()
+
+    # -- commerce --------------------------------------------------------------------------------------
+    def _sellers(self) -> np.ndarray:
+        """Whether each participant sells (0/1): its offers name something for sale, hire or a fee
+        (thesaurus kind ``sale``) or its needs name customers (kind ``customer``). A sale is no joint
+        project: the matcher damps such pairs (``MatchConfig.commerce_penalty``)."""
+        kinds = self.thesaurus.kinds
+        sells = np.zeros(self.n, dtype=np.float64)
+        for i in range(self.n):
+            offered = any(kinds.get(t) == "sale" for ph in self.offer_terms[i] for t in ph)
+            sought = any(kinds.get(t) == "customer" for ph in self.need_terms[i] for t in ph)
+            sells[i] = float(offered or sought)
+        return sells
 
     # -- audiences -------------------------------------------------------------------------------------
     def _audiences(self) -> tuple[np.ndarray, np.ndarray]:
@@ -228,7 +245,7 @@ class ProfileIndex:
         if pw <= 0 or self.v == 0:
             return None
         generic = self.thesaurus.generic
-        pairable = {t for t, c in self.df.items() if c > 1 and t not in generic}
+        pairable = {t for t, c in self.df.items() if c > 1 and t not in generic and self.weight[t] > 0}
         scale = math.sqrt(pw)
         base = self._vector_cache
         # Counted per phrase occurrence, not per participant: a pair one participant writes twice gets a

@@ -243,6 +243,9 @@ class Matcher:
         scores = self._index.pair_scores(lo, hi) * self._rules.modifiers(lo, hi)
         if self.config.audience_weight:
             scores = scores * (1.0 + self.config.audience_weight * self._index.audience_match(lo, hi))
+        if self.config.commerce_penalty < 1.0:
+            sells = self._index.sells
+            scores = scores * np.power(self.config.commerce_penalty, sells[lo] + sells[hi])
         return np.asarray(scores, dtype=np.float64)
 
     def _hub_level(self) -> np.ndarray:

@@ -19,7 +19,7 @@ def prof(pid, offers=(), needs=(), role="company", region="achterhoek"):
 
 def test_every_concept_has_a_kind_and_sectors_have_families():
     thesaurus = load_thesaurus()
-    assert set(thesaurus.kinds.values()) == {"activity", "resource", "level", "sector"}
+    assert set(thesaurus.kinds.values()) == {"activity", "resource", "level", "sector", "sale", "customer"}
     assert thesaurus.kinds["gastles"] == "activity"
     assert thesaurus.kinds["subsidie"] == "resource"
     assert thesaurus.kinds["vmbo"] == "level"
