@@ -1,21 +1,9 @@
 """Round 7 (docs/matching.md): a sale is no joint project. Sellers (offers for sale, hire or a fee, or needs
 for customers) are damped, and the words that mark selling make no common ground."""
 
-from matching import MatchConfig, Matcher, Profile
+from matching import MatchConfig, Matcher
 from matching.thesaurus import load_thesaurus
-
-
-def prof(pid, offers=(), needs=(), themes=(), role="company", region="achterhoek"):
-    return Profile(
-        id=pid,
-        name=pid.capitalize(),
-        organisation=f"org-{pid}",
-        role=role,
-        region=region,
-        offers=tuple(offers),
-        needs=tuple(needs),
-        themes=tuple(themes),
-    )
+from tests.matching.people import prof
 
 
 def population():

@@ -1,20 +1,9 @@
 """The concept layer of the fifth quality round (docs/matching.md): a thesaurus in kinds, and a phrase's
 kind of collaboration that keeps its weight however many topic words surround it."""
 
-from matching import MatchConfig, Matcher, Profile
+from matching import MatchConfig, Matcher
 from matching.thesaurus import load_thesaurus
-
-
-def prof(pid, offers=(), needs=(), role="company", region="achterhoek"):
-    return Profile(
-        id=pid,
-        name=pid,
-        organisation=f"org-{pid}",
-        role=role,
-        region=region,
-        offers=tuple(offers),
-        needs=tuple(needs),
-    )
+from tests.matching.people import prof
 
 
 def test_every_concept_has_a_kind_and_sectors_have_families():

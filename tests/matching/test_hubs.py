@@ -1,19 +1,7 @@
 """Round 6 (docs/matching.md): local scaling against hubs, people who score well with everybody."""
 
-from matching import History, MatchConfig, Matcher, Profile
-
-
-def prof(pid, offers=(), needs=(), themes=(), role="company", region="achterhoek"):
-    return Profile(
-        id=pid,
-        name=pid.capitalize(),
-        organisation=f"org-{pid}",
-        role=role,
-        region=region,
-        offers=tuple(offers),
-        needs=tuple(needs),
-        themes=tuple(themes),
-    )
+from matching import History, MatchConfig, Matcher
+from tests.matching.people import prof
 
 
 def population():

@@ -3,22 +3,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from matching import History, MatchConfig, Matcher, Profile, UnknownParticipantError
+from tests.matching.people import prof
 
 NOW = datetime(2026, 3, 10, tzinfo=UTC)
-
-
-def prof(pid, offers=(), needs=(), themes=(), org=None, role="company", region="achterhoek", **kw):
-    return Profile(
-        id=pid,
-        name=pid.upper(),
-        organisation=org if org is not None else f"org-{pid}",
-        role=role,
-        region=region,
-        offers=tuple(offers),
-        needs=tuple(needs),
-        themes=tuple(themes),
-        **kw,
-    )
 
 
 def base_profiles():

@@ -4,21 +4,9 @@ topic gate, reciprocal normalisation, and reasons that name the need-offer fit f
 import numpy as np
 import pytest
 
-from matching import MatchConfig, Matcher, Profile, normalise_phrase
+from matching import MatchConfig, Matcher, normalise_phrase
 from matching.scoring import PairRules
-
-
-def prof(pid, offers=(), needs=(), themes=(), role="company", org=None, region="achterhoek"):
-    return Profile(
-        id=pid,
-        name=pid.capitalize(),
-        organisation=org if org is not None else f"org-{pid}",
-        role=role,
-        region=region,
-        offers=tuple(offers),
-        needs=tuple(needs),
-        themes=tuple(themes),
-    )
+from tests.matching.people import prof
 
 
 # -- counterparts: a person and the place that person fills ------------------------------------------------
