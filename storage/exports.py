@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from storage.models import Introduction, Participant, ParticipantStatus, ProfileItem, Suggestion
+from storage.models import (
+    Event,
+    Introduction,
+    Participant,
+    ParticipantEvent,
+    ParticipantStatus,
+    ProfileItem,
+    Suggestion,
+)
 from storage.scope import Scope
 
 __all__ = ["ExportData", "export_data"]
@@ -56,6 +64,15 @@ def export_data(session: Session, *, scope: Scope | None = None) -> ExportData:
     ).all():
         items[item.participant_id][item.kind].append(item.text)
 
+    events: dict[int, list[str]] = defaultdict(list)
+    for joined, event in session.exec(
+        select(ParticipantEvent, Event)
+        .where(ParticipantEvent.event_id == Event.id)
+        .order_by(col(ParticipantEvent.participant_id), col(ParticipantEvent.joined_at), col(Event.id))
+    ).all():
+        if joined.participant_id in by_id:
+            events[joined.participant_id].append(event.name)
+
     def name(pid: int) -> str | None:
         person = by_id.get(pid)
         return person.name if person is not None else None
@@ -84,6 +101,8 @@ def export_data(session: Session, *, scope: Scope | None = None) -> ExportData:
                 "offers": "; ".join(items[pid]["offer"]),
                 "needs": "; ".join(items[pid]["need"]),
                 "themes": "; ".join(items[pid]["theme"]),
+                "events": "; ".join(events[pid]),
+                "last_seen_at": p.last_seen_at,
                 "created_at": p.created_at,
             }
         )

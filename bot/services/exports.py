@@ -43,41 +43,6 @@ __all__ = [
 BOM = "\ufeff"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-COLUMNS: tuple[str, ...] = (
-    "record",
-    "id",
-    "name",
-    "organisation",
-    "role",
-    "region",
-    "reach",
-    "language",
-    "email",
-    "telegram_username",
-    "status",
-    "consent_at",
-    "profile_completed_at",
-    "offers",
-    "needs",
-    "themes",
-    "suggestion_id",
-    "participant_a",
-    "name_a",
-    "organisation_a",
-    "participant_b",
-    "name_b",
-    "organisation_b",
-    "score",
-    "answer_a",
-    "answer_b",
-    "introduced_at",
-    "contacted_at",
-    "project_started_at",
-    "project_description",
-    "flagged_for_coordinator_at",
-    "created_at",
-)
-
 
 def neutralise(text: str) -> str:
     """A cell value that a spreadsheet shows as text, never evaluates as a formula."""
@@ -141,6 +106,8 @@ _PARTICIPANT_COLUMNS = (
     "offers",
     "needs",
     "themes",
+    "events",
+    "last_seen_at",
     "created_at",
 )
 _PAIR_COLUMNS = ("participant_a", "name_a", "organisation_a", "participant_b", "name_b", "organisation_b")
@@ -173,6 +140,9 @@ SHEETS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("introductions", "introductions", _INTRODUCTION_COLUMNS, "export.introduction_status"),
     ("projects", "projects", _PROJECT_COLUMNS, "export.introduction_status"),
 )
+
+#: The CSV's columns: ``record``, then every sheet's columns once, in sheet order.
+COLUMNS: tuple[str, ...] = ("record", *dict.fromkeys(c for *_, columns, _ in SHEETS for c in columns))
 
 # Columns whose values are codes, shown as the label of that code in the catalogue table.
 _CODE_TABLES = {

@@ -37,6 +37,13 @@ HOSTILE = "=cmd|' /C calc'!A0"
 
 def _people(engine: Engine) -> tuple[int, int, int]:
     a = person(engine, 11, name="Zoë Ünal", organisation=HOSTILE, offers=("stages; gastlessen",))
+    with session_scope(engine) as session:
+        for code, name in (("ede", "Netwerkmiddag Ede"), ("zutphen", "Techniekcafé Zutphen")):
+            event = get_or_create_event(session, code=code, name=name)
+            session.add(ParticipantEvent(participant_id=a, event_id=event.id))
+        zoe = session.get(Participant, a)
+        zoe.last_seen_at = dt.datetime(2026, 11, 30, 14, tzinfo=dt.UTC)
+        session.add(zoe)
     b = person(engine, 12, name="+31 Bram", role="company", region="foodvalley", needs=("@stages",))
     c = person(engine, 13, name="-Carla", role="mbo", region="foodvalley")
     introduce(engine, a, b, project="Samen een techniekdag")
@@ -76,9 +83,11 @@ def _check_workbook(content: bytes, a: int, b: int) -> None:
     assert zoe["Bereik"] == "maakt niet uit, overal" and zoe["Taal"] == "Nederlands"
     assert zoe["Status"] == "actief" and zoe["Aanbod"] == "stages; gastlessen"
     assert isinstance(zoe["Toestemming op"], dt.datetime)
+    assert zoe["Bijeenkomsten"] == "Netwerkmiddag Ede; Techniekcafé Zutphen"
+    assert isinstance(zoe["Laatst actief op"], dt.datetime)
     bram = next(row for row in people if row["Nr"] == b)
     assert bram["Rol"] == "bedrijf" and bram["Regio"] == "FoodValley" and bram["Naam"] == "+31 Bram"
-    assert bram["Vraag"] == "@stages"
+    assert bram["Vraag"] == "@stages" and bram["Bijeenkomsten"] is None
 
     suggestions = _rows(book["Suggesties"])
     assert len(suggestions) == 2
