@@ -16,7 +16,7 @@ from bot.callbacks import pack
 from bot.commands import organiser_lines
 from bot.keyboards import Button, Keyboard, grid
 from bot.numbers import count
-from bot.texts import Markup, catalogue, region_name, t
+from bot.texts import Counted, Markup, catalogue, region_name, t
 from matching import REGIONS, ROLES
 from storage.broadcasts import BroadcastLine
 
@@ -31,6 +31,7 @@ __all__ = [
     "flag_notice",
     "flagged_text",
     "organiser_line",
+    "outbox_line",
     "person_label",
     "inactive_choices",
     "preview_text",
@@ -166,6 +167,42 @@ def unmet_keyboard(language: str, item_ids: list[int]) -> Keyboard:
         [Button(t(language, "stats.unmet_broadcast_button", number=number), pack("ud", item_id))]
         for number, item_id in enumerate(item_ids[:UNMET_BUTTONS], start=1)
     ]
+
+
+# Telegram's and the sender's error texts, by a piece of them, to a reason an organiser can act on.
+_OUTBOX_ERRORS = (
+    ("blocked", "blocked"),
+    ("chat not found", "never_started"),
+    ("deactivated", "deactivated"),
+    ("too long", "too_long"),
+    ("timed out", "timed_out"),
+    ("network", "network"),
+    ("429", "flood"),
+    ("too many requests", "flood"),
+    ("given up", "given_up"),
+)
+
+
+def outbox_line(
+    language: str, *, outbox_id: int, kind: str, recipient: str | None, attempts: int, error: str
+) -> str:
+    """One parked message in words: what it was, to whom, how often tried and why it failed.
+
+    The raw error stays at the end (in a code span) for whoever has to look further."""
+    texts = catalogue(language)
+    what = texts.get(f"organiser.outbox_kind.{kind}", kind)
+    lowered = error.lower()
+    reason = next((key for piece, key in _OUTBOX_ERRORS if piece in lowered), "other")
+    return t(
+        language,
+        "organiser.outbox_line",
+        id=outbox_id,
+        kind=what,
+        who=recipient or t(language, "organiser.outbox_no_name"),
+        attempts=Counted("attempts", attempts),
+        reason=t(language, f"organiser.outbox_error.{reason}"),
+        error=error or "?",
+    )
 
 
 def outbox_keyboard(language: str) -> Keyboard:

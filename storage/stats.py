@@ -219,13 +219,15 @@ def started_projects(session: Session, *, scope: Scope | None = None, limit: int
 
 @dataclass(frozen=True)
 class ParkedMessage:
-    """An outbox message that failed too often (no personal content: kind, attempts, last error)."""
+    """An outbox message that failed too often: its kind, to whom (a participant's name, if any; never the
+    message text), attempts and last error."""
 
     outbox_id: int
     kind: str
     attempts: int
     last_error: str
     created_at: dt.datetime
+    recipient: str | None = None
 
 
 def _parked_conditions(scope: Scope) -> list[ColumnElement[bool]]:
@@ -242,7 +244,11 @@ def parked_messages(
     conditions = _parked_conditions(scope or Scope.everything())
     total = session.exec(select(func.count()).select_from(OutboxMessage).where(*conditions)).one()
     rows = session.exec(
-        select(OutboxMessage).where(*conditions).order_by(col(OutboxMessage.id)).limit(limit)
+        select(OutboxMessage, Participant.name)
+        .join(Participant, col(Participant.id) == col(OutboxMessage.participant_id), isouter=True)
+        .where(*conditions)
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
     ).all()
     return int(total), [
         ParkedMessage(
@@ -251,8 +257,9 @@ def parked_messages(
             attempts=row.attempts,
             last_error=(row.last_error or "")[:120],
             created_at=row.created_at,
+            recipient=name,
         )
-        for row in rows
+        for row, name in rows
     ]
 
 

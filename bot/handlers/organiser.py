@@ -28,6 +28,7 @@ from bot.organiser_views import (
     flagged_text,
     organiser_line,
     outbox_keyboard,
+    outbox_line,
     person_label,
     scope_label,
     stats_keyboard,
@@ -492,13 +493,13 @@ async def _send_outbox(update: Update, context: KoppelContext) -> None:
     lines = [t(language, "organiser.outbox_title", count=total)]
     for row in rows:
         lines.append(
-            t(
+            outbox_line(
                 language,
-                "organiser.outbox_line",
-                id=row.outbox_id,
+                outbox_id=row.outbox_id,
                 kind=row.kind,
-                attempts=Counted("attempts", row.attempts),
-                error=row.last_error or "?",
+                recipient=row.recipient,
+                attempts=row.attempts,
+                error=row.last_error,
             )
         )
     await context.bot.send_message(

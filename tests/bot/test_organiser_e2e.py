@@ -153,6 +153,10 @@ async def test_outbox_shows_parked_messages_and_retries_them(
     reply = await org.reply()
     assert "1 vastgelopen bericht (" in reply.plain_text and "NetworkError" in reply.plain_text
     assert "8 pogingen" in reply.plain_text
+    # In words: what it was, to whom, and why; the raw error last.
+    assert "weekoverzicht aan een chat zonder deelnemer, 8 pogingen. Telegram was niet bereikbaar." in (
+        reply.plain_text
+    )
     standin.person(77, "Eindelijk")  # the recipient can be reached now
     org.press("opnieuw")
     await standin.wait_until(lambda: "wachtrij" in org.last.plain_text, what="the retry")

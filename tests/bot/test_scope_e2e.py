@@ -233,7 +233,9 @@ async def test_outbox_of_a_regional_organiser_shows_and_retries_only_their_regio
     _scoped(engine, region="foodvalley")
     regional = standin.person(REGIONAL, "Ria")
     regional.send("/outbox")
-    assert "1 vastgelopen bericht " in (await regional.reply()).plain_text
+    listed = (await regional.reply()).plain_text
+    assert "1 vastgelopen bericht " in listed
+    assert listed.count("weekoverzicht aan Test,") == 1  # the one in the region, by name
     regional.press_data("org:retry")  # even pressed on any message: only their region's
     await standin.wait_until(lambda: "wachtrij" in regional.last.plain_text, what="the retry")
     assert "1 bericht staat weer" in regional.last.plain_text
