@@ -6,30 +6,11 @@ import pytest
 
 from bot.reasons import plain, reason_lines, render_plain
 from matching import Matcher, Profile, Reason, Suggestion
+from tests.matching.people import anna_and_ruud
 
 
 def pair() -> tuple[Profile, Profile]:
-    anna = Profile(
-        id="a",
-        name="Anna de Wit",
-        organisation="Vmbo",
-        role="school",
-        region="achterhoek",
-        offers=("snuffelstages",),
-        needs=("gastles over warmtepompen",),
-        themes=("energietransitie",),
-    )
-    ruud = Profile(
-        id="r",
-        name="Ruud Jansen",
-        organisation="Jansen BV",
-        role="company",
-        region="cleantech",
-        offers=("gastlessen warmtepomp-installatie",),
-        needs=("stagiairs",),
-        themes=("Energietransitie",),
-    )
-    return anna, ruud
+    return anna_and_ruud(anna="Anna de Wit", ruud="Ruud Jansen")
 
 
 def _plain(language: str, reasons: tuple[Reason, ...], name: str = "Bo") -> list[str]:

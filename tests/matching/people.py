@@ -15,3 +15,29 @@ def prof(pid, offers=(), needs=(), themes=(), role="company", region="achterhoek
         themes=tuple(themes),
         **kw,
     )
+
+
+def anna_and_ruud(anna: str = "Anna", ruud: str = "Ruud") -> tuple[Profile, Profile]:
+    """A vmbo teacher who needs a guest lesson on heat pumps and an installer who gives them."""
+    return (
+        Profile(
+            id="a",
+            name=anna,
+            organisation="Vmbo",
+            role="school",
+            region="achterhoek",
+            offers=("snuffelstages",),
+            needs=("gastles over warmtepompen",),
+            themes=("energietransitie",),
+        ),
+        Profile(
+            id="r",
+            name=ruud,
+            organisation="Jansen BV",
+            role="company",
+            region="cleantech",
+            offers=("gastlessen warmtepomp-installatie",),
+            needs=("stagiairs",),
+            themes=("Energietransitie",),
+        ),
+    )

@@ -1,28 +1,9 @@
 from matching import Matcher, Profile, Reason, Suggestion, describe_reasons
+from tests.matching.people import anna_and_ruud
 
 
-def pair():
-    anna = Profile(
-        id="a",
-        name="Anna",
-        organisation="Vmbo",
-        role="school",
-        region="achterhoek",
-        offers=("snuffelstages",),
-        needs=("gastles over warmtepompen",),
-        themes=("energietransitie",),
-    )
-    ruud = Profile(
-        id="r",
-        name="Ruud",
-        organisation="Jansen BV",
-        role="company",
-        region="cleantech",
-        offers=("gastlessen warmtepomp-installatie",),
-        needs=("stagiairs",),
-        themes=("Energietransitie",),
-    )
-    return anna, ruud
+def pair() -> tuple[Profile, Profile]:
+    return anna_and_ruud()
 
 
 def test_structured_reasons_name_the_matching_phrases():
