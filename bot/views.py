@@ -40,6 +40,7 @@ __all__ = [
     "suggestion_card",
     "summary_view",
     "theme_labels",
+    "yes_waiting_view",
 ]
 
 View = tuple[str, Keyboard]
@@ -283,6 +284,24 @@ def answered_card(
     elif answer == "y":
         rows = []
     return f"{body}\n{line}", rows
+
+
+YES_WAITING_LISTED = 10  # names listed under "you said yes to" in /matches (the rest are counted)
+
+
+def yes_waiting_view(language: str, others: Sequence[Participant]) -> str:
+    """/matches: the people this person said yes to, each "waiting for an answer from X" (nothing else is
+    said about X's answer: contact details and the introduction only come when both said yes)."""
+    lines = [t(language, "matches.yes_waiting", count=len(others))]
+    for other in others[:YES_WAITING_LISTED]:
+        organisation = other.organisation or t(language, "profile.empty")
+        line = t(language, "matches.yes_waiting_line", name=other.name or "…", organisation=organisation)
+        lines.append(line)
+    if len(others) > YES_WAITING_LISTED:
+        more = Counted("people", len(others) - YES_WAITING_LISTED)
+        lines.append(t(language, "matches.yes_waiting_more", more=more))
+    lines.append(t(language, "matches.yes_waiting_hint"))
+    return "\n".join(lines)
 
 
 def contact_link(username: str | None) -> str | None:

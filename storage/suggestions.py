@@ -42,6 +42,7 @@ __all__ = [
     "lock_suggestion",
     "never_pairs",
     "open_for",
+    "own_yes_waiting",
     "open_pair_ids",
     "pair_history",
     "remove_never",
@@ -199,6 +200,42 @@ def open_for(
     return rows[:limit] if limit is not None else rows
 
 
+def own_yes_waiting(session: Session, *, participant_id: int, now: dt.datetime) -> list[Suggestion]:
+    """Suggestions this person said yes to that did not lead to an introduction yet, oldest answer first.
+
+    The other side's answer plays no part: a suggestion the other side declined stays in this list exactly as
+    long as an unanswered one would (until its expiry; a paused other side keeps it waiting), so the list
+    never tells the decline. Withdrawn ones (the other side left) and expired ones are not listed.
+    """
+    other = aliased(Participant)
+    is_a = col(Suggestion.participant_a_id) == participant_id
+    is_b = col(Suggestion.participant_b_id) == participant_id
+    other_id = func.coalesce(
+        func.nullif(col(Suggestion.participant_a_id), participant_id), col(Suggestion.participant_b_id)
+    )
+    query = (
+        select(Suggestion)
+        .join(other, col(other.id) == other_id)
+        .where(
+            col(Suggestion.status).in_((SuggestionStatus.PENDING, SuggestionStatus.DECLINED)),
+            or_(is_a & (col(Suggestion.answer_a) == "yes"), is_b & (col(Suggestion.answer_b) == "yes")),
+            col(other.status) != ParticipantStatus.DELETED,
+            or_(
+                col(Suggestion.expires_at).is_(None),
+                col(Suggestion.expires_at) > now,
+                col(other.status) == ParticipantStatus.PAUSED,
+            ),
+        )
+    )
+    rows = list(session.exec(query).all())
+
+    def answered_at(row: Suggestion) -> tuple[dt.datetime, int]:
+        when = row.answered_a_at if side_of(row, participant_id) == "a" else row.answered_b_at
+        return (when or row.created_at, row.id or 0)
+
+    return sorted(rows, key=answered_at)
+
+
 def suggestions_of(session: Session, *, participant_id: int) -> list[Suggestion]:
     """Every suggestion the participant is a side of, oldest first."""
     return list(
@@ -229,10 +266,12 @@ def withdraw_pending(session: Session, *, participant_id: int, now: dt.datetime 
 
 def extend_pending(session: Session, *, participant_id: int, by: dt.timedelta) -> int:
     """After a pause of length `by`: the participant's pending suggestions expire that much later (the
-    pause kept them waiting); returns how many were moved."""
+    pause kept them waiting); returns how many were moved. Their declined ones move too: the other side
+    lists one it said yes to until its expiry (`own_yes_waiting`), and a decline must not end it sooner."""
     moved = 0
     for row in suggestions_of(session, participant_id=participant_id):
-        if row.status != SuggestionStatus.PENDING or row.expires_at is None:
+        waiting = (SuggestionStatus.PENDING, SuggestionStatus.DECLINED)
+        if row.status not in waiting or row.expires_at is None:
             continue
         row.expires_at = row.expires_at + by
         session.add(row)

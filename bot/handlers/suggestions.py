@@ -57,22 +57,26 @@ async def show_matches(update: Update, context: KoppelContext) -> None:
     expires_at = moment + dt.timedelta(days=context.settings.suggestion_expiry_days)
     # The matcher may need a rebuild (seconds at 10,000 people): on the matcher's own worker thread, so the
     # event loop stays free and rebuilds never run twice at once.
-    language, views = await db.run(
+    shown = await db.run(
         context.engine,
         lambda s: service.cards(
             s, participant_id=participant_id, matcher=data.matcher, now=moment, expires_at=expires_at
         ),
         executor=data.match_executor,
     )
-    if not views:
-        await send(update, t(language, "matches.none") + "\n" + t(language, "matches.none_tip"))
+    language = shown.language
+    if not shown.cards:  # nothing new to answer; whom they said yes to goes in the same message
+        none = t(language, "matches.none") + "\n" + t(language, "matches.none_tip")
+        await send(update, "\n\n".join([none, shown.yes_waiting]) if shown.yes_waiting else none)
         return
     # Each card's message is remembered, so an answer on any copy of a card updates all of them.
     sent: list[tuple[int, int]] = []
-    for suggestion_id, (text, rows) in views:
+    for suggestion_id, (text, rows) in shown.cards:
         message = await send(update, text, rows)
         if message is not None:
             sent.append((suggestion_id, message.message_id))
+    if shown.yes_waiting:  # after the cards: whom they said yes to and still wait for
+        await send(update, shown.yes_waiting)
     chat = update.effective_chat
     if sent and chat is not None:
         await db.run(

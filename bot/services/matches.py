@@ -30,16 +30,18 @@ from bot.views import (
     introduction_view,
     relay_stop_keyboard,
     suggestion_card,
+    yes_waiting_view,
 )
 from storage import cards as cards_store
 from storage import participants as participants_store
 from storage.models import AnswerValue, Participant, ParticipantStatus, Suggestion, SuggestionStatus
-from storage.suggestions import get_suggestion
+from storage.suggestions import get_suggestion, own_yes_waiting
 
 __all__ = [
     "CARDS",
     "Answered",
     "Before",
+    "CardList",
     "DigestTurn",
     "answer",
     "before_cards",
@@ -83,6 +85,16 @@ def before_cards(session: Session, *, person: Person) -> Before:
     return Before(language, participant.id)
 
 
+@dataclass(frozen=True)
+class CardList:
+    """What /matches shows: the cards to answer (with their suggestion ids), and `yes_waiting`, the people
+    this person said yes to and waits for (None: nobody)."""
+
+    language: str
+    cards: list[tuple[int, View]]
+    yes_waiting: str | None = None
+
+
 def cards(
     session: Session,
     *,
@@ -90,9 +102,9 @@ def cards(
     matcher: mm.MatcherCache,
     now: dt.datetime,
     expires_at: dt.datetime,
-) -> tuple[str, list[tuple[int, View]]]:
-    """Open suggestions for this person (topped up from the matcher), rendered with their suggestion ids;
-    marks them shown."""
+) -> CardList:
+    """Open suggestions for this person (topped up from the matcher), rendered with their suggestion ids
+    (marked shown), and the ones they said yes to that wait for the other side."""
     participant = session.get(Participant, participant_id)
     assert participant is not None
     language = participant.language
@@ -124,7 +136,13 @@ def cards(
             )
         )
         mm.mark_shown(session, suggestion=row, participant_id=participant_id, now=now)
-    return language, views
+    waited_ids = [
+        mm.other_side(row, participant_id)
+        for row in own_yes_waiting(session, participant_id=participant_id, now=now)
+    ]
+    waited_for = participants_store.by_ids(session, ids=waited_ids)
+    people = [waited_for[pid] for pid in waited_ids if pid in waited_for]
+    return CardList(language, views, yes_waiting_view(language, people) if people else None)
 
 
 def record_copies(

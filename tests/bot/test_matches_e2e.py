@@ -147,6 +147,63 @@ async def test_a_decline_is_never_shown_to_the_other_side(
     await standin.wait_until(lambda: "geen nieuwe suggesties" in sanne.last.plain_text)
 
 
+async def test_matches_lists_whom_one_said_yes_to_without_telling_their_answer(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    school_and_installer(engine)
+    seed(engine, 3004, "Kees Bakker", organisation="Bakker Klimaattechniek", role="company",
+         region="foodvalley", offers=("gastlessen over warmtepompen en ventilatie",),
+         needs=("stagiairs installatietechniek",), username="kees_bakker")  # fmt: skip
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", username="ruud_installeert", language_code="nl")
+    sanne.send("/matches")
+    await card_for(sanne, "Ruud Jansen")
+    await card_for(sanne, "Kees Bakker")
+    await standin.wait_idle()
+    assert all("Je zei ja" not in m.plain_text for m in sanne.messages)  # no yes yet: nothing listed
+    sanne.press("Ja, stel me voor", next(m for m in sanne.messages if "Ruud Jansen" in m.plain_text))
+    await standin.wait_until(
+        lambda: any("Zodra Ruud Jansen ook ja zegt" in m.plain_text for m in sanne.messages)
+    )
+
+    async def matches(expect: str = "Je zei ja") -> str:
+        """Sanne's /matches, all of it (the cards and what follows them)."""
+        count = len(sanne.messages)
+        sanne.send("/matches")
+        await standin.wait_until(lambda: any(expect in m.plain_text for m in sanne.messages[count:]))
+        await standin.wait_idle()
+        return "\n".join(m.plain_text for m in sanne.messages[count:])
+
+    # Besides the card still to answer (Kees), whom she said yes to: waiting for Ruud's answer.
+    said = await matches()
+    assert "Kees Bakker" in said and "Wil je kennismaken?" in said
+    waiting = sanne.last
+    assert waiting.plain_text.startswith("Je zei ja tegen 1 suggestie:")
+    assert "⏳ Wacht op antwoord van Ruud Jansen (Jansen Installatietechniek)" in waiting.plain_text
+    assert waiting.buttons == [] and "t.me" not in said and "ruud_installeert" not in said
+    # Kees is answered too: no new cards, and the list comes with that news.
+    sanne.press("Nooit meer voorstellen", next(m for m in sanne.messages if "Kees Bakker" in m.plain_text))
+    await standin.wait_until(lambda: any("nooit meer" in m.plain_text for m in sanne.messages))
+    before = await matches()
+    assert "geen nieuwe suggesties" in before and "Wacht op antwoord van Ruud Jansen" in before
+    assert "Kees" not in before
+    # Ruud says "Later", then "Nee": what Sanne reads does not change (a decline is never told).
+    await card_for(ruud, "Nieuwe suggestie voor je: Sanne de Vries")
+    ask = next(m for m in ruud.messages if "Sanne de Vries" in m.plain_text)
+    ruud.press("Later", ask)
+    await standin.wait_until(lambda: "bewaar" in ask.plain_text)
+    assert await matches() == before
+    ruud.press("Nee, bedankt", ask)
+    await standin.wait_until(lambda: "hoort hier niets over" in ask.plain_text)
+    assert await matches() == before
+    # Ruud changes his mind and says yes: now they are introduced, and nobody is waited for any more.
+    ruud.press("Ongedaan maken", ask)
+    await standin.wait_until(lambda: "Ja, stel me voor" in ask.button_texts)
+    ruud.press("Ja, stel me voor", ask)
+    await standin.wait_until(lambda: any("Kennismaking: Ruud Jansen" in m.plain_text for m in sanne.messages))
+    assert "Je zei ja" not in await matches(expect="geen nieuwe suggesties")
+
+
 async def test_forged_and_foreign_buttons_are_refused(
     standin: BotAPIStandIn, bot: KoppelApplication, engine
 ) -> None:

@@ -17,6 +17,7 @@ from bot.views import (
     profile_view,
     suggestion_card,
     summary_view,
+    yes_waiting_view,
 )
 from storage.models import ItemKind, Participant, ProfileItem
 
@@ -131,6 +132,23 @@ def test_an_introduction_shares_the_contact_or_offers_a_relay() -> None:
         "nl", suggestion_id=9, view=view, other=Participant(id=2, telegram_id=22, name="Ruud")
     )
     assert "t.me" not in text and "geef je eerste bericht door" in text
+
+
+@pytest.mark.parametrize(
+    ("language", "head", "more"),
+    [
+        ("nl", "Je zei ja tegen 12 suggesties:", "… en nog 2 mensen."),
+        ("en", "You said yes to 12", "plus 2 people"),
+    ],
+)
+def test_whom_one_said_yes_to_lists_ten_and_counts_the_rest(language: str, head: str, more: str) -> None:
+    others = [sanne(name=f"Persoon {n}") for n in range(12)]
+    text = yes_waiting_view(language, others)
+    assert text.startswith(head) and more in text
+    assert "Persoon 9" in text and "Persoon 10" not in text
+    single = yes_waiting_view("nl", others[:1])
+    assert single.startswith("Je zei ja tegen 1 suggestie:") and "nog" not in single
+    assert "⏳ Wacht op antwoord van <b>Persoon 0</b> (Het Streek)" in single
 
 
 def test_consent_buttons_carry_the_invitation_token() -> None:
