@@ -2,6 +2,7 @@
 
 Copies sent as direct replies (/matches) and digest messages opened into a card are rows of `card_copy`;
 a card the outbox delivered (`sg:<suggestion>:<participant>`) is found by its row's Telegram message id.
+A digest message (`digest:<participant>:<week>`) without a `card_copy` row shows its week's list.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from storage.models import CardCopy, OutboxMessage, OutboxState
 
-__all__ = ["card_copies", "forget_card_copy", "record_card_copies"]
+__all__ = ["card_copies", "digest_lists", "forget_card_copy", "record_card_copies"]
 
 
 def record_card_copies(
@@ -75,3 +76,31 @@ def card_copies(
     for chat_id, message_id, week in recorded:
         copies[(chat_id, message_id)] = week
     return [(chat_id, message_id, week) for (chat_id, message_id), week in copies.items()]
+
+
+def digest_lists(session: Session, *, participant_id: int, limit: int) -> list[tuple[int, int, str]]:
+    """This person's newest `limit` delivered digest messages that show their week's list (not opened into a
+    card): (chat_id, message_id, week), newest first."""
+    sent = session.exec(
+        select(OutboxMessage.chat_id, OutboxMessage.telegram_message_id, OutboxMessage.dedupe_key)
+        .where(
+            OutboxMessage.participant_id == participant_id,
+            OutboxMessage.kind == "digest",
+            OutboxMessage.state == OutboxState.SENT,
+            col(OutboxMessage.telegram_message_id).is_not(None),
+        )
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(limit)
+    ).all()
+    opened = set(
+        session.exec(
+            select(CardCopy.chat_id, CardCopy.message_id).where(
+                CardCopy.participant_id == participant_id, col(CardCopy.digest_week).is_not(None)
+            )
+        ).all()
+    )
+    return [
+        (chat_id, message_id, key.rsplit(":", 1)[-1])
+        for chat_id, message_id, key in sent
+        if message_id is not None and (chat_id, message_id) not in opened
+    ]

@@ -39,13 +39,14 @@ from storage import engagement as store
 from storage import participants as participants_store
 from storage import session_scope
 from storage import suggestions as suggestions_store
-from storage.models import AnswerValue, Participant, ParticipantStatus
+from storage.models import AnswerValue, Participant, ParticipantStatus, Suggestion
 from storage.outbox import enqueue_many
 
 __all__ = [
     "DigestReport",
     "digest_due",
     "digest_entries",
+    "digests_entries",
     "iso_week",
     "run_digest",
     "run_digest_if_due",
@@ -323,22 +324,40 @@ def digest_entries(
     session: Session, *, participant_id: int, week: str, now: dt.datetime
 ) -> list[DigestEntry]:
     """One person's digest of `week` as it stands now (the list a digest message goes back to)."""
-    fresh = suggestions_store.week_suggestions(session, participant_id=participant_id, week=week)
-    waiting = store.waiting_for_answer(
-        session,
-        now=now,
-        exclude_ids=[row.id for row in fresh if row.id is not None],
-        participant_id=participant_id,
-    ).get(participant_id, [])
-    others = {_other(row, participant_id) for row in [*fresh, *waiting[:WAITING_LISTED]]}
-    people = participants_store.by_ids(session, ids=others)
-    answered = frozenset(
-        row.id
-        for row in fresh
-        if row.id is not None
-        and (row.answer_a if row.participant_a_id == participant_id else row.answer_b) not in (None, "later")
+    return digests_entries(session, participant_id=participant_id, weeks=[week], now=now)[week]
+
+
+def digests_entries(
+    session: Session, *, participant_id: int, weeks: Sequence[str], now: dt.datetime
+) -> dict[str, list[DigestEntry]]:
+    """`digest_entries` of several weeks at once (their waiting suggestions are read once)."""
+    waiting_now = store.waiting_for_answer(session, now=now, participant_id=participant_id).get(
+        participant_id, []
     )
-    return _entries(participant_id, fresh=fresh, waiting=waiting, people=people, answered=answered)
+    listed: dict[str, tuple[list[Suggestion], list[Suggestion]]] = {}
+    for week in weeks:
+        fresh = suggestions_store.week_suggestions(session, participant_id=participant_id, week=week)
+        fresh_ids = {row.id for row in fresh}
+        listed[week] = (fresh, [row for row in waiting_now if row.id not in fresh_ids])
+    others = {
+        _other(row, participant_id)
+        for fresh, waiting in listed.values()
+        for row in [*fresh, *waiting[:WAITING_LISTED]]
+    }
+    people = participants_store.by_ids(session, ids=others)
+    entries: dict[str, list[DigestEntry]] = {}
+    for week, (fresh, waiting) in listed.items():
+        answered = frozenset(
+            row.id
+            for row in fresh
+            if row.id is not None
+            and (row.answer_a if row.participant_a_id == participant_id else row.answer_b)
+            not in (None, "later")
+        )
+        entries[week] = _entries(
+            participant_id, fresh=fresh, waiting=waiting, people=people, answered=answered
+        )
+    return entries
 
 
 def _silence_notices(

@@ -18,11 +18,12 @@ from bot import conversation
 from bot.fields import RELAY_MAX, InputProblem, clean_text
 from bot.services import introductions, participants
 from bot.services import matchmaking as mm
-from bot.services.digest import digest_entries
+from bot.services.digest import digest_entries, digests_entries
 from bot.services.participants import Person
 from bot.services.profile import resumed_views
 from bot.texts import t
 from bot.views import (
+    DigestEntry,
     View,
     answered_card,
     digest_back,
@@ -58,6 +59,7 @@ logger = logging.getLogger(__name__)
 
 CARDS = 3
 COPIES_EDITED = 10  # at most this many other copies of a card are edited after an answer (edits cost calls)
+DIGEST_LISTS = 5  # a suggestion is open for 28 days: at most the newest five digests can list it
 ANSWERS = {"y": AnswerValue.YES, "n": AnswerValue.NO, "l": AnswerValue.LATER, "x": AnswerValue.NEVER}
 
 
@@ -160,7 +162,8 @@ class Answered:
 
     `card` replaces the pressed card in place (the answer shown on it, an undone card reopened, or the
     introduction when both said yes), and every other live copy of this person's card (`copies`: chat id,
-    message id); `popup` is a short note on the press (a text key).
+    message id; with their digest messages showing a list the answer changed); `popup` is a short note on
+    the press (a text key).
     """
 
     language: str
@@ -188,10 +191,11 @@ def answer(
     hours, `bot.services.quiet.next_allowed_for`) when that is later than `now`.
     """
     not_before = quiet_until if quiet_until is not None and quiet_until > now else None
+    participant = participants.find(session, person)
+    lists = _digest_lists(session, participant=participant, now=now)  # what they show before the answer
     answered = _answer(
         session, person=person, suggestion_id=suggestion_id, code=code, now=now, not_before=not_before
     )
-    participant = participants.find(session, person)
     if answered.card is None or participant is None or participant.id is None:
         return answered
     card, language = answered.card, answered.language
@@ -206,8 +210,43 @@ def answer(
             for chat_id, message_id, week in copies
             if (chat_id, message_id) != pressed
         )
-        + _other_side_introduced(session, suggestion_id=suggestion_id, code=code, presser=participant),
+        + _other_side_introduced(session, suggestion_id=suggestion_id, code=code, presser=participant)
+        + _lists_changed(session, participant=participant, before=lists, now=now),
     )
+
+
+def _digest_lists(
+    session: Session, *, participant: Participant | None, now: dt.datetime
+) -> dict[tuple[int, int], tuple[str, list[DigestEntry]]]:
+    """This person's digest messages that show their week's list: (chat id, message id) → (week, entries)."""
+    if participant is None or participant.id is None:
+        return {}
+    shown = cards_store.digest_lists(session, participant_id=participant.id, limit=DIGEST_LISTS)
+    if not shown:
+        return {}
+    weeks = digests_entries(
+        session, participant_id=participant.id, weeks=[week for *_, week in shown], now=now
+    )
+    return {(chat_id, message_id): (week, weeks[week]) for chat_id, message_id, week in shown}
+
+
+def _lists_changed(
+    session: Session,
+    *,
+    participant: Participant,
+    before: dict[tuple[int, int], tuple[str, list[DigestEntry]]],
+    now: dt.datetime,
+) -> tuple[tuple[int, int, View], ...]:
+    """After one's own answer, a digest message showing its list follows it like a card copy does (a tick for
+    an answered suggestion, one undone loses it), when what the list shows changed."""
+    language = participant.language
+    changed: list[tuple[int, int, View]] = []
+    for (chat_id, message_id), (week, entries) in _digest_lists(
+        session, participant=participant, now=now
+    ).items():
+        if (chat_id, message_id) in before and before[(chat_id, message_id)][1] != entries:
+            changed.append((chat_id, message_id, digest_view(language, week=week, entries=entries)))
+    return tuple(changed)
 
 
 def _other_side_introduced(

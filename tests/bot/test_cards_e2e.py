@@ -157,6 +157,53 @@ async def test_the_digest_is_one_message_whose_names_open_their_cards_in_place(
     assert "niet van jou" in standin.callback_answers[query].get("text", "")
 
 
+async def test_the_digest_list_follows_answers_and_undo_like_every_live_copy(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    school_and_installer(engine)
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", language_code="nl")
+    settings = bot.bot_data.settings
+    await asyncio.to_thread(
+        digest.run_digest, engine, settings=settings, now=dt.datetime.now(dt.UTC), force=True
+    )
+    for person in (sanne, ruud):
+        await standin.wait_until(lambda person=person: bool(person.messages), what="the digest")
+    listed = ruud.last
+    sannes_list = (sanne.last.plain_text, sanne.last.button_texts)
+    ruud.send("/matches")  # a second copy of the card, outside the digest
+    card = await only_card(ruud, "Wil je kennismaken?")
+    assert card is not listed
+    # Undo on the card opened in the digest, then back: the list as it stands now (no tick).
+    ruud.press("Sanne de Vries", listed)
+    await standin.wait_until(lambda: "Wil je kennismaken?" in listed.plain_text, what="the card in place")
+    ruud.press("Nee, bedankt", listed)
+    await standin.wait_until(lambda: "hoort hier niets over" in card.plain_text, what="the copy follows")
+    ruud.press("Ongedaan maken", listed)
+    await standin.wait_until(lambda: "Ja, stel me voor" in card.button_texts, what="the copy restored")
+    ruud.press("Terug", listed)
+    await standin.wait_until(lambda: "weekoverzicht" in listed.plain_text, what="back to the list")
+    assert listed.button_texts == ["🆕 Sanne de Vries"]
+    await standin.wait_idle()
+    sent = sends_to(standin, 3002)
+    # The list on screen follows an answer on another copy, and its undo, like a card copy does.
+    ruud.press("Nee, bedankt", card)
+    await standin.wait_until(lambda: listed.button_texts == ["✓ Sanne de Vries"], what="the list ticked")
+    assert "weekoverzicht" in listed.plain_text
+    ruud.press("Ongedaan maken", card)
+    await standin.wait_until(lambda: listed.button_texts == ["🆕 Sanne de Vries"], what="the tick undone")
+    ruud.press("Later", card)  # nothing the list shows changes: it is not edited
+    await standin.wait_until(lambda: "bewaar" in card.plain_text, what="later on the card")
+    await standin.wait_idle()
+    assert sends_to(standin, 3002) == sent  # edits only, nothing sent
+    edits = [
+        c for c in standin.calls_to("editMessageText") if c.params.get("message_id") == listed.message_id
+    ]
+    assert len(edits) == 6  # card, answer, undo, back, tick, tick undone; not for "Later"
+    # Sanne's digest never moved: Ruud's answers are not told to her.
+    assert (sanne.last.plain_text, sanne.last.button_texts) == sannes_list and len(sanne.messages) == 1
+
+
 async def test_the_digest_says_someone_waits_only_when_they_said_yes(
     standin: BotAPIStandIn, bot: KoppelApplication, engine
 ) -> None:
