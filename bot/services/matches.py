@@ -211,7 +211,11 @@ def answer(
             if (chat_id, message_id) != pressed
         )
         + _other_side_introduced(session, suggestion_id=suggestion_id, code=code, presser=participant)
-        + _lists_changed(session, participant=participant, before=lists, now=now),
+        + tuple(
+            copy
+            for copy in _lists_changed(session, participant=participant, before=lists, now=now)
+            if copy[:2] != pressed
+        ),
     )
 
 
