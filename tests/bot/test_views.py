@@ -137,8 +137,8 @@ def test_an_introduction_shares_the_contact_or_offers_a_relay() -> None:
 @pytest.mark.parametrize(
     ("language", "head", "more"),
     [
-        ("nl", "Je zei ja tegen 12 suggesties:", "… en nog 2 mensen."),
-        ("en", "You said yes to 12", "plus 2 people"),
+        ("nl", "Je zei ja tegen 12 mensen:", "… en nog 2 mensen."),
+        ("en", "You said yes to 12 people:", "plus 2 people"),
     ],
 )
 def test_whom_one_said_yes_to_lists_ten_and_counts_the_rest(language: str, head: str, more: str) -> None:
@@ -147,8 +147,8 @@ def test_whom_one_said_yes_to_lists_ten_and_counts_the_rest(language: str, head:
     assert text.startswith(head) and more in text
     assert "Persoon 9" in text and "Persoon 10" not in text
     single = yes_waiting_view("nl", others[:1])
-    assert single.startswith("Je zei ja tegen 1 suggestie:") and "nog" not in single
-    assert "⏳ Wacht op antwoord van <b>Persoon 0</b> (Het Streek)" in single
+    assert single.startswith("Je zei ja tegen 1 persoon:") and "nog" not in single
+    assert "• <b>Persoon 0</b> (Het Streek)" in single
 
 
 def test_consent_buttons_carry_the_invitation_token() -> None:
