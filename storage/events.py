@@ -42,15 +42,30 @@ def create_event(session: Session, *, code: str, name: str, held_on: dt.date | N
     return event, created
 
 
-def list_events(session: Session, *, limit: int = 20) -> list[tuple[Event, int]]:
-    """The newest events with how many participants joined through each."""
-    rows = session.exec(
-        select(Event, func.count(col(ParticipantEvent.participant_id)))
-        .join(ParticipantEvent, col(ParticipantEvent.event_id) == col(Event.id), isouter=True)
+def list_events(session: Session, *, limit: int = 20, scope: Scope | None = None) -> list[tuple[Event, int]]:
+    """The newest events with how many participants joined through each.
+
+    With a scoped organiser's scope (`storage.scope`, as `/stats` and exports apply it), only participants in
+    the scope are counted, and only events with at least one of them are listed (an event organiser's own
+    event always is).
+    """
+    scope = scope or Scope.everything()
+    joined = col(ParticipantEvent.event_id) == col(Event.id)
+    if not scope.is_global:
+        joined = joined & scope.covers(ParticipantEvent.participant_id)
+    participants = func.count(col(ParticipantEvent.participant_id))
+    query = (
+        select(Event, participants)
+        .join(ParticipantEvent, joined, isouter=True)
         .group_by(col(Event.id))
         .order_by(col(Event.id).desc())
         .limit(limit)
-    ).all()
+    )
+    if scope.event_code is not None:
+        query = query.where(Event.code == scope.event_code)
+    elif not scope.is_global:
+        query = query.having(participants > 0)
+    rows = session.exec(query).all()
     return [(event, int(count)) for event, count in rows]
 
 

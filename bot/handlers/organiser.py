@@ -452,10 +452,12 @@ async def event(update: Update, context: KoppelContext) -> None:
         return
     scope = await organiser_scope(update, context)
     lines = await db.run(context.engine, lambda s: event_service.listing(s, scope=scope))
+    label = scope_label(language, scope.region, scope.event_code)
+    scoped = "" if scope.is_global else "_scoped"  # a scoped organiser's list says whose people it counts
     if not lines:
-        await message.reply_text(t(language, "event.none"))
+        await message.reply_text(t(language, f"event.none{scoped}", scope=label))
         return
-    shown = [t(language, "event.list_title")]
+    shown = [t(language, f"event.list_title{scoped}", scope=label)]
     shown += [
         event_line(
             language, code=line.code, name=line.name, held_on=line.held_on, participants=line.participants

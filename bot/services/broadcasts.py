@@ -287,13 +287,14 @@ def history(
 def _events(session: Session, scope: Scope, *, limit: int = 20) -> list[tuple[int, str, int]]:
     return [
         (event.id, event.name, n)
-        for event, n in list_events(session, limit=limit)
-        if event.id is not None and scope.event_code in (None, event.code)
+        for event, n in list_events(session, limit=limit, scope=scope)
+        if event.id is not None
     ]
 
 
 def events(session: Session, *, broadcast_id: int | None = None) -> list[tuple[int, str, int]]:
-    """(id, name, participants) of the newest events (a scoped draft: its own event), for the buttons."""
+    """(id, name, participants) of the newest events, for the buttons (a scoped draft: those with participants
+    in its scope, counting only those)."""
     scope = Scope.everything() if broadcast_id is None else draft_scope(session, broadcast_id=broadcast_id)
     return _events(session, scope)
 

@@ -74,12 +74,11 @@ def parse_date(text: str) -> dt.date | None:
 
 
 def listing(session: Session, *, scope: Scope | None = None, limit: int = 30) -> list[EventLine]:
-    """The newest events (a scoped organiser with an event: only theirs)."""
-    scope = scope or Scope.everything()
+    """The newest events; a scoped organiser's: those with participants in their scope (an event organiser's:
+    only theirs), counting those participants only."""
     return [
         EventLine(event.code, event.name, event.held_on, n)
-        for event, n in list_events(session, limit=limit)
-        if scope.event_code in (None, event.code)
+        for event, n in list_events(session, limit=limit, scope=scope or Scope.everything())
     ]
 
 

@@ -185,6 +185,44 @@ async def test_broadcast_of_a_regional_organiser_reaches_only_their_region(
     )
 
 
+async def test_events_of_a_regional_organiser_are_those_with_their_people_counted_in_their_region(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    people = _two_regions(engine)
+    with session_scope(engine) as session:
+        ede = get_or_create_event(session, code="ede-2022", name="Netwerkmiddag Ede")  # Foodvalley people
+        doetinchem = get_or_create_event(session, code="doetinchem-2026", name="Techniekmiddag Doetinchem")
+        assert ede.id is not None and doetinchem.id is not None
+        ede_id, doetinchem_id = ede.id, doetinchem.id
+        for name in ("fenna", "floor"):
+            link_event(session, participant_id=people[name], event_id=ede_id)
+        for name in ("anna", "fenna"):
+            link_event(session, participant_id=people[name], event_id=doetinchem_id)
+    _scoped(engine, region="achterhoek")
+    regional = standin.person(REGIONAL, "Ria")
+    regional.send("/event")
+    listing = (await regional.reply()).plain_text
+    assert "Techniekmiddag Doetinchem, — · doetinchem-2026 · 1 deelnemer" in listing  # Anna, not Fenna
+    assert "Netwerkmiddag Ede" not in listing and "regio Achterhoek" in listing
+    regional.send("/broadcast")
+    await regional.reply()
+    regional.send("Dank voor jullie komst!")
+    await regional.reply()
+    regional.press("Per bijeenkomst")
+    await standin.wait_until(lambda: "Welke bijeenkomst" in regional.last.plain_text, what="event buttons")
+    events = [label for label in regional.last.button_texts if label != "« Terug"]
+    assert events == ["Techniekmiddag Doetinchem (1)"]
+    with Session(engine) as session:
+        draft = session.exec(select(Broadcast)).one()
+    callback_id = regional.press_data(f"bc:set:{draft.id}:event:{ede_id}")  # forged: an event not theirs
+    await standin.wait_until(lambda: callback_id in standin.callback_answers, what="the stale answer")
+    assert standin.callback_answers[callback_id]["show_alert"] is True
+    org = standin.person(ORGANISER, "Olga")  # a global organiser still sees every event, counted in full
+    org.send("/event")
+    listing = (await org.reply()).plain_text
+    assert "doetinchem-2026 · 2 deelnemers" in listing and "ede-2022 · 2 deelnemers" in listing
+
+
 def _outbox_participants(engine) -> set[int | None]:
     with Session(engine) as session:
         return {row.participant_id for row in session.exec(select(OutboxMessage)).all()}
