@@ -1,4 +1,4 @@
-"""`koppelbot events add CODE --name NAME [--date YYYY-MM-DD] | list`: events with names and dates."""
+"""`koppelbot events add CODE --name NAME [--date YYYY-MM-DD] [--rename] | list`: events, names, dates."""
 
 from __future__ import annotations
 
@@ -23,10 +23,15 @@ def _date(text: str) -> dt.date:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="events_action", metavar="ACTION", required=True)
-    add = actions.add_parser("add", help="Add an event (an existing code gets the new name and date).")
+    add = actions.add_parser("add", help="Add an event (an existing code is refused unless --rename).")
     add.add_argument("code", metavar="CODE", help="letters, digits, - and _ (in the invitation link)")
     add.add_argument("--name", required=True, help='its name, e.g. "Netwerkmiddag Ede"')
     add.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the day it is held")
+    add.add_argument(
+        "--rename",
+        action="store_true",
+        help="the code exists: give it this name (and this date, when --date is given)",
+    )
     actions.add_parser("list", help="Every event with its date and how many joined through it.")
 
 
@@ -53,8 +58,15 @@ def run(args: argparse.Namespace) -> int:
                 )
             return 0
         with session_scope(engine) as session:
-            line, created = service.add(session, code=args.code, name=name, held_on=args.date)
+            line, created = service.add(
+                session, code=args.code, name=name, held_on=args.date, rename=args.rename
+            )
         date = line.held_on.isoformat() if line.held_on else "no date"
+        if not created and not args.rename:
+            return fail(
+                f"event {line.code} exists already ({line.name}, {date}): nothing changed; "
+                "add --rename to give it this name and date"
+            )
         echo(f"{'Added' if created else 'Updated'} event {line.code}: {line.name} ({date}).")
         return 0
     finally:

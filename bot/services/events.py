@@ -82,8 +82,16 @@ def listing(session: Session, *, scope: Scope | None = None, limit: int = 30) ->
     ]
 
 
-def add(session: Session, *, code: str, name: str, held_on: dt.date | None) -> tuple[EventLine, bool]:
-    """Create an event (or give an existing code a new name and date); True when it is new."""
+def add(
+    session: Session, *, code: str, name: str, held_on: dt.date | None, rename: bool = False
+) -> tuple[EventLine, bool]:
+    """Create an event; True when it is new. An existing code is left as it is (False, and its line), unless
+    `rename`: then it gets the new name, and the new date when one is given."""
+    existing = event_by_code(session, code=code)
+    if existing is not None and not rename:
+        return EventLine(existing.code, existing.name, existing.held_on, 0), False
+    if existing is not None and held_on is None:
+        held_on = existing.held_on
     event, created = create_event(session, code=code, name=name, held_on=held_on)
     return EventLine(event.code, event.name, event.held_on, 0), created
 

@@ -145,10 +145,19 @@ def test_cli_events_add_and_list(koppelbot, engine, tmp_path: Path) -> None:
         "events", "add", "ede-2022", "--name", "Netwerkmiddag Ede", "--date", "2022-03-10"
     )
     assert code == 0 and "Added event ede-2022: Netwerkmiddag Ede (2022-03-10)" in out
-    code, out, _ = koppelbot("events", "add", "ede-2022", "--name", "Netwerkmiddag Ede 1")
-    assert code == 0 and "Updated event ede-2022" in out
+    code, out, err = koppelbot("events", "add", "ede-2022", "--name", "Netwerkmiddag Ede 1")  # not silently
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert "event ede-2022 exists already (Netwerkmiddag Ede, 2022-03-10): nothing changed" in err
+    assert "--rename" in err
+    with Session(engine) as session:
+        event = event_by_code(session, code="ede-2022")
+        assert event is not None and event.name == "Netwerkmiddag Ede"
+    code, out, _ = koppelbot("events", "add", "ede-2022", "--name", "Netwerkmiddag Ede 1", "--rename")
+    assert code == 0 and "Updated event ede-2022: Netwerkmiddag Ede 1 (2022-03-10)" in out  # the date kept
     code, out, _ = koppelbot("events", "list")
-    assert code == 0 and "ede-2022\t-\tNetwerkmiddag Ede 1\t0 participants" in out
+    assert code == 0 and "ede-2022\t2022-03-10\tNetwerkmiddag Ede 1\t0 participants" in out
+    code, out, _ = koppelbot("events", "add", "ede-2022", "--name", "Ede", "--date", "2022-03-11", "--rename")
+    assert code == 0 and "Updated event ede-2022: Ede (2022-03-11)" in out
     code, _, err = koppelbot("events", "add", "ede 2022", "--name", "x")
     assert code == 2 and "not an event code" in err
 
