@@ -402,6 +402,19 @@ class Organiser(SQLModel, table=True):
     created_at: dt.datetime = _created()
 
 
+class OrganiserChat(SQLModel, table=True):
+    """An organiser who has a chat with the bot: they sent it something (Telegram knows the chat).
+
+    Organisers need not be participants, so nothing else records it; Telegram answers "chat not found" to a
+    message for someone who never started the bot, so the weekly summary waits for this (storage.organisers).
+    """
+
+    __tablename__ = "organiser_chat"
+
+    telegram_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    started_at: dt.datetime = _created()
+
+
 class OrganiserDraft(SQLModel, table=True):
     """An organiser's multi-step command in progress (e.g. `/event new`: code, name, date).
 

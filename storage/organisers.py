@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from storage.models import Organiser, OrganiserDraft, Participant, ParticipantStatus
+from storage.models import (
+    Organiser,
+    OrganiserChat,
+    OrganiserDraft,
+    OutboxMessage,
+    OutboxState,
+    Participant,
+    ParticipantStatus,
+)
 from storage.scope import Scope
 from storage.types import utcnow
 
@@ -24,6 +33,8 @@ __all__ = [
     "organiser_ids",
     "organiser_scope",
     "organisers_for_region",
+    "organisers_with_chat",
+    "record_organiser_chat",
     "remove_organiser",
 ]
 
@@ -161,13 +172,53 @@ def add_organiser(
 
 
 def remove_organiser(session: Session, *, telegram_id: int) -> bool:
-    """Remove an organiser added in the bot; configured ones stay (they live in ORGANISER_IDS)."""
+    """Remove an organiser added in the bot (and the record of their chat); configured ones stay (they live in
+    ORGANISER_IDS)."""
     row = session.exec(select(Organiser).where(Organiser.telegram_id == telegram_id)).first()
     if row is None:
         return False
     session.delete(row)
+    chat = session.get(OrganiserChat, telegram_id)
+    if chat is not None:
+        session.delete(chat)
     session.flush()
     return True
+
+
+def record_organiser_chat(
+    session: Session, *, telegram_id: int, configured: Iterable[int], now: dt.datetime
+) -> bool:
+    """An organiser sent the bot something in their private chat: Telegram knows the chat now. Recorded once;
+    False (nothing written) when already recorded or for somebody who is no organiser."""
+    if session.get(OrganiserChat, telegram_id) is not None:
+        return False
+    if not is_organiser(session, telegram_id=telegram_id, configured=configured):
+        return False
+    session.add(OrganiserChat(telegram_id=telegram_id, started_at=now))
+    session.flush()
+    return True
+
+
+def organisers_with_chat(session: Session, *, telegram_ids: Iterable[int]) -> set[int]:
+    """Those of `telegram_ids` who started a chat with the bot, so a message to them can arrive: recorded in
+    `organiser_chat`, a participant with a chat (who consented), or sent a message before (the outbox)."""
+    ids = list(dict.fromkeys(telegram_ids))
+    if not ids:
+        return set()
+    recorded = session.exec(select(OrganiserChat.telegram_id).where(col(OrganiserChat.telegram_id).in_(ids)))
+    participating = session.exec(
+        select(Participant.telegram_id).where(
+            col(Participant.telegram_id).in_(ids),
+            col(Participant.chat_id).is_not(None),
+            Participant.status != ParticipantStatus.DELETED,
+        )
+    )
+    delivered = session.exec(
+        select(OutboxMessage.chat_id)
+        .where(col(OutboxMessage.chat_id).in_(ids), OutboxMessage.state == OutboxState.SENT)
+        .distinct()
+    )
+    return {int(i) for rows in (recorded, participating, delivered) for i in rows.all() if i is not None}
 
 
 def get_draft(session: Session, *, telegram_id: int) -> OrganiserDraft | None:

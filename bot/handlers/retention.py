@@ -1,8 +1,8 @@
 """The retention promise in the conversation: activity is recorded, and "Ik doe nog mee" keeps a person.
 
 - `record_activity` sees every update first (group -2) and sets the person's `last_seen_at` (and makes someone
-  marked blocked active again: they unblocked the bot), at most once per
-  `ACTIVITY_RESOLUTION` per person and process: a dictionary lookup for every other update.
+  marked blocked active again: they unblocked the bot), and records once that an organiser's chat exists, at
+  most once per `ACTIVITY_RESOLUTION` per person and process: a dictionary lookup for every other update.
 - `keep_button` answers `ret:keep`, the button under the warning.
 
 The daily pass itself runs on the job queue (bot.jobs.retention).
@@ -13,11 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from sqlmodel import Session
 from telegram import Update
 
 from bot.context import BotData, KoppelContext
 from bot.handlers.common import answer_query, edit_or_send, now, person_of, pressed
-from bot.services import db, retention
+from bot.services import db, organisers, retention
 from bot.texts import t
 
 __all__ = ["ACTIVITY_RESOLUTION", "keep_button", "record_activity"]
@@ -37,7 +38,8 @@ def _seen(data: BotData) -> dict[int, dt.datetime]:
 
 
 async def record_activity(update: object, context: KoppelContext) -> None:
-    """Any update of a person: they were active now (one write per person per ACTIVITY_RESOLUTION)."""
+    """Any update of a person: they were active now (one write per person per ACTIVITY_RESOLUTION); for an
+    organiser in their private chat, that the chat exists (`organiser_chat`, once)."""
     if not isinstance(update, Update) or update.effective_user is None or update.effective_user.is_bot:
         return
     user_id = update.effective_user.id
@@ -47,13 +49,16 @@ async def record_activity(update: object, context: KoppelContext) -> None:
     blocked: set[int] = getattr(context.bot_data.sender, "blocked_chats", set())
     if last is not None and last <= moment < last + ACTIVITY_RESOLUTION and user_id not in blocked:
         return
+    private = update.effective_chat is not None and update.effective_chat.id == user_id
+    configured = context.settings.organiser_ids
+
+    def record(session: Session) -> None:
+        retention.record_activity(session, telegram_id=user_id, now=moment, resolution=ACTIVITY_RESOLUTION)
+        if private:  # an organiser's chat exists now: their weekly summary can arrive
+            organisers.record_chat(session, telegram_id=user_id, configured=configured, now=moment)
+
     try:
-        await db.run(
-            context.engine,
-            lambda session: retention.record_activity(
-                session, telegram_id=user_id, now=moment, resolution=ACTIVITY_RESOLUTION
-            ),
-        )
+        await db.run(context.engine, record)
     except Exception as exc:  # the update itself must still be handled
         logger.warning("could not record activity: %s", type(exc).__name__)
         return

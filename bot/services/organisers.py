@@ -58,6 +58,7 @@ __all__ = [
     "parked",
     "picker_request_id",
     "picker_scope",
+    "record_chat",
     "remove",
     "retry_parked",
     "scope_of",
@@ -75,6 +76,11 @@ def is_organiser(session: Session, *, telegram_id: int, configured: Iterable[int
 def scope_of(session: Session, *, telegram_id: int, configured: Iterable[int]) -> Scope | None:
     """The organiser's scope (ORGANISER_IDS: everything), or None for somebody who is no organiser."""
     return store.organiser_scope(session, telegram_id=telegram_id, configured=configured)
+
+
+def record_chat(session: Session, *, telegram_id: int, configured: Iterable[int], now: dt.datetime) -> bool:
+    """An organiser wrote to the bot in their own chat: their chat exists (for the weekly summary)."""
+    return store.record_organiser_chat(session, telegram_id=telegram_id, configured=configured, now=now)
 
 
 def ids(session: Session, *, configured: Iterable[int]) -> list[int]:

@@ -21,7 +21,7 @@ from bot.texts import Markup, catalogue, is_plural, region_in, t
 from matching.scoring import role_fit
 from storage import session_scope
 from storage.engagement import finish_job_run
-from storage.organisers import organiser_ids, organiser_scope
+from storage.organisers import organiser_ids, organiser_scope, organisers_with_chat
 from storage.outbox import enqueue
 from storage.scope import Scope
 from storage.stats import (
@@ -283,7 +283,11 @@ def send_weekly_summary(engine: Engine, settings: Settings, *, now: dt.datetime)
     with session_scope(engine) as session:
         if not claim_run(session, key=f"organiser-summary:{week}", now=now):
             return 0
-        ids = organiser_ids(session, configured=settings.organiser_ids)
+        # Only to organisers whose chat exists: Telegram answers "chat not found" to one who never started
+        # the bot. Theirs comes with the first summary after they did.
+        every = organiser_ids(session, configured=settings.organiser_ids)
+        reachable = organisers_with_chat(session, telegram_ids=every)
+        ids = [telegram_id for telegram_id in every if telegram_id in reachable]
         languages = participant_languages(session, telegram_ids=ids)
         # Each organiser's own scope: a regional coordinator's summary counts their region only.
         numbers: dict[Scope, tuple[FunnelReport, int, int]] = {}

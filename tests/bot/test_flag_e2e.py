@@ -19,7 +19,7 @@ from bot.settings import Settings
 from bot.standin import BotAPIStandIn
 from storage import session_scope
 from storage.models import FollowUp, Introduction, OutboxMessage, Participant
-from storage.organisers import add_organiser
+from storage.organisers import add_organiser, record_organiser_chat
 from storage.scope import Scope
 from storage.suggestions import create_introduction, create_suggestion
 from tests.factories import add_participant
@@ -137,6 +137,8 @@ def test_the_weekly_summary_counts_flagged_introductions_per_scope(engine, setti
     introduction_id = _pair(engine, "foodvalley")
     with session_scope(engine) as session:
         add_organiser(session, telegram_id=REGIONAL, added_by=ORGANISER, scope=Scope(region="achterhoek"))
+        for telegram_id in (ORGANISER, REGIONAL):  # both started the bot
+            record_organiser_chat(session, telegram_id=telegram_id, configured=[ORGANISER], now=INTRODUCED)
         introduction = session.get(Introduction, introduction_id)
         assert introduction is not None
         introduction.flagged_for_coordinator_at = INTRODUCED + dt.timedelta(days=4)

@@ -16,8 +16,8 @@ from storage.models import Participant, ProfileItem
 
 EXPECTED_TABLES = {
     "broadcast", "card_copy", "event", "follow_up", "introduction", "invitation", "job_run", "never_suggest",
-    "organiser", "outbox", "participant", "participant_event", "processed_update", "profile_item",
-    "suggestion",
+    "organiser", "organiser_chat", "outbox", "participant", "participant_event", "processed_update",
+    "profile_item", "suggestion",
 }  # fmt: skip
 
 
