@@ -42,6 +42,7 @@ from storage.models import (
     NeverSuggest,
     Organiser,
     OutboxMessage,
+    OutboxState,
     Participant,
     ParticipantEvent,
     ParticipantStatus,
@@ -49,15 +50,18 @@ from storage.models import (
     Suggestion,
     SuggestionStatus,
 )
+from storage.outbox import Message, enqueue
 from storage.types import utcnow
 
 __all__ = [
+    "ERASURE_NOTICE",
     "ERASURE_TABLES",
     "ErasureReport",
     "erase_participant",
     "erase_participants",
     "find_values",
     "followups_of",
+    "forget_erasure_notices",
     "invitations_of",
     "relayed_messages_of",
     "scrub_files",
@@ -77,6 +81,8 @@ ERASURE_TABLES = (
     "outbox",
     "invitation",
 )
+#: The outbox kind of the notice an organiser's erasure leaves for the person (`erase_participants`).
+ERASURE_NOTICE = "erased"
 _VACUUM_LOCK_TIMEOUT = "500ms"  # below PostgreSQL's deadlock_timeout (1 s)
 _CHECKPOINT_WAIT_MS = 1000
 
@@ -200,13 +206,21 @@ def erase_participant(
 
 
 def erase_participants(
-    engine: Engine, *, participant_ids: Sequence[int], now: dt.datetime | None = None, rewrite: bool = False
+    engine: Engine,
+    *,
+    participant_ids: Sequence[int],
+    now: dt.datetime | None = None,
+    rewrite: bool = False,
+    notices: Sequence[Message] = (),
 ) -> list[ErasureReport]:
     """Erase these participants in one transaction, then scrub the database files (`scrub_files`, with
     `rewrite`); the reports of those found.
 
-    The one path of every erasure (`/delete`, the retention pass). Safe to run again: erasing a tombstone
-    changes nothing that matters.
+    The one path of every erasure (`/delete`, the retention pass, an organiser's). Safe to run again: erasing
+    a tombstone changes nothing that matters. `notices` (outbox messages of kind `ERASURE_NOTICE`, built
+    from what was read before the erasure) are queued in the same transaction, after the rows they would
+    otherwise be erased with: the person erased by an organiser is told, and the row holds only their chat
+    id, no participant link and nothing else personal; `forget_erasure_notices` removes it once it is done.
     """
     if not participant_ids:
         return []
@@ -214,11 +228,26 @@ def erase_participants(
 
     def work(session: Session) -> list[ErasureReport]:
         reports = [erase_participant(session, participant_id=pid, now=moment) for pid in participant_ids]
+        for notice in notices:
+            message: Message = {**notice, "kind": ERASURE_NOTICE, "participant_id": None}
+            enqueue(session, **message)
         return [report for report in reports if report is not None]
 
     reports = transaction(engine, work)
     scrub_files(engine, rewrite=rewrite)
     return reports
+
+
+def forget_erasure_notices(session: Session) -> int:
+    """Delete the erasure notices that are done (delivered, refused or given up): after erasure, the chat id
+    in such a row is the last trace of the person. Returns how many rows went."""
+    done = session.exec(
+        delete(OutboxMessage).where(
+            col(OutboxMessage.kind) == ERASURE_NOTICE,
+            col(OutboxMessage.state).not_in([OutboxState.PENDING, OutboxState.SENDING]),
+        )
+    )
+    return int(done.rowcount)  # type: ignore[attr-defined]
 
 
 def scrub_files(engine: Engine, *, rewrite: bool = False) -> bool:

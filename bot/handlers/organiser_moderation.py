@@ -117,7 +117,9 @@ async def participant_button(update: Update, context: KoppelContext) -> None:
         paused = action == "pause"
         card = await db.run(
             engine,
-            lambda s: service.set_paused(s, participant_id=number, scope=scope, paused=paused, now=moment),
+            lambda s: service.set_paused(
+                s, participant_id=number, scope=scope, paused=paused, now=moment, settings=context.settings
+            ),
         )
         if card is not None:
             await answer_query(
@@ -145,7 +147,9 @@ async def participant_button(update: Update, context: KoppelContext) -> None:
             )
             return
     elif action == "delok":
-        name = await db.call(service.erase, engine, participant_id=number, scope=scope, now=moment)
+        name = await db.call(
+            service.erase, engine, participant_id=number, scope=scope, now=moment, settings=context.settings
+        )
         if name is not None:
             await answer_query(query)
             await edit_or_send(update, t(language, "moderation.erased", name=name))

@@ -19,11 +19,14 @@ from bot.keyboards import to_dict
 from bot.moderation_views import CORRECTABLE, ParticipantCard
 from bot.services import participants as participant_service
 from bot.services.matchmaking import matching_suggestion, suggested_by
+from bot.services.quiet import next_allowed_for
+from bot.settings import Settings
+from bot.texts import Markup, t
 from bot.views import suggestion_card
 from storage import suggestions as suggestion_store
 from storage.models import ItemKind, Participant, ParticipantStatus
 from storage.moderation import find_participants, participant_in_scope
-from storage.outbox import enqueue
+from storage.outbox import Message, enqueue
 from storage.participants import items_of
 from storage.scope import Scope
 
@@ -77,15 +80,47 @@ def card(session: Session, *, participant_id: int, scope: Scope) -> ParticipantC
     return _card(session, participant) if participant is not None else None
 
 
+def _contact(language: str, settings: Settings) -> Markup:
+    """Whom the person can ask about an organiser's step: PRIVACY_CONTACT, else the organisers."""
+    if settings.privacy_contact:
+        return Markup(t(language, "moderation.notice_contact", contact=settings.privacy_contact))
+    return Markup(t(language, "moderation.notice_contact_none"))
+
+
+def _notice(
+    participant: Participant, *, key: str, dedupe_key: str, now: dt.datetime, settings: Settings
+) -> Message:
+    """What the person hears of an organiser's pause or erasure: an outbox message after quiet hours."""
+    assert participant.chat_id is not None
+    language = participant.language
+    not_before = next_allowed_for(now, settings)
+    return {
+        "dedupe_key": dedupe_key,
+        "chat_id": participant.chat_id,
+        "participant_id": participant.id,
+        "kind": "moderation",
+        "text": t(language, key, contact=_contact(language, settings)),
+        "not_before": not_before if not_before > now else None,
+    }
+
+
 def set_paused(
-    session: Session, *, participant_id: int, scope: Scope, paused: bool, now: dt.datetime
+    session: Session, *, participant_id: int, scope: Scope, paused: bool, now: dt.datetime, settings: Settings
 ) -> ParticipantCard | None:
-    """Pause (no suggestions, open ones withdrawn) or let them take part again; None when out of reach."""
+    """Pause (no suggestions; the person is told, through the outbox) or let them take part again; None when
+    out of reach."""
     participant = participant_in_scope(session, participant_id=participant_id, scope=scope)
     if participant is None:
         return None
     if paused:
-        participant_service.pause(session, participant=participant, now=now)
+        if participant_service.pause(session, participant=participant, now=now) and participant.chat_id:
+            key = f"paused:{participant.id}:{now.isoformat()}"
+            enqueue(
+                session,
+                **_notice(
+                    participant, key="moderation.paused_notice", dedupe_key=key, now=now, settings=settings
+                ),
+            )
     else:
         participant_service.resume(session, participant=participant, now=now)
     return _card(session, participant)
@@ -122,15 +157,30 @@ def correct_text(
     return _card(session, participant)
 
 
-def erase(engine: Engine, *, participant_id: int, scope: Scope, now: dt.datetime) -> str | None:
+def erase(
+    engine: Engine, *, participant_id: int, scope: Scope, now: dt.datetime, settings: Settings
+) -> str | None:
     """Erase everything personal about the participant (as /delete does); their former name, or None when
-    they are gone or outside the scope. Runs its own transactions."""
+    they are gone or outside the scope. Runs its own transactions.
+
+    The person is told: the notice is made before their data goes (their chat id and language are read
+    first) and queued in the erasure's own transaction, holding only their chat id (no participant link, no
+    name); the sender empties its text on delivery and the daily pass deletes the row once it is done.
+    """
     with Session(engine) as session:
         participant = participant_in_scope(session, participant_id=participant_id, scope=scope)
-        name = participant.name or "?" if participant is not None else None
-    if name is None:
-        return None
-    participant_service.erase(engine, participant_id=participant_id, now=now)
+        if participant is None:
+            return None
+        name = participant.name or "?"
+        notices = []
+        if participant.chat_id is not None:
+            key = f"erased:{participant_id}"
+            notices.append(
+                _notice(
+                    participant, key="moderation.erased_notice", dedupe_key=key, now=now, settings=settings
+                )
+            )
+    participant_service.erase(engine, participant_id=participant_id, now=now, notices=notices)
     return name
 
 

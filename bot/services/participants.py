@@ -8,6 +8,7 @@ questions and their rules come from the field table (`bot.fields`), the conversa
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
@@ -31,7 +32,7 @@ from storage import participants as store
 from storage import suggestions as suggestion_store
 from storage.invitations import Redemption, RedemptionProblem, redeem_invitation
 from storage.models import Event, Invitation, ItemKind, Participant, ParticipantStatus, ProfileItem
-from storage.outbox import mark_blocked
+from storage.outbox import Message, mark_blocked
 from storage.privacy import erase_participants
 
 __all__ = [
@@ -307,10 +308,11 @@ def resume(session: Session, *, participant: Participant, now: dt.datetime) -> b
     return True
 
 
-def erase(engine: Engine, *, participant_id: int, now: dt.datetime) -> None:
+def erase(engine: Engine, *, participant_id: int, now: dt.datetime, notices: Sequence[Message] = ()) -> None:
     """Erase everything personal about the participant, then scrub the database files (its own transaction:
-    the same path as the retention pass)."""
-    erase_participants(engine, participant_ids=[participant_id], now=now)
+    the same path as the retention pass); `notices` are queued in that transaction (an organiser's erasure
+    tells the person, see `storage.privacy.erase_participants`)."""
+    erase_participants(engine, participant_ids=[participant_id], now=now, notices=notices)
 
 
 def mark_chat_blocked(session: Session, *, chat_id: int, now: dt.datetime) -> int:

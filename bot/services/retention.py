@@ -11,7 +11,8 @@ Nobody is erased without having been warned a month before: someone found long i
 (`run_retention_if_due`, claimed as JobRun `retention:<local date>` so it runs once across workers) and
 `koppelbot retention [--dry-run]` runs it now. Besides people, the pass clears the personal fields of
 personal invitations that expired unused, and gives up messages that could not be delivered within
-`UNDELIVERED_KEEP` (their text is emptied), and makes the database files forget: the SQLite WAL is
+`UNDELIVERED_KEEP` (their text is emptied), deletes the notices of organisers' erasures that are done (their
+chat id is the erased person's last trace), and makes the database files forget: the SQLite WAL is
 checkpointed; on PostgreSQL the tables an erasure touched are rewritten when anyone was erased since the
 previous pass (`storage.privacy.scrub_files`).
 """
@@ -37,7 +38,7 @@ from bot.texts import t
 from storage import engagement, session_scope
 from storage.models import ParticipantStatus
 from storage.outbox import enqueue, give_up_undelivered
-from storage.privacy import erase_participants, scrub_files
+from storage.privacy import erase_participants, forget_erasure_notices, scrub_files
 from storage.retention import (
     RetentionRow,
     erased_since,
@@ -173,6 +174,7 @@ def run_retention(
         mark_warned(session, participant_ids=warned, now=now)
         invitations = scrub_expired_invitations(session, now=now)
         given_up = give_up_undelivered(session, created_before=now - UNDELIVERED_KEEP)
+        forget_erasure_notices(session)  # an erased person's last trace: the chat id of their notice
         # PostgreSQL: rewrite the tables when anyone was erased since the last pass (see scrub_files).
         rewrite = bool(plan.erase) or erased_since(session, since=now - REWRITE_WINDOW) > 0
     erased = erase_participants(engine, participant_ids=plan.erase, now=now, rewrite=rewrite)

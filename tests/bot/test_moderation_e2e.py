@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.app import KoppelApplication
+from bot.app import KoppelApplication, build_application
+from bot.clock import Clock
+from bot.runner import polling
+from bot.services.retention import run_retention
 from bot.settings import Settings
 from bot.standin import BotAPIStandIn
-from storage.models import Introduction, Participant, Suggestion
+from storage.models import Introduction, OutboxMessage, Participant, Suggestion
+from storage.privacy import ERASURE_NOTICE, find_values
+from storage.types import utcnow
 from tests.bot.organiser_data import NOW, delete
-from tests.factories import participant
+from tests.factories import QUIET_NIGHTS, participant
 
 ORGANISER = 900001
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 STRANGER = 1234
 
 
@@ -79,6 +88,78 @@ async def test_participant_card_pause_correct_and_erase(
     assert _row(engine, anna).status == "deleted" and _row(engine, anna).name is None
     org.send("/participant @anna_dv")
     assert "Niemand gevonden" in (await org.reply()).plain_text
+
+
+NEEDLES = ["Ben Bakker", "Bakker BV", "ben_qx", 770101]
+
+
+def _notice(engine: Engine) -> OutboxMessage:
+    with Session(engine) as session:
+        return session.exec(select(OutboxMessage).where(OutboxMessage.kind == ERASURE_NOTICE)).one()
+
+
+async def test_the_participant_is_told_of_a_pause_and_of_an_erasure_which_leaves_only_their_chat_id(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine, settings: Settings
+) -> None:
+    anna = _someone(engine, 100, "Anna de Vries", organisation="Het Assink")
+    ben = _someone(engine, 770101, "Ben Bakker", organisation="Bakker BV", language="en", username="ben_qx")
+    anna_chat = standin.person(100, "Anna")
+    ben_chat = standin.person(770101, "Ben", language_code="en")
+    org = standin.person(ORGANISER, "Olga")
+    org.send("/participant assink")
+    card = await org.reply()
+    org.press("Pauzeren", card)
+    told = await anna_chat.reply()  # through the outbox
+    assert "Een organisator van Koppelbot heeft je deelname gepauzeerd" in told.plain_text
+    assert "Stuur /resume" in told.plain_text and "Vragen?" in told.plain_text
+
+    org.send(f"/participant {ben}")
+    card = await org.reply()
+    org.press("Wissen", card)
+    await standin.wait_until(lambda: "niet ongedaan" in card.plain_text, what="the confirmation")
+    org.press("Ja, wis alles", card)
+    told = await ben_chat.reply()
+    assert "An organiser of Koppelbot has erased your data" in told.plain_text and "/start" in told.plain_text
+    assert _row(engine, ben).status == "deleted"
+    await standin.wait_until(lambda: _notice(engine).state == "sent", what="the notice marked as delivered")
+    notice = _notice(engine)
+    assert notice.chat_id == 770101 and notice.participant_id is None and notice.payload == {}  # text dropped
+    with Session(engine) as session:
+        assert find_values(session, needles=NEEDLES) == [("outbox", "chat_id")]  # until the daily pass
+    run_retention(engine, settings=settings, now=utcnow())
+    with Session(engine) as session:
+        assert find_values(session, needles=NEEDLES) == []
+    assert _row(engine, anna).status == "paused"
+
+
+async def test_at_night_the_erasure_notice_waits_for_the_morning(
+    standin: BotAPIStandIn, settings: Settings, engine
+) -> None:
+    ben = _someone(engine, 770101, "Ben Bakker", language="en")
+    ben_chat = standin.person(770101, "Ben", language_code="en")
+    org = standin.person(ORGANISER, "Olga")
+    quiet = settings.model_copy(update=QUIET_NIGHTS | {"privacy_contact": "privacy@gelderland.example"})
+    day = dt.datetime.now(AMSTERDAM).date() + dt.timedelta(days=1)
+    while day.weekday() not in (1, 2, 3):  # a Tuesday to Thursday night, followed by a working morning
+        day += dt.timedelta(days=1)
+    night = dt.datetime.combine(day, dt.time(23), tzinfo=AMSTERDAM)
+    clock = Clock(night.astimezone(dt.UTC))
+    async with polling(build_application(quiet, engine=engine, clock=clock), poll_timeout=0.5):
+        org.send(f"/participant {ben}")
+        card = await org.reply()
+        org.press("Wissen", card)
+        await standin.wait_until(lambda: "niet ongedaan" in card.plain_text, what="the confirmation")
+        org.press("Ja, wis alles", card)
+        await standin.wait_until(lambda: "zijn gewist" in card.plain_text, what="the erasure")
+        await standin.wait_idle()
+        assert ben_chat.messages == []  # not at night
+        morning = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(8, 5), tzinfo=AMSTERDAM)
+        clock.set(morning.astimezone(dt.UTC))
+        told = await ben_chat.reply()
+        assert (
+            "erased your data" in told.plain_text
+            and "Questions? privacy@gelderland.example" in told.plain_text
+        )
 
 
 async def test_several_found_and_forged_buttons_are_refused(
