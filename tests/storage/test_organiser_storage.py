@@ -19,6 +19,7 @@ from storage.events import event_invitation, personal_invitations, unused_invita
 from storage.imports import link_event
 from storage.invitations import RedemptionProblem, create_invitation, get_or_create_event, redeem_invitation
 from storage.models import OutboxMessage, OutboxState, Participant
+from storage.organisers import add_organiser, organisers_with_chat, record_organiser_chat, remove_organiser
 from storage.outbox import enqueue
 from storage.scope import Scope
 from storage.stats import funnel_report, parked_messages, retry_parked, started_projects
@@ -177,3 +178,27 @@ def test_unused_invitations_in_scope_and_expired_ones_renewed(engine) -> None:
             i.name for i in unused_invitations(session, scope=Scope(event_code="ede"), renew_ttl=ttl)
         ] == ["Anna"]
         assert unused_invitations(session, scope=Scope(event_code="elders"), renew_ttl=ttl) == []
+
+
+def test_organisers_with_a_chat_recorded_participating_or_delivered_to_before(engine) -> None:
+    person(engine, 902, offers=("stages",))  # an organiser who took part: their chat exists
+    with session_scope(engine) as session:
+        add_organiser(session, telegram_id=903, added_by=901)
+        assert not record_organiser_chat(session, telegram_id=999, configured=[901], now=NOW)  # no organiser
+        assert record_organiser_chat(session, telegram_id=901, configured=[901], now=NOW)
+        assert not record_organiser_chat(session, telegram_id=901, configured=[901], now=NOW)  # once
+        for chat_id, state in ((904, OutboxState.SENT), (905, OutboxState.CANCELLED)):  # 905: chat not found
+            row = enqueue(session, dedupe_key=f"k{chat_id}", chat_id=chat_id, kind="stats", text="x")
+            assert row is not None
+            row.state = state
+            session.add(row)
+    with Session(engine) as session:
+        ids = [901, 902, 903, 904, 905]
+        assert organisers_with_chat(session, telegram_ids=ids) == {901, 902, 904}
+    with session_scope(engine) as session:
+        assert remove_organiser(session, telegram_id=903)
+        add_organiser(session, telegram_id=906, added_by=901)
+        assert record_organiser_chat(session, telegram_id=906, configured=[901], now=NOW)
+        assert remove_organiser(session, telegram_id=906)  # the record of their chat goes with them
+    with Session(engine) as session:
+        assert organisers_with_chat(session, telegram_ids=[906]) == set()
