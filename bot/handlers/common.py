@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+_MAX_POPUP = 200  # characters of an answerCallbackQuery text
 
 
 def now(context: KoppelContext) -> dt.datetime:
@@ -91,7 +92,10 @@ async def close_previous_question(update: Update, context: KoppelContext, asking
 
 
 async def answer_query(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
-    """Answer a button press (a late or duplicate answer is harmless)."""
+    """Answer a button press (a late or duplicate answer is harmless). Telegram refuses a popup of more
+    than 200 characters (a long name in it), so a longer text is cut with "…" rather than lost."""
+    if text is not None and len(text) > _MAX_POPUP:
+        text = text[: _MAX_POPUP - 1].rstrip() + "…"
     try:
         await query.answer(text, show_alert=alert)
     except TelegramError as exc:

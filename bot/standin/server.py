@@ -5,10 +5,10 @@ here) talks to it exactly as to Telegram. Tests act as people (`person(...).send
 `.press("Ja")`) and read what each chat received. Faults are injected with a plain function, like httpx's
 `MockTransport`: `standin.fault = lambda call: Fault(status=429, retry_after=2) if ... else None`.
 
-Behaviour copied from Telegram because handlers must cope with it: 4096-character limit, HTML that must
-parse, 64-byte callback data, "message is not modified" on a no-op edit, "chat not found" for people who
-never started the bot, 403 for people who blocked it, and Telegram's flood limits, on by default: new
-messages beyond ~30/s overall or ~1/s per chat after a burst of 3 are refused with 429 and
+Behaviour copied from Telegram because handlers must cope with it: 4096-character limit, 200-character
+popups, HTML that must parse, 64-byte callback data, "message is not modified" on a no-op edit, "chat not
+found" for people who never started the bot, 403 for people who blocked it, and Telegram's flood limits,
+on by default: new messages beyond ~30/s overall or ~1/s per chat after a burst of 3 are refused with 429 and
 `parameters.retry_after` (`limits=None` turns them off; a test that does so says why).
 """
 
@@ -51,6 +51,7 @@ DEFAULT_TOKEN = "123456:STANDIN-token-for-tests"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
+MAX_POPUP = 200  # answerCallbackQuery text: 0-200 characters
 HTML_TAGS = {
     "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "tg-spoiler", "span",
     "blockquote", "tg-emoji",
@@ -718,6 +719,8 @@ class BotAPIStandIn:
         callback_id = str(params.get("callback_query_id"))
         if callback_id in self.callback_answers:
             raise _BadRequest("query is too old and response timeout expired or query id is invalid")
+        if len(str(params.get("text") or "")) > MAX_POPUP:
+            raise _BadRequest("MESSAGE_TOO_LONG")
         self.callback_answers[callback_id] = dict(params)
         return True
 

@@ -162,6 +162,24 @@ async def test_at_night_the_erasure_notice_waits_for_the_morning(
         )
 
 
+async def test_a_popup_naming_someone_with_a_long_name_is_cut_not_lost(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    # Telegram refuses a popup of more than 200 characters; the name fills most of it.
+    long_name = "Maria " + "van der Berg-" * 13 + "Jansen"
+    someone = _someone(engine, 101, long_name)
+    org = standin.person(ORGANISER, "Olga")
+    org.send(f"/participant {someone}")
+    card = await org.reply()
+    before = set(standin.callback_answers)
+    org.press("Pauzeren", card)
+    await standin.wait_until(lambda: "Status: gepauzeerd" in card.plain_text, what="the paused card")
+    await standin.wait_until(lambda: set(standin.callback_answers) - before, what="the popup")
+    (answer,) = [standin.callback_answers[c] for c in set(standin.callback_answers) - before]
+    assert answer["text"].startswith("Gepauzeerd: Maria van der Berg")
+    assert len(answer["text"]) == 200 and answer["text"].endswith("…")
+
+
 async def test_several_found_and_forged_buttons_are_refused(
     standin: BotAPIStandIn, bot: KoppelApplication, engine
 ) -> None:
