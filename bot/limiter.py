@@ -24,7 +24,9 @@ deleteMessage, sendChatAction, getMe, setMyCommands, leaveChat.
 Failures, for every call:
 
 - 429 (RetryAfter): the chat waits `retry_after` before its next call; when several chats are refused at
-  once (the bot as a whole is over its budget, e.g. several processes share it) everything waits. The call
+  once (the bot as a whole may be over its budget, e.g. several processes share it) everything waits, but a
+  chat counts towards such a hold at most once in `FLOOD_REARM` seconds: Telegram's flood control for one
+  chat may refuse it again and again, and that must not hold every other chat's messages each time. The call
   is retried after the wait, at most `max_429_retries` times, and only while `retry_after` is at most
   `max_retry_after` (a handler does not hold a person's turn for minutes).
 - 5xx, and network errors before the request reached Telegram (connection refused): retried with
@@ -82,6 +84,7 @@ OVERALL_BURST = 10  # messages sent at once before the overall rate applies (the
 GROUP_INTERVAL = 3.0  # seconds between messages to one group or channel: 20 a minute
 FLOOD_CHATS = 3  # 429s from this many different chats within FLOOD_WINDOW mean the bot is over budget
 FLOOD_WINDOW = 2.0
+FLOOD_REARM = 60.0  # seconds before a chat that caused a hold of everything may count towards another
 MAX_CHATS = 20_000  # per-chat buckets kept before idle (full) ones are forgotten
 
 JSONResult = Any
@@ -253,6 +256,7 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
         self._overall = _Overall(rate, overall_burst)
         self._chats: dict[int | str, _ChatBucket] = {}
         self._recent_429s: deque[tuple[float, int | str | None]] = deque(maxlen=64)
+        self._flood_chats: dict[int | str | None, float] = {}  # chat → when it last caused a global hold
 
     @classmethod
     def from_settings(cls, settings: Any) -> TelegramLimiter:
@@ -375,7 +379,11 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
         }
 
     def _refused(self, chat: int | str | None, seconds: float) -> None:
-        """A 429: hold the chat for `seconds`; hold everything when several chats were refused at once."""
+        """A 429: hold the chat for `seconds`; hold everything when several chats were refused at once.
+
+        A chat that caused a hold of everything in the last FLOOD_REARM seconds does not count again: chats
+        that Telegram keeps refusing (its per-chat flood control) hold everything once, not every time.
+        """
         now = time.monotonic()
         if chat is not None:
             bucket = self._bucket(chat, now)
@@ -385,9 +393,11 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
                 bucket.tokens = min(bucket.tokens, 1 - seconds / interval)
                 bucket.stamp = now
         self._recent_429s.append((now, chat))
-        chats = {key for at, key in self._recent_429s if now - at <= FLOOD_WINDOW}
+        self._flood_chats = {key: at for key, at in self._flood_chats.items() if now - at <= FLOOD_REARM}
+        chats = {key for at, key in self._recent_429s if now - at <= FLOOD_WINDOW} - self._flood_chats.keys()
         if len(chats) >= FLOOD_CHATS:
             self._overall.pause(seconds)
+            self._flood_chats.update(dict.fromkeys(chats, now))
             logger.warning("Telegram refused %d chats at once: all sends wait %.0fs", len(chats), seconds)
 
 

@@ -10,7 +10,7 @@ sender's calls give way to replies and are never retried inside the limiter (the
 below). Messages to one chat go out in queue order, one at a time. Failures:
 
 - 429 (RetryAfter): the row waits `retry_after` (not counted as an attempt); the limiter holds the chat as
-  long (and everything, when several chats are refused at once), as Telegram asks.
+  long (and everything, when several chats are refused at once; see bot/limiter.py), as Telegram asks.
 - 5xx and network errors: retried with exponential backoff and jitter; after `SEND_MAX_ATTEMPTS` attempts
   the row is parked (organisers see parked rows and can requeue them).
 - 403 (Forbidden): the person blocked the bot; they become `blocked` and all their unsent rows stop.

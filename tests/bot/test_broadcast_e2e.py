@@ -87,8 +87,8 @@ async def test_a_running_broadcast_can_be_cancelled(
         person(engine, 100 + k, role="company")
         standin.person(100 + k, f"Bedrijf {k}")
     # Everyone but the first is held up by Telegram's flood control for their chat, so their messages stay
-    # queued. (Two chats: three refused at once would read as a flood of the whole bot, and a stand-in that
-    # refuses those chats forever would then hold every send, the organiser's reply too, again and again.)
+    # queued. (Two chats: three refused at once read as a possible flood of the whole bot and hold every
+    # send once, the organiser's reply too, so the cancel could race sends already released after the hold.)
     standin.fault = lambda call: (
         Fault(429, retry_after=1) if call.params.get("chat_id") in {101, 102} else None
     )

@@ -7,6 +7,7 @@ person flooding the bot slowed down without slowing anyone else.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -183,3 +184,27 @@ async def test_a_reply_that_fails_after_its_retries_is_logged_once_without_a_tra
     limiter = limiter_of(bot)
     assert len(sends) == 1 + limiter.max_error_retries  # retried, then given up; no "something went wrong"
     assert limiter.given_up == 1
+
+
+async def test_chats_telegram_keeps_refusing_do_not_hold_another_chats_replies(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    refused = (2107, 2108, 2109)
+    for chat in refused:
+        standin.person(chat, f"Vol {chat}")
+    # Telegram's flood control for these three chats never lifts: every send to them is refused with 429.
+    standin.fault = lambda call: Fault(429, retry_after=3) if call.params.get("chat_id") in refused else None
+    with session_scope(engine) as session:
+        for chat in refused:
+            enqueue(session, dedupe_key=f"refused:{chat}", chat_id=chat, kind="test", text="Bericht")
+    # Refused at once, they hold every send once (they may be a flood of the whole bot); then no more.
+    await standin.wait_until(lambda: standin.status_counts[429] >= 6, what="each chat refused again")
+    olga = standin.person(2110, "Olga")
+    for _ in range(4):  # spread over the refused chats' retries
+        asked_at = time.monotonic()
+        olga.send("/help")
+        assert "/matches" in (await olga.reply(timeout=10)).plain_text
+        assert time.monotonic() - asked_at < 1.0  # not held for those chats again and again
+        await asyncio.sleep(1.0)  # her own chat's pace: one a second after a burst
+    await standin.wait_until(lambda: standin.status_counts[429] >= 9, what="each chat refused a third time")
+    assert all(not standin.bot_messages(chat) for chat in refused)

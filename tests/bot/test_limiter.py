@@ -191,3 +191,16 @@ async def test_many_chats_refused_at_once_pause_everything() -> None:
     started = time.monotonic()
     await call(limiter, telegram, chat_id=4)  # a chat never refused waits too: the bot is over budget
     assert time.monotonic() - started >= 0.9
+
+
+async def test_the_same_chats_refused_again_do_not_pause_everything_again() -> None:
+    limiter = fast(rate=1000.0)
+    telegram = FakeTelegram(lambda n: RetryAfter(1) if n <= 6 else None)
+    args = RateLimitArgs(retry=False)
+    for _round in range(2):  # Telegram keeps refusing these chats (its flood control for each of them)
+        for chat in (1, 2, 3):
+            with pytest.raises(RetryAfter):
+                await call(limiter, telegram, chat_id=chat, args=args)
+    started = time.monotonic()
+    await call(limiter, telegram, chat_id=4)  # held once, at the first round, not again
+    assert time.monotonic() - started < 0.1
