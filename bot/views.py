@@ -35,6 +35,7 @@ __all__ = [
     "language_name",
     "profile_view",
     "relay_not_open_view",
+    "relay_not_text_view",
     "relay_prompt",
     "relay_stop_keyboard",
     "suggestion_card",
@@ -321,6 +322,11 @@ def relay_prompt(language: str, *, suggestion_id: int, name: str, limit: int) ->
     return t(
         language, "matches.relay_ask", name=name, length=Counted("characters", limit)
     ), relay_stop_keyboard(language, suggestion_id)
+
+
+def relay_not_text_view(language: str, *, suggestion_id: int) -> View:
+    """A sticker, photo… sent while a relay is open: only text is passed on; with the button that stops it."""
+    return t(language, "matches.relay_not_text"), relay_stop_keyboard(language, suggestion_id)
 
 
 def relay_not_open_view(language: str, *, suggestion_id: int, name: str) -> View:

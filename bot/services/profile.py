@@ -21,7 +21,7 @@ from bot.fields import ITEM_MAX, FieldKind, InputProblem, by_name, list_signal, 
 from bot.services import participants
 from bot.services.participants import Person
 from bot.texts import Counted, first_name, t
-from bot.views import View, choice_label, relay_not_open_view, theme_labels
+from bot.views import View, choice_label, relay_not_open_view, relay_not_text_view, theme_labels
 from storage.invitations import RedemptionProblem
 from storage.models import ItemKind, Participant, ParticipantStatus, SuggestionStatus
 from storage.outbox import last_relayed_to
@@ -274,7 +274,9 @@ def other_message(session: Session, *, person: Person) -> Reply:
         return _unregistered(person)
     language = participants.language_of(person, participant)
     state = state_of(participant)
-    if state is not None and state.mode in (Mode.ONBOARDING, Mode.EDITING, Mode.RELAY):
+    if state is not None and state.mode is Mode.RELAY and state.target is not None:  # nothing is passed on
+        return Reply(language, [relay_not_text_view(language, suggestion_id=state.target)])
+    if state is not None and state.mode in (Mode.ONBOARDING, Mode.EDITING):
         return Reply(
             language, [(t(language, "onboarding.not_text"), []), *current_views(session, participant)]
         )

@@ -78,3 +78,39 @@ async def test_messages_are_relayed_until_stopped_and_the_prompt_names_the_other
     sanne.send("/cancel")
     await standin.wait_until(lambda: "ik stuur niets meer door" in sanne.last.plain_text)
     assert len(relayed(engine)) == 3
+
+
+async def test_a_sticker_or_photo_in_a_relay_is_not_passed_on_and_the_relay_stays_open(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    suggestion_id = introduced(engine)
+    with session_scope(engine) as session:  # Sanne reads English
+        sanne_row = session.exec(select(Participant).where(Participant.telegram_id == 3001)).one()
+        sanne_row.language = "en"
+        session.add(sanne_row)
+    ruud = standin.person(3002, "Ruud", language_code="nl")
+    sanne = standin.person(3001, "Sanne", language_code="en")
+    ruud.send("/help")
+    await standin.wait_until(lambda: bool(ruud.messages))
+    ruud.press_data(f"relay:{suggestion_id}")
+    await standin.wait_until(lambda: "Typ je bericht aan Sanne de Vries" in ruud.last.plain_text)
+    ruud.skip()
+    ruud.send_sticker()
+    answer = await ruud.reply()
+    assert "alleen tekst doorgeven" in answer.plain_text and "/cancel" in answer.plain_text
+    assert "Typ je antwoord" not in answer.plain_text and answer.button_texts == ["Stoppen"]
+    ruud.send_photo()
+    assert "alleen tekst doorgeven" in (await ruud.reply()).plain_text
+    await standin.wait_idle()
+    assert not relayed(engine) and not sanne.messages  # nothing passed on
+    ruud.send("Hoi Sanne, de foto volgt per mail.")  # the relay is still open
+    await standin.wait_until(lambda: "Doorgestuurd aan Sanne de Vries" in ruud.last.plain_text)
+    await standin.wait_until(lambda: "de foto volgt per mail" in sanne.last.plain_text)
+    # In English likewise.
+    sanne.press("Reply")
+    await standin.wait_until(lambda: "Type your message to Ruud Jansen" in sanne.last.plain_text)
+    sanne.send_photo()
+    await standin.wait_until(lambda: "only pass on text" in sanne.last.plain_text)
+    assert "/cancel" in sanne.last.plain_text and sanne.last.button_texts == ["Stop"]
+    await standin.wait_idle()
+    assert len(relayed(engine)) == 1
