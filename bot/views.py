@@ -338,12 +338,17 @@ def relay_not_open_view(language: str, *, suggestion_id: int, name: str) -> View
 
 
 def introduction_view(
-    language: str, *, suggestion_id: int, view: matching.Suggestion, other: Participant
+    language: str, *, suggestion_id: int, view: matching.Suggestion, other: Participant, news: bool = False
 ) -> View:
-    """Both said yes: who the other is, why, a first step, and how to reach them."""
+    """Both said yes: who the other is, why, a first step, and how to reach them.
+
+    `news`: in the card pressed by the side who said yes second, under "🎉 Jullie willen allebei!", which
+    then says what the opening line would (so that line is left out).
+    """
     name = other.name or ""
-    parts = [t(language, "matches.intro_title", name=name), t(language, "matches.intro_body", name=name),
-             _who(language, other), ""]  # fmt: skip
+    opening = [t(language, "matches.answered_introduced"), ""] if news else []
+    body = [] if news else [t(language, "matches.intro_body", name=name)]
+    parts = [*opening, t(language, "matches.intro_title", name=name), *body, _who(language, other), ""]
     reasons = _reasons(language, view, other)
     if reasons:
         parts += [t(language, "matches.card_why"), *reasons, ""]

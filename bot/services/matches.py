@@ -385,8 +385,7 @@ def _answer(
     view = mm.matching_suggestion(row, participant.id)
     if row.status == SuggestionStatus.INTRODUCED:
         # The introduction itself, under the news that both said yes (nothing else is sent to this side).
-        text, rows = introduction_view(language, suggestion_id=row.id, view=view, other=other)
-        card = (t(language, "matches.answered_introduced") + "\n\n" + text, rows)
+        card = introduction_view(language, suggestion_id=row.id, view=view, other=other, news=True)
         return Answered(
             language, card=card, popup=None if outcome.newly_introduced else "matches.already_introduced"
         )
