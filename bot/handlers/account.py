@@ -14,6 +14,7 @@ from bot.callbacks import CallbackError, pack, unpack
 from bot.commands import Audience, guess, help_text, set_chat_menu
 from bot.context import KoppelContext
 from bot.handlers.common import (
+    CHOSEN_LANGUAGE,
     answer_query,
     drop_buttons,
     edit_or_send,
@@ -23,6 +24,7 @@ from bot.handlers.common import (
     refuse_unreadable,
     send,
     send_views,
+    with_chosen_language,
 )
 from bot.handlers.start import welcome
 from bot.keyboards import Button
@@ -53,6 +55,7 @@ async def _language(update: Update, context: KoppelContext) -> tuple[Person | No
     person = person_of(update)
     if person is None:
         return None, "nl"
+    person = with_chosen_language(person, context)
     return person, await db.run(context.engine, lambda s: account.language(s, person=person))
 
 
@@ -92,6 +95,8 @@ async def language_button(update: Update, context: KoppelContext) -> None:
     organiser = await is_organiser(context, person.telegram_id)
     await set_chat_menu(context.bot, update.effective_chat.id, code, organiser=organiser)
     if views is None:
+        if context.chat_data is not None:
+            context.chat_data[CHOSEN_LANGUAGE] = code
         await welcome(update, code, token)
         return
     await send(update, t(code, "account.language_set"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+from dataclasses import replace
 
 from telegram import Bot, CallbackQuery, Message, Update
 from telegram.error import BadRequest, TelegramError
@@ -19,6 +20,7 @@ from bot.texts import Markup, language_for, t
 from bot.views import View
 
 __all__ = [
+    "CHOSEN_LANGUAGE",
     "answer_query",
     "close_previous_question",
     "deliver",
@@ -32,6 +34,7 @@ __all__ = [
     "refuse_unreadable",
     "send",
     "send_views",
+    "with_chosen_language",
 ]
 
 logger = logging.getLogger(__name__)
@@ -49,6 +52,17 @@ def person_of(update: Update) -> Person | None:
     if user is None:
         return None
     return Person(user.id, user.language_code, user.full_name, user.first_name, user.username)
+
+
+# Before consent nothing about a person is stored; a language chosen with /language is kept for the chat in
+# the running process only (PTB's chat_data, no persistence), so a later /start keeps speaking it.
+CHOSEN_LANGUAGE = "language"
+
+
+def with_chosen_language(person: Person, context: KoppelContext) -> Person:
+    """`person` with the language chosen in this chat before consent, when there is one."""
+    chosen = context.chat_data.get(CHOSEN_LANGUAGE) if context.chat_data is not None else None
+    return replace(person, language_code=chosen) if chosen else person
 
 
 async def send(update: Update, text: str, rows: Keyboard | None = None) -> Message | None:

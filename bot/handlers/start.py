@@ -23,6 +23,7 @@ from bot.handlers.common import (
     refuse_unreadable,
     send,
     send_views,
+    with_chosen_language,
 )
 from bot.organiser_views import organiser_welcome
 from bot.services import db
@@ -56,6 +57,7 @@ async def start(update: Update, context: KoppelContext) -> None:
     person = person_of(update)
     if update.effective_message is None or person is None:
         return
+    chose = person != (person := with_chosen_language(person, context))  # /language before consent
     payload = context.args[0] if context.args else None
     token, moment = _usable_token(payload), now(context)
     greeting = await db.run(
@@ -69,7 +71,8 @@ async def start(update: Update, context: KoppelContext) -> None:
     if await is_organiser(context, person.telegram_id):  # what they can do, rather than the consent text
         await send(update, *organiser_welcome(language, token))
         return
-    first = _asks_language_first(person.language_code)  # the language first, then the consent text in it
+    # The language first (unless chosen already), then the consent text in it
+    first = not chose and _asks_language_first(person.language_code)
     if first:
         language = language if language != default_language() else "en"
     if payload and token is None:

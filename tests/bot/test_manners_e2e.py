@@ -11,6 +11,7 @@ import json
 from sqlmodel import select
 
 from bot.app import KoppelApplication
+from bot.reasons import plain
 from bot.standin import BotAPIStandIn
 from bot.standin.server import Person
 from bot.texts import t
@@ -146,6 +147,28 @@ async def test_language_first_for_other_languages_and_the_menu_follows_the_choic
     bram.send("/start")
     await said(bram, "Welkom bij Koppelbot")
     assert len(bram.messages) == 1
+
+
+async def test_a_language_chosen_before_consent_stays_when_start_is_typed_again(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    # A Dutch phone, an English speaker: /language, English, then /start typed out of habit.
+    mark = standin.person(13008, "Mark", language_code="nl")
+    mark.send("/start")
+    await said(mark, "Welkom bij Koppelbot")
+    mark.send("/language")
+    await said(mark, "Nu praat ik Nederlands met je")
+    mark.press("English", mark.last)
+    await said(mark, "Welcome to Koppelbot")
+    mark.send("/start")
+    await standin.wait_until(lambda: len(mark.messages) == 4, what="the welcome again")
+    assert "Welcome to Koppelbot" in mark.last.plain_text  # not the Dutch welcome, nor the language question
+    mark.send("/help")
+    await standin.wait_until(lambda: len(mark.messages) == 5, what="the help")
+    assert mark.last.plain_text.startswith(plain(t("en", "account.help_title")))
+    mark.press("I agree", mark.messages[3])
+    await said(mark, "What is your name")
+    assert participant(engine, 13008).language == "en"
 
 
 async def test_an_invitation_survives_the_language_choice(
