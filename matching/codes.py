@@ -16,7 +16,8 @@ __all__ = ["NEIGHBOURS", "REACHES", "REGIONS", "ROLES", "parse_reach", "parse_re
 #: ``coordinator`` a Techniekpact or other regional programme coordinator.
 ROLES: tuple[str, ...] = ("school", "mbo", "hbo", "training", "company", "coordinator", "government", "other")
 
-#: The six Gelderland economic regions, plus ``outside`` for anything outside Gelderland.
+#: The six Gelderland economic regions, ``gelderland`` for the whole province (the province itself, a
+#: programme for all of Gelderland), and ``outside`` for anything outside Gelderland.
 REGIONS: tuple[str, ...] = (
     "achterhoek",
     "arnhem-nijmegen",
@@ -24,18 +25,25 @@ REGIONS: tuple[str, ...] = (
     "cleantech",
     "noord-veluwe",
     "rivierenland",
+    "gelderland",
     "outside",
 )
 
-#: Which regions border each other (symmetric); ``outside`` has no neighbours.
+_SIX = frozenset(REGIONS[:6])
+
+#: Which regions border each other (symmetric); the whole province borders each of the six; ``outside``
+#: has no neighbours.
 NEIGHBOURS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        "achterhoek": frozenset({"arnhem-nijmegen", "cleantech"}),
-        "arnhem-nijmegen": frozenset({"achterhoek", "cleantech", "foodvalley", "rivierenland"}),
-        "foodvalley": frozenset({"arnhem-nijmegen", "cleantech", "noord-veluwe", "rivierenland"}),
-        "cleantech": frozenset({"achterhoek", "arnhem-nijmegen", "foodvalley", "noord-veluwe"}),
-        "noord-veluwe": frozenset({"cleantech", "foodvalley"}),
-        "rivierenland": frozenset({"arnhem-nijmegen", "foodvalley"}),
+        "achterhoek": frozenset({"arnhem-nijmegen", "cleantech", "gelderland"}),
+        "arnhem-nijmegen": frozenset({"achterhoek", "cleantech", "foodvalley", "rivierenland", "gelderland"}),
+        "foodvalley": frozenset(
+            {"arnhem-nijmegen", "cleantech", "noord-veluwe", "rivierenland", "gelderland"}
+        ),
+        "cleantech": frozenset({"achterhoek", "arnhem-nijmegen", "foodvalley", "noord-veluwe", "gelderland"}),
+        "noord-veluwe": frozenset({"cleantech", "foodvalley", "gelderland"}),
+        "rivierenland": frozenset({"arnhem-nijmegen", "foodvalley", "gelderland"}),
+        "gelderland": _SIX,
         "outside": frozenset(),
     }
 )
@@ -318,7 +326,8 @@ _REGION_ALIASES: Mapping[str, str] = {
 def parse_region(text: str) -> str:
     """Map a human-written region cell ("Arnhem Nijmegen", "Food Valley", "Doetinchem", ...) to ``REGIONS``.
 
-    Region names, common spellings and Gelderland towns are recognised, small typos too. Anything else
+    Region names, common spellings and Gelderland towns are recognised, small typos too; "Gelderland" or
+    "heel Gelderland" without a region or town is the whole province (``"gelderland"``). Anything else
     (including an empty cell) is taken to be ``"outside"`` Gelderland.
     """
     folded = _fold(text)
@@ -335,10 +344,16 @@ def parse_region(text: str) -> str:
     for alias in sorted(_REGION_ALIASES, key=len, reverse=True):
         if len(alias) >= 3 and f" {alias} " in padded:
             return _REGION_ALIASES[alias]
+    # The province as a whole ("Gelderland", "heel Gelderland", "provincie"), after every region and town.
+    if "gelderland" in folded.split() or folded in _PROVINCE:
+        return "gelderland"
     best = process.extractOne(folded, list(_REGION_ALIASES), scorer=fuzz.ratio, score_cutoff=85)
     if best is not None:
         return _REGION_ALIASES[best[0]]
     return "outside"
+
+
+_PROVINCE = frozenset({"provincie", "hele provincie", "de provincie", "province", "the province", "gld"})
 
 
 _REACH_ALIASES: Mapping[str, str] = {

@@ -84,3 +84,15 @@ def test_neighbours_are_symmetric_and_cover_regions():
         for other in others:
             assert region in NEIGHBOURS[other]
     assert REACHES == ("own", "neighbours", "anywhere")
+
+
+def test_the_whole_province_is_gelderland_not_outside_it():
+    # "Gelderland" alone is the province as a whole (a walkthrough saw "Jij zit buiten Gelderland" for it);
+    # a region or town named beside it still wins, and "buiten Gelderland" stays outside.
+    for text in ("Gelderland", "heel Gelderland", "Gelderland breed", "provincie"):
+        assert parse_region(text) == "gelderland", text
+    assert parse_region("Ede, Gelderland") == "foodvalley"
+    assert parse_region("Arnhem (Gelderland)") == "arnhem-nijmegen"
+    assert parse_region("buiten Gelderland") == parse_region("Utrecht") == "outside"
+    assert NEIGHBOURS["gelderland"] == frozenset(REGIONS) - {"gelderland", "outside"}
+    assert all("gelderland" in NEIGHBOURS[r] for r in NEIGHBOURS["gelderland"])
