@@ -291,8 +291,8 @@ YES_WAITING_LISTED = 10  # names listed under "you said yes to" in /matches (the
 
 
 def yes_waiting_view(language: str, others: Sequence[Participant]) -> str:
-    """/matches: the people this person said yes to, each "waiting for an answer from X" (nothing else is
-    said about X's answer: contact details and the introduction only come when both said yes)."""
+    """/matches: the people this person said yes to and who have not said yes back (nothing is said about
+    their answer: contact details and the introduction only come when both said yes)."""
     lines = [t(language, "matches.yes_waiting", count=len(others))]
     for other in others[:YES_WAITING_LISTED]:
         organisation = other.organisation or t(language, "profile.empty")
@@ -301,7 +301,7 @@ def yes_waiting_view(language: str, others: Sequence[Participant]) -> str:
     if len(others) > YES_WAITING_LISTED:
         more = Counted("people", len(others) - YES_WAITING_LISTED)
         lines.append(t(language, "matches.yes_waiting_more", more=more))
-    lines.append(t(language, "matches.yes_waiting_hint"))
+    lines.append(t(language, "matches.yes_waiting_hint", count=len(others)))
     return "\n".join(lines)
 
 

@@ -532,7 +532,8 @@ async def outbox_button(update: Update, context: KoppelContext) -> None:
     language = _language(update)
     scope = await organiser_scope(update, context)
     retried = await db.run(context.engine, lambda s: organiser_service.retry_parked(s, scope=scope))
-    await query.edit_message_text(t(language, "organiser.outbox_retried", count=retried))
+    key = "organiser.outbox_retried" if retried else "organiser.outbox_empty"  # a second press: none left
+    await query.edit_message_text(t(language, key, count=retried) if retried else t(language, key))
 
 
 # -- /digest_now ------------------------------------------------------------------------------------

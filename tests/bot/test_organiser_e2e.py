@@ -162,6 +162,8 @@ async def test_outbox_shows_parked_messages_and_retries_them(
     await standin.wait_until(lambda: "wachtrij" in org.last.plain_text, what="the retry")
     await standin.wait_until(lambda: [m.text for m in standin.bot_messages(77)] == ["hoi"], what="delivery")
     await standin.wait_until(lambda: _state(engine) == OutboxState.SENT, what="the row marked sent")
+    org.press_data("org:retry", org.last)  # pressed again (an older list): nothing left, not "0 berichten"
+    await standin.wait_until(lambda: "geen vastgelopen berichten" in org.last.plain_text, what="nothing left")
 
 
 def _state(engine) -> str:
