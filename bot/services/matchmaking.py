@@ -561,10 +561,12 @@ def answer_suggestion(
         session.add(suggestion)
         raise SuggestionClosed(f"suggestion {suggestion_id} expired")
 
+    # An undo takes one's answer back: the suggestion is unanswered again (not "later", which one never said).
+    value, at = (None, None) if undo else (answer.value, now)
     if side == "a":
-        suggestion.answer_a, suggestion.answered_a_at = answer.value, now
+        suggestion.answer_a, suggestion.answered_a_at = value, at
     else:
-        suggestion.answer_b, suggestion.answered_b_at = answer.value, now
+        suggestion.answer_b, suggestion.answered_b_at = value, at
 
     introduction: Introduction | None = None
     newly = False

@@ -168,6 +168,19 @@ def test_decline_closes_and_can_be_undone(engine, three) -> None:
         assert outcome.newly_introduced
 
 
+def test_undo_takes_the_answer_back_it_does_not_say_later(engine, three) -> None:
+    sid = _suggest(engine, three)
+    with session_scope(engine) as session:
+        mm.answer_suggestion(session, suggestion_id=sid, participant_id=three["school"], answer="no", now=NOW)
+        outcome = mm.answer_suggestion(
+            session, suggestion_id=sid, participant_id=three["school"], answer="later", now=NOW, undo=True
+        )
+        row = outcome.suggestion
+        mine = row.answer_a if outcome.side == "a" else row.answer_b
+        when = row.answered_a_at if outcome.side == "a" else row.answered_b_at
+        assert (row.status, mine, when) == ("pending", None, None)
+
+
 def test_never_blocks_the_pair_for_good(engine, three) -> None:
     sid = _suggest(engine, three)
     with session_scope(engine) as session:
