@@ -32,7 +32,8 @@ def _listed(language: str, items: Sequence[str]) -> str:
 def reason_line(language: str, reason: Reason, name: str) -> str | None:
     """One reason as a line of HTML, from the reader's point of view; None for a kind without a text."""
     if reason.kind in _PHRASE_KINDS:
-        return t(language, f"reasons.{reason.kind}", own=reason.own_text, other=reason.other_text, name=name)
+        key = f"reasons.{reason.kind}_topic" if reason.topic_only else f"reasons.{reason.kind}"
+        return t(language, key, own=reason.own_text, other=reason.other_text, name=name)
     if reason.kind == "themes":
         return t(
             language, "reasons.themes", count=len(reason.themes), themes=_listed(language, reason.themes)

@@ -123,9 +123,22 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
         if swap:
             theirs = counterpart(theirs)
         # in the order of the participant's own phrase
-        terms = tuple([t for t in own_vectors[i][x] if t in theirs])
-        return Reason(kind, own_texts[i][x], other_texts[j][y], terms, weight=scores[pos] * wc)
+        mine = own_vectors[i][x]
+        terms = tuple([t for t in mine if t in theirs])
+        topic_only = (
+            bool(terms)
+            and collaboration.isdisjoint(terms)
+            and not collaboration.isdisjoint(mine)
+            and not collaboration.isdisjoint(theirs)
+        )
+        return Reason(
+            kind, own_texts[i][x], other_texts[j][y], terms, weight=scores[pos] * wc, topic_only=topic_only
+        )
 
+    # Kinds of collaboration (gastles, stage, subsidie, ...): two phrases that share none of them while each
+    # names one share a topic only.
+    kinds = index.thesaurus.kinds
+    collaboration = frozenset(c for c, k in kinds.items() if k in ("activity", "resource"))
     region_reasons: dict[tuple[str, str], Reason] = {}
     theme_scores = index.theme_pair_scores(rows, cols)
     theme_list = theme_scores.tolist()

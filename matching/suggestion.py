@@ -25,6 +25,9 @@ class Reason:
         themes: shared themes in the participant's own wording (``themes`` kind).
         regions: (participant's region, other's region) codes (``regions`` kind).
         weight: this reason's contribution to the score, for ordering.
+        topic_only: a phrase reason whose two phrases share only a topic (warmtepompen, installatietechniek)
+            while each names another kind of collaboration (stagiairs against gastlessen): common ground, not
+            the one giving what the other seeks; the bot words it so.
     """
 
     kind: str
@@ -34,6 +37,7 @@ class Reason:
     themes: tuple[str, ...] = ()
     regions: tuple[str, str] = ("", "")
     weight: float = 0.0
+    topic_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -158,3 +158,22 @@ def test_counterpart_reasons_say_why_the_two_fit(me: Profile, other: Profile, ki
         assert any(words in first for words in fit), first
         assert "; " not in first  # not "Jij biedt X; Ruud biedt Y"
     assert plain(reason_lines("nl", s.reasons, other.name)[0]) == nl
+
+
+@pytest.mark.parametrize(
+    ("language", "start"),
+    [
+        ("nl", "Raakvlak: jij zoekt stagiairs installatietechniek en Kees biedt"),
+        ("en", "Common ground: you are"),
+    ],
+)
+def test_common_ground_is_not_worded_as_a_fit(language: str, start: str) -> None:
+    reason = Reason(
+        "need_offer",
+        own_text="stagiairs installatietechniek",
+        other_text="gastlessen over installatietechniek",
+        terms=("installatietechniek",),
+        topic_only=True,
+    )
+    (line,) = _plain(language, (reason,), name="Kees")
+    assert line.startswith(start)

@@ -37,3 +37,19 @@ def test_describe_reasons_is_language_free():
         "themes: food, bouw",
         "regions: achterhoek ↔ outside",
     ]
+
+
+def test_a_shared_topic_between_different_kinds_of_collaboration_is_common_ground_not_a_fit():
+    # A walkthrough read "Jij zoekt stagiairs installatietechniek; Kees biedt gastlessen over ..." as a
+    # promise that Kees gives what was sought. The two share the topic only.
+    from tests.matching.people import prof
+
+    piet = prof("piet", needs=["stagiairs installatietechniek"], offers=["bedrijfsbezoek"])
+    kees = prof("kees", offers=["gastlessen over installatietechniek en ventilatie"], needs=["vmbo klassen"])
+    sanne = prof("sanne", needs=["gastles installatietechniek"], offers=["stagiairs"], role="school")
+    matcher = Matcher([piet, kees, sanne])
+    first = {s.other_id: s.reasons[0] for s in matcher.suggest_for("piet", top_k=3)}
+    assert first["kees"].kind == "need_offer" and first["kees"].topic_only
+    assert first["kees"].terms == ("installatietechniek",)
+    fit = next(s.reasons[0] for s in matcher.suggest_for("sanne", top_k=3) if s.other_id == "kees")
+    assert fit.kind == "need_offer" and not fit.topic_only  # a guest lesson sought, a guest lesson given
