@@ -22,6 +22,7 @@ from `count.toml` (`t(language, "count.participants", count=n)` → "1 deelnemer
 from __future__ import annotations
 
 import html
+import re
 import string
 import tomllib
 from collections.abc import Mapping
@@ -131,10 +132,23 @@ def is_plural(key: str, language: str = DEFAULT) -> bool:
     return key not in texts and all(f"{key}.{c}" in texts for c in PLURAL_CATEGORIES)
 
 
+# Words people put before their name ("Juf Anne", "Wethouder Jansen", "Dr. Smit"): not a first name.
+_TITLES = frozenset(
+    "juf juffrouw meester meneer mevrouw dhr mevr mw hr mr mrs ms miss dr drs ir ing prof wethouder "
+    "burgemeester gedeputeerde".split()
+)
+_INITIALS = re.compile(r"^(?:[^\W\d_]\.)+$|^[^\W\d_]$")
+
+
 def first_name(name: str | None, fallback: str = "") -> str:
-    """How a text addresses or names a person informally ("Marieke Jansen" → "Marieke")."""
+    """How a text addresses or names a person informally ("Marieke Jansen" → "Marieke"). A name that starts
+    with a title or initials is used whole ("Juf Anne", "J. de Vries"): its first word is no first name."""
     parts = (name or "").split()
-    return parts[0] if parts else fallback
+    if not parts:
+        return fallback
+    if len(parts) > 1 and (parts[0].rstrip(".").casefold() in _TITLES or _INITIALS.match(parts[0])):
+        return " ".join(parts)
+    return parts[0]
 
 
 def region_name(language: str, code: str | None) -> str:

@@ -14,6 +14,7 @@ from bot.texts import (
     Counted,
     Markup,
     catalogue,
+    first_name,
     is_plural,
     language_for,
     plural_category,
@@ -252,3 +253,18 @@ def test_dutch_texts_follow_the_writing_rules(key: str) -> None:
 def test_own_profile_speaks_as_the_person() -> None:
     assert t("nl", "profile.line", label=t("nl", "profile.field.offers"), value="x") == "<b>Ik bied:</b> x"
     assert t("nl", "profile.field.needs") == "Ik zoek"
+
+
+@pytest.mark.parametrize(
+    ("name", "called"),
+    [
+        ("Marieke Jansen", "Marieke"),
+        ("Juf Anne", "Juf Anne"),  # a walkthrough saw "Juf zoekt …"
+        ("Wethouder Jansen", "Wethouder Jansen"),
+        ("dhr. P. Bakker", "dhr. P. Bakker"),
+        ("J. de Vries", "J. de Vries"),
+        ("Anne-Fleur de Vries", "Anne-Fleur"),
+    ],
+)
+def test_a_title_or_initials_are_no_first_name(name: str, called: str) -> None:
+    assert first_name(name) == called
