@@ -421,7 +421,10 @@ def digest_view(language: str, *, week: str, entries: Sequence[DigestEntry]) -> 
         for entry in waiting:  # "waits for you" only when the other said yes; otherwise nothing about them
             key = "digest.waiting_line_yes" if entry.waits_for_you else "digest.waiting_line"
             lines.append(t(language, key, name=entry.name, organisation=entry.organisation or "—"))
-    lines += ["", t(language, "digest.tap_hint"), t(language, "digest.closing")]
+    if entries:
+        lines += ["", t(language, "digest.tap_hint"), t(language, "digest.closing")]
+    else:  # everything on it answered since it was sent: say so, not a title above nothing
+        lines.append(t(language, "digest.all_answered"))
     rows: Keyboard = []
     for entry in entries:
         mark = "✓ " if entry.answered else "🆕 " if entry.new else "⏳ " if entry.waits_for_you else ""

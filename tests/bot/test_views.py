@@ -9,10 +9,12 @@ from bot.callbacks import unpack
 from bot.fields import FIELDS, THEME_COUNT, by_name
 from bot.keyboards import Keyboard, to_dict
 from bot.views import (
+    DigestEntry,
     ask_field,
     choice_label,
     consent_keyboard,
     contact_link,
+    digest_view,
     introduction_view,
     profile_view,
     suggestion_card,
@@ -176,3 +178,13 @@ def test_consent_buttons_carry_the_invitation_token() -> None:
 def test_choice_labels() -> None:
     assert choice_label("nl", "region", "arnhem-nijmegen") == "Arnhem-Nijmegen"
     assert choice_label("en", "role", None) == choice_label("en", "role", "") == "—"
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_a_digest_whose_every_entry_was_answered_says_so(language: str) -> None:
+    # A walkthrough saw only the title and "Tik op een naam" above no names at all.
+    text, rows = digest_view(language, week="2026-W49", entries=[])
+    assert rows == [] and "/matches" in text.split("\n")[-1]
+    assert "Tik op een naam" not in text and "Tap a name" not in text
+    some, _ = digest_view(language, week="2026-W49", entries=[DigestEntry(1, "Ruud", "Jansen BV", new=True)])
+    assert "/matches" not in some
