@@ -10,6 +10,7 @@ from dataclasses import replace
 from telegram import Bot, CallbackQuery, Message, Update
 from telegram.error import BadRequest, TelegramError
 
+from bot.access import is_organiser
 from bot.callbacks import Callback, CallbackError, unpack
 from bot.context import KoppelContext
 from bot.keyboards import Keyboard, to_markup
@@ -196,7 +197,10 @@ async def deliver(update: Update, reply: Reply, context: KoppelContext | None = 
     """
     query = update.callback_query
     if not reply.registered:
-        text = t(reply.language, "account.not_registered")
+        user = update.effective_user
+        # An organiser who does not take part is no stranger: point to what they can do instead.
+        organiser = context is not None and user is not None and await is_organiser(context, user.id)
+        text = t(reply.language, "organiser.not_a_participant" if organiser else "account.not_registered")
         if query is None:
             await send(update, text)
         else:

@@ -226,7 +226,12 @@ async def test_what_organisers_see_and_what_participants_are_told(
     olga.send("/start")  # an organiser who is not a participant: what they can do, not the consent text
     await said(olga, "Je bent organisator")
     assert "/stats – " in olga.last.plain_text and "Akkoord" not in " ".join(olga.last.button_texts)
-    olga.press("Ook meedoen als deelnemer")
+    welcome = olga.last
+    for send in (olga.send_sticker, lambda: olga.send("hallo")):  # no "Ik ken je nog niet" for her
+        send()
+        await said(olga, "Je bent organisator: typ /help")
+        assert "Akkoord" not in olga.last.plain_text
+    olga.press("Ook meedoen als deelnemer", welcome)
     await standin.wait_until(lambda: "Akkoord, ga verder" in olga.last.button_texts)  # the consent text
     olga.press("Akkoord")
     await said(olga, "Hoe heet je")
