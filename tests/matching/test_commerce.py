@@ -40,6 +40,9 @@ def test_who_sells_is_read_from_offers_for_sale_and_needs_for_customers_in_both_
         prof("leads", needs=["leads and new customers in Gelderland"]),
         prof("resellers", needs=["distributors and resellers"]),
         prof("agency", offers=["monteurs op detacheringsbasis"]),
+        # Seeking those who buy or rent is seeking customers (a verb frame, data/combinations.txt).
+        prof("venue", needs=["organisaties die een zaal huren"], role="other"),
+        prof("printers", needs=["scholen die een 3D-printer willen kopen"]),
         # Buying, money given and members are no selling: a school that wants to buy, a fund, a club.
         prof("buyer", needs=["geld voor de aanschaf van een lasrobot"], role="school"),
         prof("fund", offers=["vergoeding van €500 per leerling"], role="government"),
@@ -54,6 +57,8 @@ def test_who_sells_is_read_from_offers_for_sale_and_needs_for_customers_in_both_
         "leads": True,
         "resellers": True,
         "agency": True,
+        "venue": True,
+        "printers": True,
         "buyer": False,
         "fund": False,
         "club": False,
