@@ -24,6 +24,10 @@ class MatchConfig:
         commerce_penalty: score multiplier per side of a pair that sells: offers something for sale, hire
             or a fee, or needs customers (thesaurus kinds ``sale`` and ``customer``). A sale is no joint
             project; 1 switches it off. The words that mark selling carry no weight in any case.
+        level_penalty: how much of a pair's score is lost with the share of its need-offer phrase fit whose
+            phrase names a school level the other participant is not ("hbo-afstudeerders" and a vmbo
+            school): ``score * (1 - level_penalty * share)``. One's own level in one's phrase is
+            self-description and never counts; 0 switches it off.
         generic_damping: multiplier on the weight of words in data/generic.txt ("leerlingen", "techniek").
         broader_weight: weight of a broader concept implied by the thesaurus (warmtepomp -> duurzame energie)
             relative to the concept itself.
@@ -82,6 +86,7 @@ class MatchConfig:
     cross_region_bonus: float = 0.0
     audience_weight: float = 0.25
     commerce_penalty: float = 0.5
+    level_penalty: float = 0.5
     generic_damping: float = 0.25
     broader_weight: float = 0.35
     unique_term_weight: float = 0.5

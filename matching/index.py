@@ -38,6 +38,9 @@ Vector = dict[str, float]
 _EXACT_UP_TO = 800
 _EDUCATION = frozenset({"school", "mbo", "hbo"})  # roles whose offered internships are their students
 _COMMERCE = frozenset({"sale", "customer"})  # thesaurus kinds that mark selling, not collaboration
+# School levels (audience keys of data/audience.txt) as bits, and the level concepts that name them.
+_LEVEL_BITS = {"basisonderwijs": 1, "vmbo": 2, "havovwo": 4, "mbo": 8, "hbo": 16}
+_LEVEL_TERMS = {"basisonderwijs": 1, "vmbo": 2, "havovwo": 4, "vo": 2 | 4, "mbo": 8, "hbo": 16}
 
 try:  # optional accelerator for candidate generation (the ``fast`` extra); pure scipy otherwise.
     from sparse_dot_topn import sp_matmul_topn as _sp_matmul_topn  # type: ignore[import-untyped]
@@ -171,6 +174,7 @@ class ProfileIndex:
         self.left, self.right = self._matrices(need_rows, offer_rows)
         self.audience_sought, self.audience_is = self._audiences()
         self.sells = self._sellers()
+        self.own_level, self.need_level, self.offer_level = self._levels()
         self.candidate_left, self.candidate_right = self._candidate_matrices()
 
     # -- commerce --------------------------------------------------------------------------------------
@@ -179,12 +183,99 @@ class ProfileIndex:
         (thesaurus kind ``sale``) or its needs name customers (kind ``customer``). A sale is no joint
         project: the matcher damps such pairs (``MatchConfig.commerce_penalty``)."""
         kinds = self.thesaurus.kinds
-        sells = np.zeros(self.n, dtype=np.float64)
-        for i in range(self.n):
-            offered = any(kinds.get(t) == "sale" for ph in self.offer_terms[i] for t in ph)
-            sought = any(kinds.get(t) == "customer" for ph in self.need_terms[i] for t in ph)
-            sells[i] = float(offered or sought)
-        return sells
+        sale = frozenset(c for c, k in kinds.items() if k == "sale")
+        customer = frozenset(c for c, k in kinds.items() if k == "customer")
+        return np.fromiter(
+            (
+                any(not sale.isdisjoint(ph) for ph in offers)
+                or any(not customer.isdisjoint(ph) for ph in needs)
+                for offers, needs in zip(self.offer_terms, self.need_terms, strict=True)
+            ),
+            dtype=np.float64,
+            count=self.n,
+        )
+
+    # -- school levels ---------------------------------------------------------------------------------
+    def _levels(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """School levels as bit masks (``_LEVEL_BITS``): the levels each participant is (its role, or a
+        school's name: data/audience.txt), and the levels each need and offer phrase names for a partner.
+
+        A phrase's level words that are the writer's own level describe the writer ("onze mbo-studenten"),
+        and a school whose level is unknown may be naming its own pupils ("groep 8"): neither names a
+        partner's level."""
+        keys = [key for key, *_ in self.thesaurus.audiences]
+        own = np.zeros(self.n, dtype=np.int64)
+        for key, bit in _LEVEL_BITS.items():
+            if key in keys:
+                own |= np.where(self.audience_is[:, keys.index(key)] > 0, bit, 0)
+
+        def named(groups: list[tuple[tuple[str, ...], ...]]) -> np.ndarray:
+            masks = []
+            for i, phrases in enumerate(groups):
+                unknown_school = not own[i] and self.profiles[i].role == "school"
+                for phrase in phrases:
+                    mask = 0
+                    for term in phrase:
+                        mask |= _LEVEL_TERMS.get(term, 0)
+                    masks.append(0 if unknown_school else mask & ~int(own[i]))
+            return np.array(masks, dtype=np.int64)
+
+        return own, named(self.need_terms), named(self.offer_terms)
+
+    def level_conflict(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Per pair, the share (0..1) of its need-offer phrase fit whose phrase names a school level the
+        other is not ("hbo-afstudeerders" against a vmbo school offering pupils for a snuffelstage)."""
+        out = np.zeros(len(rows), dtype=np.float64)
+        if not len(rows):
+            return out
+        names = {
+            "needs": np.bincount(
+                np.repeat(np.arange(self.n), self.need_count), weights=self.need_level > 0, minlength=self.n
+            )
+            > 0,
+            "offers": np.bincount(
+                np.repeat(np.arange(self.n), self.offer_count), weights=self.offer_level > 0, minlength=self.n
+            )
+            > 0,
+        }
+        named = names["needs"] | names["offers"]
+        known = self.own_level > 0
+        subset = np.flatnonzero((named[rows] & known[cols]) | (named[cols] & known[rows]))
+        if not len(subset):
+            return out
+        r, c = rows[subset], cols[subset]
+        bad = np.zeros(len(subset), dtype=np.float64)
+        total = np.zeros(len(subset), dtype=np.float64)
+        for kind in ("need_offer", "offer_need", "need_need", "offer_offer"):
+            pair, a, b, cos = self.phrase_pairs(kind, r, c)
+            keep = cos > 0
+            pair, a, b, cos = pair[keep], a[keep], b[keep], cos[keep]
+            wrong = self.wrong_level(kind, r[pair], c[pair], a, b)
+            total += np.bincount(pair, weights=cos, minlength=len(subset))
+            bad += np.bincount(pair, weights=cos * wrong, minlength=len(subset))
+        out[subset] = np.where(total > 0, bad / np.maximum(total, 1e-12), 0.0)
+        return out
+
+    def wrong_level(
+        self, kind: str, rows: np.ndarray, cols: np.ndarray, own: np.ndarray, other: np.ndarray
+    ) -> np.ndarray:
+        """For phrase pairs (participant ``rows`` phrase ``own`` with ``cols`` phrase ``other``) of
+        any kind (``need_offer``, ``offer_need`` and the counterparts ``need_need``, ``offer_offer``): whether
+        one phrase names a school level the other side is not."""
+        needs, offers = (self.need_level, self.need_start), (self.offer_level, self.offer_start)
+        (own_mask, own_start), (other_mask, other_start) = {
+            "need_offer": (needs, offers),
+            "offer_need": (offers, needs),
+            "need_need": (needs, needs),
+            "offer_offer": (offers, offers),
+        }[kind]
+        mine, theirs = own_mask[own_start[rows] + own], other_mask[other_start[cols] + other]
+        level_r, level_c = self.own_level[rows], self.own_level[cols]
+        return np.asarray(
+            ((mine > 0) & (level_c > 0) & ((mine & level_c) == 0))
+            | ((theirs > 0) & (level_r > 0) & ((theirs & level_r) == 0)),
+            dtype=bool,
+        )
 
     # -- audiences -------------------------------------------------------------------------------------
     def _audiences(self) -> tuple[np.ndarray, np.ndarray]:

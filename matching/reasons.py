@@ -77,6 +77,7 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
         else:
             pair, a, b, scores = index.phrase_pairs(kind, rows, cols)
         keep = scores >= _MIN_PHRASE_SCORE
+        keep &= ~index.wrong_level(kind, rows[pair], cols[pair], a, b)  # naming another school level
         pair, a, b, scores = pair[keep], a[keep], b[keep], scores[keep]
         for d, pos in enumerate(_pick(pair, a, b, scores, n_pairs)):
             has = pos >= 0

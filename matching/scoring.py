@@ -5,7 +5,8 @@ offers and needs name the kinds of organisation the other role is (data/audience
 
 The linear part of the score (complementarity both ways plus shared themes, topic gate and reciprocal
 normalisation) comes from ``index.py``; the final score is
-``linear * role_factor * region_factor * audience_factor * commerce_factor * unresponsive_factor``
+``linear * role_factor * region_factor * audience_factor * commerce_factor * level_factor *
+unresponsive_factor``
 """
 
 from __future__ import annotations
