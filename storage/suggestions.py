@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, or_, update
+from sqlalchemy import ColumnElement, func, insert, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -163,6 +163,13 @@ def create_suggestion(
     return suggestion
 
 
+def _other_side(participant_id: int) -> ColumnElement[int]:
+    """In SQL: the id of a suggestion's side that is not `participant_id`."""
+    return func.coalesce(
+        func.nullif(col(Suggestion.participant_a_id), participant_id), col(Suggestion.participant_b_id)
+    )
+
+
 def open_for(
     session: Session, *, participant_id: int, now: dt.datetime, limit: int | None = None
 ) -> list[Suggestion]:
@@ -175,9 +182,7 @@ def open_for(
     is_b = col(Suggestion.participant_b_id) == participant_id
     mine_open_a = is_a & (col(Suggestion.answer_a).is_(None) | (col(Suggestion.answer_a) == "later"))
     mine_open_b = is_b & (col(Suggestion.answer_b).is_(None) | (col(Suggestion.answer_b) == "later"))
-    other_id = func.coalesce(
-        func.nullif(col(Suggestion.participant_a_id), participant_id), col(Suggestion.participant_b_id)
-    )
+    other_id = _other_side(participant_id)
     query = (
         select(Suggestion)
         .join(other, col(other.id) == other_id)
@@ -210,9 +215,7 @@ def own_yes_waiting(session: Session, *, participant_id: int, now: dt.datetime) 
     other = aliased(Participant)
     is_a = col(Suggestion.participant_a_id) == participant_id
     is_b = col(Suggestion.participant_b_id) == participant_id
-    other_id = func.coalesce(
-        func.nullif(col(Suggestion.participant_a_id), participant_id), col(Suggestion.participant_b_id)
-    )
+    other_id = _other_side(participant_id)
     query = (
         select(Suggestion)
         .join(other, col(other.id) == other_id)

@@ -113,9 +113,10 @@ async def test_every_live_copy_follows_and_never_is_not_reopened_by_an_older_cop
         assert session.exec(select(NeverSuggest)).all() == []
 
 
-async def test_the_digest_is_one_message_whose_names_open_their_cards_in_place(
+async def both_get_the_digest(
     standin: BotAPIStandIn, bot: KoppelApplication, engine
-) -> None:
+) -> tuple[Person, Person]:
+    """Sanne (school) and Ruud (installer), suggested to each other by this week's digest, which both got."""
     school_and_installer(engine)
     sanne = standin.person(3001, "Sanne", language_code="nl")
     ruud = standin.person(3002, "Ruud", language_code="nl")
@@ -125,6 +126,13 @@ async def test_the_digest_is_one_message_whose_names_open_their_cards_in_place(
     )
     for person in (sanne, ruud):
         await standin.wait_until(lambda person=person: bool(person.messages), what="the digest")
+    return sanne, ruud
+
+
+async def test_the_digest_is_one_message_whose_names_open_their_cards_in_place(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    sanne, ruud = await both_get_the_digest(standin, bot, engine)
     await standin.wait_idle()
     assert len(ruud.messages) == 1 and len(sanne.messages) == 1  # the digest is one message
     # Sanne opens her card in the digest and answers a /matches copy: the digest message follows.
@@ -160,15 +168,7 @@ async def test_the_digest_is_one_message_whose_names_open_their_cards_in_place(
 async def test_the_digest_list_follows_answers_and_undo_like_every_live_copy(
     standin: BotAPIStandIn, bot: KoppelApplication, engine
 ) -> None:
-    school_and_installer(engine)
-    sanne = standin.person(3001, "Sanne", language_code="nl")
-    ruud = standin.person(3002, "Ruud", language_code="nl")
-    settings = bot.bot_data.settings
-    await asyncio.to_thread(
-        digest.run_digest, engine, settings=settings, now=dt.datetime.now(dt.UTC), force=True
-    )
-    for person in (sanne, ruud):
-        await standin.wait_until(lambda person=person: bool(person.messages), what="the digest")
+    sanne, ruud = await both_get_the_digest(standin, bot, engine)
     listed = ruud.last
     sannes_list = (sanne.last.plain_text, sanne.last.button_texts)
     ruud.send("/matches")  # a second copy of the card, outside the digest
