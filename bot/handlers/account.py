@@ -97,7 +97,7 @@ async def language_button(update: Update, context: KoppelContext) -> None:
     if views is None:
         if context.chat_data is not None:
             context.chat_data[CHOSEN_LANGUAGE] = code
-        await welcome(update, code, token)
+        await welcome(update, code, token, context)
         return
     await send(update, t(code, "account.language_set"))
     await send_views(update, views)

@@ -22,6 +22,7 @@ from bot.views import View
 
 __all__ = [
     "CHOSEN_LANGUAGE",
+    "WELCOMED",
     "answer_query",
     "close_previous_question",
     "deliver",
@@ -58,6 +59,7 @@ def person_of(update: Update) -> Person | None:
 # Before consent nothing about a person is stored; a language chosen with /language is kept for the chat in
 # the running process only (PTB's chat_data, no persistence), so a later /start keeps speaking it.
 CHOSEN_LANGUAGE = "language"
+WELCOMED = "welcomed"  # the welcome with its consent button was sent in this chat (in memory only)
 
 
 def with_chosen_language(person: Person, context: KoppelContext) -> Person:
@@ -200,7 +202,9 @@ async def deliver(update: Update, reply: Reply, context: KoppelContext | None = 
         user = update.effective_user
         # An organiser who does not take part is no stranger: point to what they can do instead.
         organiser = context is not None and user is not None and await is_organiser(context, user.id)
-        text = t(reply.language, "organiser.not_a_participant" if organiser else "account.not_registered")
+        welcomed = context is not None and context.chat_data is not None and context.chat_data.get(WELCOMED)
+        key = "account.not_registered" if welcomed or query is not None else "account.not_started"
+        text = t(reply.language, "organiser.not_a_participant" if organiser else key)
         if query is None:
             await send(update, text)
         else:

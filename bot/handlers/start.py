@@ -14,6 +14,7 @@ from bot.access import is_organiser
 from bot.callbacks import CallbackError, pack, unpack
 from bot.context import KoppelContext
 from bot.handlers.common import (
+    WELCOMED,
     answer_query,
     close_previous_question,
     drop_buttons,
@@ -47,9 +48,14 @@ def _usable_token(payload: str | None) -> str | None:
     return payload
 
 
-async def welcome(update: Update, language: str, token: str | None = None) -> None:
-    """The privacy statement and the consent question."""
+async def welcome(
+    update: Update, language: str, token: str | None = None, context: KoppelContext | None = None
+) -> None:
+    """The privacy statement and the consent question (remembered for the chat in memory: later stray text
+    can point to its button)."""
     await send(update, t(language, "start.welcome"), consent_keyboard(language, token))
+    if context is not None and context.chat_data is not None:
+        context.chat_data[WELCOMED] = True
 
 
 async def start(update: Update, context: KoppelContext) -> None:
@@ -80,7 +86,7 @@ async def start(update: Update, context: KoppelContext) -> None:
     if first:
         await send(update, t(language, "start.language_first"), language_keyboard(None, token))
         return
-    await welcome(update, language, token)
+    await welcome(update, language, token, context)
 
 
 def _asks_language_first(code: str | None) -> bool:
@@ -101,7 +107,7 @@ async def join(update: Update, context: KoppelContext) -> None:  # noqa: ARG001
         return
     await answer_query(query)
     await drop_buttons(update)
-    await welcome(update, language_for(person.language_code), args[0] if args else None)
+    await welcome(update, language_for(person.language_code), args[0] if args else None, context)
 
 
 async def consent(update: Update, context: KoppelContext) -> None:

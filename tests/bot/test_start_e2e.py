@@ -71,3 +71,14 @@ async def test_typing_on_the_consent_screen_points_to_the_consent_button(
     sanne.send("ja")  # typed instead of tapping: not "send /start", which she just did
     answer = (await sanne.reply()).plain_text
     assert "Tik op Akkoord, ga verder onder mijn welkomstbericht" in answer
+
+
+async def test_typing_before_start_asks_for_start_not_for_a_button_never_sent(
+    standin: BotAPIStandIn, bot: KoppelApplication
+) -> None:
+    piet = standin.person(4712, "Piet")
+    piet.send("hallo")  # the very first message, no /start: there is no welcome with a button yet
+    answer = (await piet.reply()).plain_text
+    assert "Stuur /start" in answer and "welkomstbericht" not in answer
+    piet.send_sticker()
+    assert "Stuur /start" in (await piet.reply()).plain_text
