@@ -85,7 +85,7 @@ class MatchConfig:
     neighbour_bonus: float = 0.02
     cross_region_bonus: float = 0.0
     audience_weight: float = 0.25
-    commerce_penalty: float = 0.5
+    commerce_penalty: float = 0.3
     level_penalty: float = 0.5
     generic_damping: float = 0.25
     broader_weight: float = 0.35
