@@ -158,6 +158,7 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
             if term in collaboration:
                 out.update(broader.get(term, ()))
         return out
+
     region_reasons: dict[tuple[str, str], Reason] = {}
     theme_scores = index.theme_pair_scores(rows, cols)
     theme_list = theme_scores.tolist()

@@ -83,6 +83,6 @@ def test_koppelbot_match_words_the_reasons_from_the_dutch_catalogue(tmp_path: Pa
     result = koppelbot("match", "--profiles", str(profiles), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Jij zoekt gastles over warmtepompen; Ruud biedt gastlessen over warmtepompen." in result.stdout
-    assert "Jij zit in de Achterhoek, Ruud in de FoodValley." in result.stdout
+    assert "Jij werkt in de Achterhoek, Ruud in de FoodValley." in result.stdout
     english = koppelbot("match", "--profiles", str(profiles), "--language", "en", cwd=tmp_path)
-    assert "You are in the Achterhoek, Ruud in FoodValley." in english.stdout
+    assert "You work in the Achterhoek, Ruud in FoodValley." in english.stdout

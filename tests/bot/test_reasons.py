@@ -24,19 +24,19 @@ def _plain(language: str, reasons: tuple[Reason, ...], name: str = "Bo") -> list
             "nl",
             "Jij zoekt <i>gastles over warmtepompen</i>; Ruud biedt "
             "<i>gastlessen warmtepomp-installatie</i>.",
-            "Jij zit in de Achterhoek, Ruud in de Cleantech Regio.",
+            "Jij werkt in de Achterhoek, Ruud in de Cleantech Regio.",
         ),
         (
             "en",
             "You are looking for <i>gastles over warmtepompen</i>; Ruud offers "
             "<i>gastlessen warmtepomp-installatie</i>.",
-            "You are in the Achterhoek, Ruud in the Cleantech Region.",
+            "You work in the Achterhoek, Ruud in the Cleantech Region.",
         ),
         (
             "xx",
             "Jij zoekt <i>gastles over warmtepompen</i>; Ruud biedt "
             "<i>gastlessen warmtepomp-installatie</i>.",
-            "Jij zit in de Achterhoek, Ruud in de Cleantech Regio.",
+            "Jij werkt in de Achterhoek, Ruud in de Cleantech Regio.",
         ),
     ],
 )
@@ -58,13 +58,13 @@ def test_the_first_reason_names_the_need_offer_fit(language: str, first: str, la
         ),
         (
             Reason("need_need", own_text="stageplekken", other_text="stagiairs"),
-            "Jullie zoeken elkaar: jij zoekt stageplekken en Bo zoekt juist stagiairs.",
-            "You are looking for each other: you want stageplekken and Bo wants just that, stagiairs.",
+            "Jullie zoeken elkaar: jij zoekt stageplekken en Bo zoekt stagiairs.",
+            "You are looking for each other: you want stageplekken and Bo wants stagiairs.",
         ),
         (
             Reason("offer_offer", own_text="stagiairs", other_text="stageplekken"),
-            "Dat past in elkaar: jij biedt stagiairs en Bo biedt de andere helft, stageplekken.",
-            "That fits together: you offer stagiairs and Bo offers the other half, stageplekken.",
+            "Jullie vullen elkaar aan: jij biedt stagiairs en Bo biedt stageplekken.",
+            "You complement each other: you offer stagiairs and Bo offers stageplekken.",
         ),
         (
             Reason("themes", themes=("food",)),
@@ -78,23 +78,23 @@ def test_the_first_reason_names_the_need_offer_fit(language: str, first: str, la
         ),
         (
             Reason("regions", regions=("foodvalley", "foodvalley")),
-            "Jullie zitten allebei in de FoodValley.",
-            "You are both in FoodValley.",
+            "Jullie werken allebei in de FoodValley.",
+            "You both work in FoodValley.",
         ),
         (
             Reason("regions", regions=("achterhoek", "outside")),
-            "Jij zit in de Achterhoek, Bo buiten Gelderland.",
-            "You are in the Achterhoek, Bo outside Gelderland.",
+            "Jij werkt in de Achterhoek, Bo buiten Gelderland.",
+            "You work in the Achterhoek, Bo outside Gelderland.",
         ),
         (
             Reason("regions", regions=("outside", "outside")),
-            "Jullie zitten allebei buiten Gelderland.",
-            "You are both outside Gelderland.",
+            "Jullie werken allebei buiten Gelderland.",
+            "You both work outside Gelderland.",
         ),
         (
             Reason("regions", regions=("noord-veluwe", "rivierenland")),
-            "Jij zit op de Noord-Veluwe, Bo in Rivierenland.",
-            "You are on the Noord-Veluwe, Bo in Rivierenland.",
+            "Jij werkt op de Noord-Veluwe, Bo in Rivierenland.",
+            "You work on the Noord-Veluwe, Bo in Rivierenland.",
         ),
     ],
 )
@@ -134,25 +134,25 @@ def _person(
             _person("s", "Anna de Wit", "school", offers=("snuffelstages voor leerlingen",)),
             _person("r", "Ruud Hendriksen", "company", offers=("stageplaatsen installatietechniek",)),
             "offer_offer",
-            "Dat past in elkaar: jij biedt snuffelstages voor leerlingen en Ruud biedt de andere helft, "
+            "Jullie vullen elkaar aan: jij biedt snuffelstages voor leerlingen en Ruud biedt "
             "stageplaatsen installatietechniek.",
         ),
         (  # two needs: interns wanted, internship places wanted
             _person("f", "Fleur Bakker", "company", needs=("stagiairs elektrotechniek",)),
             _person("c", "Cor Smit", "mbo", needs=("stageplekken elektrotechniek voor onze studenten",)),
             "need_need",
-            "Jullie zoeken elkaar: jij zoekt stagiairs elektrotechniek en Cor zoekt juist stageplekken "
+            "Jullie zoeken elkaar: jij zoekt stagiairs elektrotechniek en Cor zoekt stageplekken "
             "elektrotechniek voor onze studenten.",
         ),
     ],
 )
 def test_counterpart_reasons_say_why_the_two_fit(me: Profile, other: Profile, kind: str, nl: str) -> None:
-    """Two offers (or two needs) side by side read as no reason: the line says they are two halves."""
+    """Two offers (or two needs) side by side read as no reason: the line says they complement each other."""
     [s] = Matcher([me, other]).suggest_for(me.id)
     assert s.reasons[0].kind == kind
     for language, fit in (
-        ("nl", ("past in elkaar", "zoeken elkaar")),
-        ("en", ("fits together", "each other")),
+        ("nl", ("vullen elkaar aan", "zoeken elkaar")),
+        ("en", ("complement each other", "each other")),
     ):
         first = plain(reason_lines(language, s.reasons, other.name)[0])
         assert any(words in first for words in fit), first
