@@ -17,7 +17,7 @@ from bot.callbacks import pack
 from bot.fields import FIELDS, THEME_COUNT, Field, FieldKind
 from bot.keyboards import Button, Keyboard, grid
 from bot.reasons import reason_lines
-from bot.texts import LANGUAGES, Counted, region_name, t
+from bot.texts import LANGUAGES, Counted, first_name, region_name, t
 from storage.models import Participant, ProfileItem
 
 __all__ = [
@@ -301,7 +301,8 @@ def yes_waiting_view(language: str, others: Sequence[Participant]) -> str:
     if len(others) > YES_WAITING_LISTED:
         more = Counted("people", len(others) - YES_WAITING_LISTED)
         lines.append(t(language, "matches.yes_waiting_more", more=more))
-    lines.append(t(language, "matches.yes_waiting_hint", count=len(others)))
+    name = first_name(others[0].name, "…") if others else ""
+    lines.append(t(language, "matches.yes_waiting_hint", count=len(others), name=name))
     return "\n".join(lines)
 
 

@@ -112,8 +112,8 @@ def test_plural_entries_have_every_form_in_every_language() -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_plural_keys_render_singular_and_plural(key: str, language: str) -> None:
     """Each plural text with 0, 1 and 2: 0 and 2 take the plural form (CLDR nl/en), 1 its own wording."""
-    other = catalogue(language)[f"{key}.other"]
-    values = {name: "X" for name in _placeholders(other) if name != "count"}
+    other, single = catalogue(language)[f"{key}.other"], catalogue(language)[f"{key}.one"]
+    values = {name: "X" for name in _placeholders(other) | _placeholders(single) if name != "count"}
     zero, one, two = (t(language, key, count=n, **values) for n in (0, 1, 2))
     assert "{" not in one + zero + two
     if "{count}" in other:  # else the number is in another value ("{who} zoeken" with who="3 scholen")

@@ -154,7 +154,7 @@ def test_whom_one_said_yes_to_lists_ten_and_counts_the_rest(language: str, head:
     single = yes_waiting_view("nl", others[:1])
     assert single.startswith("Je zei ja tegen 1 persoon:") and "nog" not in single
     assert "• <b>Persoon 0</b> (Het Streek)" in single
-    assert single.endswith("Zodra die persoon ook ja zegt, stel ik jullie aan elkaar voor.")
+    assert single.endswith("Zodra Persoon ook ja zegt, stel ik jullie aan elkaar voor.")
     assert text.endswith(
         (
             "iemand van hen ook ja zegt, stel ik jullie aan elkaar voor.",
