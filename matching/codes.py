@@ -353,6 +353,15 @@ def parse_region(text: str) -> str:
     return "outside"
 
 
+def places_named(text: str) -> frozenset[str]:
+    """The regions (of the six) whose names or towns a phrase mentions: "MaS-plekken in Arnhem" →
+    {"arnhem-nijmegen"}. Words and word pairs or triples are looked up, so "Ede" in "Ede, Gelderland"
+    counts and "ede" inside another word does not."""
+    words = _fold(text).split()
+    grams = {" ".join(words[k : k + n]) for n in (1, 2, 3) for k in range(len(words) - n + 1)}
+    return frozenset(_PLACE_ALIASES[g] for g in grams if g in _PLACE_ALIASES)
+
+
 _PROVINCE = frozenset({"provincie", "hele provincie", "de provincie", "province", "the province", "gld"})
 
 
@@ -394,3 +403,9 @@ def parse_reach(text: str) -> str | None:
         return _REACH_ALIASES[folded]
     best = process.extractOne(folded, list(_REACH_ALIASES), scorer=fuzz.ratio, score_cutoff=85)
     return _REACH_ALIASES[best[0]] if best is not None else None
+
+
+# The aliases that name a place in one of the six regions (not "regio", "outside", a province).
+_PLACE_ALIASES: Mapping[str, str] = MappingProxyType(
+    {alias: code for alias, code in _REGION_ALIASES.items() if code in REGIONS[:6] and len(alias) >= 3}
+)

@@ -28,6 +28,9 @@ class MatchConfig:
             phrase names a school level the other participant is not ("hbo-afstudeerders" and a vmbo
             school): ``score * (1 - level_penalty * share)``. One's own level in one's phrase is
             self-description and never counts; 0 switches it off.
+        place_penalty: the same for places: the share of a pair's phrase fit whose need names a town or
+            region the other is not in ("contact met basisscholen in Tiel"), or whose offer names one outside
+            its writer's own region; 0 switches it off.
         generic_damping: multiplier on the weight of words in data/generic.txt ("leerlingen", "techniek").
         broader_weight: weight of a broader concept implied by the thesaurus (warmtepomp -> duurzame energie)
             relative to the concept itself.
@@ -87,6 +90,7 @@ class MatchConfig:
     audience_weight: float = 0.25
     commerce_penalty: float = 0.3
     level_penalty: float = 0.5
+    place_penalty: float = 0.5
     generic_damping: float = 0.25
     broader_weight: float = 0.35
     unique_term_weight: float = 0.5

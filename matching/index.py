@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp  # type: ignore[import-untyped]
 from rapidfuzz import fuzz, process
 
+from matching.codes import REGIONS, places_named
 from matching.config import MatchConfig
 from matching.normalise import Analyser
 from matching.profile import Profile
@@ -175,6 +176,8 @@ class ProfileIndex:
         self.audience_sought, self.audience_is = self._audiences()
         self.sells = self._sellers()
         self.own_level, self.need_level, self.offer_level = self._levels()
+        self.levels = (self.own_level, self.need_level, self.offer_level)
+        self.places = self._places()
         self.candidate_left, self.candidate_right = self._candidate_matrices()
 
     # -- commerce --------------------------------------------------------------------------------------
@@ -223,24 +226,70 @@ class ProfileIndex:
         return own, named(self.need_terms), named(self.offer_terms)
 
     def level_conflict(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Per pair, the share (0..1) of its need-offer phrase fit whose phrase names a school level the
-        other is not ("hbo-afstudeerders" against a vmbo school offering pupils for a snuffelstage)."""
+        """Per pair, the share (0..1) of its phrase fit whose phrase names a school level the other is not
+        ("hbo-afstudeerders" against a vmbo school offering pupils for a snuffelstage)."""
+        return self._conflict(rows, cols, self.levels)
+
+    def wrong_level(
+        self, kind: str, rows: np.ndarray, cols: np.ndarray, own: np.ndarray, other: np.ndarray
+    ) -> np.ndarray:
+        """For phrase pairs (participant ``rows`` phrase ``own`` with ``cols`` phrase ``other``) of any kind
+        (``need_offer``, ``offer_need`` and the counterparts ``need_need``, ``offer_offer``): whether one
+        phrase names a school level the other side is not."""
+        return self._wrong(kind, rows, cols, own, other, self.levels)
+
+    def place_conflict(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Per pair, the share (0..1) of its phrase fit whose phrase names a place in another region than
+        the other side's ("contact met basisscholen in Tiel" against a school in Doetinchem)."""
+        return self._conflict(rows, cols, self.places)
+
+    def wrong_place(
+        self, kind: str, rows: np.ndarray, cols: np.ndarray, own: np.ndarray, other: np.ndarray
+    ) -> np.ndarray:
+        """Like ``wrong_level``, for places named in phrases."""
+        return self._wrong(kind, rows, cols, own, other, self.places)
+
+    def _wrong(
+        self,
+        kind: str,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        own: np.ndarray,
+        other: np.ndarray,
+        named: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ) -> np.ndarray:
+        is_, need_mask, offer_mask = named
+        needs, offers = (need_mask, self.need_start), (offer_mask, self.offer_start)
+        (own_mask, own_start), (other_mask, other_start) = {
+            "need_offer": (needs, offers),
+            "offer_need": (offers, needs),
+            "need_need": (needs, needs),
+            "offer_offer": (offers, offers),
+        }[kind]
+        mine, theirs = own_mask[own_start[rows] + own], other_mask[other_start[cols] + other]
+        is_r, is_c = is_[rows], is_[cols]
+        return np.asarray(
+            ((mine > 0) & (is_c > 0) & ((mine & is_c) == 0))
+            | ((theirs > 0) & (is_r > 0) & ((theirs & is_r) == 0)),
+            dtype=bool,
+        )
+
+    def _conflict(
+        self, rows: np.ndarray, cols: np.ndarray, named: tuple[np.ndarray, np.ndarray, np.ndarray]
+    ) -> np.ndarray:
+        """The share of each pair's phrase fit (summed cosines of its phrase pairs) that ``_wrong`` marks;
+        only pairs where one side names something and the other's is known are looked at."""
         out = np.zeros(len(rows), dtype=np.float64)
-        if not len(rows):
+        is_, need_mask, offer_mask = named
+        if not len(rows) or not (need_mask.any() or offer_mask.any()):
             return out
-        names = {
-            "needs": np.bincount(
-                np.repeat(np.arange(self.n), self.need_count), weights=self.need_level > 0, minlength=self.n
-            )
-            > 0,
-            "offers": np.bincount(
-                np.repeat(np.arange(self.n), self.offer_count), weights=self.offer_level > 0, minlength=self.n
-            )
-            > 0,
-        }
-        named = names["needs"] | names["offers"]
-        known = self.own_level > 0
-        subset = np.flatnonzero((named[rows] & known[cols]) | (named[cols] & known[rows]))
+        names = np.bincount(
+            np.repeat(np.arange(self.n), self.need_count), weights=need_mask > 0, minlength=self.n
+        ) + np.bincount(
+            np.repeat(np.arange(self.n), self.offer_count), weights=offer_mask > 0, minlength=self.n
+        )
+        naming, known = names > 0, is_ > 0
+        subset = np.flatnonzero((naming[rows] & known[cols]) | (naming[cols] & known[rows]))
         if not len(subset):
             return out
         r, c = rows[subset], cols[subset]
@@ -250,32 +299,26 @@ class ProfileIndex:
             pair, a, b, cos = self.phrase_pairs(kind, r, c)
             keep = cos > 0
             pair, a, b, cos = pair[keep], a[keep], b[keep], cos[keep]
-            wrong = self.wrong_level(kind, r[pair], c[pair], a, b)
+            wrong = self._wrong(kind, r[pair], c[pair], a, b, named)
             total += np.bincount(pair, weights=cos, minlength=len(subset))
             bad += np.bincount(pair, weights=cos * wrong, minlength=len(subset))
         out[subset] = np.where(total > 0, bad / np.maximum(total, 1e-12), 0.0)
         return out
 
-    def wrong_level(
-        self, kind: str, rows: np.ndarray, cols: np.ndarray, own: np.ndarray, other: np.ndarray
-    ) -> np.ndarray:
-        """For phrase pairs (participant ``rows`` phrase ``own`` with ``cols`` phrase ``other``) of
-        any kind (``need_offer``, ``offer_need`` and the counterparts ``need_need``, ``offer_offer``): whether
-        one phrase names a school level the other side is not."""
-        needs, offers = (self.need_level, self.need_start), (self.offer_level, self.offer_start)
-        (own_mask, own_start), (other_mask, other_start) = {
-            "need_offer": (needs, offers),
-            "offer_need": (offers, needs),
-            "need_need": (needs, needs),
-            "offer_offer": (offers, offers),
-        }[kind]
-        mine, theirs = own_mask[own_start[rows] + own], other_mask[other_start[cols] + other]
-        level_r, level_c = self.own_level[rows], self.own_level[cols]
-        return np.asarray(
-            ((mine > 0) & (level_c > 0) & ((mine & level_c) == 0))
-            | ((theirs > 0) & (level_r > 0) & ((theirs & level_r) == 0)),
-            dtype=bool,
-        )
+    def _places(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Places as bit masks: each participant's region (the six regions and ``outside``; the whole
+        province is no restriction), and the regions of the towns and regions each phrase names. A need's
+        place is where the partner should be ("MaS-plekken in Arnhem"), also in one's own region; an offer
+        that names one's own region describes where it is ("rondleiding in onze fabriek in Groenlo")."""
+        bits = {code: 1 << k for k, code in enumerate(REGIONS) if code != "gelderland"}
+        is_ = np.array([bits.get(p.region, 0) for p in self.profiles], dtype=np.int64)
+
+        def mask(text: str) -> int:
+            return sum(bits[region] for region in places_named(text))
+
+        needs = [mask(text) for p in self.profiles for text in p.needs]
+        offers = [mask(text) & ~int(is_[i]) for i, p in enumerate(self.profiles) for text in p.offers]
+        return is_, np.array(needs, dtype=np.int64), np.array(offers, dtype=np.int64)
 
     # -- audiences -------------------------------------------------------------------------------------
     def _audiences(self) -> tuple[np.ndarray, np.ndarray]:

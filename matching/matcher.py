@@ -245,6 +245,8 @@ class Matcher:
             scores = scores * (1.0 + self.config.audience_weight * self._index.audience_match(lo, hi))
         if self.config.level_penalty:
             scores = scores * (1.0 - self.config.level_penalty * self._index.level_conflict(lo, hi))
+        if self.config.place_penalty:
+            scores = scores * (1.0 - self.config.place_penalty * self._index.place_conflict(lo, hi))
         if self.config.commerce_penalty < 1.0:
             sells = self._index.sells
             scores = scores * np.power(self.config.commerce_penalty, sells[lo] + sells[hi])

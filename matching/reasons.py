@@ -77,7 +77,9 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
         else:
             pair, a, b, scores = index.phrase_pairs(kind, rows, cols)
         keep = scores >= _MIN_PHRASE_SCORE
-        keep &= ~index.wrong_level(kind, rows[pair], cols[pair], a, b)  # naming another school level
+        # naming another school level, or a place where the other side is not
+        keep &= ~index.wrong_level(kind, rows[pair], cols[pair], a, b)
+        keep &= ~index.wrong_place(kind, rows[pair], cols[pair], a, b)
         pair, a, b, scores = pair[keep], a[keep], b[keep], scores[keep]
         for d, pos in enumerate(_pick(pair, a, b, scores, n_pairs)):
             has = pos >= 0

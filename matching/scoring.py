@@ -5,7 +5,7 @@ offers and needs name the kinds of organisation the other role is (data/audience
 
 The linear part of the score (complementarity both ways plus shared themes, topic gate and reciprocal
 normalisation) comes from ``index.py``; the final score is
-``linear * role_factor * region_factor * audience_factor * commerce_factor * level_factor *
+``linear * role_factor * region_factor * audience_factor * commerce_factor * level_factor * place_factor *
 unresponsive_factor``
 """
 

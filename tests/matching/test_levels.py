@@ -42,3 +42,31 @@ def test_ones_own_level_and_an_unknown_schools_pupils_are_self_description():
     index = Matcher(people)._index
     pairs = np.array([0, 1, 3]), np.array([2, 2, 4])
     assert index.level_conflict(*pairs).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_a_need_that_names_a_place_is_no_fit_for_someone_elsewhere():
+    # A walkthrough: an electrician in Tiel "zoekt contact met basisscholen in Tiel" was the first suggestion
+    # of a primary school in Doetinchem, with that as the reason.
+    electrician = prof(
+        "elektro",
+        needs=["contact met basisscholen in Tiel"],
+        offers=["gastles elektra"],
+        region="rivierenland",
+    )
+    doetinchem = prof("doetinchem", offers=["groep 7 en 8 voor een techniekproject"], role="school")
+    tiel = prof("tiel", offers=["groep 8 voor een techniekproject"], role="school", region="rivierenland")
+    blind = Matcher([electrician, doetinchem, tiel], MatchConfig(place_penalty=0.0, same_region_bonus=0.0))
+    seeing = Matcher([electrician, doetinchem, tiel], MatchConfig(same_region_bonus=0.0))
+    assert (
+        blind.score("elektro", "doetinchem") == blind.score("elektro", "tiel") > 0
+    )  # only the place differs
+    assert seeing.score("elektro", "doetinchem") < seeing.score("elektro", "tiel")
+    (far,) = [s for s in seeing.suggest_for("doetinchem", top_k=3) if s.other_id == "elektro"] or [None]
+    assert far is None or all("Tiel" not in r.other_text for r in far.reasons)
+
+
+def test_an_offer_naming_ones_own_town_is_where_it_is_not_a_restriction():
+    factory = prof("fabriek", offers=["rondleiding in onze fabriek in Groenlo"], region="achterhoek")
+    school = prof("school", needs=["rondleiding bij een bedrijf"], role="school", region="cleantech")
+    index = Matcher([factory, school])._index
+    assert index.place_conflict(np.array([0]), np.array([1])).tolist() == [0.0]
