@@ -9,6 +9,8 @@ from types import MappingProxyType
 
 from rapidfuzz import fuzz, process
 
+from matching.thesaurus import clip, fold
+
 __all__ = ["NEIGHBOURS", "REACHES", "REGIONS", "ROLES", "parse_reach", "parse_region", "parse_role"]
 
 #: Participant roles. ``school`` is secondary school (vmbo/havo/vwo, also primary school), ``mbo``/``hbo``
@@ -357,7 +359,9 @@ def places_named(text: str) -> frozenset[str]:
     """The regions (of the six) whose names or towns a phrase mentions: "MaS-plekken in Arnhem" →
     {"arnhem-nijmegen"}. Words and word pairs or triples are looked up, so "Ede" in "Ede, Gelderland"
     counts and "ede" inside another word does not."""
-    words = _fold(text).split()
+    words = fold(clip(text)).split()
+    if _PLACE_WORDS.isdisjoint(words):  # most phrases name no place: one set operation
+        return frozenset()
     grams = {" ".join(words[k : k + n]) for n in (1, 2, 3) for k in range(len(words) - n + 1)}
     return frozenset(_PLACE_ALIASES[g] for g in grams if g in _PLACE_ALIASES)
 
@@ -409,3 +413,4 @@ def parse_reach(text: str) -> str | None:
 _PLACE_ALIASES: Mapping[str, str] = MappingProxyType(
     {alias: code for alias, code in _REGION_ALIASES.items() if code in REGIONS[:6] and len(alias) >= 3}
 )
+_PLACE_WORDS = frozenset(word for alias in _PLACE_ALIASES for word in alias.split())

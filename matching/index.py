@@ -111,6 +111,7 @@ class ProfileIndex:
         for person, place in self.thesaurus.counterparts:
             self.counterpart[person], self.counterpart[place] = place, person
         self._swapped: dict[str, sp.csr_matrix] = {}
+        self._kinds_named: dict[str, list[list[frozenset[str]]]] | None = None
         all_phrases = [p for prof in self.profiles for p in (*prof.offers, *prof.needs, *prof.themes)]
         self.analyser = population_analyser(all_phrases, self.thesaurus, config.typing_slips)
         analyse = self.analyser.analyse
@@ -238,6 +239,32 @@ class ProfileIndex:
         phrase names a school level the other side is not."""
         return self._wrong(kind, rows, cols, own, other, self.levels)
 
+    def kinds_named(
+        self, collaboration: frozenset[str], kinds: frozenset[str]
+    ) -> dict[str, list[list[frozenset[str]]]]:
+        """Per participant and phrase ("needs", "offers"), the ``kinds`` it names, with the broader concepts
+        of its kinds of ``collaboration`` (a BBL place is an internship place, a workshop a guest lesson);
+        computed once per index (the reasons' "Raakvlak" test)."""
+        if self._kinds_named is None:
+            broader = self.thesaurus.broader
+            cache: dict[tuple[str, ...], frozenset[str]] = {}
+
+            def of(phrase: tuple[str, ...]) -> frozenset[str]:
+                found = cache.get(phrase)
+                if found is None:
+                    wide = set(phrase)
+                    for term in phrase:
+                        if term in collaboration:
+                            wide.update(broader.get(term, ()))
+                    found = cache[phrase] = frozenset(wide & kinds)
+                return found
+
+            self._kinds_named = {
+                "needs": [[of(ph) for ph in phrases] for phrases in self.need_terms],
+                "offers": [[of(ph) for ph in phrases] for phrases in self.offer_terms],
+            }
+        return self._kinds_named
+
     def place_conflict(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Per pair, the share (0..1) of its phrase fit whose phrase names a place in another region than
         the other side's ("contact met basisscholen in Tiel" against a school in Doetinchem)."""
@@ -259,6 +286,8 @@ class ProfileIndex:
         named: tuple[np.ndarray, np.ndarray, np.ndarray],
     ) -> np.ndarray:
         is_, need_mask, offer_mask = named
+        if not (need_mask.any() or offer_mask.any()):  # nobody names one: nothing is at the wrong one
+            return np.zeros(len(rows), dtype=bool)
         needs, offers = (need_mask, self.need_start), (offer_mask, self.offer_start)
         (own_mask, own_start), (other_mask, other_start) = {
             "need_offer": (needs, offers),

@@ -130,16 +130,13 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
         terms = tuple([t for t in mine if t in theirs])
         # A kind of collaboration, resource or school level in common is a fit; otherwise, when each phrase
         # names some kind, the two only share a topic (broader concepts of topics do not count).
-        own_direct = widened(direct[_OWN_GROUP[kind]][i][x])
-        their_direct = widened(direct[_OTHER_GROUP[kind]][j][y])
-        if swap:
-            their_direct = {index.counterpart.get(t, t) for t in their_direct}
-        topic_only = (
-            bool(terms)
-            and named_kinds.isdisjoint(own_direct & their_direct)
-            and not named_kinds.isdisjoint(own_direct)
-            and not named_kinds.isdisjoint(their_direct)
-        )
+        topic_only = False
+        if terms:
+            own_kinds = named[_OWN_GROUP[kind]][i][x]
+            their_kinds = named[_OTHER_GROUP[kind]][j][y]
+            if swap and their_kinds:
+                their_kinds = frozenset(index.counterpart.get(t, t) for t in their_kinds)
+            topic_only = bool(own_kinds) and bool(their_kinds) and own_kinds.isdisjoint(their_kinds)
         return Reason(
             kind, own_texts[i][x], other_texts[j][y], terms, weight=scores[pos] * wc, topic_only=topic_only
         )
@@ -149,17 +146,8 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
     kinds = index.thesaurus.kinds
     collaboration = frozenset(c for c, k in kinds.items() if k in ("activity", "resource"))
     named_kinds = collaboration | frozenset(c for c, k in kinds.items() if k == "level")
-    direct = {"needs": index.need_terms, "offers": index.offer_terms}
-    broader = index.thesaurus.broader
 
-    def widened(phrase: tuple[str, ...]) -> set[str]:
-        """A phrase's own concepts, with the broader concepts of its kinds of collaboration (a BBL place is
-        an internship place, a workshop a guest lesson), not those of its topics."""
-        out = set(phrase)
-        for term in phrase:
-            if term in collaboration:
-                out.update(broader.get(term, ()))
-        return out
+    named = index.kinds_named(collaboration, named_kinds)
 
     region_reasons: dict[tuple[str, str], Reason] = {}
     theme_scores = index.theme_pair_scores(rows, cols)
