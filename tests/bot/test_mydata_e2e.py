@@ -65,7 +65,9 @@ async def test_mydata_has_unresponsive_reports_introduction_details_and_plain_re
     await standin.wait_until(lambda: "Typ je bericht" in ruud.last.plain_text)
     ruud.send("Bel <me> & mail")
     await standin.wait_until(  # any message: the outbox's notice may overtake the handler's own reply
-        lambda: any("kon ik niet bezorgen" in m.plain_text for m in ruud.messages), what="the notice"
+        lambda: any("kon ik niet bezorgen" in m.plain_text for m in ruud.messages),
+        timeout=30,  # relay, 403, notice: two outbox rounds at Ruud's pace (a busy CI run took over 10 s)
+        what="the notice",
     )
     await standin.wait_idle()
     ruud.send("/mydata")
