@@ -18,6 +18,7 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
@@ -176,9 +177,8 @@ class ProfileIndex:
         self.left, self.right = self._matrices(need_rows, offer_rows)
         self.audience_sought, self.audience_is = self._audiences()
         self.sells = self._sellers()
-        self.own_level, self.need_level, self.offer_level = self._levels()
-        self.levels = (self.own_level, self.need_level, self.offer_level)
-        self.places = self._places()
+        self.levels = self._named(*self._levels())
+        self.places = self._named(*self._places())
         self.candidate_left, self.candidate_right = self._candidate_matrices()
 
     # -- commerce --------------------------------------------------------------------------------------
@@ -239,14 +239,15 @@ class ProfileIndex:
         phrase names a school level the other side is not."""
         return self._wrong(kind, rows, cols, own, other, self.levels)
 
-    def kinds_named(
-        self, collaboration: frozenset[str], kinds: frozenset[str]
-    ) -> dict[str, list[list[frozenset[str]]]]:
-        """Per participant and phrase ("needs", "offers"), the ``kinds`` it names, with the broader concepts
-        of its kinds of ``collaboration`` (a BBL place is an internship place, a workshop a guest lesson);
-        computed once per index (the reasons' "Raakvlak" test)."""
+    def kinds_named(self) -> dict[str, list[list[frozenset[str]]]]:
+        """Per participant and phrase ("needs", "offers"), the kinds of collaboration (gastles, stage,
+        subsidie, ...) and school levels it names, with the broader concepts of its kinds of collaboration
+        (a BBL place is an internship place, a workshop a guest lesson); computed once per index (the
+        reasons' "Raakvlak" test: two phrases that name kinds but none in common share a topic only)."""
         if self._kinds_named is None:
-            broader = self.thesaurus.broader
+            broader, thesaurus_kinds = self.thesaurus.broader, self.thesaurus.kinds
+            collaboration = frozenset(c for c, k in thesaurus_kinds.items() if k in ("activity", "resource"))
+            kinds = collaboration | frozenset(c for c, k in thesaurus_kinds.items() if k == "level")
             cache: dict[tuple[str, ...], frozenset[str]] = {}
 
             def of(phrase: tuple[str, ...]) -> frozenset[str]:
@@ -283,12 +284,12 @@ class ProfileIndex:
         cols: np.ndarray,
         own: np.ndarray,
         other: np.ndarray,
-        named: tuple[np.ndarray, np.ndarray, np.ndarray],
+        named: _Named,
     ) -> np.ndarray:
-        is_, need_mask, offer_mask = named
-        if not (need_mask.any() or offer_mask.any()):  # nobody names one: nothing is at the wrong one
+        if not named.naming.any():  # nobody names one: nothing is at the wrong one
             return np.zeros(len(rows), dtype=bool)
-        needs, offers = (need_mask, self.need_start), (offer_mask, self.offer_start)
+        is_ = named.is_
+        needs, offers = (named.needs, self.need_start), (named.offers, self.offer_start)
         (own_mask, own_start), (other_mask, other_start) = {
             "need_offer": (needs, offers),
             "offer_need": (offers, needs),
@@ -303,21 +304,21 @@ class ProfileIndex:
             dtype=bool,
         )
 
-    def _conflict(
-        self, rows: np.ndarray, cols: np.ndarray, named: tuple[np.ndarray, np.ndarray, np.ndarray]
-    ) -> np.ndarray:
+    def _named(self, is_: np.ndarray, needs: np.ndarray, offers: np.ndarray) -> _Named:
+        """Bit masks of what participants are and what their need and offer phrases name, with who names
+        anything at all (counted once, used by every ``_conflict``)."""
+        names = np.bincount(
+            np.repeat(np.arange(self.n), self.need_count), weights=needs > 0, minlength=self.n
+        ) + np.bincount(np.repeat(np.arange(self.n), self.offer_count), weights=offers > 0, minlength=self.n)
+        return _Named(is_, needs, offers, names > 0)
+
+    def _conflict(self, rows: np.ndarray, cols: np.ndarray, named: _Named) -> np.ndarray:
         """The share of each pair's phrase fit (summed cosines of its phrase pairs) that ``_wrong`` marks;
         only pairs where one side names something and the other's is known are looked at."""
         out = np.zeros(len(rows), dtype=np.float64)
-        is_, need_mask, offer_mask = named
-        if not len(rows) or not (need_mask.any() or offer_mask.any()):
+        if not len(rows) or not named.naming.any():
             return out
-        names = np.bincount(
-            np.repeat(np.arange(self.n), self.need_count), weights=need_mask > 0, minlength=self.n
-        ) + np.bincount(
-            np.repeat(np.arange(self.n), self.offer_count), weights=offer_mask > 0, minlength=self.n
-        )
-        naming, known = names > 0, is_ > 0
+        naming, known = named.naming, named.is_ > 0
         subset = np.flatnonzero((naming[rows] & known[cols]) | (naming[cols] & known[rows]))
         if not len(subset):
             return out
@@ -712,6 +713,17 @@ class ProfileIndex:
         ``pair_scores`` can give a score above zero."""
         product = self.right @ self.left[row].multiply(self._linear_part).T
         return np.asarray(product.todense()).ravel()
+
+
+@dataclass(frozen=True)
+class _Named:
+    """What participants are (``is_``) and what each need and offer phrase names for a partner, as bit
+    masks (school levels, places), and which participants name anything (``naming``)."""
+
+    is_: np.ndarray
+    needs: np.ndarray
+    offers: np.ndarray
+    naming: np.ndarray
 
 
 def blocked_topn(a: sp.csr_matrix, b: sp.csr_matrix, top: int, block: int = 1000) -> sp.csr_matrix:

@@ -141,13 +141,7 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
             kind, own_texts[i][x], other_texts[j][y], terms, weight=scores[pos] * wc, topic_only=topic_only
         )
 
-    # Kinds of collaboration (gastles, stage, subsidie, ...): two phrases that share none of them while each
-    # names one share a topic only.
-    kinds = index.thesaurus.kinds
-    collaboration = frozenset(c for c, k in kinds.items() if k in ("activity", "resource"))
-    named_kinds = collaboration | frozenset(c for c, k in kinds.items() if k == "level")
-
-    named = index.kinds_named(collaboration, named_kinds)
+    named = index.kinds_named()
 
     region_reasons: dict[tuple[str, str], Reason] = {}
     theme_scores = index.theme_pair_scores(rows, cols)
