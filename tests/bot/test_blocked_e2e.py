@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from bot.app import KoppelApplication
 from bot.standin import BotAPIStandIn
 from storage.models import Participant, ParticipantStatus
-from tests.bot.test_matches_e2e import card_for, school_and_installer
+from tests.bot.test_matches_e2e import introduced
 
 UNDELIVERED = "Je bericht aan Sanne de Vries kon ik niet bezorgen"
 
@@ -22,15 +22,7 @@ def status_of(engine, telegram_id: int) -> str:  # type: ignore[no-untyped-def]
 async def test_a_relay_to_someone_who_blocked_the_bot_is_reported_and_unblocking_makes_them_reachable(
     standin: BotAPIStandIn, bot: KoppelApplication, engine
 ) -> None:
-    school_and_installer(engine)
-    sanne = standin.person(3001, "Sanne", language_code="nl")
-    ruud = standin.person(3002, "Ruud", language_code="nl")
-    sanne.send("/matches")
-    await card_for(sanne, "Ruud Jansen")
-    sanne.press("Ja, stel me voor")
-    await card_for(ruud, "Sanne de Vries")
-    ruud.press("Ja, stel me voor")
-    await card_for(ruud, "Kennismaking: Sanne de Vries")
+    sanne, ruud = await introduced(standin, engine)
     intro = next(m for m in ruud.messages if "Kennismaking" in m.plain_text)
 
     async def relay(text: str) -> None:

@@ -65,6 +65,23 @@ async def card_for(person: Person, name: str) -> None:
     )
 
 
+async def introduced(
+    standin: BotAPIStandIn, engine, *, ruud_username: str | None = None
+) -> tuple[Person, Person]:
+    """Sanne (school) and Ruud (installer) both say yes through /matches; returns their chats once Ruud has
+    the introduction."""
+    school_and_installer(engine)
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", username=ruud_username, language_code="nl")
+    sanne.send("/matches")
+    await card_for(sanne, "Ruud Jansen")
+    sanne.press("Ja, stel me voor")
+    await card_for(ruud, "Sanne de Vries")
+    ruud.press("Ja, stel me voor")
+    await card_for(ruud, "Kennismaking: Sanne de Vries")
+    return sanne, ruud
+
+
 def outbox(engine, key_prefix: str) -> list[OutboxMessage]:
     with Session(engine) as session:
         rows = session.exec(select(OutboxMessage)).all()

@@ -12,7 +12,7 @@ from bot.app import KoppelApplication
 from bot.standin import BotAPIStandIn
 from storage.models import Introduction, Participant
 from storage.types import utcnow
-from tests.bot.test_matches_e2e import card_for, school_and_installer
+from tests.bot.test_matches_e2e import card_for, introduced
 from tests.bot.test_onboarding_e2e import consent, said
 
 
@@ -40,15 +40,7 @@ async def test_privacy_says_consent_only_to_who_gave_it_and_names_unresponsive_r
 async def test_mydata_has_unresponsive_reports_introduction_details_and_plain_relayed_texts(
     standin: BotAPIStandIn, bot: KoppelApplication, engine
 ) -> None:
-    school_and_installer(engine)
-    sanne = standin.person(3001, "Sanne", language_code="nl")
-    ruud = standin.person(3002, "Ruud", language_code="nl")
-    sanne.send("/matches")
-    await card_for(sanne, "Ruud Jansen")
-    sanne.press("Ja, stel me voor")
-    await card_for(ruud, "Sanne de Vries")
-    ruud.press("Ja, stel me voor")
-    await card_for(ruud, "Kennismaking: Sanne de Vries")
+    sanne, ruud = await introduced(standin, engine)
     await card_for(sanne, "Kennismaking: Ruud Jansen")  # delivered before she blocks the bot
     now = utcnow()
     with Session(engine) as session:

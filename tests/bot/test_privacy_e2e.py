@@ -14,7 +14,7 @@ from bot.settings import Settings
 from bot.standin import BotAPIStandIn
 from storage.models import ItemKind, OutboxMessage, OutboxState, Participant, ProfileItem
 from storage.privacy import find_values
-from tests.bot.test_matches_e2e import card_for, school_and_installer
+from tests.bot.test_matches_e2e import card_for, introduced, school_and_installer
 from tests.bot.test_onboarding_e2e import consent, said
 from tests.bot.test_retention_e2e import daily_pass, readable_in_database_files
 
@@ -71,15 +71,7 @@ async def test_mydata_shows_ones_own_answers_never_the_other_sides_decline(
 async def test_relayed_messages_are_in_mydata_and_their_text_is_kept_only_until_delivered(
     standin: BotAPIStandIn, bot: KoppelApplication, engine
 ) -> None:
-    school_and_installer(engine)
-    sanne = standin.person(3001, "Sanne", language_code="nl")
-    ruud = standin.person(3002, "Ruud", username="ruud_installeert", language_code="nl")
-    sanne.send("/matches")
-    await card_for(sanne, "Ruud Jansen")
-    sanne.press("Ja, stel me voor")
-    await card_for(ruud, "Sanne de Vries")
-    ruud.press("Ja, stel me voor")
-    await card_for(ruud, "Kennismaking: Sanne de Vries")
+    sanne, ruud = await introduced(standin, engine, ruud_username="ruud_installeert")
     intro = next(m for m in ruud.messages if "Kennismaking" in m.plain_text)
     ruud.press("Stuur Sanne de Vries een bericht", intro)
     await standin.wait_until(lambda: "Typ je bericht" in ruud.last.plain_text)
