@@ -33,7 +33,9 @@ async def test_a_relay_to_someone_who_blocked_the_bot_is_reported_and_unblocking
     # Sanne blocks the bot; nobody knows yet. The relay is queued, Telegram answers 403: Ruud hears so.
     standin.block(3001)
     await relay("Zullen we dinsdag bellen?")
-    await standin.wait_until(lambda: UNDELIVERED in ruud.last.plain_text, what="the undelivered notice")
+    await standin.wait_until(  # relay, 403, notice: two outbox rounds at Ruud's pace (over 10 s in busy CI)
+        lambda: UNDELIVERED in ruud.last.plain_text, timeout=30, what="the undelivered notice"
+    )
     assert status_of(engine, 3001) == ParticipantStatus.BLOCKED
     # Known to be blocked: the answer says so at once, nothing is queued as "Doorgestuurd".
     await relay("Of woensdag?")
