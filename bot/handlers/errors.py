@@ -13,7 +13,7 @@ from bot.limiter import NotSent
 from bot.services import db, participants
 from bot.texts import language_for, t
 
-__all__ = ["leave_group", "on_error"]
+__all__ = ["chat_blocked", "leave_group", "on_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,17 +43,21 @@ async def _mark_blocked(update: object, context: KoppelContext) -> None:
         return
     if update.effective_chat.type != ChatType.PRIVATE:
         return
-    chat_id, moment = update.effective_chat.id, context.clock.now()
+    await chat_blocked(context, update.effective_chat.id, what=f"update {update.update_id}")
+
+
+async def chat_blocked(context: KoppelContext, chat_id: int, *, what: str) -> None:
+    """A 403 from `chat_id` (a private chat): the person behind it becomes `blocked`, their queued messages
+    stop. `what` names the call for the log (no personal data)."""
+    moment = context.clock.now()
     try:
         stopped = await db.run(
             context.engine, lambda s: participants.mark_chat_blocked(s, chat_id=chat_id, now=moment)
         )
-    except Exception:  # the error handler must not fail itself
+    except Exception:  # called from error paths: must not fail itself
         logger.exception("could not mark a participant as blocked")
         return
-    logger.info(
-        "marked the person of update %s as blocked (%d queued messages stopped)", update.update_id, stopped
-    )
+    logger.info("marked the person of %s as blocked (%d queued messages stopped)", what, stopped)
 
 
 def _undelivered(error: object) -> bool:

@@ -12,6 +12,7 @@ import logging
 import re
 
 from telegram import Update
+from telegram.error import Forbidden
 
 from bot.callbacks import CallbackError, unpack
 from bot.context import KoppelContext
@@ -27,6 +28,7 @@ from bot.handlers.common import (
     send,
     send_views,
 )
+from bot.handlers.errors import chat_blocked
 from bot.services import db
 from bot.services import matches as service
 from bot.services.participants import RELAY_MAX
@@ -142,7 +144,10 @@ async def suggestion_button(update: Update, context: KoppelContext) -> None:
     if answered.card is not None:
         await edit_or_send(update, *answered.card)
         for chat_id, message_id, copy in answered.copies:  # every other live copy follows the answer
-            await edit_message(context.bot, chat_id, message_id, *copy)
+            try:
+                await edit_message(context.bot, chat_id, message_id, *copy)
+            except Forbidden:  # a copy in the other side's chat, who blocked the bot: they are blocked,
+                await chat_blocked(context, chat_id, what="an edited card copy")  # not the one who pressed
 
 
 _WEEK = re.compile(r"^\d{4}-W\d{2}$")

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from bot.app import KoppelApplication
 from bot.standin import BotAPIStandIn
 from storage.models import Participant, ParticipantStatus
-from tests.bot.test_matches_e2e import introduced
+from tests.bot.test_matches_e2e import card_for, introduced, school_and_installer
 
 UNDELIVERED = "Je bericht aan Sanne de Vries kon ik niet bezorgen"
 
@@ -50,3 +50,29 @@ async def test_a_relay_to_someone_who_blocked_the_bot_is_reported_and_unblocking
     await relay("Donderdag dan?")
     await standin.wait_until(lambda: "Donderdag dan?" in sanne.last.plain_text, what="the relay to Sanne")
     await standin.wait_until(lambda: "Doorgestuurd aan Sanne de Vries" in ruud.last.plain_text)
+
+
+async def test_the_other_side_blocking_the_bot_before_the_second_yes_marks_them_not_the_one_who_pressed(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    # Ruud's yes edits Sanne's card ("Ruud zei ook ja") in Ruud's own update; Sanne blocked the bot in
+    # between. The 403 is about Sanne's chat: she is blocked, Ruud is introduced and stays reachable.
+    school_and_installer(engine)
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", language_code="nl")
+    sanne.send("/matches")
+    await card_for(sanne, "Ruud Jansen")
+    sanne.press("Ja, stel me voor")
+    await card_for(ruud, "Sanne de Vries")
+    standin.block(3001)
+    ruud.press("Ja, stel me voor")
+    await card_for(ruud, "Kennismaking: Sanne de Vries")
+    await standin.wait_until(
+        lambda: status_of(engine, 3001) == ParticipantStatus.BLOCKED, what="Sanne blocked"
+    )
+    assert status_of(engine, 3002) == ParticipantStatus.ACTIVE
+    intro = next(m for m in ruud.messages if "Kennismaking" in m.plain_text)
+    ruud.press("Stuur Sanne de Vries een bericht", intro)
+    await standin.wait_until(lambda: "Typ je bericht" in ruud.last.plain_text)
+    ruud.send("Zullen we dinsdag bellen?")
+    await standin.wait_until(lambda: UNDELIVERED in ruud.last.plain_text, what="the undelivered answer")

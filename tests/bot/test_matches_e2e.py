@@ -69,7 +69,7 @@ async def introduced(
     standin: BotAPIStandIn, engine, *, ruud_username: str | None = None
 ) -> tuple[Person, Person]:
     """Sanne (school) and Ruud (installer) both say yes through /matches; returns their chats once Ruud has
-    the introduction."""
+    the introduction and Ruud's press is handled in full."""
     school_and_installer(engine)
     sanne = standin.person(3001, "Sanne", language_code="nl")
     ruud = standin.person(3002, "Ruud", username=ruud_username, language_code="nl")
@@ -79,6 +79,11 @@ async def introduced(
     await card_for(ruud, "Sanne de Vries")
     ruud.press("Ja, stel me voor")
     await card_for(ruud, "Kennismaking: Sanne de Vries")
+    # Ruud's press is handled in full once Sanne's card no longer says it waits for him.
+    await standin.wait_until(
+        lambda: any("Ruud Jansen zei ook ja" in m.plain_text for m in sanne.messages),
+        what="Sanne's card edited",
+    )
     return sanne, ruud
 
 
