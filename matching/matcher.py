@@ -11,7 +11,7 @@ from matching.config import MatchConfig
 from matching.exceptions import UnknownParticipantError
 from matching.history import History, blocked_pairs, pair_key
 from matching.index import ProfileIndex
-from matching.profile import Profile
+from matching.profile import Profile, as_phrases, phrase_origins
 from matching.ranking import top_k_per_row, weekly_pairs
 from matching.reasons import _MIN_PHRASE_SCORE as MIN_PHRASE_SCORE
 from matching.reasons import explain_many
@@ -38,7 +38,8 @@ class Matcher:
             seen: set[str] = set()
             dup = next(p.id for p in self.profiles if p.id in seen or seen.add(p.id))  # type: ignore[func-returns-value]
             raise ValueError(f"duplicate participant id: {dup!r}")
-        self._index = ProfileIndex(self.profiles, self.config)
+        # The index reads phrases (an item joining two things with " + " is two); `profiles` stay as given.
+        self._index = ProfileIndex(tuple(as_phrases(p) for p in self.profiles), self.config)
         self._rules = PairRules(
             self.profiles, self.config, self._index.audience_sought, self._index.audience_is
         )
@@ -165,6 +166,7 @@ class Matcher:
         rows, cols = self._index.candidates(pool)
         rows, cols, _ = self._score(rows, cols, None, None)
         answered: dict[str, set[int]] = {}
+        origins: dict[int, tuple[int, ...]] = {}
         for kind in ("need_offer", "need_need"):
             if kind == "need_need":
                 has = self._index.has_counterpart["needs"]
@@ -175,7 +177,9 @@ class Matcher:
             pair, own, _, scores = self._index.phrase_pairs(kind, kind_rows, kind_cols)
             keep = scores >= MIN_PHRASE_SCORE
             for i, need in zip(kind_rows[pair[keep]].tolist(), own[keep].tolist(), strict=True):
-                answered.setdefault(self.profiles[i].id, set()).add(int(need))
+                if i not in origins:  # a need typed as "a + b" is two phrases of one item
+                    origins[i] = phrase_origins(self.profiles[i].needs)
+                answered.setdefault(self.profiles[i].id, set()).add(origins[i][need])
         return {pid: frozenset(needs) for pid, needs in answered.items()}
 
     def with_profile(self, profile: Profile) -> Matcher:

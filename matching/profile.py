@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from matching.thesaurus import clip, fold
 
@@ -41,6 +41,33 @@ class Profile:
     needs: tuple[str, ...] = ()
     themes: tuple[str, ...] = ()
     active: bool = True
+
+
+_JOINED = re.compile(r"\s\+\s")  # "werkplaats + begeleider": a plus between words joins two items
+_WORD = re.compile(r"[^\W\d_]{3}")
+
+
+def _split(text: str) -> list[str]:
+    parts = [part.strip() for part in _JOINED.split(text)] if "+" in text else [text]
+    if len(parts) > 1 and all(_WORD.search(part) for part in parts):
+        return parts
+    return [text]  # "niveau 3 + 4" is one thing
+
+
+def phrase_origins(texts: tuple[str, ...]) -> tuple[int, ...]:
+    """For each phrase `as_phrases` reads from `texts`, the position of the item it comes from."""
+    return tuple(k for k, text in enumerate(texts) for _ in _split(text))
+
+
+def as_phrases(profile: Profile) -> Profile:
+    """The profile with every offer and need that joins two things with a plus ("drone-demo op school +
+    dataset met luchtfoto's") read as two phrases: on a phone "+" is typed for "and also", and one phrase of
+    both halves fits neither half's partner well (each fit is a cosine over the whole phrase)."""
+    offers = tuple(part for text in profile.offers for part in _split(text))
+    needs = tuple(part for text in profile.needs for part in _split(text))
+    if offers == profile.offers and needs == profile.needs:
+        return profile
+    return replace(profile, offers=offers, needs=needs)
 
 
 def organisation_key(organisation: str) -> str:

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from matching import MatchConfig, Matcher, normalise_phrase
+from matching.profile import as_phrases
 from matching.scoring import PairRules
 from tests.matching.people import prof
 
@@ -163,3 +164,58 @@ def test_the_first_reason_is_the_strongest_need_offer_fit():
     assert [r.kind for r in s.reasons][-1] == "regions"
     weights = [r.weight for r in s.reasons if r.kind not in ("themes", "regions")]
     assert weights == sorted(weights, reverse=True) and len(weights) <= 3
+
+
+# -- a plus joins two items ----------------------------------------------------------------------------
+def plus_population():
+    return [
+        prof("school", needs=["profielwerkstuk met drones"], role="school"),
+        prof(
+            "drones",
+            offers=["drone-demo op school + dataset met luchtfoto's en kaarten van akkers voor leerlingen"],
+            role="company",
+        ),
+        prof("lab", offers=["begeleiding bij een profielwerkstuk"], role="company"),
+    ]
+
+
+def test_a_plus_between_two_offers_makes_two_phrases_each_fit_on_its_own():
+    m = Matcher(plus_population())
+    assert as_phrases(m.profiles[1]).offers == (
+        "drone-demo op school",
+        "dataset met luchtfoto's en kaarten van akkers voor leerlingen",
+    )
+    joined = Matcher(plus_population(), MatchConfig()).score("school", "drones")
+    # The same offer typed as one long phrase without the plus fits the drone need less well.
+    as_one = Matcher(
+        [
+            *plus_population()[:1],
+            prof(
+                "drones",
+                offers=[
+                    "drone-demo op school en dataset met luchtfoto's en kaarten van akkers voor leerlingen"
+                ],
+                role="company",
+            ),
+            plus_population()[2],
+        ]
+    ).score("school", "drones")
+    assert joined > 1.2 * as_one
+    reason = next(s for s in m.suggest_for("school") if s.other_id == "drones").reasons[0]
+    assert reason.other_text == "drone-demo op school"  # the reason quotes the half that fits
+
+
+@pytest.mark.parametrize("text", ["niveau 3 + 4", "C++ programmeren", "1 + 1 workshop"])
+def test_a_plus_between_numbers_or_inside_a_word_joins_nothing(text):
+    assert as_phrases(prof("a", offers=[text])).offers == (text,)
+
+
+def test_a_need_typed_with_a_plus_is_answered_as_the_one_item_it_is():
+    m = Matcher(
+        [
+            prof("school", needs=["een gastles", "een lokaal + profielwerkstuk met drones"], role="school"),
+            prof("drones", offers=["begeleiding bij een profielwerkstuk met drones"], role="company"),
+        ]
+    )
+    assert m.profiles[0].needs[1] == "een lokaal + profielwerkstuk met drones"  # the matcher keeps items
+    assert m.needs_with_partner()["school"] == frozenset({1})  # item 1, not phrase 2
