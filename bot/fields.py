@@ -69,12 +69,40 @@ def clean_text(text: str | None, *, limit: int) -> str:
     return value
 
 
+LIST_WORDS = 3  # commas separate items only when every part has at most this many words
+
+
+def _comma_list(line: str) -> list[str]:
+    """`line` split at its commas when it is a plain list ("gastlessen, stageplekken, een bedrijfsbezoek"),
+    else whole: a comma in a description ("stageplek voor een mbo'er, liefst niveau 3") or between brackets
+    ("online veiligheid (phishing, wachtwoorden)") is part of one item."""
+    parts, depth, current = [], 0, []
+    for char in line:
+        depth += (char in "([") - (char in ")]")
+        if char == "," and depth <= 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    words = [len(part.split()) for part in parts]
+    if len(parts) > 1 and all(count <= LIST_WORDS for count in words):
+        return parts
+    return [line]
+
+
+def _pieces(text: str | None) -> list[str]:
+    """A message's list items before cleaning: one per line or semicolon, and a plain comma list split."""
+    lines = strip_controls(text or "").replace(";", "\n").split("\n")
+    return [piece for line in lines for piece in _comma_list(line)]
+
+
 def split_items(text: str | None) -> list[str]:
-    """Several items in one message, separated by ; , or new lines; each within ITEM_MAX characters."""
+    """Several items in one message, one per line or semicolon, or as a plain comma list ("gastlessen,
+    stageplekken"); each within ITEM_MAX characters."""
     if text is not None and len(text) > MESSAGE_MAX:
         raise InputProblem("onboarding.too_long", length=Counted("characters", MESSAGE_MAX))
-    parts = strip_controls(text or "").replace(";", "\n").replace(",", "\n").split("\n")
-    items = [_plain(part).strip(" .-•*") for part in parts]
+    items = [_plain(part).strip(" .-•*") for part in _pieces(text)]
     items = [item for item in items if item]
     if not items:
         raise InputProblem("onboarding.empty_text")
@@ -111,8 +139,7 @@ def read_items(text: str | None) -> tuple[list[str], list[str]]:
     """
     if text is not None and len(text) > MESSAGE_MAX:
         raise InputProblem("onboarding.too_long", length=Counted("characters", MESSAGE_MAX))
-    parts = strip_controls(text or "").replace(";", "\n").replace(",", "\n").split("\n")
-    items = [_plain(part).strip(" .-•*") for part in parts if list_signal(part) is None]
+    items = [_plain(part).strip(" .-•*") for part in _pieces(text) if list_signal(part) is None]
     items = [item for item in items if item]
     return [item for item in items if len(item) <= ITEM_MAX], [item for item in items if len(item) > ITEM_MAX]
 

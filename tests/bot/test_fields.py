@@ -25,6 +25,20 @@ from storage.models import ItemKind, Participant, ProfileItem
         ("a, b\nc", ["a", "b", "c"]),
         ("  • excursie  \n\n- bedrijfsbezoek ", ["excursie", "bedrijfsbezoek"]),
         ("één ding", ["één ding"]),
+        (
+            "gastlessen, stageplekken, een bedrijfsbezoek",
+            ["gastlessen", "stageplekken", "een bedrijfsbezoek"],
+        ),
+        # A comma inside a description or between brackets is part of the item.
+        ("stageplek voor een mbo'er, liefst niveau 3", ["stageplek voor een mbo'er, liefst niveau 3"]),
+        (
+            "les over online veiligheid (phishing, wachtwoorden)",
+            ["les over online veiligheid (phishing, wachtwoorden)"],
+        ),
+        (
+            "PWS-onderwerp met drones of satellietbeelden, bv. gewasgroei meten; een dataset",
+            ["PWS-onderwerp met drones of satellietbeelden, bv. gewasgroei meten", "een dataset"],
+        ),
     ],
 )
 def test_split_items(text: str, items: list[str]) -> None:

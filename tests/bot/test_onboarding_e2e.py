@@ -122,7 +122,7 @@ async def test_full_onboarding_in_english(standin: BotAPIStandIn, bot: KoppelApp
     await said(john, "How far")
     john.press("anywhere")
     await said(john, "What can you offer")
-    john.send("guest lessons on heat pumps, internships")
+    john.send("guest lessons on heat pumps\ninternships")  # one per line, as the question asks
     await said(john, "• internships")
     john.press("Done")
     await said(john, "looking for")
