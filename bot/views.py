@@ -343,7 +343,7 @@ def introduction_view(
 ) -> View:
     """Both said yes: who the other is, why, a first step, and how to reach them.
 
-    `news`: in the card pressed by the side who said yes second, under "🎉 Jullie willen allebei!", which
+    `news`: in the card pressed by the side who said yes second, under "Jullie willen allebei!", which
     then says what the opening line would (so that line is left out).
     """
     name = other.name or ""
