@@ -76,7 +76,9 @@ def _comma_list(line: str) -> list[str]:
     """`line` split at its commas when it is a plain list ("gastlessen, stageplekken, een bedrijfsbezoek"),
     else whole: a comma in a description ("stageplek voor een mbo'er, liefst niveau 3") or between brackets
     ("online veiligheid (phishing, wachtwoorden)") is part of one item."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in line:
         depth += (char in "([") - (char in ")]")
         if char == "," and depth <= 0:
