@@ -24,6 +24,7 @@ from bot.moderation_views import (
     participant_text,
     results_keyboard,
 )
+from bot.organiser_views import scope_label
 from bot.services import db
 from bot.services import moderation as service
 from bot.texts import language_for, t
@@ -36,6 +37,18 @@ _TEXT_FIELDS = {"naam": "name", "name": "name", "organisatie": "organisation", "
 
 def _language(update: Update) -> str:
     return language_for(update.effective_user.language_code if update.effective_user else None)
+
+
+def _nobody(language: str, query: str, scope: service.Scope) -> str:
+    """ "Niemand gevonden", and for a scoped organiser where they looked (someone elsewhere is not shown)."""
+    return t(language, "moderation.none", query=query) + _scope_note(language, scope)
+
+
+def _scope_note(language: str, scope: service.Scope) -> str:
+    if scope.is_global:
+        return ""
+    where = scope_label(language, scope.region, scope.event_code)
+    return " " + t(language, "moderation.scope_note", scope=where)
 
 
 @organiser_only
@@ -53,7 +66,7 @@ async def participant(update: Update, context: KoppelContext) -> None:
     query = " ".join(args)[:100]
     found = await db.run(context.engine, lambda s: service.find(s, query=query, scope=scope))
     if not found:
-        await send(update, t(language, "moderation.none", query=query))
+        await send(update, _nobody(language, query, scope))
     elif len(found) == 1:
         await send(
             update,
@@ -85,7 +98,7 @@ async def _correct_text(
         await send(update, t(language, problem.key, **problem.values))
         return
     if card is None:
-        await send(update, t(language, "moderation.none", query=args[0]))
+        await send(update, _nobody(language, args[0], scope))
         return
     tz = context.settings.tz
     await send(
@@ -219,4 +232,9 @@ async def introduce(update: Update, context: KoppelContext) -> None:
         ),
     )
     names = (*outcome.names, "", "")
-    await send(update, t(language, outcome.key, first=names[0], second=names[1]))
+    text = t(language, outcome.key, first=names[0], second=names[1])
+    if outcome.key == "moderation.introduce_not_found" and not scope.is_global:
+        text += " " + t(
+            language, "moderation.scope_note", scope=scope_label(language, scope.region, scope.event_code)
+        )
+    await send(update, text)

@@ -67,7 +67,10 @@ async def test_a_regional_organiser_moderates_only_their_region(
     fenna = people["fenna"]
     regional = standin.person(REGIONAL, "Ria")
     regional.send("/participant Fenna")
-    assert "Niemand gevonden" in (await regional.reply()).plain_text
+    # Fenna exists, in FoodValley: Ria is told she looked only within her region, not that nobody exists.
+    assert (await regional.reply()).plain_text == (
+        "Niemand gevonden voor „Fenna”. Je zoekt alleen binnen jouw deel van het netwerk: regio Achterhoek."
+    )
     regional.send(f"/participant {fenna}")
     assert "Niemand gevonden" in (await regional.reply()).plain_text
     regional.send("/participant Anna")
@@ -94,7 +97,7 @@ async def test_a_regional_organiser_moderates_only_their_region(
     regional.send(f"/introduce {people['anna']} {fenna}")
     assert "Niemand gevonden" in (await regional.reply()).plain_text
     regional.send("/introduce Anna Fenna")
-    assert "Niemand gevonden" in (await regional.reply()).plain_text
+    assert "binnen jouw deel van het netwerk: regio Achterhoek" in (await regional.reply()).plain_text
     with Session(engine) as session:
         assert session.exec(select(Suggestion)).all() == []
     regional.send("/introduce Anna Aart")  # both in the Achterhoek
