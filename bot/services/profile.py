@@ -192,9 +192,17 @@ def typed(session: Session, *, person: Person, text: str, message_id: int, now: 
                 session, participant=participant, question=question, code=code, now=now
             ):
                 _advance(participant, state)
+                # What the typed word was read as, above the next question (a press shows it under its own)
+                chosen = t(
+                    language, "onboarding.typed_choice", answer=choice_label(language, question.name, code)
+                )
+                upcoming = current_views(session, participant)
+                if upcoming:
+                    upcoming[0] = (chosen + "\n\n" + upcoming[0][0], upcoming[0][1])
+                reply.views += upcoming
             else:
                 reply.views.append((t(language, "onboarding.use_buttons"), []))
-            reply.views += current_views(session, participant)
+                reply.views += current_views(session, participant)
         elif state is not None and question is not None and question.item_kind is not None:
             if list_signal(text) is not None:  # "klaar" is the Klaar button; "n.v.t." adds nothing
                 _advance(participant, state)

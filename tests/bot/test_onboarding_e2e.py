@@ -224,6 +224,7 @@ async def test_odd_input_during_onboarding(standin: BotAPIStandIn, bot: KoppelAp
     await said(eva, "Wat past")
     eva.send("mbo")  # typed instead of pressed, and recognised
     await said(eva, "In welke regio")
+    assert eva.last.plain_text.startswith("✓ Genoteerd: mbo")  # she sees what her word was read as
     for data in ("ob:role:hbo", "ob:region:atlantis"):  # an old button for an answered question; forged
         callback = eva.press_data(data)
         await standin.wait_until(lambda c=callback: c in standin.callback_answers)
