@@ -32,7 +32,8 @@ def _listed(language: str, items: Sequence[str]) -> str:
 def reason_line(language: str, reason: Reason, name: str) -> str | None:
     """One reason as a line of HTML, from the reader's point of view; None for a kind without a text."""
     if reason.kind in _PHRASE_KINDS:
-        key = f"reasons.{reason.kind}_topic" if reason.topic_only else f"reasons.{reason.kind}"
+        partial = reason.topic_only or reason.kind_only
+        key = f"reasons.{reason.kind}_topic" if partial else f"reasons.{reason.kind}"
         return t(language, key, own=reason.own_text, other=reason.other_text, name=name)
     if reason.kind == "themes":
         return t(

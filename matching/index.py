@@ -549,13 +549,29 @@ class ProfileIndex:
         self.degree = degree / float(positive.mean()) if len(positive) else degree
         return left, right
 
+    def is_topic(self, term: str) -> bool:
+        """A term that says what something is about (a field, a subject, a place): no kind of activity or
+        audience, not generic, and used by someone else too; the terms of the topic gate (``_topics``)."""
+        return (
+            term not in self.thesaurus.activities and term not in self.thesaurus.generic and self.df[term] > 1
+        )
+
+    def sector_families(self, terms: Iterable[str]) -> frozenset[str]:
+        """The sector families of the sector concepts among `terms` (a sector without a family is its own):
+        what a phrase is about, coarsely (lassen and cnc are both ``maak``; energietransitie is not)."""
+        kinds, families = self.thesaurus.kinds, self.thesaurus.families
+        found: set[str] = set()
+        for term in terms:
+            if kinds.get(term) == "sector":
+                found.update(families.get(term) or (term,))
+        return frozenset(found)
+
     def _topics(self, needs: sp.csr_matrix, offers: sp.csr_matrix) -> sp.csr_matrix:
         """Each participant's topics as a unit row vector: the terms of its offers, needs and themes that
         are no kind of activity or audience (data/activities.txt), not generic and used by someone else."""
-        activities, generic = self.thesaurus.activities, self.thesaurus.generic
         keep = np.zeros(max(self.v, 1), dtype=np.float64)
         for term, k in self.columns.items():
-            if term not in activities and term not in generic and self.df[term] > 1:
+            if self.is_topic(term):
                 keep[k] = 1.0
         width = self.theme_matrix.shape[1]
         total = (needs[:, :width] + offers[:, :width] + self.theme_matrix) @ sp.diags(keep[:width])

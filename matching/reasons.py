@@ -130,18 +130,33 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
         terms = tuple([t for t in mine if t in theirs])
         # A kind of collaboration, resource or school level in common is a fit; otherwise, when each phrase
         # names some kind, the two only share a topic (broader concepts of topics do not count).
-        topic_only = False
+        topic_only = kind_only = False
         if terms:
             own_kinds = named[_OWN_GROUP[kind]][i][x]
             their_kinds = named[_OTHER_GROUP[kind]][j][y]
             if swap and their_kinds:
                 their_kinds = frozenset(index.counterpart.get(t, t) for t in their_kinds)
             topic_only = bool(own_kinds) and bool(their_kinds) and own_kinds.isdisjoint(their_kinds)
+            # The mirror: a kind in common, each phrase about a field of its own (no sector family shared).
+            own_fields, their_fields = sectors(mine), sectors(other_vectors[j][y])
+            kind_only = (
+                bool(own_fields)
+                and bool(their_fields)
+                and own_fields.isdisjoint(their_fields)
+                and not any(map(index.is_topic, terms))  # nor a place or subject word in common
+            )
         return Reason(
-            kind, own_texts[i][x], other_texts[j][y], terms, weight=scores[pos] * wc, topic_only=topic_only
+            kind,
+            own_texts[i][x],
+            other_texts[j][y],
+            terms,
+            weight=scores[pos] * wc,
+            topic_only=topic_only,
+            kind_only=kind_only,
         )
 
     named = index.kinds_named()
+    sectors = index.sector_families
 
     region_reasons: dict[tuple[str, str], Reason] = {}
     theme_scores = index.theme_pair_scores(rows, cols)

@@ -28,6 +28,8 @@ class Reason:
         topic_only: a phrase reason whose two phrases share only a topic (warmtepompen, installatietechniek)
             while each names another kind of collaboration (stagiairs against gastlessen): common ground, not
             the one giving what the other seeks; the bot words it so.
+        kind_only: the mirror case: the two phrases share only a kind of collaboration while each names its
+            own topic, none in common (gastles lassen against gastles energietransitie); worded the same way.
     """
 
     kind: str
@@ -38,6 +40,7 @@ class Reason:
     regions: tuple[str, str] = ("", "")
     weight: float = 0.0
     topic_only: bool = False
+    kind_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

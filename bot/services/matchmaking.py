@@ -202,6 +202,9 @@ def _reason_json(reason: matching.Reason) -> dict[str, Any]:
         "themes": list(reason.themes),
         "regions": list(reason.regions),
         "weight": reason.weight,
+        # Partial fits are worded "Raakvlak: ..." on the card; stored, or the card would claim a full fit.
+        "topic_only": reason.topic_only,
+        "kind_only": reason.kind_only,
     }
 
 
@@ -214,6 +217,8 @@ def _mirror(reason: matching.Reason) -> matching.Reason:
         themes=reason.themes,
         regions=(reason.regions[1], reason.regions[0]),
         weight=reason.weight,
+        topic_only=reason.topic_only,
+        kind_only=reason.kind_only,
     )
 
 
@@ -227,6 +232,8 @@ def _reason_from_json(data: dict[str, Any]) -> matching.Reason:
         themes=tuple(data.get("themes") or ()),
         regions=(str(regions[0]), str(regions[1])) if len(regions) == 2 else ("", ""),
         weight=float(data.get("weight") or 0.0),
+        topic_only=bool(data.get("topic_only")),
+        kind_only=bool(data.get("kind_only")),
     )
 
 

@@ -177,3 +177,31 @@ def test_common_ground_is_not_worded_as_a_fit(language: str, start: str) -> None
     )
     (line,) = _plain(language, (reason,), name="Kees")
     assert line.startswith(start)
+
+
+def test_a_partial_fit_stays_common_ground_once_stored_and_for_the_other_side() -> None:
+    # The cards are worded from the reasons stored with the suggestion: the flags must survive storage and
+    # the mirror, or the card claims "Jij zoekt X; Erik biedt Y" after all.
+    from types import SimpleNamespace
+
+    from bot.services.matchmaking import matching_suggestion, pair_up
+
+    for flags in ({"kind_only": True}, {"topic_only": True}):
+        reason = Reason(
+            "need_offer",
+            own_text="gastles lassen",
+            other_text="gastles energietransitie",
+            terms=("gastles",),
+            **flags,
+        )
+        ((_, row),) = pair_up([Suggestion("1", "2", 0.5, (reason,))]).items()
+        stored = SimpleNamespace(
+            id=7, participant_a_id=1, participant_b_id=2, score=0.5, reasons=row["reasons"]
+        )
+        for me, name, start in (
+            (1, "Erik de Boer", "Raakvlak: jij zoekt"),
+            (2, "Anna", "Raakvlak: jij biedt"),
+        ):
+            view = matching_suggestion(stored, me)  # type: ignore[arg-type]
+            (line,) = _plain("nl", view.reasons, name=name)
+            assert line.startswith(start), line

@@ -53,3 +53,24 @@ def test_a_shared_topic_between_different_kinds_of_collaboration_is_common_groun
     assert first["kees"].terms == ("installatietechniek",)
     fit = next(s.reasons[0] for s in matcher.suggest_for("sanne", top_k=3) if s.other_id == "kees")
     assert fit.kind == "need_offer" and not fit.topic_only  # a guest lesson sought, a guest lesson given
+
+
+def test_the_same_activity_about_another_field_is_common_ground_not_a_fit():
+    # A walkthrough read "Jij zoekt gastles lassen; Erik biedt gastles energietransitie" as untrue: the two
+    # share the kind of collaboration only, and each is about a field of its own.
+    from tests.matching.people import prof
+
+    school = prof("school", needs=["gastles lassen"], offers=["leerlingen"], role="school")
+    energy = prof("energy", offers=["gastles over energietransitie"], needs=["stagiairs"])
+    metal = prof("metal", offers=["gastles cnc en lassen"], needs=["stagiairs"])  # the same field
+    plain = prof("plain", offers=["gastlessen"], needs=["stagiairs"])  # no field named: no conflict
+    other = prof("other", offers=["gastles over warmtepompen"], needs=["leerlingen"])
+    matcher = Matcher([school, energy, metal, plain, other])
+    first = {s.other_id: s.reasons[0] for s in matcher.suggest_for("school", top_k=5)}
+    assert first["energy"].kind == "need_offer" and first["energy"].kind_only
+    assert first["energy"].terms == ("gastles",)
+    assert not first["metal"].kind_only and not first["plain"].kind_only
+    # energietransitie and warmtepompen are one field: a guest lesson in it sought and given is a fit.
+    energy_wish = prof("wish", needs=["gastles warmtepompen"], role="school")
+    fit = Matcher([energy_wish, energy]).suggest_for("wish")[0].reasons[0]
+    assert fit.kind == "need_offer" and not fit.kind_only and not fit.topic_only
