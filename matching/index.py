@@ -28,7 +28,7 @@ from rapidfuzz import fuzz, process
 from matching.codes import REGIONS, places_named
 from matching.config import MatchConfig
 from matching.normalise import Analyser
-from matching.profile import Profile
+from matching.profile import Profile, as_phrases, phrase_origins
 from matching.thesaurus import Thesaurus, clip, fold, is_plural_typo, is_typo, load_thesaurus, stem
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,13 @@ class ProfileIndex:
     """Analysed profiles, term weights and the sparse matrices ``L`` and ``R`` (internal)."""
 
     def __init__(self, profiles: Sequence[Profile], config: MatchConfig) -> None:
-        self.profiles = tuple(profiles)
+        # The index reads phrases: an item that joins two things with " + " is two (profile.as_phrases).
+        self.profiles = tuple(as_phrases(p) for p in profiles)
+        # What a reason quotes for each phrase: the item as the person typed it, not a piece of it.
+        self.quotes = {
+            "needs": [tuple(p.needs[k] for k in phrase_origins(p.needs)) for p in profiles],
+            "offers": [tuple(p.offers[k] for k in phrase_origins(p.offers)) for p in profiles],
+        }
         self.config = config
         self.n = len(self.profiles)
         self.thesaurus = load_thesaurus()

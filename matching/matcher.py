@@ -11,7 +11,7 @@ from matching.config import MatchConfig
 from matching.exceptions import UnknownParticipantError
 from matching.history import History, blocked_pairs, pair_key
 from matching.index import ProfileIndex
-from matching.profile import Profile, as_phrases, phrase_origins
+from matching.profile import Profile, phrase_origins
 from matching.ranking import top_k_per_row, weekly_pairs
 from matching.reasons import _MIN_PHRASE_SCORE as MIN_PHRASE_SCORE
 from matching.reasons import explain_many
@@ -38,8 +38,7 @@ class Matcher:
             seen: set[str] = set()
             dup = next(p.id for p in self.profiles if p.id in seen or seen.add(p.id))  # type: ignore[func-returns-value]
             raise ValueError(f"duplicate participant id: {dup!r}")
-        # The index reads phrases (an item joining two things with " + " is two); `profiles` stay as given.
-        self._index = ProfileIndex(tuple(as_phrases(p) for p in self.profiles), self.config)
+        self._index = ProfileIndex(self.profiles, self.config)  # it reads phrases; `profiles` stay as given
         self._rules = PairRules(
             self.profiles, self.config, self._index.audience_sought, self._index.audience_is
         )

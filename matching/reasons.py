@@ -102,7 +102,7 @@ def explain_many(index: ProfileIndex, rows: np.ndarray, cols: np.ndarray) -> lis
             swapped[key] = {index.counterpart.get(t, t): w for t, w in vector.items()}
         return swapped[key]
 
-    phrase_texts = {"needs": [p.needs for p in profiles], "offers": [p.offers for p in profiles]}
+    phrase_texts = index.quotes  # the item each phrase comes from, as typed
     # Per kind: (kind, own and other vectors, own and other texts, read the other's as counterpart)
     sides = [
         (
