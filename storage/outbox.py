@@ -59,6 +59,7 @@ __all__ = [
     "mark_unreachable",
     "next_due_at",
     "release_claims",
+    "requeue_blocked",
     "requeue_parked",
     "reschedule",
     "unsent_to",
@@ -561,6 +562,22 @@ def requeue_parked(session: Session, *, now: dt.datetime, message_ids: Sequence[
     if result.rowcount:  # type: ignore[attr-defined]
         session.info.setdefault(_ENQUEUED, set()).add(_engine_key(session.get_bind()))  # type: ignore[arg-type]
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def requeue_blocked(session: Session, *, dedupe_key: str, now: dt.datetime) -> str | None:
+    """The row of `dedupe_key` stopped by a 403 is due again (its recipient unblocked the bot); returns the
+    row's state before (None: no such row), so a caller knows whether it was sent, waiting or stopped."""
+    row = session.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)).first()
+    if row is None:
+        return None
+    state = str(row.state)
+    if row.state == OutboxState.BLOCKED:
+        row.state, row.attempts, row.uncertain_deliveries = OutboxState.PENDING, 0, 0
+        row.next_attempt_at, row.last_error, row.claimed_by, row.claimed_at = now, None, None, None
+        session.add(row)
+        session.flush()
+        session.info.setdefault(_ENQUEUED, set()).add(_engine_key(session.get_bind()))  # type: ignore[arg-type]
+    return state
 
 
 def last_relayed_to(session: Session, *, recipient_id: int) -> tuple[int, int] | None:

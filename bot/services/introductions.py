@@ -31,17 +31,26 @@ from bot.views import contact_link, introduction_view, suggestion_card
 from storage.models import (
     AnswerValue,
     IntroductionStatus,
+    OutboxState,
     Participant,
     ParticipantStatus,
     Suggestion,
     SuggestionStatus,
 )
-from storage.outbox import enqueue, unsent_to
+from storage.outbox import enqueue, requeue_blocked, unsent_to
 from storage.privacy import relayed_messages_of
-from storage.suggestions import introduction_for
+from storage.suggestions import introduction_for, suggestions_of
 from storage.types import utcnow
 
-__all__ = ["after_answer", "answer", "ask_other_side", "introduce", "relay", "relays_undeliverable"]
+__all__ = [
+    "after_answer",
+    "answer",
+    "ask_other_side",
+    "deliver_missed",
+    "introduce",
+    "relay",
+    "relays_undeliverable",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +138,36 @@ def introduce(
         )
         queued += row is not None
     return queued
+
+
+def deliver_missed(session: Session, *, participant: Participant, now: dt.datetime) -> int:
+    """Someone who had blocked the bot is back: their introductions that Telegram refused, or that were
+    never queued because they were known to be blocked, are queued again (the other side was told they
+    were introduced). Relayed messages are not: their senders were told they could not be delivered.
+    Returns how many introductions are on their way."""
+    if participant.id is None or not _reachable(participant, paused=True):
+        return 0
+    queued = 0
+    for suggestion in suggestions_of(session, participant_id=participant.id):
+        if suggestion.status != SuggestionStatus.INTRODUCED or suggestion.id is None:
+            continue
+        other = session.get(Participant, other_side(suggestion, participant.id))
+        if other is None or other.status == ParticipantStatus.DELETED:
+            continue  # no contact details of someone who left
+        before = requeue_blocked(session, dedupe_key=f"intro:{suggestion.id}:{participant.id}", now=now)
+        if before == OutboxState.BLOCKED:
+            queued += 1
+        elif before is None and not _introduced_on_their_card(suggestion, participant):
+            queued += introduce(session, suggestion=suggestion, skip=other.id)
+    return queued
+
+
+def _introduced_on_their_card(suggestion: Suggestion, participant: Participant) -> bool:
+    """The side whose "yes" completed the pair saw the introduction on the card they pressed."""
+    mine, theirs = suggestion.answered_a_at, suggestion.answered_b_at
+    if participant.id == suggestion.participant_b_id:
+        mine, theirs = theirs, mine
+    return mine is not None and (theirs is None or mine >= theirs)
 
 
 def after_answer(

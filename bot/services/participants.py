@@ -27,6 +27,7 @@ from bot.fields import (
     completeness,
     split_items,
 )
+from bot.services import introductions
 from bot.texts import language_for
 from storage import participants as store
 from storage import suggestions as suggestion_store
@@ -276,9 +277,11 @@ def toggle_theme(session: Session, *, participant: Participant, theme: str, now:
 
 # -- the account ---------------------------------------------------------------------------------------
 def unblock(session: Session, *, participant: Participant, now: dt.datetime) -> None:
-    """A /start after a 403 means they unblocked the bot: they take part again."""
+    """A /start after a 403 means they unblocked the bot: they take part again, and get the introductions
+    they missed."""
     if participant.status == ParticipantStatus.BLOCKED:
         store.set_status(session, participant=participant, status=ParticipantStatus.ACTIVE, now=now)
+        introductions.deliver_missed(session, participant=participant, now=now)
 
 
 def pause(session: Session, *, participant: Participant, now: dt.datetime) -> bool:

@@ -26,17 +26,17 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.callbacks import pack
 from bot.keyboards import Button, to_dict
-from bot.services import participants
+from bot.services import introductions, participants
 from bot.services.participants import Person
 from bot.services.quiet import next_allowed_for
 from bot.settings import Settings
 from bot.texts import t
 from storage import engagement, session_scope
-from storage.models import ParticipantStatus
+from storage.models import Participant, ParticipantStatus
 from storage.outbox import enqueue, give_up_undelivered
 from storage.privacy import erase_participants, forget_erasure_notices, scrub_files
 from storage.retention import (
@@ -72,8 +72,20 @@ REWRITE_WINDOW = dt.timedelta(hours=25)  # erasures this recent make the daily p
 def record_activity(
     session: Session, *, telegram_id: int, now: dt.datetime, resolution: dt.timedelta = dt.timedelta(0)
 ) -> bool:
-    """The person behind `telegram_id` did something now (no write when recorded within `resolution`)."""
-    return _record_activity(session, telegram_id=telegram_id, now=now, resolution=resolution)
+    """The person behind `telegram_id` did something now (no write when recorded within `resolution`).
+
+    Someone marked blocked who does anything has unblocked the bot: active again, and the introductions
+    they missed are queued."""
+    blocked = session.exec(
+        select(Participant)
+        .where(Participant.telegram_id == telegram_id)
+        .where(Participant.status == ParticipantStatus.BLOCKED)
+    ).first()
+    written = _record_activity(session, telegram_id=telegram_id, now=now, resolution=resolution)
+    if blocked is not None:
+        session.refresh(blocked)
+        introductions.deliver_missed(session, participant=blocked, now=now)
+    return written
 
 
 def keep(session: Session, *, person: Person, now: dt.datetime, really: bool = True) -> tuple[str, bool]:

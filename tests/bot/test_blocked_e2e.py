@@ -76,3 +76,42 @@ async def test_the_other_side_blocking_the_bot_before_the_second_yes_marks_them_
     await standin.wait_until(lambda: "Typ je bericht" in ruud.last.plain_text)
     ruud.send("Zullen we dinsdag bellen?")
     await standin.wait_until(lambda: UNDELIVERED in ruud.last.plain_text, what="the undelivered answer")
+    # Sanne unblocks the bot and writes: the introduction Telegram refused her arrives after all.
+    standin.unblock(3001)
+    sanne.send("hallo")
+    await standin.wait_until(
+        lambda: any("Kennismaking: Ruud Jansen" in m.plain_text for m in sanne.messages),
+        what="her introduction",
+    )
+    assert status_of(engine, 3001) == ParticipantStatus.ACTIVE
+
+
+def test_someone_known_to_have_blocked_the_bot_gets_the_introduction_that_was_never_queued(engine) -> None:
+    # Sanne said yes first, and was already known to have blocked the bot when Ruud said yes: her
+    # introduction was never queued. When she is back, it is; Ruud's (he saw it on his card) is not.
+    import datetime as dt
+
+    from bot.services.retention import record_activity
+    from storage import session_scope
+    from storage.models import OutboxMessage, Suggestion, SuggestionStatus
+
+    sanne_id, ruud_id = school_and_installer(engine)
+    a, b = sorted((sanne_id, ruud_id))
+    first, second = dt.datetime(2026, 11, 30, 9, tzinfo=dt.UTC), dt.datetime(2026, 11, 30, 10, tzinfo=dt.UTC)
+    with session_scope(engine) as session:
+        row = Suggestion(
+            participant_a_id=a, participant_b_id=b, score=0.5, status=SuggestionStatus.INTRODUCED
+        )
+        row.answer_a = row.answer_b = "yes"
+        row.answered_a_at, row.answered_b_at = (first, second) if a == sanne_id else (second, first)
+        session.add(row)
+        sanne = session.get(Participant, sanne_id)
+        assert sanne is not None
+        sanne.status = ParticipantStatus.BLOCKED
+        session.add(sanne)
+    with session_scope(engine) as session:
+        record_activity(session, telegram_id=3001, now=second + dt.timedelta(days=1))
+    with Session(engine) as session:
+        keys = [r.dedupe_key for r in session.exec(select(OutboxMessage)).all()]
+        assert status_of(engine, 3001) == ParticipantStatus.ACTIVE
+    assert keys == [f"intro:{row.id}:{sanne_id}"]
