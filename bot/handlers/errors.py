@@ -9,6 +9,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.context import KoppelContext
+from bot.handlers.retention import forget_seen
 from bot.limiter import NotSent
 from bot.services import db, participants
 from bot.texts import language_for, t
@@ -57,6 +58,7 @@ async def chat_blocked(context: KoppelContext, chat_id: int, *, what: str) -> No
     except Exception:  # called from error paths: must not fail itself
         logger.exception("could not mark a participant as blocked")
         return
+    forget_seen(context.bot_data, chat_id)  # a private chat's id is its person's
     logger.info("marked the person of %s as blocked (%d queued messages stopped)", what, stopped)
 
 

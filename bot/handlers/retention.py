@@ -21,13 +21,18 @@ from bot.handlers.common import answer_query, edit_or_send, now, person_of, pres
 from bot.services import db, organisers, retention
 from bot.texts import t
 
-__all__ = ["ACTIVITY_RESOLUTION", "keep_button", "record_activity"]
+__all__ = ["ACTIVITY_RESOLUTION", "forget_seen", "keep_button", "record_activity"]
 
 logger = logging.getLogger(__name__)
 
 ACTIVITY_RESOLUTION = dt.timedelta(hours=1)  # last_seen_at is written at most this often per person
 _SEEN = "activity_seen"
 _SEEN_MAX = 100_000
+
+
+def forget_seen(data: BotData, user_id: int) -> None:
+    """The person was just marked blocked: their next update is recorded at once (it unblocks them)."""
+    _seen(data).pop(user_id, None)
 
 
 def _seen(data: BotData) -> dict[int, dt.datetime]:

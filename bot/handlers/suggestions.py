@@ -219,8 +219,8 @@ async def relay_button(update: Update, context: KoppelContext) -> None:
     language, key, name = await db.run(
         context.engine, lambda s: service.start_relay(s, person=person, suggestion_id=suggestion_id)
     )
-    if key != "matches.relay_ask":  # not theirs, or the other side left
-        await refuse(query, t(language, key))
+    if key != "matches.relay_ask":  # not theirs, the other side left, or cannot be reached
+        await refuse(query, t(language, key, name=name))
         return
     await answer_query(query)
     await send(update, *relay_prompt(language, suggestion_id=suggestion_id, name=name, limit=RELAY_MAX))

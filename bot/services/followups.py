@@ -547,8 +547,10 @@ def _remind_other(
         return outcome("answered_other_wrote")
     if other is not None and other.status == ParticipantStatus.PAUSED:
         return outcome("answered_other_paused")
+    if other is not None and other.status == ParticipantStatus.BLOCKED:
+        return outcome("answered_other_unreachable")  # still a participant: not "no longer takes part"
     if other is None or other.id is None or other.status != ParticipantStatus.ACTIVE:
-        return outcome("answered_other_gone")  # left, or blocked the bot: no reminder can reach them
+        return outcome("answered_other_gone")  # left: no reminder can reach them
     rows = store.create_followups(
         session,
         introduction=introduction,

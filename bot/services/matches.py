@@ -424,6 +424,8 @@ def start_relay(session: Session, *, person: Person, suggestion_id: int) -> tupl
         return language, "matches.not_yours", ""
     if other is None or other.status == ParticipantStatus.DELETED:
         return language, "matches.gone", ""
+    if other.status == ParticipantStatus.BLOCKED:  # known: say so now, not after the message is typed
+        return language, "matches.relay_unreachable", other.name or ""
     conversation.enter(participant, conversation.relaying(suggestion_id), fresh=True)
     session.add(participant)
     return language, "matches.relay_ask", other.name or ""

@@ -13,6 +13,24 @@ from tests.bot.test_matches_e2e import card_for, introduced, school_and_installe
 UNDELIVERED = "Je bericht aan Sanne de Vries kon ik niet bezorgen"
 
 
+async def unreachable_on_press(standin: BotAPIStandIn, ruud, intro) -> None:  # type: ignore[no-untyped-def]
+    """Ruud presses "Stuur Sanne een bericht" while Sanne is known to have blocked the bot: a popup says
+    so, and no relay opens."""
+    before = len(ruud.messages)
+    callback = ruud.press("Stuur Sanne de Vries een bericht", intro)
+    await standin.wait_until(lambda: callback in standin.callback_answers, what="the answered press")
+    popup = standin.callback_answers[callback]
+    assert (
+        popup["text"]
+        == "Sanne de Vries is op dit moment niet bereikbaar via Koppelbot. Probeer het later nog eens."
+    )
+    assert popup["show_alert"] is True
+    assert len(ruud.messages) == before  # no "Typ je bericht" prompt
+    ruud.send("Zullen we dinsdag bellen?")  # so this is no relayed message
+    await standin.wait_until(lambda: len(ruud.messages) > before, what="an answer to the typed text")
+    assert not any("Doorgestuurd" in m.plain_text for m in ruud.messages[before:])
+
+
 def status_of(engine, telegram_id: int) -> str:  # type: ignore[no-untyped-def]
     with Session(engine) as session:
         person = session.exec(select(Participant).where(Participant.telegram_id == telegram_id)).one()
@@ -37,12 +55,8 @@ async def test_a_relay_to_someone_who_blocked_the_bot_is_reported_and_unblocking
         lambda: UNDELIVERED in ruud.last.plain_text, timeout=30, what="the undelivered notice"
     )
     assert status_of(engine, 3001) == ParticipantStatus.BLOCKED
-    # Known to be blocked: the answer says so at once, nothing is queued as "Doorgestuurd".
-    await relay("Of woensdag?")
-    await standin.wait_until(
-        lambda: "Of woensdag" not in ruud.last.plain_text and UNDELIVERED in ruud.last.plain_text
-    )
-    assert not any("Doorgestuurd" in m.plain_text for m in ruud.messages[-2:])
+    # Known to be blocked: the button says so at once; no relay opens, nothing is queued as "Doorgestuurd".
+    await unreachable_on_press(standin, ruud, intro)
     # Sanne unblocks the bot and sends anything: she is active again, and the next relay reaches her.
     standin.unblock(3001)
     sanne.send("hallo")
@@ -72,10 +86,7 @@ async def test_the_other_side_blocking_the_bot_before_the_second_yes_marks_them_
     )
     assert status_of(engine, 3002) == ParticipantStatus.ACTIVE
     intro = next(m for m in ruud.messages if "Kennismaking" in m.plain_text)
-    ruud.press("Stuur Sanne de Vries een bericht", intro)
-    await standin.wait_until(lambda: "Typ je bericht" in ruud.last.plain_text)
-    ruud.send("Zullen we dinsdag bellen?")
-    await standin.wait_until(lambda: UNDELIVERED in ruud.last.plain_text, what="the undelivered answer")
+    await unreachable_on_press(standin, ruud, intro)
     # Sanne unblocks the bot and writes: the introduction Telegram refused her arrives after all.
     standin.unblock(3001)
     sanne.send("hallo")

@@ -167,7 +167,12 @@ async def test_an_event_wide_invitation_does_not_claim_a_prefill(
 
 
 @pytest.mark.parametrize(
-    ("status", "key"), [("paused", "answered_other_paused"), ("blocked", "answered_other_gone")]
+    ("status", "key"),
+    [
+        ("paused", "answered_other_paused"),
+        ("blocked", "answered_other_unreachable"),  # still a participant: not "doet niet meer mee"
+        ("deleted", "answered_other_gone"),
+    ],
 )
 def test_other_did_not_answer_says_why_no_reminder_can_go(
     engine, settings: Settings, status: str, key: str
