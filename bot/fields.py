@@ -70,6 +70,12 @@ def clean_text(text: str | None, *, limit: int) -> str:
 
 
 LIST_WORDS = 3  # commas separate items only when every part has at most this many words
+# A part after a comma that starts with one of these says more about the part before: "stageplek, liefst
+# niveau 3", "lesmateriaal, bijv. over zonnepanelen" (compared folded, without dots).
+QUALIFIERS = frozenset(
+    "liefst bijvoorkeur bijv bv bijvoorbeeld zoals vooral ook maar eventueel evt incl inclusief behalve "
+    "eg ie preferably ideally especially also but including like except".split()
+)
 
 
 def _comma_list(line: str) -> list[str]:
@@ -87,10 +93,20 @@ def _comma_list(line: str) -> list[str]:
         else:
             current.append(char)
     parts.append("".join(current))
-    words = [len(part.split()) for part in parts]
-    if len(parts) > 1 and all(count <= LIST_WORDS for count in words):
-        return parts
+    joined: list[str] = []
+    for part in parts:
+        if joined and _qualifies(part):
+            joined[-1] += "," + part
+        else:
+            joined.append(part)
+    if len(joined) > 1 and all(len(part.split()) <= LIST_WORDS for part in joined):
+        return joined
     return [line]
+
+
+def _qualifies(part: str) -> bool:
+    words = part.casefold().replace(".", "").split()
+    return bool(words) and (words[0] in QUALIFIERS or " ".join(words[:2]) in ("bij voorkeur", "such as"))
 
 
 def _pieces(text: str | None) -> list[str]:

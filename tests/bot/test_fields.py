@@ -29,7 +29,10 @@ from storage.models import ItemKind, Participant, ProfileItem
             "gastlessen, stageplekken, een bedrijfsbezoek",
             ["gastlessen", "stageplekken", "een bedrijfsbezoek"],
         ),
-        # A comma inside a description or between brackets is part of the item.
+        # A comma inside a description or between brackets is part of the item, and so is what qualifies it.
+        ("stageplek, liefst installatietechniek, BBL", ["stageplek, liefst installatietechniek", "BBL"]),
+        ("lesmateriaal, bijv. over zonnepanelen", ["lesmateriaal, bijv. over zonnepanelen"]),
+        ("stagiairs, bij voorkeur mbo", ["stagiairs, bij voorkeur mbo"]),
         ("stageplek voor een mbo'er, liefst niveau 3", ["stageplek voor een mbo'er, liefst niveau 3"]),
         (
             "les over online veiligheid (phishing, wachtwoorden)",
