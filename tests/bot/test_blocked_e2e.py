@@ -63,7 +63,7 @@ async def test_a_relay_to_someone_who_blocked_the_bot_is_reported_and_unblocking
     await standin.wait_until(lambda: status_of(engine, 3001) == ParticipantStatus.ACTIVE, what="active again")
     await relay("Donderdag dan?")
     await standin.wait_until(lambda: "Donderdag dan?" in sanne.last.plain_text, what="the relay to Sanne")
-    await standin.wait_until(lambda: "Doorgestuurd aan Sanne de Vries" in ruud.last.plain_text)
+    await standin.wait_until(lambda: "Doorgestuurd naar Sanne de Vries" in ruud.last.plain_text)
 
 
 async def test_the_other_side_blocking_the_bot_before_the_second_yes_marks_them_not_the_one_who_pressed(
