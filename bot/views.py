@@ -130,7 +130,8 @@ def ask_field(
     text = head + t(language, f"onboarding.ask_{field.name}")
     custom = [item for item in own if item.text.casefold() not in {label.casefold() for label in labels}]
     if custom:
-        text += "\n\n" + t(language, "onboarding.items_so_far") + "\n" + _item_lines(language, custom)
+        # The tapped themes show as ticked buttons; this lists the ones typed, and says so.
+        text += "\n\n" + t(language, "onboarding.themes_typed") + "\n" + _item_lines(language, custom)
     buttons = [
         Button(("✓ " if label.casefold() in chosen_themes else "") + label, pack("th", index))
         for index, label in enumerate(labels)

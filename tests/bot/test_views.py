@@ -88,7 +88,8 @@ def test_the_themes_question_toggles_common_themes_and_lists_own_ones() -> None:
     ]
     assert len(theme_buttons) == THEME_COUNT
     assert [b.text for b in theme_buttons if b.text.startswith("✓")] == ["✓ energietransitie"]
-    assert "• robots" in text and "pf:rm:4" in data(rows) and "pf:rm:3" not in data(rows)
+    assert "Zelf getypt:\n• robots" in text and "pf:rm:4" in data(rows) and "pf:rm:3" not in data(rows)
+    assert "energietransitie" not in text.split("Zelf getypt:")[1]  # the tapped one is a ticked button
     assert data(rows)[-1] == "th:done"
 
 
