@@ -581,10 +581,12 @@ def requeue_blocked(session: Session, *, dedupe_key: str, now: dt.datetime) -> s
 
 
 def last_relayed_to(session: Session, *, recipient_id: int) -> tuple[int, int] | None:
-    """(suggestion id, sender id) of the newest message relayed to `recipient_id` (`relay:<s>:<sender>:…`)."""
+    """(suggestion id, sender id) of the newest message relayed to `recipient_id` (`relay:<s>:<sender>:…`)
+    that reached them (one refused while they had blocked the bot is no message they could answer)."""
     key = session.exec(
         select(OutboxMessage.dedupe_key)
         .where(col(OutboxMessage.participant_id) == recipient_id, col(OutboxMessage.kind) == "relay")
+        .where(col(OutboxMessage.state) == OutboxState.SENT)
         .order_by(col(OutboxMessage.id).desc())
         .limit(1)
     ).first()

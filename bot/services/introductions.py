@@ -256,7 +256,7 @@ def relay(
 
 def relays_undeliverable(session: Session, *, chat_id: int) -> int:
     """The person of `chat_id` blocked the bot: tell whoever relayed a message to them that was not delivered
-    (their "Doorgestuurd" was about the queue). Call before the rows are stopped; returns how many."""
+    (their "Ik stuur het door" was about the queue). Call before the rows are stopped; returns how many."""
     told = 0
     for row in unsent_to(session, chat_id=chat_id, kind="relay"):
         parts = row.dedupe_key.split(":")  # relay:<suggestion>:<sender>:<message>

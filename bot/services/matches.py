@@ -451,7 +451,7 @@ def relay_message(
     except InputProblem as problem:
         return t(language, problem.key, **problem.values), stop  # nothing passed on: they can try again
     if row is not None and other is not None and other.status == ParticipantStatus.BLOCKED:
-        conversation.enter(participant, None)  # not "Doorgestuurd": it could not be delivered
+        conversation.enter(participant, None)  # not "Ik stuur het door": it cannot be delivered
         session.add(participant)
         return t(language, "matches.relay_undelivered", name=other.name or ""), []
     if (

@@ -1,5 +1,5 @@
 """End to end over HTTP: someone who blocked the bot. Whoever relays a message to them is told it could not
-be delivered (not "Doorgestuurd"); once they unblock and use the bot again, they are active and reachable."""
+be delivered; once they unblock and use the bot again, they are active, reachable and introduced."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ async def unreachable_on_press(standin: BotAPIStandIn, ruud, intro) -> None:  # 
     assert len(ruud.messages) == before  # no "Typ je bericht" prompt
     ruud.send("Zullen we dinsdag bellen?")  # so this is no relayed message
     await standin.wait_until(lambda: len(ruud.messages) > before, what="an answer to the typed text")
-    assert not any("Doorgestuurd" in m.plain_text for m in ruud.messages[before:])
+    assert not any("Ik stuur het door" in m.plain_text for m in ruud.messages[before:])
 
 
 def status_of(engine, telegram_id: int) -> str:  # type: ignore[no-untyped-def]
@@ -55,15 +55,19 @@ async def test_a_relay_to_someone_who_blocked_the_bot_is_reported_and_unblocking
         lambda: UNDELIVERED in ruud.last.plain_text, timeout=30, what="the undelivered notice"
     )
     assert status_of(engine, 3001) == ParticipantStatus.BLOCKED
-    # Known to be blocked: the button says so at once; no relay opens, nothing is queued as "Doorgestuurd".
+    # Known to be blocked: the button says so at once; no relay opens, nothing is queued.
     await unreachable_on_press(standin, ruud, intro)
     # Sanne unblocks the bot and sends anything: she is active again, and the next relay reaches her.
     standin.unblock(3001)
+    before = len(sanne.messages)
     sanne.send("hallo")
     await standin.wait_until(lambda: status_of(engine, 3001) == ParticipantStatus.ACTIVE, what="active again")
+    await standin.wait_until(lambda: len(sanne.messages) > before, what="an answer to Sanne")
+    # Ruud's refused message never reached her: she is not asked whether "hallo" was meant for him.
+    assert not any("Was dit bedoeld voor" in m.plain_text for m in sanne.messages[before:])
     await relay("Donderdag dan?")
     await standin.wait_until(lambda: "Donderdag dan?" in sanne.last.plain_text, what="the relay to Sanne")
-    await standin.wait_until(lambda: "Doorgestuurd naar Sanne de Vries" in ruud.last.plain_text)
+    await standin.wait_until(lambda: "Ik stuur het door naar Sanne de Vries" in ruud.last.plain_text)
 
 
 async def test_the_other_side_blocking_the_bot_before_the_second_yes_marks_them_not_the_one_who_pressed(

@@ -136,13 +136,13 @@ async def test_messages_relayed_both_ways_count_as_contact(
         anna.press_data(f"relay:{suggestion_id}")
         assert "Typ je bericht aan Bob" in (await anna.reply()).plain_text
         anna.send("Hoi Bob, wanneer kun je bellen?")
-        assert "Doorgestuurd" in (await anna.reply()).plain_text
+        assert "Ik stuur het door" in (await anna.reply()).plain_text
         bob.press("Antwoord Anna", await bob.reply())
         assert "Typ je bericht aan Anna" in (await bob.reply()).plain_text
         with Session(engine) as session:  # one way only: not yet contact
             assert session.get(Introduction, introduction_id).contacted_at is None
         bob.send("Donderdag om 10 uur?")
-        assert "Doorgestuurd" in (await bob.reply()).plain_text
+        assert "Ik stuur het door" in (await bob.reply()).plain_text
         await standin.wait_until(lambda: "Donderdag om 10 uur" in anna.last.plain_text)
         clock.set(at(3))
         followups.run_followups(engine, settings=settings, now=clock.now())

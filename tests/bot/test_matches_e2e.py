@@ -131,7 +131,7 @@ async def test_mutual_yes_introduces_both_with_contact_details(
     ruud.press("Stuur Sanne de Vries een bericht", to_ruud)
     await standin.wait_until(lambda: "Typ je bericht" in ruud.last.plain_text)
     ruud.send("Hoi Sanne, zullen we donderdag <b>bellen</b>?")
-    await standin.wait_until(lambda: "Doorgestuurd" in ruud.last.plain_text)
+    await standin.wait_until(lambda: "Ik stuur het door" in ruud.last.plain_text)
     await standin.wait_until(lambda: "donderdag <b>bellen</b>" in sanne.last.plain_text)
     assert "https://t.me/ruud_installeert" in sanne.last.plain_text
     await standin.wait_until(lambda: {row.state for row in outbox(engine, "")} == {"sent"})

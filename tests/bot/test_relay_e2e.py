@@ -42,7 +42,7 @@ async def test_messages_are_relayed_until_stopped_and_the_prompt_names_the_other
     await standin.wait_until(lambda: "Typ je bericht aan Sanne de Vries" in ruud.last.plain_text)
     assert ruud.last.button_texts == ["Stoppen"]
     ruud.send("Hoi Sanne, zullen we donderdag bellen?")
-    await standin.wait_until(lambda: "Doorgestuurd naar Sanne de Vries" in ruud.last.plain_text)
+    await standin.wait_until(lambda: "Ik stuur het door naar Sanne de Vries" in ruud.last.plain_text)
     assert ruud.last.button_texts == ["Stoppen"]
     ruud.send("En neem je de stagecoördinator mee?")  # the second message is passed on too
     await standin.wait_until(lambda: len(relayed(engine)) == 2)
@@ -74,7 +74,7 @@ async def test_messages_are_relayed_until_stopped_and_the_prompt_names_the_other
     sanne.press("Antwoord Ruud")
     await standin.wait_until(lambda: "Typ je bericht aan Ruud Jansen" in sanne.last.plain_text)
     sanne.send("Donderdag is goed!")
-    await standin.wait_until(lambda: "Doorgestuurd naar Ruud Jansen" in sanne.last.plain_text)
+    await standin.wait_until(lambda: "Ik stuur het door naar Ruud Jansen" in sanne.last.plain_text)
     sanne.send("/cancel")
     await standin.wait_until(lambda: "ik stuur niets meer door" in sanne.last.plain_text)
     assert len(relayed(engine)) == 3
@@ -104,7 +104,7 @@ async def test_a_sticker_or_photo_in_a_relay_is_not_passed_on_and_the_relay_stay
     await standin.wait_idle()
     assert not relayed(engine) and not sanne.messages  # nothing passed on
     ruud.send("Hoi Sanne, de foto volgt per mail.")  # the relay is still open
-    await standin.wait_until(lambda: "Doorgestuurd naar Sanne de Vries" in ruud.last.plain_text)
+    await standin.wait_until(lambda: "Ik stuur het door naar Sanne de Vries" in ruud.last.plain_text)
     await standin.wait_until(lambda: "de foto volgt per mail" in sanne.last.plain_text)
     # In English likewise.
     sanne.press("Reply")
