@@ -143,13 +143,20 @@ def introduce(
 def deliver_missed(session: Session, *, participant: Participant, now: dt.datetime) -> int:
     """Someone who had blocked the bot is back: their introductions that Telegram refused, or that were
     never queued because they were known to be blocked, are queued again (the other side was told they
-    were introduced). Relayed messages are not: their senders were told they could not be delivered.
-    Returns how many introductions are on their way."""
+    were introduced), and so are refused cards of suggestions still open (someone said yes to them).
+    Relayed messages are not: their senders were told they could not be delivered. Returns how many
+    messages are on their way."""
     if participant.id is None or not _reachable(participant, paused=True):
         return 0
     queued = 0
     for suggestion in suggestions_of(session, participant_id=participant.id):
-        if suggestion.status != SuggestionStatus.INTRODUCED or suggestion.id is None:
+        if suggestion.id is None:
+            continue
+        if suggestion.status == SuggestionStatus.PENDING:
+            card = f"sg:{suggestion.id}:{participant.id}"
+            queued += requeue_blocked(session, dedupe_key=card, now=now) == OutboxState.BLOCKED
+            continue
+        if suggestion.status != SuggestionStatus.INTRODUCED:
             continue
         other = session.get(Participant, other_side(suggestion, participant.id))
         if other is None or other.status == ParticipantStatus.DELETED:

@@ -130,3 +130,25 @@ def test_someone_known_to_have_blocked_the_bot_gets_the_introduction_that_was_ne
         keys = [r.dedupe_key for r in session.exec(select(OutboxMessage)).all()]
         assert status_of(engine, 3001) == ParticipantStatus.ACTIVE
     assert keys == [f"intro:{row.id}:{sanne_id}"]
+
+
+async def test_a_card_refused_while_blocked_arrives_when_the_person_is_back(
+    standin: BotAPIStandIn, bot: KoppelApplication, engine
+) -> None:
+    # Sanne blocked the bot; Ruud says yes to her, so she is asked through the outbox: Telegram refuses.
+    # When she is back, the card comes after all (the suggestion is still open), so Ruud's yes is not lost.
+    school_and_installer(engine)
+    sanne = standin.person(3001, "Sanne", language_code="nl")
+    ruud = standin.person(3002, "Ruud", language_code="nl")
+    standin.block(3001)
+    ruud.send("/matches")
+    await card_for(ruud, "Sanne de Vries")
+    ruud.press("Ja, stel me voor")
+    await standin.wait_until(lambda: status_of(engine, 3001) == ParticipantStatus.BLOCKED, what="the 403")
+    assert not sanne.messages
+    standin.unblock(3001)
+    sanne.send("hallo")
+    await standin.wait_until(
+        lambda: any("Nieuwe suggestie voor je: Ruud Jansen" in m.plain_text for m in sanne.messages),
+        what="the card she missed",
+    )
