@@ -20,6 +20,33 @@ __all__ = ["plain", "reason_line", "reason_lines", "render_plain"]
 
 _PHRASE_KINDS = REASON_KINDS[:4]  # need_offer, offer_need, need_need, offer_offer
 _TAG = re.compile(r"<[^>]+>")
+# A typed phrase that opens with the verb the line already says ("Jij zoekt wij zoeken een bedrijf …"):
+# that opening is left out of the quote.
+_OPENING = {
+    "need": re.compile(
+        r"^(?:wij|we|ik|i)\s+(?:zoeken|zoek|zijn op zoek naar|ben op zoek naar|"
+        r"are looking for|am looking for|look for|need|seek)\s+(?=\S)",
+        re.IGNORECASE,
+    ),
+    "offer": re.compile(
+        r"^(?:wij|we|ik|i)\s+(?:bieden|bied|hebben|heb|offer|provide|have)\s+(?=\S)", re.IGNORECASE
+    ),
+}
+_SIDES = {
+    "need_offer": ("need", "offer"),
+    "offer_need": ("offer", "need"),
+    "need_need": ("need", "need"),
+    "offer_offer": ("offer", "offer"),
+}
+
+
+def _quote(text: str, side: str) -> str:
+    """The phrase as the line quotes it: without an opening that repeats the line's verb, and without the
+    exclamation marks or the full stop at its end (the line ends with its own; an ellipsis stays)."""
+    quoted = _OPENING[side].sub("", text.strip()).rstrip(" !?")
+    if quoted.endswith(".") and not quoted.endswith(".."):
+        quoted = quoted[:-1]
+    return quoted or text
 
 
 def _listed(language: str, items: Sequence[str]) -> str:
@@ -34,7 +61,9 @@ def reason_line(language: str, reason: Reason, name: str) -> str | None:
     if reason.kind in _PHRASE_KINDS:
         partial = reason.topic_only or reason.kind_only
         key = f"reasons.{reason.kind}_topic" if partial else f"reasons.{reason.kind}"
-        return t(language, key, own=reason.own_text, other=reason.other_text, name=name)
+        own_side, other_side = _SIDES[reason.kind]
+        own, other = _quote(reason.own_text, own_side), _quote(reason.other_text, other_side)
+        return t(language, key, own=own, other=other, name=name)
     if reason.kind == "themes":
         return t(
             language, "reasons.themes", count=len(reason.themes), themes=_listed(language, reason.themes)

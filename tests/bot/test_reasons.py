@@ -205,3 +205,31 @@ def test_a_partial_fit_stays_common_ground_once_stored_and_for_the_other_side() 
             view = matching_suggestion(stored, me)  # type: ignore[arg-type]
             (line,) = _plain("nl", view.reasons, name=name)
             assert line.startswith(start), line
+
+
+@pytest.mark.parametrize(
+    ("reason", "line"),
+    [
+        (
+            Reason(
+                "need_offer",
+                own_text="wij zoeken een bedrijf voor een docentstage",
+                other_text="docentstages!!",
+            ),
+            "Jij zoekt een bedrijf voor een docentstage; Bo biedt docentstages.",
+        ),
+        (
+            Reason(
+                "offer_need", own_text="Wij bieden stageplekken.", other_text="We are looking for interns"
+            ),
+            "Jij biedt stageplekken; Bo zoekt interns.",
+        ),
+        (  # only an opening that says the line's own verb goes; "onze" and an ellipsis stay
+            Reason("need_offer", own_text="iemand die...", other_text="we hebben onze werkplaats"),
+            "Jij zoekt iemand die...; Bo biedt onze werkplaats.",
+        ),
+    ],
+)
+def test_a_quoted_phrase_does_not_repeat_the_lines_verb_nor_end_twice(reason: Reason, line: str) -> None:
+    # A walkthrough read "Jij zoekt wij zoeken een bedrijf …" and "Marco zoekt lassers!!." on cards.
+    assert _plain("nl", (reason,)) == [line]
