@@ -48,7 +48,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.clock import Clock
 from bot.limiter import NotSent, RateLimitArgs, answer_lost
-from bot.services.introductions import relays_undeliverable
+from bot.services.participants import mark_chat_blocked
 from storage import outbox as outbox_store
 from storage import session_scope
 from storage.claims import ClaimOwners
@@ -497,11 +497,11 @@ class OutboxSender:
         return await asyncio.to_thread(run)
 
     def _blocked(self, session: Any, *, chat_id: int) -> int:
-        """403: tell the senders of relayed messages that will not arrive, then stop every row to the chat."""
-        relays_undeliverable(session, chat_id=chat_id)
+        """403: tell whoever waits for a relayed message or a reminder to the chat that it will not arrive,
+        then stop every row to the chat (`participants.mark_chat_blocked`)."""
         if len(self.blocked_chats) < 100_000:
             self.blocked_chats.add(chat_id)
-        return outbox_store.mark_blocked(session, chat_id=chat_id, now=self.clock.now())
+        return mark_chat_blocked(session, chat_id=chat_id, now=self.clock.now())
 
     async def _record(self, work: Callable[[Any], T]) -> T | None:
         """Write an outcome; retried a few times, because losing it could mean sending twice."""

@@ -55,7 +55,7 @@ from storage.models import (
     ParticipantStatus,
 )
 from storage.organisers import organisers_for_region
-from storage.outbox import enqueue
+from storage.outbox import enqueue, unsent_to
 from storage.participants import get_by_telegram_id
 from storage.privacy import relayed_messages_of
 from storage.stats import participant_languages
@@ -75,6 +75,7 @@ __all__ = [
     "plan",
     "project_line",
     "record_project",
+    "reminders_undeliverable",
     "respond",
     "run_followups",
     "why_keyboard",
@@ -232,6 +233,38 @@ def _send_or_skip(
     followup.sent_at = now
     session.add(followup)
     return "queued"
+
+
+def reminders_undeliverable(session: Session, *, chat_id: int) -> int:
+    """The person of `chat_id` blocked the bot: whoever asked for a reminder to them that is not delivered
+    yet is told it will not arrive (their "Ik stuur X een herinnering" was about the queue). Call before the
+    rows are stopped; returns how many were told."""
+    told = 0
+    for row in unsent_to(session, chat_id=chat_id, kind="nudge"):
+        number = row.dedupe_key.removeprefix("followup:")
+        followup = session.get(FollowUp, int(number)) if number.isdigit() else None
+        if followup is None or followup.kind != FollowUpKind.REMINDER:
+            continue
+        introduction = session.get(Introduction, followup.introduction_id)
+        if introduction is None:
+            continue
+        asker = session.get(Participant, _other_side(introduction, followup.participant_id))
+        person = session.get(Participant, followup.participant_id)
+        if asker is None or asker.chat_id is None or asker.status != ParticipantStatus.ACTIVE:
+            continue
+        queued = enqueue(
+            session,
+            dedupe_key=f"reminder-undelivered:{row.id}",
+            chat_id=asker.chat_id,
+            participant_id=asker.id,
+            kind="nudge_failed",
+            text=t(
+                asker.language, "followup.reminder_undelivered", other=(person.name if person else "") or ""
+            ),
+            priority=1,
+        )
+        told += queued is not None
+    return told
 
 
 def _other_side(introduction: Introduction, participant_id: int) -> int:

@@ -27,7 +27,7 @@ from bot.fields import (
     completeness,
     split_items,
 )
-from bot.services import introductions
+from bot.services import followups, introductions
 from bot.texts import language_for
 from storage import participants as store
 from storage import suggestions as suggestion_store
@@ -319,5 +319,9 @@ def erase(engine: Engine, *, participant_id: int, now: dt.datetime, notices: Seq
 
 
 def mark_chat_blocked(session: Session, *, chat_id: int, now: dt.datetime) -> int:
-    """The person of a private chat blocked the bot: mark them; returns how many queued messages stopped."""
+    """The person of a private chat blocked the bot (a 403 on any call): whoever is waiting for a relayed
+    message or a reminder to them to arrive is told it will not, then they are marked and every unsent row
+    to them stops; returns how many stopped. The one path for the outbox sender and the error handler."""
+    introductions.relays_undeliverable(session, chat_id=chat_id)
+    followups.reminders_undeliverable(session, chat_id=chat_id)
     return mark_blocked(session, chat_id=chat_id, now=now)

@@ -231,3 +231,32 @@ def test_no_report_against_someone_whose_message_the_bot_passed_on(engine, setti
     with Session(engine) as session:
         assert session.get(Participant, b).unresponsive_reports == 0
         assert not session.exec(select(FollowUp).where(FollowUp.kind == FollowUpKind.REMINDER)).all()
+
+
+async def test_a_reminder_that_meets_a_block_is_reported_to_whoever_asked_for_it(
+    standin: BotAPIStandIn, settings: Settings, engine
+) -> None:
+    # Bob blocks the bot after the contact checks went out; the bot does not know yet. Anna answers "reageerde
+    # niet": "Ik stuur Bob een herinnering". Telegram refuses it: Anna hears so, and Bob is marked blocked.
+    anna, bob = standin.person(21, "Anna"), standin.person(22, "Bob")
+    pair(engine)
+    clock = Clock(at(3))
+    async with polling(build_application(settings, engine=engine, clock=clock), poll_timeout=0.5):
+        followups.run_followups(engine, settings=settings, now=clock.now())
+        await standin.wait_until(
+            lambda: bool(anna.messages) and bool(bob.messages), what="the contact checks"
+        )
+        standin.block(22)
+        anna.press("Nog niet")
+        await standin.wait_until(lambda: "reden" in anna.last.plain_text)
+        anna.press("reageerde niet")
+        await standin.wait_until(lambda: "Ik stuur Bob een herinnering" in anna.last.plain_text)
+        await standin.wait_until(
+            lambda: "Mijn herinnering aan Bob kon ik niet bezorgen" in anna.last.plain_text,
+            timeout=30,
+            what="the undelivered reminder notice",
+        )
+    with Session(engine) as session:
+        assert (
+            session.exec(select(Participant).where(Participant.telegram_id == 22)).one().status == "blocked"
+        )
