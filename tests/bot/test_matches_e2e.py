@@ -69,7 +69,7 @@ async def introduced(
     standin: BotAPIStandIn, engine, *, ruud_username: str | None = None
 ) -> tuple[Person, Person]:
     """Sanne (school) and Ruud (installer) both say yes through /matches; returns their chats once Ruud has
-    the introduction and Ruud's press is handled in full."""
+    the introduction, Ruud's press is handled in full and Sanne has her introduction too."""
     school_and_installer(engine)
     sanne = standin.person(3001, "Sanne", language_code="nl")
     ruud = standin.person(3002, "Ruud", username=ruud_username, language_code="nl")
@@ -79,10 +79,16 @@ async def introduced(
     await card_for(ruud, "Sanne de Vries")
     ruud.press("Ja, stel me voor")
     await card_for(ruud, "Kennismaking: Sanne de Vries")
-    # Ruud's press is handled in full once Sanne's card no longer says it waits for him.
+    # Ruud's press is handled in full once Sanne's card no longer says it waits for him; the pair is
+    # introduced once Sanne's introduction (through the outbox, at her chat's pace) has arrived too.
     await standin.wait_until(
         lambda: any("Ruud Jansen zei ook ja" in m.plain_text for m in sanne.messages),
         what="Sanne's card edited",
+    )
+    await standin.wait_until(
+        lambda: any("Kennismaking: Ruud Jansen" in m.plain_text for m in sanne.messages),
+        timeout=30,
+        what="Sanne's introduction",
     )
     return sanne, ruud
 
