@@ -250,9 +250,15 @@ async def test_a_reminder_that_meets_a_block_is_reported_to_whoever_asked_for_it
         anna.press("Nog niet")
         await standin.wait_until(lambda: "reden" in anna.last.plain_text)
         anna.press("reageerde niet")
-        await standin.wait_until(lambda: "Ik stuur Bob een herinnering" in anna.last.plain_text)
         await standin.wait_until(
-            lambda: "Mijn herinnering aan Bob kon ik niet bezorgen" in anna.last.plain_text,
+            lambda: any("Ik stuur Bob een herinnering" in m.plain_text for m in anna.messages)
+        )
+        # Any message, not the last: under load the outbox's notice can overtake the direct reply above
+        # (seen in 2 of 24 runs with eight in parallel; the order is a known limit, see docs/participants.md).
+        await standin.wait_until(
+            lambda: any(
+                "Mijn herinnering aan Bob kon ik niet bezorgen" in m.plain_text for m in anna.messages
+            ),
             timeout=30,
             what="the undelivered reminder notice",
         )
