@@ -31,6 +31,10 @@ async def unreachable_on_press(standin: BotAPIStandIn, ruud, intro) -> None:  # 
     assert not any("Ik stuur het door" in m.plain_text for m in ruud.messages[before:])
 
 
+def said(person, text: str) -> bool:  # type: ignore[no-untyped-def]
+    return any(text in message.plain_text for message in person.messages)
+
+
 def status_of(engine, telegram_id: int) -> str:  # type: ignore[no-untyped-def]
     with Session(engine) as session:
         person = session.exec(select(Participant).where(Participant.telegram_id == telegram_id)).one()
@@ -51,8 +55,12 @@ async def test_a_relay_to_someone_who_blocked_the_bot_is_reported_and_unblocking
     # Sanne blocks the bot; nobody knows yet. The relay is queued, Telegram answers 403: Ruud hears so.
     standin.block(3001)
     await relay("Zullen we dinsdag bellen?")
-    await standin.wait_until(  # relay, 403, notice: two outbox rounds at Ruud's pace (over 10 s in busy CI)
-        lambda: UNDELIVERED in ruud.last.plain_text, timeout=30, what="the undelivered notice"
+    # Relay, 403, notice: two outbox rounds at Ruud's pace (over 10 s in busy CI); under load the notice can
+    # come just before the "Ik stuur het door" reply (docs/participants.md, known limit), so in any order.
+    await standin.wait_until(
+        lambda: said(ruud, UNDELIVERED) and said(ruud, "Ik stuur het door"),
+        timeout=30,
+        what="the undelivered notice",
     )
     assert status_of(engine, 3001) == ParticipantStatus.BLOCKED
     # Known to be blocked: the button says so at once; no relay opens, nothing is queued.
