@@ -233,8 +233,6 @@ async def introduce(update: Update, context: KoppelContext) -> None:
     )
     names = (*outcome.names, "", "")
     text = t(language, outcome.key, first=names[0], second=names[1])
-    if outcome.key == "moderation.introduce_not_found" and not scope.is_global:
-        text += " " + t(
-            language, "moderation.scope_note", scope=scope_label(language, scope.region, scope.event_code)
-        )
+    if outcome.key == "moderation.introduce_not_found":
+        text += _scope_note(language, scope)
     await send(update, text)
