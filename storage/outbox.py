@@ -77,6 +77,11 @@ def _engine_key(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
+def _announce(session: Session) -> None:
+    """Rows became due in this session: its commit wakes the listeners of its database."""
+    session.info.setdefault(_ENQUEUED, set()).add(_engine_key(session.get_bind()))  # type: ignore[arg-type]
+
+
 def add_enqueue_listener(engine: Engine, callback: Callable[[], None]) -> Callable[[], None]:
     """Call `callback` after every commit that enqueued rows on `engine`'s database (in this process).
 
@@ -216,7 +221,7 @@ def enqueue(session: Session, **message: Unpack[Message]) -> OutboxMessage | Non
     row = OutboxMessage(**_values(**message))
     session.add(row)
     session.flush()
-    session.info.setdefault(_ENQUEUED, set()).add(_engine_key(session.get_bind()))  # type: ignore[arg-type]
+    _announce(session)
     return row
 
 
@@ -245,7 +250,7 @@ def enqueue_many(session: Session, messages: Sequence[dict[str, Any]], *, chunk:
             session.execute(insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
             added += len(rows)
     if added:
-        session.info.setdefault(_ENQUEUED, set()).add(_engine_key(session.get_bind()))  # type: ignore[arg-type]
+        _announce(session)
     return added
 
 
@@ -560,7 +565,7 @@ def requeue_parked(session: Session, *, now: dt.datetime, message_ids: Sequence[
         ).execution_options(synchronize_session=False)
     )
     if result.rowcount:  # type: ignore[attr-defined]
-        session.info.setdefault(_ENQUEUED, set()).add(_engine_key(session.get_bind()))  # type: ignore[arg-type]
+        _announce(session)
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -576,7 +581,7 @@ def requeue_blocked(session: Session, *, dedupe_key: str, now: dt.datetime) -> s
         row.next_attempt_at, row.last_error, row.claimed_by, row.claimed_at = now, None, None, None
         session.add(row)
         session.flush()
-        session.info.setdefault(_ENQUEUED, set()).add(_engine_key(session.get_bind()))  # type: ignore[arg-type]
+        _announce(session)
     return state
 
 
