@@ -106,10 +106,19 @@ class ProfileIndex:
     def __init__(self, profiles: Sequence[Profile], config: MatchConfig) -> None:
         # The index reads phrases: an item that joins two things with " + " is two (profile.as_phrases).
         self.profiles = tuple(as_phrases(p) for p in profiles)
-        # What a reason quotes for each phrase: the item as the person typed it, not a piece of it.
+        # Per participant and phrase, the position of the item it comes from, and what a reason quotes for
+        # it: the item as the person typed it, not a piece of it.
+        self.origins = {
+            "needs": [phrase_origins(p.needs) for p in profiles],
+            "offers": [phrase_origins(p.offers) for p in profiles],
+        }
         self.quotes = {
-            "needs": [tuple(p.needs[k] for k in phrase_origins(p.needs)) for p in profiles],
-            "offers": [tuple(p.offers[k] for k in phrase_origins(p.offers)) for p in profiles],
+            "needs": [
+                tuple(p.needs[k] for k in ks) for p, ks in zip(profiles, self.origins["needs"], strict=True)
+            ],
+            "offers": [
+                tuple(p.offers[k] for k in ks) for p, ks in zip(profiles, self.origins["offers"], strict=True)
+            ],
         }
         self.config = config
         self.n = len(self.profiles)

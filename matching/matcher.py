@@ -11,7 +11,7 @@ from matching.config import MatchConfig
 from matching.exceptions import UnknownParticipantError
 from matching.history import History, blocked_pairs, pair_key
 from matching.index import ProfileIndex
-from matching.profile import Profile, phrase_origins
+from matching.profile import Profile
 from matching.ranking import top_k_per_row, weekly_pairs
 from matching.reasons import _MIN_PHRASE_SCORE as MIN_PHRASE_SCORE
 from matching.reasons import explain_many
@@ -165,7 +165,7 @@ class Matcher:
         rows, cols = self._index.candidates(pool)
         rows, cols, _ = self._score(rows, cols, None, None)
         answered: dict[str, set[int]] = {}
-        origins: dict[int, tuple[int, ...]] = {}
+        origins = self._index.origins["needs"]  # a need typed as "a + b" is two phrases of one item
         for kind in ("need_offer", "need_need"):
             if kind == "need_need":
                 has = self._index.has_counterpart["needs"]
@@ -176,8 +176,6 @@ class Matcher:
             pair, own, _, scores = self._index.phrase_pairs(kind, kind_rows, kind_cols)
             keep = scores >= MIN_PHRASE_SCORE
             for i, need in zip(kind_rows[pair[keep]].tolist(), own[keep].tolist(), strict=True):
-                if i not in origins:  # a need typed as "a + b" is two phrases of one item
-                    origins[i] = phrase_origins(self.profiles[i].needs)
                 answered.setdefault(self.profiles[i].id, set()).add(origins[i][need])
         return {pid: frozenset(needs) for pid, needs in answered.items()}
 
