@@ -39,6 +39,7 @@ from bot.cleaning import strip_controls
 from bot.keyboards import Button, Keyboard, to_dict
 from bot.organiser_views import flag_notice
 from bot.services import matchmaking as mm
+from bot.services.introductions import tell_undelivered
 from bot.services.quiet import next_allowed_for
 from bot.settings import Settings
 from bot.texts import t
@@ -250,20 +251,15 @@ def reminders_undeliverable(session: Session, *, chat_id: int) -> int:
             continue
         asker = session.get(Participant, _other_side(introduction, followup.participant_id))
         person = session.get(Participant, followup.participant_id)
-        if asker is None or asker.chat_id is None or asker.status != ParticipantStatus.ACTIVE:
-            continue
-        queued = enqueue(
+        told += tell_undelivered(
             session,
-            dedupe_key=f"reminder-undelivered:{row.id}",
-            chat_id=asker.chat_id,
-            participant_id=asker.id,
+            row=row,
+            waiting=asker,
+            key="reminder-undelivered",
             kind="nudge_failed",
-            text=t(
-                asker.language, "followup.reminder_undelivered", other=(person.name if person else "") or ""
-            ),
-            priority=1,
+            text_key="followup.reminder_undelivered",
+            other=(person.name if person else "") or "",
         )
-        told += queued is not None
     return told
 
 

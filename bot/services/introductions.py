@@ -31,6 +31,7 @@ from bot.views import contact_link, introduction_view, suggestion_card
 from storage.models import (
     AnswerValue,
     IntroductionStatus,
+    OutboxMessage,
     OutboxState,
     Participant,
     ParticipantStatus,
@@ -50,6 +51,7 @@ __all__ = [
     "introduce",
     "relay",
     "relays_undeliverable",
+    "tell_undelivered",
 ]
 
 logger = logging.getLogger(__name__)
@@ -268,18 +270,41 @@ def relays_undeliverable(session: Session, *, chat_id: int) -> int:
     for row in unsent_to(session, chat_id=chat_id, kind="relay"):
         parts = row.dedupe_key.split(":")  # relay:<suggestion>:<sender>:<message>
         sender = session.get(Participant, int(parts[2])) if len(parts) > 2 and parts[2].isdigit() else None
-        if not _reachable(sender) or sender is None or sender.chat_id is None:
-            continue
         recipient = session.get(Participant, row.participant_id) if row.participant_id else None
         name = (recipient.name if recipient else None) or ""
-        queued = enqueue(
+        told += tell_undelivered(
             session,
-            dedupe_key=f"relay-undelivered:{row.id}",
-            chat_id=sender.chat_id,
-            participant_id=sender.id,
+            row=row,
+            waiting=sender,
+            key="relay-undelivered",
             kind="relay_failed",
-            text=t(sender.language, "matches.relay_undelivered", name=name),
-            priority=1,
+            text_key="matches.relay_undelivered",
+            name=name,
         )
-        told += queued is not None
     return told
+
+
+def tell_undelivered(
+    session: Session,
+    *,
+    row: OutboxMessage,
+    waiting: Participant | None,
+    key: str,
+    kind: str,
+    text_key: str,
+    **values: object,
+) -> bool:
+    """`row` will not arrive (its recipient blocked the bot): tell `waiting`, who is waiting for it, once
+    (`<key>:<row id>`), when they can be reached; True when the notice was queued now."""
+    if not _reachable(waiting) or waiting is None or waiting.chat_id is None:
+        return False
+    queued = enqueue(
+        session,
+        dedupe_key=f"{key}:{row.id}",
+        chat_id=waiting.chat_id,
+        participant_id=waiting.id,
+        kind=kind,
+        text=t(waiting.language, text_key, **values),
+        priority=1,
+    )
+    return queued is not None
